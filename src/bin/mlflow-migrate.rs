@@ -1,0 +1,315 @@
+//! `mlflow-migrate`: argument parsing and printing over the `alembic_engine` library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
+
+use alembic_engine::graph::{Direction, Lower, RevisionGraph, Step};
+use alembic_engine::inspect::{revision_entry, revision_line, LineStyle, RevisionInfo};
+use alembic_engine::project::{Locator, Project};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "mlflow-migrate",
+    version,
+    about = "Inspect and upgrade Alembic-managed databases (MLflow first) without Python"
+)]
+struct Cli {
+    /// Alembic script directory, a folder holding alembic.ini, or an alembic.ini file.
+    /// Without --project this is a generic Alembic project.
+    #[arg(long, global = true, value_name = "DIR")]
+    scripts: Option<PathBuf>,
+    /// Built-in project: mlflow (tracking database) or mlflow-auth. Default: mlflow, unless
+    /// --scripts names a generic project.
+    #[arg(long, global = true)]
+    project: Option<String>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Where the pinned MLflow wheel is cached (default: $MLFLOW_MIGRATE_CACHE or ~/.cache/alembic-engine).
+    #[arg(long, global = true, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Do not look for an installed mlflow package; use --scripts or the pinned wheel.
+    #[arg(long, global = true, hide = true)]
+    ignore_installed: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum DirectionArg {
+    Up,
+    Down,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Show the head revisions.
+    Heads,
+    /// Show the branch points and the revisions they branch into.
+    Branches,
+    /// List revisions, newest first.
+    History {
+        /// A range `[start]:[end]`, e.g. `base:heads`, `ae10:`, `:label@head`.
+        #[arg(short = 'r', long = "rev-range")]
+        range: Option<String>,
+    },
+    /// Show the revisions a spec names (`head`, `heads`, an id or prefix, `label@head`, `rev+1`).
+    Show { rev: String },
+    /// The steps from a state to a target, in the order they would run.
+    Path {
+        /// The current state: `base`, or revision specs separated by commas.
+        from: String,
+        /// The target spec.
+        to: String,
+        /// Force upgrade or downgrade; by default, upgrade if that runs anything, else downgrade.
+        #[arg(long, value_enum)]
+        direction: Option<DirectionArg>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = String::new();
+    let result = run(&cli, &mut out);
+    {
+        use std::io::Write as _;
+        let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let mut message = err.to_string();
+            let mut source = err.source();
+            while let Some(s) = source {
+                let text = s.to_string();
+                if !message.contains(&text) {
+                    message += &format!(": {text}");
+                }
+                source = s.source();
+            }
+            eprintln!("mlflow-migrate: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error>;
+
+fn open_project(cli: &Cli) -> Result<Project, BoxError> {
+    let locator = Locator {
+        scripts: cli.scripts.clone(),
+        cache_dir: cli.cache_dir.clone(),
+        ignore_installed: cli.ignore_installed,
+    };
+    let name = match (&cli.project, &cli.scripts) {
+        (Some(p), _) => Some(p.as_str()),
+        (None, Some(_)) => None,
+        (None, None) => Some("mlflow"),
+    };
+    let project = locator.open(name)?;
+    if !matches!(project.origin, alembic_engine::project::ScriptOrigin::Explicit(_)) {
+        eprintln!("mlflow-migrate: {} ({})", project.origin, project.name);
+    }
+    Ok(project)
+}
+
+fn print_json(out: &mut String, value: serde_json::Value) {
+    out.push_str(&serde_json::to_string_pretty(&value).unwrap_or_default());
+    out.push('\n');
+}
+
+/// `println!` into the output buffer (printed once at the end, so a closed pipe is harmless).
+macro_rules! say {
+    ($out:expr) => { $out.push('\n') };
+    ($out:expr, $($arg:tt)*) => {{ use std::fmt::Write as _; let _ = writeln!($out, $($arg)*); }};
+}
+
+fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
+    let project = open_project(cli)?;
+    let graph = RevisionGraph::build(project.scripts.revisions)?;
+    let info = |ix| RevisionInfo::new(&graph, ix);
+    match &cli.command {
+        Command::Heads => {
+            let heads = graph.heads();
+            if cli.format == Format::Json {
+                print_json(out, json!({ "heads": heads.iter().map(|&h| info(h)).collect::<Vec<_>>() }));
+            } else {
+                let style = LineStyle {
+                    branches: true,
+                    ..Default::default()
+                };
+                for &h in heads {
+                    say!(out, "{}", revision_line(&graph, h, style));
+                }
+            }
+        }
+        Command::Branches => {
+            let points: Vec<_> = graph
+                .history("base", "heads")?
+                .into_iter()
+                .filter(|&ix| graph.is_branch_point(ix))
+                .collect();
+            if cli.format == Format::Json {
+                let list: Vec<_> = points
+                    .iter()
+                    .map(|&ix| {
+                        let mut v = serde_json::to_value(info(ix)).unwrap_or_default();
+                        let mut children: Vec<&str> =
+                            graph.children(ix).iter().map(|&c| graph.id(c)).collect();
+                        children.sort();
+                        v["children"] = json!(children);
+                        v
+                    })
+                    .collect();
+                print_json(out, json!({ "branch_points": list }));
+            } else {
+                for ix in points {
+                    let style = LineStyle {
+                        branches: true,
+                        tree: true,
+                        ..Default::default()
+                    };
+                    say!(out, "{}", revision_line(&graph, ix, style));
+                    let pad = " ".repeat(graph.id(ix).len());
+                    for &child in graph.children(ix) {
+                        let child_style = LineStyle {
+                            branches: true,
+                            tree: true,
+                            ..Default::default()
+                        };
+                        say!(out, "{pad} -> {}", revision_line(&graph, child, child_style));
+                    }
+                    say!(out);
+                }
+            }
+        }
+        Command::History { range } => {
+            let (base, head) = match range {
+                None => ("base".to_string(), "heads".to_string()),
+                Some(r) => {
+                    let Some((b, h)) = r.trim().split_once(':') else {
+                        return Err(format!(
+                            "history range '{r}' must be [start]:[end], [start]: or :[end]"
+                        )
+                        .into());
+                    };
+                    let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+                    (or(b, "base"), or(h, "heads"))
+                }
+            };
+            let revs = graph.history(&base, &head)?;
+            if cli.format == Format::Json {
+                print_json(out, json!({ "history": revs.iter().map(|&r| info(r)).collect::<Vec<_>>() }));
+            } else {
+                let style = LineStyle {
+                    parents: true,
+                    branches: true,
+                    doc: true,
+                    tree: true,
+                };
+                for r in revs {
+                    say!(out, "{}", revision_line(&graph, r, style));
+                }
+            }
+        }
+        Command::Show { rev } => {
+            let revs = graph.resolve(rev)?;
+            if cli.format == Format::Json {
+                print_json(out, json!({ "revisions": revs.iter().map(|&r| info(r)).collect::<Vec<_>>() }));
+            } else if revs.is_empty() {
+                say!(out, "Rev: base");
+            } else {
+                for (i, r) in revs.into_iter().enumerate() {
+                    if i > 0 {
+                        say!(out);
+                    }
+                    out.push_str(&revision_entry(&graph, r));
+                }
+            }
+        }
+        Command::Path {
+            from,
+            to,
+            direction,
+        } => {
+            let current = current_state(&graph, from)?;
+            let steps: Vec<Step> = match direction {
+                Some(DirectionArg::Up) => graph.upgrade_path(&current, to)?,
+                Some(DirectionArg::Down) => graph.downgrade_path(&current, to)?,
+                None => match graph.upgrade_path(&current, to) {
+                    Ok(up) if !up.is_empty() => up,
+                    up => match graph.downgrade_path(&current, to) {
+                        Ok(down) => down,
+                        Err(down_err) => match up {
+                            Ok(empty) => empty,
+                            Err(_) => return Err(down_err.into()),
+                        },
+                    },
+                },
+            };
+            let dir = match (direction, steps.first()) {
+                (Some(DirectionArg::Down), _) => Direction::Down,
+                (_, Some(s)) => s.direction,
+                _ => Direction::Up,
+            };
+            if cli.format == Format::Json {
+                let from_ids = current_ids(&current);
+                print_json(out, json!({
+                    "from": from_ids,
+                    "to": to,
+                    "direction": dir,
+                    "steps": steps.iter().map(|s| json!({
+                        "revision": graph.id(s.revision),
+                        "direction": s.direction,
+                    })).collect::<Vec<_>>(),
+                }));
+            } else if steps.is_empty() {
+                say!(out, "nothing to do: {from} is already at {to}");
+            } else {
+                let n = steps.len();
+                for (i, s) in steps.iter().enumerate() {
+                    let rev = graph.revision(s.revision);
+                    let down = if rev.down_revisions.is_empty() {
+                        "<base>".to_string()
+                    } else {
+                        rev.down_revisions.join(", ")
+                    };
+                    let (verb, a, b) = match s.direction {
+                        Direction::Up => ("upgrade  ", down.as_str(), rev.id.as_str()),
+                        Direction::Down => ("downgrade", rev.id.as_str(), down.as_str()),
+                    };
+                    say!(out, "{:>width$}/{n} {verb} {a} -> {b}, {}", i + 1, rev.doc(), width = n.to_string().len());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The revisions a database would hold: each comma-separated spec resolved to revision ids.
+fn current_state(graph: &RevisionGraph, from: &str) -> Result<Lower, BoxError> {
+    let mut ids = Vec::new();
+    for spec in from.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for ix in graph.resolve(spec)? {
+            ids.push(graph.id(ix).to_string());
+        }
+    }
+    Ok(Lower::Many(ids))
+}
+
+fn current_ids(lower: &Lower) -> Vec<String> {
+    match lower {
+        Lower::None => Vec::new(),
+        Lower::One(s) => vec![s.clone()],
+        Lower::Many(v) => v.clone(),
+    }
+}

@@ -1,0 +1,501 @@
+//! The one door to the Python parser crate (`ruff_python_parser`).
+//!
+//! Parses a source file and lowers ruff's AST into our own `ast` types, with 1-based line and
+//! column positions. No other file names the parser crate, so swapping parsers touches only this
+//! one.
+
+use ruff_python_ast as py;
+use ruff_text_size::{Ranged, TextSize};
+
+use super::ast::*;
+
+/// A syntax error with its position in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+/// Parse Python source into our AST.
+pub fn parse_module(source: &str) -> Result<Module, SyntaxError> {
+    let lines = LineIndex::new(source);
+    let parsed = ruff_python_parser::parse_module(source).map_err(|err| SyntaxError {
+        pos: lines.pos(err.location.start()),
+        message: err.error.to_string(),
+    })?;
+    let module = parsed.into_syntax();
+    let lower = Lower { lines: &lines };
+    let docstring = module.body.first().and_then(|stmt| match stmt {
+        py::Stmt::Expr(e) => match e.value.as_ref() {
+            py::Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+            _ => None,
+        },
+        _ => None,
+    });
+    Ok(Module {
+        docstring,
+        body: lower.stmts(&module.body),
+    })
+}
+
+struct LineIndex {
+    starts: Vec<usize>,
+    source: String,
+}
+
+impl LineIndex {
+    fn new(source: &str) -> Self {
+        let mut starts = vec![0];
+        for (i, b) in source.bytes().enumerate() {
+            if b == b'\n' {
+                starts.push(i + 1);
+            }
+        }
+        LineIndex {
+            starts,
+            source: source.to_string(),
+        }
+    }
+
+    fn pos(&self, offset: TextSize) -> Pos {
+        let offset = usize::from(offset).min(self.source.len());
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1];
+        let col = self
+            .source
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        Pos {
+            line: line as u32,
+            col: col as u32 + 1,
+        }
+    }
+}
+
+struct Lower<'a> {
+    lines: &'a LineIndex,
+}
+
+impl Lower<'_> {
+    fn pos(&self, node: &impl Ranged) -> Pos {
+        self.lines.pos(node.start())
+    }
+
+    fn stmts(&self, body: &[py::Stmt]) -> Vec<Stmt> {
+        body.iter().map(|s| self.stmt(s)).collect()
+    }
+
+    fn stmt(&self, stmt: &py::Stmt) -> Stmt {
+        let kind = match stmt {
+            py::Stmt::FunctionDef(f) => StmtKind::FunctionDef(FunctionDef {
+                name: f.name.as_str().to_string(),
+                params: self.params(Some(&f.parameters)),
+                body: self.stmts(&f.body),
+                decorators: f
+                    .decorator_list
+                    .iter()
+                    .map(|d| self.expr(&d.expression))
+                    .collect(),
+                is_async: f.is_async,
+            }),
+            py::Stmt::ClassDef(c) => StmtKind::ClassDef {
+                name: c.name.as_str().to_string(),
+                bases: c.bases().iter().map(|e| self.expr(e)).collect(),
+                keywords: c.keywords().iter().map(|k| self.keyword(k)).collect(),
+                body: self.stmts(&c.body),
+            },
+            py::Stmt::Return(r) => StmtKind::Return(r.value.as_deref().map(|e| self.expr(e))),
+            py::Stmt::Delete(d) => StmtKind::Delete(self.exprs(&d.targets)),
+            py::Stmt::Assign(a) => StmtKind::Assign {
+                targets: self.exprs(&a.targets),
+                value: self.expr(&a.value),
+            },
+            py::Stmt::AnnAssign(a) => StmtKind::AnnAssign {
+                target: self.expr(&a.target),
+                value: a.value.as_deref().map(|e| self.expr(e)),
+            },
+            py::Stmt::AugAssign(a) => StmtKind::AugAssign {
+                target: self.expr(&a.target),
+                op: bin_op(a.op),
+                value: self.expr(&a.value),
+            },
+            py::Stmt::For(f) if !f.is_async => StmtKind::For {
+                target: self.expr(&f.target),
+                iter: self.expr(&f.iter),
+                body: self.stmts(&f.body),
+                orelse: self.stmts(&f.orelse),
+            },
+            py::Stmt::For(_) => StmtKind::Unsupported("async for"),
+            py::Stmt::While(w) => StmtKind::While {
+                test: self.expr(&w.test),
+                body: self.stmts(&w.body),
+                orelse: self.stmts(&w.orelse),
+            },
+            py::Stmt::If(i) => self.if_chain(&i.test, &i.body, &i.elif_else_clauses),
+            py::Stmt::With(w) if !w.is_async => StmtKind::With {
+                items: w
+                    .items
+                    .iter()
+                    .map(|item| WithItem {
+                        context: self.expr(&item.context_expr),
+                        var: item.optional_vars.as_deref().map(|e| self.expr(e)),
+                    })
+                    .collect(),
+                body: self.stmts(&w.body),
+            },
+            py::Stmt::With(_) => StmtKind::Unsupported("async with"),
+            py::Stmt::Raise(r) => StmtKind::Raise(r.exc.as_deref().map(|e| self.expr(e))),
+            py::Stmt::Try(t) if !t.is_star => StmtKind::Try {
+                body: self.stmts(&t.body),
+                handlers: t
+                    .handlers
+                    .iter()
+                    .map(|h| {
+                        let py::ExceptHandler::ExceptHandler(h) = h;
+                        ExceptHandler {
+                            pos: self.pos(h),
+                            type_: h.type_.as_deref().map(|e| self.expr(e)),
+                            name: h.name.as_ref().map(|n| n.as_str().to_string()),
+                            body: self.stmts(&h.body),
+                        }
+                    })
+                    .collect(),
+                orelse: self.stmts(&t.orelse),
+                finalbody: self.stmts(&t.finalbody),
+            },
+            py::Stmt::Try(_) => StmtKind::Unsupported("try/except*"),
+            py::Stmt::Assert(a) => StmtKind::Assert {
+                test: self.expr(&a.test),
+                msg: a.msg.as_deref().map(|e| self.expr(e)),
+            },
+            py::Stmt::Import(i) => StmtKind::Import(self.aliases(&i.names)),
+            py::Stmt::ImportFrom(i) => StmtKind::ImportFrom {
+                module: i.module.as_ref().map(|m| m.as_str().to_string()),
+                names: self.aliases(&i.names),
+                level: i.level,
+            },
+            py::Stmt::Global(g) => {
+                StmtKind::Global(g.names.iter().map(|n| n.as_str().to_string()).collect())
+            }
+            py::Stmt::Nonlocal(g) => {
+                StmtKind::Nonlocal(g.names.iter().map(|n| n.as_str().to_string()).collect())
+            }
+            py::Stmt::Expr(e) => StmtKind::Expr(self.expr(&e.value)),
+            py::Stmt::Pass(_) => StmtKind::Pass,
+            py::Stmt::Break(_) => StmtKind::Break,
+            py::Stmt::Continue(_) => StmtKind::Continue,
+            py::Stmt::TypeAlias(_) => StmtKind::Unsupported("type alias"),
+            py::Stmt::Match(_) => StmtKind::Unsupported("match statement"),
+            py::Stmt::IpyEscapeCommand(_) => StmtKind::Unsupported("IPython escape command"),
+        };
+        Stmt {
+            pos: self.pos(stmt),
+            kind,
+        }
+    }
+
+    fn if_chain(
+        &self,
+        test: &py::Expr,
+        body: &[py::Stmt],
+        clauses: &[py::ElifElseClause],
+    ) -> StmtKind {
+        let orelse = match clauses.split_first() {
+            None => Vec::new(),
+            Some((first, rest)) => match &first.test {
+                None => self.stmts(&first.body),
+                Some(elif_test) => vec![Stmt {
+                    pos: self.pos(first),
+                    kind: self.if_chain(elif_test, &first.body, rest),
+                }],
+            },
+        };
+        StmtKind::If {
+            test: self.expr(test),
+            body: self.stmts(body),
+            orelse,
+        }
+    }
+
+    fn aliases(&self, names: &[py::Alias]) -> Vec<Alias> {
+        names
+            .iter()
+            .map(|a| Alias {
+                name: a.name.as_str().to_string(),
+                asname: a.asname.as_ref().map(|n| n.as_str().to_string()),
+            })
+            .collect()
+    }
+
+    fn params(&self, params: Option<&py::Parameters>) -> Params {
+        let Some(p) = params else {
+            return Params::default();
+        };
+        let param = |pd: &py::ParameterWithDefault| Param {
+            name: pd.parameter.name.as_str().to_string(),
+            default: pd.default.as_deref().map(|e| self.expr(e)),
+        };
+        Params {
+            positional: p.posonlyargs.iter().chain(p.args.iter()).map(param).collect(),
+            vararg: p.vararg.as_ref().map(|v| v.name.as_str().to_string()),
+            kwonly: p.kwonlyargs.iter().map(param).collect(),
+            kwarg: p.kwarg.as_ref().map(|v| v.name.as_str().to_string()),
+        }
+    }
+
+    fn keyword(&self, k: &py::Keyword) -> Keyword {
+        Keyword {
+            arg: k.arg.as_ref().map(|a| a.as_str().to_string()),
+            value: self.expr(&k.value),
+        }
+    }
+
+    fn exprs(&self, exprs: &[py::Expr]) -> Vec<Expr> {
+        exprs.iter().map(|e| self.expr(e)).collect()
+    }
+
+    fn boxed(&self, e: &py::Expr) -> Box<Expr> {
+        Box::new(self.expr(e))
+    }
+
+    fn comprehensions(&self, gens: &[py::Comprehension]) -> Option<Vec<Comprehension>> {
+        gens.iter()
+            .map(|g| {
+                (!g.is_async).then(|| Comprehension {
+                    target: self.expr(&g.target),
+                    iter: self.expr(&g.iter),
+                    ifs: self.exprs(&g.ifs),
+                })
+            })
+            .collect()
+    }
+
+    fn fstring_elements(&self, elements: &[py::InterpolatedStringElement]) -> Vec<FStringPart> {
+        elements
+            .iter()
+            .map(|el| match el {
+                py::InterpolatedStringElement::Literal(l) => FStringPart::Literal(l.value.to_string()),
+                py::InterpolatedStringElement::Interpolation(i) => FStringPart::Interpolation {
+                    expr: self.expr(&i.expression),
+                    conversion: i.conversion.to_char(),
+                    debug_text: i.debug_text.as_ref().map(|d| {
+                        let text = &self.lines.source[i.expression.range()];
+                        format!("{}{}{}", d.leading(), text, d.trailing())
+                    }),
+                    format_spec: i
+                        .format_spec
+                        .as_ref()
+                        .map(|spec| self.fstring_elements(&spec.elements)),
+                },
+            })
+            .collect()
+    }
+
+    fn expr(&self, expr: &py::Expr) -> Expr {
+        let kind = match expr {
+            py::Expr::Name(n) => ExprKind::Name(n.id.as_str().to_string()),
+            py::Expr::Attribute(a) => ExprKind::Attribute {
+                value: self.boxed(&a.value),
+                attr: a.attr.as_str().to_string(),
+            },
+            py::Expr::Call(c) => ExprKind::Call {
+                func: self.boxed(&c.func),
+                args: self.exprs(&c.arguments.args),
+                keywords: c.arguments.keywords.iter().map(|k| self.keyword(k)).collect(),
+            },
+            py::Expr::StringLiteral(s) => ExprKind::Str(s.value.to_str().to_string()),
+            py::Expr::BytesLiteral(b) => ExprKind::Bytes(b.value.bytes().collect()),
+            py::Expr::NumberLiteral(n) => match &n.value {
+                py::Number::Int(i) => match i.as_i64() {
+                    Some(v) => ExprKind::Int(v),
+                    None => ExprKind::Unsupported("integer literal larger than 64 bits"),
+                },
+                py::Number::Float(f) => ExprKind::Float(*f),
+                py::Number::Complex { .. } => ExprKind::Unsupported("complex number literal"),
+            },
+            py::Expr::BooleanLiteral(b) => ExprKind::Bool(b.value),
+            py::Expr::NoneLiteral(_) => ExprKind::None,
+            py::Expr::EllipsisLiteral(_) => ExprKind::Ellipsis,
+            py::Expr::FString(f) => {
+                let mut parts = Vec::new();
+                for part in f.value.iter() {
+                    match part {
+                        py::FStringPart::Literal(l) => {
+                            parts.push(FStringPart::Literal(l.value.to_string()))
+                        }
+                        py::FStringPart::FString(fs) => {
+                            parts.extend(self.fstring_elements(&fs.elements))
+                        }
+                    }
+                }
+                ExprKind::FString(parts)
+            }
+            py::Expr::TString(_) => ExprKind::Unsupported("template string (t-string)"),
+            py::Expr::List(l) => ExprKind::List(self.exprs(&l.elts)),
+            py::Expr::Tuple(t) => ExprKind::Tuple(self.exprs(&t.elts)),
+            py::Expr::Set(s) => ExprKind::Set(self.exprs(&s.elts)),
+            py::Expr::Dict(d) => ExprKind::Dict(
+                d.items
+                    .iter()
+                    .map(|item| (item.key.as_ref().map(|k| self.expr(k)), self.expr(&item.value)))
+                    .collect(),
+            ),
+            py::Expr::Starred(s) => ExprKind::Starred(self.boxed(&s.value)),
+            py::Expr::BinOp(b) => ExprKind::BinOp {
+                left: self.boxed(&b.left),
+                op: bin_op(b.op),
+                right: self.boxed(&b.right),
+            },
+            py::Expr::UnaryOp(u) => ExprKind::UnaryOp {
+                op: match u.op {
+                    py::UnaryOp::Invert => UnaryOp::Invert,
+                    py::UnaryOp::Not => UnaryOp::Not,
+                    py::UnaryOp::UAdd => UnaryOp::UAdd,
+                    py::UnaryOp::USub => UnaryOp::USub,
+                },
+                operand: self.boxed(&u.operand),
+            },
+            py::Expr::BoolOp(b) => ExprKind::BoolOp {
+                op: match b.op {
+                    py::BoolOp::And => BoolOp::And,
+                    py::BoolOp::Or => BoolOp::Or,
+                },
+                values: self.exprs(&b.values),
+            },
+            py::Expr::Compare(c) => ExprKind::Compare {
+                left: self.boxed(&c.left),
+                ops: c.ops.iter().map(|op| cmp_op(*op)).collect(),
+                comparators: self.exprs(&c.comparators),
+            },
+            py::Expr::If(i) => ExprKind::IfExp {
+                test: self.boxed(&i.test),
+                body: self.boxed(&i.body),
+                orelse: self.boxed(&i.orelse),
+            },
+            py::Expr::Lambda(l) => ExprKind::Lambda {
+                params: self.params(l.parameters.as_deref()),
+                body: self.boxed(&l.body),
+            },
+            py::Expr::Subscript(s) => ExprKind::Subscript {
+                value: self.boxed(&s.value),
+                index: self.boxed(&s.slice),
+            },
+            py::Expr::Slice(s) => ExprKind::Slice {
+                lower: s.lower.as_deref().map(|e| self.boxed(e)),
+                upper: s.upper.as_deref().map(|e| self.boxed(e)),
+                step: s.step.as_deref().map(|e| self.boxed(e)),
+            },
+            py::Expr::ListComp(c) => match self.comprehensions(&c.generators) {
+                Some(generators) => ExprKind::ListComp {
+                    elt: self.boxed(&c.elt),
+                    generators,
+                },
+                None => ExprKind::Unsupported("async comprehension"),
+            },
+            py::Expr::SetComp(c) => match self.comprehensions(&c.generators) {
+                Some(generators) => ExprKind::SetComp {
+                    elt: self.boxed(&c.elt),
+                    generators,
+                },
+                None => ExprKind::Unsupported("async comprehension"),
+            },
+            py::Expr::Generator(c) => match self.comprehensions(&c.generators) {
+                Some(generators) => ExprKind::GeneratorExp {
+                    elt: self.boxed(&c.elt),
+                    generators,
+                },
+                None => ExprKind::Unsupported("async comprehension"),
+            },
+            py::Expr::DictComp(c) => match (c.key.as_deref(), self.comprehensions(&c.generators))
+            {
+                (Some(key), Some(generators)) => ExprKind::DictComp {
+                    key: self.boxed(key),
+                    value: self.boxed(&c.value),
+                    generators,
+                },
+                (None, _) => ExprKind::Unsupported("dict comprehension with ** unpacking"),
+                (_, None) => ExprKind::Unsupported("async comprehension"),
+            },
+            py::Expr::Named(n) => ExprKind::Named {
+                target: self.boxed(&n.target),
+                value: self.boxed(&n.value),
+            },
+            py::Expr::Await(_) => ExprKind::Unsupported("await"),
+            py::Expr::Yield(_) | py::Expr::YieldFrom(_) => ExprKind::Unsupported("yield"),
+            py::Expr::IpyEscapeCommand(_) => ExprKind::Unsupported("IPython escape command"),
+        };
+        Expr {
+            pos: self.pos(expr),
+            kind,
+        }
+    }
+}
+
+fn bin_op(op: py::Operator) -> BinOp {
+    match op {
+        py::Operator::Add => BinOp::Add,
+        py::Operator::Sub => BinOp::Sub,
+        py::Operator::Mult => BinOp::Mult,
+        py::Operator::MatMult => BinOp::MatMult,
+        py::Operator::Div => BinOp::Div,
+        py::Operator::Mod => BinOp::Mod,
+        py::Operator::Pow => BinOp::Pow,
+        py::Operator::LShift => BinOp::LShift,
+        py::Operator::RShift => BinOp::RShift,
+        py::Operator::BitOr => BinOp::BitOr,
+        py::Operator::BitXor => BinOp::BitXor,
+        py::Operator::BitAnd => BinOp::BitAnd,
+        py::Operator::FloorDiv => BinOp::FloorDiv,
+    }
+}
+
+fn cmp_op(op: py::CmpOp) -> CmpOp {
+    match op {
+        py::CmpOp::Eq => CmpOp::Eq,
+        py::CmpOp::NotEq => CmpOp::NotEq,
+        py::CmpOp::Lt => CmpOp::Lt,
+        py::CmpOp::LtE => CmpOp::LtE,
+        py::CmpOp::Gt => CmpOp::Gt,
+        py::CmpOp::GtE => CmpOp::GtE,
+        py::CmpOp::Is => CmpOp::Is,
+        py::CmpOp::IsNot => CmpOp::IsNot,
+        py::CmpOp::In => CmpOp::In,
+        py::CmpOp::NotIn => CmpOp::NotIn,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docstring_and_assignments_are_lowered_with_positions() {
+        let m = parse_module("\"\"\"Add things\n\nRevises: x\n\"\"\"\nrevision = 'abc'\ndown_revision: str | None = None\n").unwrap();
+        assert_eq!(m.docstring.as_deref(), Some("Add things\n\nRevises: x\n"));
+        assert_eq!(m.body.len(), 3);
+        assert_eq!(m.body[1].pos, Pos { line: 5, col: 1 });
+        match &m.body[2].kind {
+            StmtKind::AnnAssign { value: Some(v), .. } => assert_eq!(v.kind, ExprKind::None),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let err = parse_module("revision = 'a'\ndef f(:\n    pass\n").unwrap_err();
+        assert_eq!(err.pos.line, 2);
+        assert_eq!(err.pos.col, 7);
+    }
+
+    #[test]
+    fn elif_chains_nest_and_fstrings_keep_parts() {
+        let m = parse_module("if a:\n    x = 1\nelif b:\n    x = 2\nelse:\n    x = f'{y!r}-z'\n").unwrap();
+        let StmtKind::If { orelse, .. } = &m.body[0].kind else { panic!() };
+        let StmtKind::If { orelse: inner, .. } = &orelse[0].kind else { panic!() };
+        let StmtKind::Assign { value, .. } = &inner[0].kind else { panic!() };
+        let ExprKind::FString(parts) = &value.kind else { panic!() };
+        assert_eq!(parts.len(), 2);
+        assert!(matches!(&parts[0], FStringPart::Interpolation { conversion: Some('r'), .. }));
+        assert_eq!(parts[1], FStringPart::Literal("-z".into()));
+    }
+}
