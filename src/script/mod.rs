@@ -143,9 +143,23 @@ impl ScriptDirectory {
 
     pub fn from_ini(ini: &AlembicIni) -> Result<Self, ScriptError> {
         let dir = ini.script_location()?;
-        if !dir.is_dir() {
-            return Err(ScriptError::NotADirectory { path: dir });
-        }
+        let dir = if dir.is_dir() {
+            dir
+        } else {
+            // Alembic resolves a relative script_location against the working directory, and
+            // some projects (MLflow's) ship an ini whose location only makes sense from their
+            // source root. Try the working directory, then the ini's own folder if it holds
+            // the scripts.
+            let raw = ini.get("script_location")?.unwrap_or_default();
+            let here = ini.path.parent().map(Path::to_path_buf).unwrap_or_default();
+            if Path::new(&raw).is_dir() {
+                PathBuf::from(raw)
+            } else if here.join("versions").is_dir() {
+                here
+            } else {
+                return Err(ScriptError::NotADirectory { path: dir });
+            }
+        };
         let locations = match ini.version_locations()? {
             Some(locations) => locations,
             None => vec![dir.join("versions")],
