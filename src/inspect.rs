@@ -62,12 +62,20 @@ pub fn revision_line(graph: &RevisionGraph, ix: Ix, style: LineStyle) -> String 
         text = if rev.depends_on.is_empty() {
             format!("{} -> {}", down_text(graph, ix), text)
         } else {
-            format!("{} ({}) -> {}", down_text(graph, ix), rev.depends_on.join(", "), text)
+            format!(
+                "{} ({}) -> {}",
+                down_text(graph, ix),
+                rev.depends_on.join(", "),
+                text
+            )
         };
     }
     let labels = graph.labels(ix);
     if style.branches && !labels.is_empty() {
-        text += &format!(" ({})", labels.iter().cloned().collect::<Vec<_>>().join(", "));
+        text += &format!(
+            " ({})",
+            labels.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
     }
     let real_head = graph.real_heads().contains(&ix);
     if real_head {
@@ -96,10 +104,22 @@ pub fn revision_entry(graph: &RevisionGraph, ix: Ix) -> String {
         "Rev: {}{}{}{}\n",
         rev.id,
         if graph.is_head(ix) { " (head)" } else { "" },
-        if graph.is_branch_point(ix) { " (branchpoint)" } else { "" },
-        if graph.is_merge_point(ix) { " (mergepoint)" } else { "" },
+        if graph.is_branch_point(ix) {
+            " (branchpoint)"
+        } else {
+            ""
+        },
+        if graph.is_merge_point(ix) {
+            " (mergepoint)"
+        } else {
+            ""
+        },
     );
-    let parent_kind = if graph.is_merge_point(ix) { "Merges" } else { "Parent" };
+    let parent_kind = if graph.is_merge_point(ix) {
+        "Merges"
+    } else {
+        "Parent"
+    };
     out += &format!("{parent_kind}: {}\n", down_text(graph, ix));
     if !rev.depends_on.is_empty() {
         out += &format!("Also depends on: {}\n", rev.depends_on.join(", "));
@@ -110,7 +130,10 @@ pub fn revision_entry(graph: &RevisionGraph, ix: Ix) -> String {
     }
     let labels = graph.labels(ix);
     if !labels.is_empty() {
-        out += &format!("Branch names: {}\n", labels.iter().cloned().collect::<Vec<_>>().join(", "));
+        out += &format!(
+            "Branch names: {}\n",
+            labels.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
     }
     out += &format!("Path: {}\n", rev.path.display());
     out += &format!("Sha256: {}\n\n", rev.sha256);

@@ -15,5 +15,8 @@
 
 pub mod graph;
 pub mod inspect;
+pub mod interp;
+pub mod ir;
 pub mod project;
+pub mod schema;
 pub mod script;

@@ -35,7 +35,8 @@ pub struct ProjectPin {
 
 impl WheelPin {
     pub fn builtin() -> Self {
-        toml::from_str(SOURCE_TOML).expect("revisions/mlflow/source.toml is valid (checked by a test)")
+        toml::from_str(SOURCE_TOML)
+            .expect("revisions/mlflow/source.toml is valid (checked by a test)")
     }
 }
 
@@ -74,8 +75,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ProjectError + '_ {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScriptOrigin {
     Explicit(PathBuf),
-    Installed { path: PathBuf, version: Option<String> },
-    Wheel { wheel: PathBuf, unpacked: PathBuf },
+    Installed {
+        path: PathBuf,
+        version: Option<String>,
+    },
+    Wheel {
+        wheel: PathBuf,
+        unpacked: PathBuf,
+    },
 }
 
 impl std::fmt::Display for ScriptOrigin {
@@ -85,7 +92,10 @@ impl std::fmt::Display for ScriptOrigin {
             ScriptOrigin::Installed { path, version } => write!(
                 f,
                 "scripts from the installed mlflow {}at {}",
-                version.as_deref().map(|v| format!("{v} ")).unwrap_or_default(),
+                version
+                    .as_deref()
+                    .map(|v| format!("{v} "))
+                    .unwrap_or_default(),
                 path.display()
             ),
             ScriptOrigin::Wheel { wheel, unpacked } => write!(
@@ -144,13 +154,7 @@ impl Locator {
             (!self.ignore_installed).then(installed_mlflow).flatten()
         {
             let dir = site.join(&project_pin.scripts);
-            (
-                dir.clone(),
-                ScriptOrigin::Installed {
-                    path: dir,
-                    version,
-                },
-            )
+            (dir.clone(), ScriptOrigin::Installed { path: dir, version })
         } else {
             let (wheel, unpacked) = self.unpacked_wheel(&pin)?;
             (
@@ -216,7 +220,11 @@ impl Locator {
         }
         let staging = cache.join(format!(".unpack-{}", std::process::id()));
         let _ = fs::remove_dir_all(&staging);
-        let prefixes: Vec<String> = pin.projects.values().map(|p| format!("{}/", p.scripts)).collect();
+        let prefixes: Vec<String> = pin
+            .projects
+            .values()
+            .map(|p| format!("{}/", p.scripts))
+            .collect();
         unpack(&wheel, &staging, &prefixes)?;
         fs::write(staging.join(".sha256"), &pin.sha256).map_err(io(&staging))?;
         let _ = fs::remove_dir_all(&unpacked);
@@ -228,7 +236,16 @@ impl Locator {
 fn download(pin: &WheelPin, dest: &Path) -> Result<(), ProjectError> {
     let spec = format!("{}=={}", pin.package, pin.version);
     let output = Command::new("python3")
-        .args(["-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "-q", "-d"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "-q",
+            "-d",
+        ])
         .arg(dest)
         .arg(&spec)
         .output()
@@ -377,6 +394,9 @@ mod tests {
         let pin = WheelPin::builtin();
         assert_eq!(pin.version, "3.17.2");
         assert_eq!(pin.sha256.len(), 64);
-        assert_eq!(pin.projects["mlflow-auth"].version_table, "alembic_version_auth");
+        assert_eq!(
+            pin.projects["mlflow-auth"].version_table,
+            "alembic_version_auth"
+        );
     }
 }

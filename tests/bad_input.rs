@@ -30,7 +30,10 @@ fn assert_fails_with(out: &Output, needles: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(!stderr.trim().contains("\n\n"), "more than one paragraph: {stderr}");
+    assert!(
+        !stderr.trim().contains("\n\n"),
+        "more than one paragraph: {stderr}"
+    );
     for needle in needles {
         assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
     }
@@ -40,7 +43,10 @@ fn assert_fails_with(out: &Output, needles: &[&str]) {
 fn python_syntax_error_names_file_line_and_column() {
     let dir = write_project(&[
         ("aaaa00000001_base.py", &rev("aaaa00000001", "None")),
-        ("bbbb00000002_broken.py", "revision = 'bbbb00000002'\ndown_revision = 'aaaa00000001'\ndef upgrade(:\n    pass\n"),
+        (
+            "bbbb00000002_broken.py",
+            "revision = 'bbbb00000002'\ndown_revision = 'aaaa00000001'\ndef upgrade(:\n    pass\n",
+        ),
     ]);
     let out = run(dir.path(), &["heads"]);
     assert_fails_with(&out, &["bbbb00000002_broken.py:3:13", "syntax error"]);
@@ -50,7 +56,10 @@ fn python_syntax_error_names_file_line_and_column() {
 fn missing_revision_variable_is_reported() {
     let dir = write_project(&[("cafe_add_things.py", "down_revision = None\n")]);
     let out = run(dir.path(), &["heads"]);
-    assert_fails_with(&out, &["cafe_add_things.py", "no module variable `revision`"]);
+    assert_fails_with(
+        &out,
+        &["cafe_add_things.py", "no module variable `revision`"],
+    );
 }
 
 #[test]
@@ -74,7 +83,10 @@ fn a_cycle_is_reported_with_its_members() {
     let out = run(dir.path(), &["heads"]);
     assert_fails_with(
         &out,
-        &["cycle", "aaaa00000001 -> bbbb00000002 -> cccc00000003 -> aaaa00000001"],
+        &[
+            "cycle",
+            "aaaa00000001 -> bbbb00000002 -> cccc00000003 -> aaaa00000001",
+        ],
     );
 }
 
@@ -119,14 +131,16 @@ fn head_with_two_heads_names_them_and_suggests_alternatives() {
 #[test]
 fn a_path_that_is_not_a_directory_is_reported() {
     let out = run(Path::new("/nonexistent/alembic-engine/scripts"), &["heads"]);
-    assert_fails_with(&out, &["/nonexistent/alembic-engine/scripts", "not a directory"]);
+    assert_fails_with(
+        &out,
+        &["/nonexistent/alembic-engine/scripts", "not a directory"],
+    );
 }
 
 #[test]
 fn a_wheel_whose_sha256_does_not_match_the_pin_is_refused() {
     let cache = tempfile::tempdir().unwrap();
-    let pin: toml::Value =
-        toml::from_str(include_str!("../revisions/mlflow/source.toml")).unwrap();
+    let pin: toml::Value = toml::from_str(include_str!("../revisions/mlflow/source.toml")).unwrap();
     let wheel = pin["wheel"].as_str().unwrap();
     std::fs::write(cache.path().join(wheel), b"not the real wheel").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_mlflow-migrate"))

@@ -17,7 +17,11 @@ struct Dag {
 
 fn id(i: usize) -> String {
     // Twelve hex digits, no shared 4-character prefixes issues for exact lookups.
-    format!("{:04x}{:08x}", i, (i as u64).wrapping_mul(2654435761) & 0xffff_ffff)
+    format!(
+        "{:04x}{:08x}",
+        i,
+        (i as u64).wrapping_mul(2654435761) & 0xffff_ffff
+    )
 }
 
 impl Dag {
@@ -52,7 +56,9 @@ impl Dag {
         let mut todo = starts.to_vec();
         while let Some(x) = todo.pop() {
             if seen.insert(x) {
-                todo.extend((0..n).filter(|&c| self.parents[c].contains(&x) || self.deps[c].contains(&x)));
+                todo.extend(
+                    (0..n).filter(|&c| self.parents[c].contains(&x) || self.deps[c].contains(&x)),
+                );
             }
         }
         seen
@@ -72,35 +78,42 @@ impl Dag {
 
 fn dag_strategy() -> impl Strategy<Value = Dag> {
     (2usize..200).prop_flat_map(|n| {
-        proptest::collection::vec((0u8..100, any::<u32>(), any::<u32>(), 0u8..100, any::<u32>()), n)
-            .prop_map(move |choices| {
-                let mut parents = Vec::with_capacity(n);
-                let mut deps = Vec::with_capacity(n);
-                for (i, (kind, a, b, dep_roll, d)) in choices.into_iter().enumerate() {
-                    let mut p = Vec::new();
-                    if i > 0 && kind >= 4 {
-                        // Mostly a line off a recent revision, sometimes a branch off an older one.
-                        let back = if kind < 80 { 1 } else { 1 + (a as usize % i.min(20)) };
-                        p.push(i - back.min(i));
-                        if kind >= 92 && i > 1 {
-                            let other = b as usize % i;
-                            if !p.contains(&other) {
-                                p.push(other);
-                            }
+        proptest::collection::vec(
+            (0u8..100, any::<u32>(), any::<u32>(), 0u8..100, any::<u32>()),
+            n,
+        )
+        .prop_map(move |choices| {
+            let mut parents = Vec::with_capacity(n);
+            let mut deps = Vec::with_capacity(n);
+            for (i, (kind, a, b, dep_roll, d)) in choices.into_iter().enumerate() {
+                let mut p = Vec::new();
+                if i > 0 && kind >= 4 {
+                    // Mostly a line off a recent revision, sometimes a branch off an older one.
+                    let back = if kind < 80 {
+                        1
+                    } else {
+                        1 + (a as usize % i.min(20))
+                    };
+                    p.push(i - back.min(i));
+                    if kind >= 92 && i > 1 {
+                        let other = b as usize % i;
+                        if !p.contains(&other) {
+                            p.push(other);
                         }
                     }
-                    let mut dep = Vec::new();
-                    if i > 1 && dep_roll >= 90 {
-                        let target = d as usize % i;
-                        if !p.contains(&target) {
-                            dep.push(target);
-                        }
-                    }
-                    parents.push(p);
-                    deps.push(dep);
                 }
-                Dag { parents, deps }
-            })
+                let mut dep = Vec::new();
+                if i > 1 && dep_roll >= 90 {
+                    let target = d as usize % i;
+                    if !p.contains(&target) {
+                        dep.push(target);
+                    }
+                }
+                parents.push(p);
+                deps.push(dep);
+            }
+            Dag { parents, deps }
+        })
     })
 }
 

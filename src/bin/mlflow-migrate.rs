@@ -59,7 +59,7 @@ enum Command {
     /// List revisions, newest first.
     History {
         /// A range `[start]:[end]`, e.g. `base:heads`, `ae10:`, `:label@head`.
-        #[arg(short = 'r', long = "rev-range")]
+        #[arg(short = 'r', long = "rev-range", allow_hyphen_values = true)]
         range: Option<String>,
     },
     /// Show the revisions a spec names (`head`, `heads`, an id or prefix, `label@head`, `rev+1`).
@@ -116,7 +116,10 @@ fn open_project(cli: &Cli) -> Result<Project, BoxError> {
         (None, None) => Some("mlflow"),
     };
     let project = locator.open(name)?;
-    if !matches!(project.origin, alembic_engine::project::ScriptOrigin::Explicit(_)) {
+    if !matches!(
+        project.origin,
+        alembic_engine::project::ScriptOrigin::Explicit(_)
+    ) {
         eprintln!("mlflow-migrate: {} ({})", project.origin, project.name);
     }
     Ok(project)
@@ -141,7 +144,10 @@ fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
         Command::Heads => {
             let heads = graph.heads();
             if cli.format == Format::Json {
-                print_json(out, json!({ "heads": heads.iter().map(|&h| info(h)).collect::<Vec<_>>() }));
+                print_json(
+                    out,
+                    json!({ "heads": heads.iter().map(|&h| info(h)).collect::<Vec<_>>() }),
+                );
             } else {
                 let style = LineStyle {
                     branches: true,
@@ -186,7 +192,11 @@ fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
                             tree: true,
                             ..Default::default()
                         };
-                        say!(out, "{pad} -> {}", revision_line(&graph, child, child_style));
+                        say!(
+                            out,
+                            "{pad} -> {}",
+                            revision_line(&graph, child, child_style)
+                        );
                     }
                     say!(out);
                 }
@@ -202,13 +212,22 @@ fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
                         )
                         .into());
                     };
-                    let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+                    let or = |s: &str, d: &str| {
+                        if s.is_empty() {
+                            d.to_string()
+                        } else {
+                            s.to_string()
+                        }
+                    };
                     (or(b, "base"), or(h, "heads"))
                 }
             };
             let revs = graph.history(&base, &head)?;
             if cli.format == Format::Json {
-                print_json(out, json!({ "history": revs.iter().map(|&r| info(r)).collect::<Vec<_>>() }));
+                print_json(
+                    out,
+                    json!({ "history": revs.iter().map(|&r| info(r)).collect::<Vec<_>>() }),
+                );
             } else {
                 let style = LineStyle {
                     parents: true,
@@ -224,7 +243,10 @@ fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
         Command::Show { rev } => {
             let revs = graph.resolve(rev)?;
             if cli.format == Format::Json {
-                print_json(out, json!({ "revisions": revs.iter().map(|&r| info(r)).collect::<Vec<_>>() }));
+                print_json(
+                    out,
+                    json!({ "revisions": revs.iter().map(|&r| info(r)).collect::<Vec<_>>() }),
+                );
             } else if revs.is_empty() {
                 say!(out, "Rev: base");
             } else {
@@ -263,15 +285,18 @@ fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
             };
             if cli.format == Format::Json {
                 let from_ids = current_ids(&current);
-                print_json(out, json!({
-                    "from": from_ids,
-                    "to": to,
-                    "direction": dir,
-                    "steps": steps.iter().map(|s| json!({
-                        "revision": graph.id(s.revision),
-                        "direction": s.direction,
-                    })).collect::<Vec<_>>(),
-                }));
+                print_json(
+                    out,
+                    json!({
+                        "from": from_ids,
+                        "to": to,
+                        "direction": dir,
+                        "steps": steps.iter().map(|s| json!({
+                            "revision": graph.id(s.revision),
+                            "direction": s.direction,
+                        })).collect::<Vec<_>>(),
+                    }),
+                );
             } else if steps.is_empty() {
                 say!(out, "nothing to do: {from} is already at {to}");
             } else {
@@ -287,7 +312,13 @@ fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
                         Direction::Up => ("upgrade  ", down.as_str(), rev.id.as_str()),
                         Direction::Down => ("downgrade", rev.id.as_str(), down.as_str()),
                     };
-                    say!(out, "{:>width$}/{n} {verb} {a} -> {b}, {}", i + 1, rev.doc(), width = n.to_string().len());
+                    say!(
+                        out,
+                        "{:>width$}/{n} {verb} {a} -> {b}, {}",
+                        i + 1,
+                        rev.doc(),
+                        width = n.to_string().len()
+                    );
                 }
             }
         }

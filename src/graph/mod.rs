@@ -188,13 +188,21 @@ impl RevisionGraph {
         }
 
         let mut graph = RevisionGraph {
-            heads: indices.iter().copied().filter(|&i| g[i].next.is_empty()).collect(),
+            heads: indices
+                .iter()
+                .copied()
+                .filter(|&i| g[i].next.is_empty())
+                .collect(),
             real_heads: indices
                 .iter()
                 .copied()
                 .filter(|&i| g[i].all_next.is_empty())
                 .collect(),
-            bases: indices.iter().copied().filter(|&i| g[i].down.is_empty()).collect(),
+            bases: indices
+                .iter()
+                .copied()
+                .filter(|&i| g[i].down.is_empty())
+                .collect(),
             g,
             by_id,
             labels,

@@ -123,8 +123,10 @@ impl RevisionGraph {
                             .filter_for_lineage(&ancestors, branch, false)?
                             .into_iter()
                             .collect();
-                        let downs: HashSet<Ix> =
-                            active.iter().flat_map(|&a| self.normalized_down(a)).collect();
+                        let downs: HashSet<Ix> = active
+                            .iter()
+                            .flat_map(|&a| self.normalized_down(a))
+                            .collect();
                         let mut tips: Vec<Ix> = active.difference(&downs).copied().collect();
                         tips.sort();
                         start = tips.into_iter().map(Slot::Rev).collect();
@@ -285,7 +287,11 @@ impl RevisionGraph {
     }
 
     /// Ancestors of each target, refusing targets that are ancestors of one another.
-    fn ancestors_checked(&self, targets: &[Ix], include_dependencies: bool) -> Result<HashSet<Ix>, GraphError> {
+    fn ancestors_checked(
+        &self,
+        targets: &[Ix],
+        include_dependencies: bool,
+    ) -> Result<HashSet<Ix>, GraphError> {
         let mut all = HashSet::new();
         for &t in targets {
             let anc = self.ancestors(&[t], include_dependencies);
@@ -378,8 +384,11 @@ impl RevisionGraph {
         if current_slots.first() == Some(&Slot::Nowhere) {
             let upper_lower = Lower::One(upper.to_string());
             let first = lower.items().first().map(|s| s.to_string());
-            let (_, rev) =
-                self.parse_downgrade_target(&upper_lower, first.as_deref(), assert_relative_length)?;
+            let (_, rev) = self.parse_downgrade_target(
+                &upper_lower,
+                first.as_deref(),
+                assert_relative_length,
+            )?;
             match rev {
                 Slot::Rev(ix) => {
                     current_slots = vec![Slot::Rev(ix)];
@@ -424,13 +433,17 @@ impl RevisionGraph {
         implicit_base: bool,
         assert_relative_length: bool,
     ) -> Result<(HashSet<Ix>, Vec<Ix>), GraphError> {
-        let (branch, target_slot) = self.parse_downgrade_target(upper, target, assert_relative_length)?;
+        let (branch, target_slot) =
+            self.parse_downgrade_target(upper, target, assert_relative_length)?;
         let target_rev = match target_slot {
             Slot::Rev(ix) => Some(ix),
             _ => None,
         };
         let mut roots: Vec<Ix> = match target_rev {
-            None => self.all().filter(|&ix| self.parents(ix).is_empty()).collect(),
+            None => self
+                .all()
+                .filter(|&ix| self.parents(ix).is_empty())
+                .collect(),
             Some(t) if inclusive => vec![t],
             Some(t) => self.children(t).to_vec(),
         };
@@ -480,8 +493,10 @@ impl RevisionGraph {
         let mut current: Vec<Ix> = heads.iter().copied().filter(|h| todo.contains(h)).collect();
         current.sort();
         current.dedup();
-        let mut ancestors: Vec<HashSet<Ix>> =
-            current.iter().map(|&h| self.ancestors(&[h], true)).collect();
+        let mut ancestors: Vec<HashSet<Ix>> = current
+            .iter()
+            .map(|&h| self.ancestors(&[h], true))
+            .collect();
         let mut out = Vec::with_capacity(todo.len());
         let mut idx = 0usize;
         let mut guard = 0usize;

@@ -60,7 +60,10 @@ pub(crate) fn parse_relative(spec: &str) -> Option<Relative> {
             .map_or(rest.len(), |(i, _)| i);
         let (symbol, tail) = rest.split_at(word_len);
         let sign = tail.chars().next().filter(|c| *c == '+' || *c == '-')?;
-        let digits: String = tail[1..].chars().take_while(|c| c.is_ascii_digit()).collect();
+        let digits: String = tail[1..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
         if digits.is_empty() {
             return None;
         }
@@ -129,7 +132,11 @@ impl RevisionGraph {
                     .into_iter()
                     .map(|ix| self.id(ix).to_string())
                     .collect(),
-                None => self.real_heads().iter().map(|&ix| self.id(ix).to_string()).collect(),
+                None => self
+                    .real_heads()
+                    .iter()
+                    .map(|&ix| self.id(ix).to_string())
+                    .collect(),
             },
             "head" => match self.current_head(branch.as_deref())? {
                 Some(ix) => vec![self.id(ix).to_string()],
@@ -185,7 +192,12 @@ impl RevisionGraph {
             .collect())
     }
 
-    fn shares_lineage(&self, target: Ix, against: &HashSet<Ix>, include_dependencies: bool) -> bool {
+    fn shares_lineage(
+        &self,
+        target: Ix,
+        against: &HashSet<Ix>,
+        include_dependencies: bool,
+    ) -> bool {
         self.descendants(&[target], include_dependencies)
             .iter()
             .chain(self.ancestors(&[target], include_dependencies).iter())
@@ -215,7 +227,11 @@ impl RevisionGraph {
             Some(b) if !b.is_empty() => Some(self.resolve_branch(b)?),
             _ => None,
         };
-        let exact = self.by_id.get(ident).or_else(|| self.label_ix.get(ident)).copied();
+        let exact = self
+            .by_id
+            .get(ident)
+            .or_else(|| self.label_ix.get(ident))
+            .copied();
         let rev = match exact {
             Some(ix) => ix,
             None => {
@@ -229,7 +245,11 @@ impl RevisionGraph {
                     .collect();
                 if let (Some(b), Some(_)) = (check_branch, branch_rev) {
                     let allowed: HashSet<Ix> = self
-                        .filter_for_lineage(&found.iter().map(|f| f.1).collect::<Vec<_>>(), b, false)?
+                        .filter_for_lineage(
+                            &found.iter().map(|f| f.1).collect::<Vec<_>>(),
+                            b,
+                            false,
+                        )?
                         .into_iter()
                         .collect();
                     found.retain(|f| allowed.contains(&f.1));
@@ -324,15 +344,12 @@ impl RevisionGraph {
         }
     }
 
-    /// Resolve a spec to revisions for display (`show`): heads, labels, prefixes, relative
-    /// steps. `base` resolves to nothing.
+    /// Every revision a spec names, as `alembic show` resolves it: `heads`, ids, prefixes,
+    /// labels, `label@head`, and `-N` / `label@-N` walked down from each head (one result per
+    /// head, duplicates kept). `base` names nothing.
     pub fn resolve(&self, spec: &str) -> Result<Vec<Ix>, GraphError> {
-        let slots = match parse_relative(spec) {
-            Some(_) => self.parse_upgrade_target(&Lower::None, spec, true)?,
-            None => self.get_revisions(Some(spec))?,
-        };
         let mut out = Vec::new();
-        for slot in slots {
+        for slot in self.get_revisions(Some(spec))? {
             match slot {
                 Slot::Rev(ix) => out.push(ix),
                 Slot::Base => {}
@@ -406,9 +423,15 @@ mod tests {
     #[test]
     fn relative_specs_match_like_alembic() {
         let r = parse_relative("ae10+2").unwrap();
-        assert_eq!((r.branch, r.symbol.as_deref(), r.steps), (None, Some("ae10"), 2));
+        assert_eq!(
+            (r.branch, r.symbol.as_deref(), r.steps),
+            (None, Some("ae10"), 2)
+        );
         let r = parse_relative("lbl@-1").unwrap();
-        assert_eq!((r.branch.as_deref(), r.symbol, r.steps), (Some("lbl"), None, -1));
+        assert_eq!(
+            (r.branch.as_deref(), r.symbol, r.steps),
+            (Some("lbl"), None, -1)
+        );
         let r = parse_relative("+3").unwrap();
         assert_eq!((r.branch, r.symbol, r.steps), (None, None, 3));
         assert!(parse_relative("heads").is_none());

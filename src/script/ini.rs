@@ -65,7 +65,10 @@ impl AlembicIni {
             };
             let split = trimmed.find(['=', ':']);
             let Some(at) = split else {
-                return Err(err(lineno, format!("expected `key = value`, found `{trimmed}`")));
+                return Err(err(
+                    lineno,
+                    format!("expected `key = value`, found `{trimmed}`"),
+                ));
             };
             let key = trimmed[..at].trim().to_lowercase();
             let value = trimmed[at + 1..].trim().to_string();
@@ -91,7 +94,9 @@ impl AlembicIni {
         } else {
             parent
         };
-        parent.canonicalize().unwrap_or_else(|_| parent.to_path_buf())
+        parent
+            .canonicalize()
+            .unwrap_or_else(|_| parent.to_path_buf())
     }
 
     /// The interpolated value of a key in `[alembic]`.
@@ -135,7 +140,9 @@ impl AlembicIni {
                 out.push_str(&value);
                 rest = &after[close + 2..];
             } else {
-                return Err(err(format!("a lone '%' in `{raw}` (write %% for a percent sign)")));
+                return Err(err(format!(
+                    "a lone '%' in `{raw}` (write %% for a percent sign)"
+                )));
             }
         }
         out.push_str(rest);

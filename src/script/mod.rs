@@ -43,7 +43,9 @@ pub enum ScriptError {
         pos: Pos,
         message: String,
     },
-    #[error("{path}: no module variable `revision`, and the file name is not a bare hex revision id")]
+    #[error(
+        "{path}: no module variable `revision`, and the file name is not a bare hex revision id"
+    )]
     MissingRevision { path: PathBuf },
     #[error("{path}: no module variable `down_revision` (use `down_revision = None` for a base revision)")]
     MissingDownRevision { path: PathBuf },
@@ -258,9 +260,11 @@ pub fn parse_revision(path: &Path, source: &str, sha256: String) -> Result<Revis
     let vars = ModuleVars::collect(&module);
     let id = match vars.get("revision") {
         Some(expr) => expect_str(path, "revision", expr)?,
-        None => legacy_revision_from_filename(path).ok_or_else(|| ScriptError::MissingRevision {
-            path: path.to_path_buf(),
-        })?,
+        None => {
+            legacy_revision_from_filename(path).ok_or_else(|| ScriptError::MissingRevision {
+                path: path.to_path_buf(),
+            })?
+        }
     };
     let illegal: String = ['@', '-', '+', ':']
         .into_iter()
@@ -312,8 +316,11 @@ pub fn parse_revision(path: &Path, source: &str, sha256: String) -> Result<Revis
 fn legacy_revision_from_filename(path: &Path) -> Option<String> {
     let name = path.file_name()?.to_str()?;
     let stem = name.strip_suffix(".py")?;
-    (!stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-        .then(|| stem.to_string())
+    (!stem.is_empty()
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then(|| stem.to_string())
 }
 
 /// The last value assigned at module level to each simple name (what `module.<name>` is after
@@ -391,7 +398,11 @@ fn expect_str(path: &Path, name: &'static str, expr: &Expr) -> Result<String, Sc
 }
 
 /// None, a string, or a tuple/list of strings (Alembic's `util.to_tuple`).
-fn expect_str_list(path: &Path, name: &'static str, expr: &Expr) -> Result<Vec<String>, ScriptError> {
+fn expect_str_list(
+    path: &Path,
+    name: &'static str,
+    expr: &Expr,
+) -> Result<Vec<String>, ScriptError> {
     let bad = |e: &Expr| ScriptError::BadVariable {
         path: path.to_path_buf(),
         pos: e.pos,
@@ -446,7 +457,11 @@ mod tests {
 
     #[test]
     fn legacy_hex_file_name_supplies_the_revision() {
-        let r = parse_revision(Path::new("v/ab12.py"), "down_revision = None\n", String::new());
+        let r = parse_revision(
+            Path::new("v/ab12.py"),
+            "down_revision = None\n",
+            String::new(),
+        );
         assert_eq!(r.unwrap().id, "ab12");
     }
 

@@ -236,7 +236,12 @@ impl Lower<'_> {
             default: pd.default.as_deref().map(|e| self.expr(e)),
         };
         Params {
-            positional: p.posonlyargs.iter().chain(p.args.iter()).map(param).collect(),
+            positional: p
+                .posonlyargs
+                .iter()
+                .chain(p.args.iter())
+                .map(param)
+                .collect(),
             vararg: p.vararg.as_ref().map(|v| v.name.as_str().to_string()),
             kwonly: p.kwonlyargs.iter().map(param).collect(),
             kwarg: p.kwarg.as_ref().map(|v| v.name.as_str().to_string()),
@@ -274,7 +279,9 @@ impl Lower<'_> {
         elements
             .iter()
             .map(|el| match el {
-                py::InterpolatedStringElement::Literal(l) => FStringPart::Literal(l.value.to_string()),
+                py::InterpolatedStringElement::Literal(l) => {
+                    FStringPart::Literal(l.value.to_string())
+                }
                 py::InterpolatedStringElement::Interpolation(i) => FStringPart::Interpolation {
                     expr: self.expr(&i.expression),
                     conversion: i.conversion.to_char(),
@@ -301,7 +308,12 @@ impl Lower<'_> {
             py::Expr::Call(c) => ExprKind::Call {
                 func: self.boxed(&c.func),
                 args: self.exprs(&c.arguments.args),
-                keywords: c.arguments.keywords.iter().map(|k| self.keyword(k)).collect(),
+                keywords: c
+                    .arguments
+                    .keywords
+                    .iter()
+                    .map(|k| self.keyword(k))
+                    .collect(),
             },
             py::Expr::StringLiteral(s) => ExprKind::Str(s.value.to_str().to_string()),
             py::Expr::BytesLiteral(b) => ExprKind::Bytes(b.value.bytes().collect()),
@@ -337,7 +349,12 @@ impl Lower<'_> {
             py::Expr::Dict(d) => ExprKind::Dict(
                 d.items
                     .iter()
-                    .map(|item| (item.key.as_ref().map(|k| self.expr(k)), self.expr(&item.value)))
+                    .map(|item| {
+                        (
+                            item.key.as_ref().map(|k| self.expr(k)),
+                            self.expr(&item.value),
+                        )
+                    })
                     .collect(),
             ),
             py::Expr::Starred(s) => ExprKind::Starred(self.boxed(&s.value)),
@@ -406,8 +423,7 @@ impl Lower<'_> {
                 },
                 None => ExprKind::Unsupported("async comprehension"),
             },
-            py::Expr::DictComp(c) => match (c.key.as_deref(), self.comprehensions(&c.generators))
-            {
+            py::Expr::DictComp(c) => match (c.key.as_deref(), self.comprehensions(&c.generators)) {
                 (Some(key), Some(generators)) => ExprKind::DictComp {
                     key: self.boxed(key),
                     value: self.boxed(&c.value),
@@ -489,13 +505,28 @@ mod tests {
 
     #[test]
     fn elif_chains_nest_and_fstrings_keep_parts() {
-        let m = parse_module("if a:\n    x = 1\nelif b:\n    x = 2\nelse:\n    x = f'{y!r}-z'\n").unwrap();
-        let StmtKind::If { orelse, .. } = &m.body[0].kind else { panic!() };
-        let StmtKind::If { orelse: inner, .. } = &orelse[0].kind else { panic!() };
-        let StmtKind::Assign { value, .. } = &inner[0].kind else { panic!() };
-        let ExprKind::FString(parts) = &value.kind else { panic!() };
+        let m = parse_module("if a:\n    x = 1\nelif b:\n    x = 2\nelse:\n    x = f'{y!r}-z'\n")
+            .unwrap();
+        let StmtKind::If { orelse, .. } = &m.body[0].kind else {
+            panic!()
+        };
+        let StmtKind::If { orelse: inner, .. } = &orelse[0].kind else {
+            panic!()
+        };
+        let StmtKind::Assign { value, .. } = &inner[0].kind else {
+            panic!()
+        };
+        let ExprKind::FString(parts) = &value.kind else {
+            panic!()
+        };
         assert_eq!(parts.len(), 2);
-        assert!(matches!(&parts[0], FStringPart::Interpolation { conversion: Some('r'), .. }));
+        assert!(matches!(
+            &parts[0],
+            FStringPart::Interpolation {
+                conversion: Some('r'),
+                ..
+            }
+        ));
         assert_eq!(parts[1], FStringPart::Literal("-z".into()));
     }
 }

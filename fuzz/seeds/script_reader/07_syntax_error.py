@@ -1,0 +1,2 @@
+revision = "bad
+  down_revision = (

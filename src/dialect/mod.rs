@@ -1,0 +1,216 @@
+//! Dialects: how each database spells the operations, reproducing what Alembic and SQLAlchemy
+//! emit. One file (or folder) per database behind the `Dialect` trait; the pieces every SQL
+//! dialect shares (quoting rules, literals, the small expression language) live here once.
+//!
+//! A renderer also advances the `SchemaModel`, because what an operation does can depend on
+//! the table as it is (SQLite's batch rebuild copies the reflected table).
+
+pub mod sqlite;
+
+use crate::ir::{BinaryOp, Literal, Op, SqlExpr, Statement};
+use crate::schema::{SchemaError, SchemaModel};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RenderError {
+    #[error("{0}")]
+    Schema(#[from] SchemaError),
+    /// Something the real Alembic would also refuse or fail on for this dialect.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// A database's spelling of operations.
+pub trait Dialect {
+    /// `sqlite`, `postgresql` or `mysql` — the value scripts see as `dialect.name`.
+    fn name(&self) -> &'static str;
+    /// Quote an identifier if the database needs it.
+    fn quote(&self, ident: &str) -> String;
+    /// The SQL statements for one operation; `model` is advanced past it.
+    fn render(&self, model: &mut SchemaModel, op: &Op) -> Result<Vec<String>, RenderError>;
+    /// Whether DDL can run inside a transaction (PostgreSQL, SQLite) or commits at once (MySQL).
+    fn transactional_ddl(&self) -> bool;
+}
+
+/// SQLAlchemy's rule: quote names that are keywords, have upper-case letters, characters
+/// other than letters, digits, `_` and `$`, or start with a digit or `$`.
+pub fn needs_quotes(ident: &str, keywords: &[&str]) -> bool {
+    let lower = ident.to_lowercase();
+    ident.is_empty()
+        || lower != ident
+        || ident.starts_with(|c: char| c.is_ascii_digit() || c == '$')
+        || !ident
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        || keywords.binary_search(&lower.as_str()).is_ok()
+}
+
+/// A string literal in single quotes, quotes doubled.
+pub fn string_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Literal rendering shared by the dialects; booleans differ per dialect.
+pub fn literal(value: &Literal, bool_text: fn(bool) -> &'static str) -> String {
+    match value {
+        Literal::Null => "NULL".into(),
+        Literal::Bool(b) => bool_text(*b).into(),
+        Literal::Int(i) => i.to_string(),
+        Literal::Float(f) => {
+            if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 {
+                format!("{f:.1}")
+            } else {
+                format!("{f}")
+            }
+        }
+        Literal::Str(s) => string_literal(s),
+    }
+}
+
+/// Renders the small expression language of Core statements.
+pub struct ExprWriter<'a> {
+    pub quote: &'a dyn Fn(&str) -> String,
+    pub bool_text: fn(bool) -> &'static str,
+    /// Whether column references carry their table (`t.c` in a multi-table context).
+    pub qualify: bool,
+}
+
+impl ExprWriter<'_> {
+    pub fn expr(&self, e: &SqlExpr) -> String {
+        match e {
+            SqlExpr::Column { table, name } => match (table, self.qualify) {
+                (Some(t), true) => format!("{}.{}", (self.quote)(t), (self.quote)(name)),
+                _ => (self.quote)(name),
+            },
+            SqlExpr::Literal { value } => literal(value, self.bool_text),
+            SqlExpr::Sql { text } => text.clone(),
+            SqlExpr::Binary { op, left, right } => {
+                let op = match op {
+                    BinaryOp::Eq => "=",
+                    BinaryOp::NotEq => "!=",
+                    BinaryOp::Lt => "<",
+                    BinaryOp::LtE => "<=",
+                    BinaryOp::Gt => ">",
+                    BinaryOp::GtE => ">=",
+                    BinaryOp::Like => "LIKE",
+                    BinaryOp::Add => "+",
+                    BinaryOp::Sub => "-",
+                    BinaryOp::Mul => "*",
+                    BinaryOp::Div => "/",
+                    BinaryOp::Concat => "||",
+                };
+                // `x = NULL` means IS NULL in SQLAlchemy.
+                if let SqlExpr::Literal { value: Literal::Null } = right.as_ref() {
+                    if matches!(op, "=" | "!=") {
+                        let not = if op == "!=" { " NOT" } else { "" };
+                        return format!("{} IS{not} NULL", self.expr(left));
+                    }
+                }
+                format!("{} {op} {}", self.expr(left), self.expr(right))
+            }
+            SqlExpr::InList {
+                expr,
+                values,
+                negate,
+            } => {
+                let items: Vec<String> = values.iter().map(|v| self.expr(v)).collect();
+                let not = if *negate { "NOT " } else { "" };
+                format!("{} {not}IN ({})", self.expr(expr), items.join(", "))
+            }
+            SqlExpr::IsNull { expr, negate } => {
+                let not = if *negate { " NOT" } else { "" };
+                format!("{} IS{not} NULL", self.expr(expr))
+            }
+            SqlExpr::And { items } => self.join(items, " AND "),
+            SqlExpr::Or { items } => self.join(items, " OR "),
+            SqlExpr::Not { expr } => format!("NOT ({})", self.expr(expr)),
+            SqlExpr::Func { name, args } => format!(
+                "{name}({})",
+                args.iter().map(|a| self.expr(a)).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
+    fn join(&self, items: &[SqlExpr], sep: &str) -> String {
+        let parts: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                SqlExpr::And { .. } | SqlExpr::Or { .. } => format!("({})", self.expr(i)),
+                _ => self.expr(i),
+            })
+            .collect();
+        parts.join(sep)
+    }
+
+    /// An `op.execute` statement as SQL.
+    pub fn statement(&self, stmt: &Statement) -> String {
+        match stmt {
+            Statement::Sql { text } => text.clone(),
+            Statement::Update {
+                table,
+                values,
+                filter,
+            } => {
+                let sets: Vec<String> = values
+                    .iter()
+                    .map(|(c, v)| format!("{}={}", (self.quote)(c), self.expr(v)))
+                    .collect();
+                let mut sql = format!("UPDATE {} SET {}", (self.quote)(table), sets.join(", "));
+                if let Some(f) = filter {
+                    sql += &format!(" WHERE {}", self.expr(f));
+                }
+                sql
+            }
+            Statement::Delete { table, filter } => {
+                let mut sql = format!("DELETE FROM {}", (self.quote)(table));
+                if let Some(f) = filter {
+                    sql += &format!(" WHERE {}", self.expr(f));
+                }
+                sql
+            }
+            Statement::Insert {
+                table,
+                columns,
+                rows,
+            } => {
+                let cols: Vec<String> = columns.iter().map(|c| (self.quote)(c)).collect();
+                let rows: Vec<String> = rows
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "({})",
+                            r.iter().map(|v| self.expr(v)).collect::<Vec<_>>().join(", ")
+                        )
+                    })
+                    .collect();
+                format!(
+                    "INSERT INTO {} ({}) VALUES {}",
+                    (self.quote)(table),
+                    cols.join(", "),
+                    rows.join(", ")
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_follows_sqlalchemy_rules() {
+        let kw = ["key", "order"];
+        assert!(needs_quotes("key", &kw));
+        assert!(needs_quotes("Key", &kw));
+        assert!(needs_quotes("1abc", &kw));
+        assert!(needs_quotes("a-b", &kw));
+        assert!(!needs_quotes("timestamp", &kw));
+        assert!(!needs_quotes("run_uuid", &kw));
+    }
+
+    #[test]
+    fn keyword_lists_are_sorted_for_binary_search() {
+        let kw = sqlite::keywords::KEYWORDS;
+        assert!(kw.windows(2).all(|w| w[0] < w[1]));
+    }
+}
