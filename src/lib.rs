@@ -13,6 +13,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod dialect;
 pub mod graph;
 pub mod inspect;
 pub mod interp;

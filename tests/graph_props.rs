@@ -192,4 +192,25 @@ proptest! {
         }
         let _ = ix_of(&graph, target);
     }
+
+    #[test]
+    fn version_rows_follow_the_steps_up_and_back_down(dag in dag_strategy(), pick in any::<usize>()) {
+        let graph = dag.graph();
+        let n = dag.parents.len();
+        let target = pick % n;
+        let mut rows = std::collections::BTreeSet::new();
+        let up = graph.upgrade_path(&Lower::Many(vec![]), &id(target)).unwrap();
+        for step in &up {
+            graph.version_changes(&mut rows, step).unwrap();
+        }
+        let applied = dag.requires(target);
+        let needed: BTreeSet<usize> = applied.iter().flat_map(|&r| dag.parents[r].iter().chain(&dag.deps[r]).copied()).collect();
+        let expected: std::collections::BTreeSet<String> = applied.difference(&needed).map(|&r| id(r)).collect();
+        prop_assert_eq!(&rows, &expected);
+        let down = graph.downgrade_path(&Lower::Many(rows.iter().cloned().collect()), "base").unwrap();
+        for step in &down {
+            graph.version_changes(&mut rows, step).unwrap();
+        }
+        prop_assert!(rows.is_empty(), "rows left after downgrading to base: {:?}", rows);
+    }
 }

@@ -46,7 +46,10 @@ fn graph() -> &'static RevisionGraph {
 fn check_path(steps: &[Step]) {
     let mut seen = HashSet::new();
     for s in steps {
-        assert!(seen.insert(s.revision), "revision repeated in a path: {steps:?}");
+        assert!(
+            seen.insert(s.revision),
+            "revision repeated in a path: {steps:?}"
+        );
     }
 }
 

@@ -99,7 +99,10 @@ impl ExprWriter<'_> {
                     BinaryOp::Concat => "||",
                 };
                 // `x = NULL` means IS NULL in SQLAlchemy.
-                if let SqlExpr::Literal { value: Literal::Null } = right.as_ref() {
+                if let SqlExpr::Literal {
+                    value: Literal::Null,
+                } = right.as_ref()
+                {
                     if matches!(op, "=" | "!=") {
                         let not = if op == "!=" { " NOT" } else { "" };
                         return format!("{} IS{not} NULL", self.expr(left));
@@ -125,7 +128,10 @@ impl ExprWriter<'_> {
             SqlExpr::Not { expr } => format!("NOT ({})", self.expr(expr)),
             SqlExpr::Func { name, args } => format!(
                 "{name}({})",
-                args.iter().map(|a| self.expr(a)).collect::<Vec<_>>().join(", ")
+                args.iter()
+                    .map(|a| self.expr(a))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }
@@ -178,7 +184,10 @@ impl ExprWriter<'_> {
                     .map(|r| {
                         format!(
                             "({})",
-                            r.iter().map(|v| self.expr(v)).collect::<Vec<_>>().join(", ")
+                            r.iter()
+                                .map(|v| self.expr(v))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )
                     })
                     .collect();

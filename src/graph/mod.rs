@@ -10,6 +10,7 @@
 mod error;
 mod path;
 mod spec;
+mod version;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -19,6 +20,7 @@ use crate::script::Revision;
 pub use error::GraphError;
 pub use path::{Direction, Step};
 pub use spec::Lower;
+pub use version::VersionChange;
 
 /// Index of a revision in load order (which is also Alembic's tie-breaking order).
 pub type Ix = NodeIndex<u32>;

@@ -1,0 +1,431 @@
+//! SQLite: the DDL SQLAlchemy's SQLite compiler writes, and Alembic's SQLite behaviour:
+//! no ALTER of constraints or column types outside batch mode, and batch mode's
+//! "move and copy" rebuild (in `batch.rs`) when `recreate` asks for it.
+
+mod batch;
+pub mod keywords;
+
+use crate::dialect::{needs_quotes, string_literal, Dialect, ExprWriter, RenderError};
+use crate::ir::{
+    Autoincrement, Column, Constraint, ConstraintKind, Index, IndexPart, Literal, Op,
+    ServerDefault, SqlType, Table,
+};
+use crate::schema::SchemaModel;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sqlite;
+
+pub(crate) fn quote(ident: &str) -> String {
+    if needs_quotes(ident, keywords::KEYWORDS) {
+        format!("\"{}\"", ident.replace('"', "\"\""))
+    } else {
+        ident.to_string()
+    }
+}
+
+fn bool_text(b: bool) -> &'static str {
+    if b {
+        "1"
+    } else {
+        "0"
+    }
+}
+
+pub(crate) fn expr_writer() -> ExprWriter<'static> {
+    ExprWriter {
+        quote: &quote,
+        bool_text,
+        qualify: false,
+    }
+}
+
+/// The type name SQLAlchemy's SQLite type compiler writes.
+pub(crate) fn type_sql(ty: &SqlType) -> String {
+    let len = |n: &Option<u32>, base: &str| match n {
+        Some(n) => format!("{base}({n})"),
+        None => base.to_string(),
+    };
+    match ty.for_dialect("sqlite") {
+        SqlType::Varchar { length, collation } => {
+            let mut s = len(length, "VARCHAR");
+            if let Some(c) = collation {
+                s += &format!(" COLLATE \"{c}\"");
+            }
+            s
+        }
+        SqlType::Char { length } => len(length, "CHAR"),
+        SqlType::NVarchar { length } => len(length, "NVARCHAR"),
+        SqlType::Text { length } => len(length, "TEXT"),
+        SqlType::Integer => "INTEGER".into(),
+        SqlType::BigInteger => "BIGINT".into(),
+        SqlType::SmallInteger => "SMALLINT".into(),
+        SqlType::Float { double: true, .. } => "DOUBLE".into(),
+        SqlType::Float { .. } => "FLOAT".into(),
+        SqlType::Numeric { precision, scale } => match (precision, scale) {
+            (Some(p), Some(s)) => format!("NUMERIC({p}, {s})"),
+            (Some(p), None) => format!("NUMERIC({p})"),
+            _ => "NUMERIC".into(),
+        },
+        SqlType::Boolean { .. } => "BOOLEAN".into(),
+        SqlType::DateTime { .. } | SqlType::Interval => "DATETIME".into(),
+        SqlType::Date => "DATE".into(),
+        SqlType::Time { .. } => "TIME".into(),
+        SqlType::LargeBinary { .. } => "BLOB".into(),
+        SqlType::Json => "JSON".into(),
+        SqlType::Uuid => "CHAR(32)".into(),
+        SqlType::Enum { values, length, .. } => {
+            let longest = values.iter().map(|v| v.chars().count()).max().unwrap_or(0) as u32;
+            format!("VARCHAR({})", length.unwrap_or(longest))
+        }
+        SqlType::DialectSpecific { name, .. } | SqlType::Reflected(name) => name.clone(),
+        SqlType::Variant { base, .. } => type_sql(base),
+    }
+}
+
+/// The default clause text SQLAlchemy writes: string literals quoted, SQL text as is, and
+/// SQL that is neither quoted nor parenthesized but contains a non-word character wrapped in
+/// parentheses.
+pub(crate) fn default_sql(d: &ServerDefault) -> String {
+    let text = match d {
+        ServerDefault::Literal(s) => string_literal(s),
+        ServerDefault::Sql(s) => s.clone(),
+        ServerDefault::Bool(b) => bool_text(*b).to_string(),
+    };
+    let starts_quoted = text.trim_start().starts_with(['\'', '"', '(']);
+    let has_non_word = text.chars().any(|c| !(c.is_alphanumeric() || c == '_'));
+    if !starts_quoted && has_non_word {
+        format!("({text})")
+    } else {
+        text
+    }
+}
+
+fn column_spec(col: &Column, table: &Table) -> String {
+    let mut spec = format!("{} {}", quote(&col.name), type_sql(&col.ty));
+    if let Some(d) = &col.server_default {
+        spec += &format!(" DEFAULT {}", default_sql(d));
+    }
+    if !col.nullable {
+        spec += " NOT NULL";
+    }
+    let _ = table;
+    if let Some(c) = &col.computed {
+        spec += &format!(" GENERATED ALWAYS AS ({})", c.sqltext);
+        match c.persisted {
+            Some(true) => spec += " STORED",
+            Some(false) => spec += " VIRTUAL",
+            None => {}
+        }
+    }
+    spec
+}
+
+pub(crate) fn constraint_sql(c: &Constraint) -> String {
+    let preamble = match c.name() {
+        Some(n) => format!("CONSTRAINT {} ", quote(n)),
+        None => String::new(),
+    };
+    let cols = |cs: &[String]| cs.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
+    match c {
+        Constraint::PrimaryKey { columns, .. } => {
+            format!("{preamble}PRIMARY KEY ({})", cols(columns))
+        }
+        Constraint::Unique { columns, .. } => format!("{preamble}UNIQUE ({})", cols(columns)),
+        Constraint::Check { sqltext, .. } => format!("{preamble}CHECK ({sqltext})"),
+        Constraint::ForeignKey(fk) => {
+            let mut s = format!(
+                "{preamble}FOREIGN KEY({}) REFERENCES {} ({})",
+                cols(&fk.columns),
+                quote(&fk.ref_table),
+                cols(&fk.ref_columns)
+            );
+            if let Some(d) = &fk.ondelete {
+                s += &format!(" ON DELETE {d}");
+            }
+            if let Some(u) = &fk.onupdate {
+                s += &format!(" ON UPDATE {u}");
+            }
+            match fk.deferrable {
+                Some(true) => s += " DEFERRABLE",
+                Some(false) => s += " NOT DEFERRABLE",
+                None => {}
+            }
+            if let Some(i) = &fk.initially {
+                s += &format!(" INITIALLY {i}");
+            }
+            s
+        }
+    }
+}
+
+/// `CREATE TABLE` for a table as the schema model holds it (constraints already table-level).
+pub(crate) fn create_table_sql(table: &Table, name: &str) -> String {
+    let mut items: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| column_spec(c, table))
+        .collect();
+    if let Some(pk) = table.primary_key() {
+        items.push(constraint_sql(pk));
+    }
+    for c in &table.constraints {
+        if c.kind() != ConstraintKind::PrimaryKey {
+            items.push(constraint_sql(c));
+        }
+    }
+    format!(
+        "CREATE TABLE {} (\n\t{}\n)",
+        quote(name),
+        items.join(", \n\t")
+    )
+}
+
+pub(crate) fn create_index_sql(index: &Index, table: &str) -> String {
+    let parts: Vec<String> = index
+        .parts
+        .iter()
+        .map(|p| match p {
+            IndexPart::Column(c) => quote(c),
+            IndexPart::Expression(e) => e.clone(),
+        })
+        .collect();
+    let mut sql = format!(
+        "CREATE {}INDEX {} ON {} ({})",
+        if index.unique { "UNIQUE " } else { "" },
+        quote(&index.name),
+        quote(table),
+        parts.join(", ")
+    );
+    if let Some(crate::ir::DialectOption::Sql(w)) = index.option("sqlite_where") {
+        sql += &format!(" WHERE {w}");
+    }
+    sql
+}
+
+fn unsupported(what: String) -> RenderError {
+    RenderError::Unsupported(what)
+}
+
+impl Sqlite {
+    fn add_column(
+        &self,
+        model: &mut SchemaModel,
+        table: &str,
+        column: &Column,
+    ) -> Result<Vec<String>, RenderError> {
+        let t = model
+            .table(table)
+            .ok_or_else(|| crate::schema::SchemaError::NoTable(table.to_string()))?;
+        if column.primary_key {
+            return Err(unsupported(format!(
+                "SQLite cannot add the primary key column '{table}.{}' with ALTER TABLE; use batch_alter_table",
+                column.name
+            )));
+        }
+        if !column.foreign_keys.is_empty() {
+            return Err(unsupported(format!(
+                "SQLite cannot add the foreign key of '{table}.{}' with ALTER; Alembic refuses it too (use batch_alter_table)",
+                column.name
+            )));
+        }
+        let mut plain = column.clone();
+        plain.index = false;
+        plain.unique = false;
+        // Alembic skips (with a warning) the CHECK of a Boolean/Enum added by ALTER on SQLite.
+        plain.ty = without_schema_constraint(&plain.ty);
+        let mut out = vec![format!(
+            "ALTER TABLE {} ADD COLUMN {}",
+            quote(table),
+            column_spec(&plain, t)
+        )];
+        if column.unique {
+            return Err(unsupported(format!(
+                "SQLite cannot add the unique constraint of '{table}.{}' with ALTER; Alembic refuses it too (use batch_alter_table)",
+                column.name
+            )));
+        }
+        model.apply(&Op::AddColumn {
+            table: table.to_string(),
+            column: plain,
+            insert_before: None,
+            insert_after: None,
+        })?;
+        if column.index {
+            let index = Index {
+                name: format!("ix_{table}_{}", column.name),
+                table: table.to_string(),
+                parts: vec![IndexPart::Column(column.name.clone())],
+                unique: false,
+                dialect_options: Vec::new(),
+            };
+            out.push(create_index_sql(&index, table));
+            model.apply(&Op::CreateIndex { index })?;
+        }
+        Ok(out)
+    }
+}
+
+/// A Boolean or Enum whose CHECK is not created (SQLite ALTER, or a batch copy).
+pub(crate) fn without_schema_constraint(ty: &SqlType) -> SqlType {
+    match ty {
+        SqlType::Boolean { name, .. } => SqlType::Boolean {
+            create_constraint: false,
+            name: name.clone(),
+        },
+        SqlType::Enum {
+            values,
+            name,
+            native,
+            length,
+            ..
+        } => SqlType::Enum {
+            values: values.clone(),
+            name: name.clone(),
+            native: *native,
+            create_constraint: false,
+            length: *length,
+        },
+        SqlType::Variant { base, variants } => SqlType::Variant {
+            base: Box::new(without_schema_constraint(base)),
+            variants: variants
+                .iter()
+                .map(|(d, t)| (d.clone(), without_schema_constraint(t)))
+                .collect(),
+        },
+        other => other.clone(),
+    }
+}
+
+impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn quote(&self, ident: &str) -> String {
+        quote(ident)
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    fn render(&self, model: &mut SchemaModel, op: &Op) -> Result<Vec<String>, RenderError> {
+        let out = match op {
+            Op::CreateTable { table } => {
+                model.apply(op)?;
+                let created = model
+                    .table(&table.name)
+                    .cloned()
+                    .ok_or_else(|| crate::schema::SchemaError::NoTable(table.name.clone()))?;
+                let mut out = vec![create_table_sql(&created, &created.name)];
+                for idx in &created.indexes {
+                    out.push(create_index_sql(idx, &created.name));
+                }
+                out
+            }
+            Op::DropTable { table } => {
+                model.apply(op)?;
+                vec![format!("DROP TABLE {}", quote(table))]
+            }
+            Op::RenameTable { table, new_name } => {
+                model.apply(op)?;
+                vec![format!("ALTER TABLE {} RENAME TO {}", quote(table), quote(new_name))]
+            }
+            Op::AddColumn { table, column, .. } => self.add_column(model, table, column)?,
+            Op::DropColumn { table, column } => {
+                model.apply(op)?;
+                vec![format!("ALTER TABLE {} DROP COLUMN {}", quote(table), quote(column))]
+            }
+            Op::AlterColumn(a) => {
+                let only_rename = a.nullable.is_none()
+                    && a.server_default.is_none()
+                    && a.type_.is_none()
+                    && a.comment.is_none()
+                    && a.autoincrement.is_none();
+                match (&a.new_name, only_rename) {
+                    (Some(new), true) => {
+                        model.apply(op)?;
+                        vec![format!(
+                            "ALTER TABLE {} RENAME COLUMN {} TO {}",
+                            quote(&a.table),
+                            quote(&a.column),
+                            quote(new)
+                        )]
+                    }
+                    _ => {
+                        return Err(unsupported(format!(
+                            "SQLite cannot ALTER COLUMN '{}.{}' (type, nullability or default); the script must use batch_alter_table",
+                            a.table, a.column
+                        )))
+                    }
+                }
+            }
+            Op::CreateIndex { index } => {
+                model.apply(op)?;
+                vec![create_index_sql(index, &index.table)]
+            }
+            Op::DropIndex { name, .. } => {
+                model.apply(op)?;
+                vec![format!("DROP INDEX {}", quote(name))]
+            }
+            Op::AddConstraint { table, constraint } => {
+                return Err(unsupported(format!(
+                    "SQLite has no ALTER for constraints ({} on '{table}'); the script must use batch_alter_table",
+                    describe_constraint(constraint)
+                )))
+            }
+            Op::DropConstraint { table, name, .. } => {
+                return Err(unsupported(format!(
+                    "SQLite has no ALTER for constraints (dropping '{name}' on '{table}'); the script must use batch_alter_table"
+                )))
+            }
+            Op::Execute { statement } => vec![expr_writer().statement(statement)],
+            Op::BulkInsert {
+                table,
+                columns,
+                rows,
+            } => rows
+                .iter()
+                .map(|row| {
+                    let values: Vec<String> = row
+                        .iter()
+                        .map(|v| crate::dialect::literal(v, bool_text))
+                        .collect();
+                    format!(
+                        "INSERT INTO {} ({}) VALUES ({})",
+                        quote(table),
+                        columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
+                        values.join(", ")
+                    )
+                })
+                .collect(),
+            Op::Batch(b) => batch::render(self, model, b)?,
+        };
+        Ok(out)
+    }
+}
+
+fn describe_constraint(c: &Constraint) -> String {
+    let kind = match c.kind() {
+        ConstraintKind::PrimaryKey => "primary key",
+        ConstraintKind::ForeignKey => "foreign key",
+        ConstraintKind::Unique => "unique constraint",
+        ConstraintKind::Check => "check constraint",
+    };
+    match c.name() {
+        Some(n) => format!("{kind} '{n}'"),
+        None => kind.to_string(),
+    }
+}
+
+/// A literal for data statements on SQLite.
+pub fn literal(v: &Literal) -> String {
+    crate::dialect::literal(v, bool_text)
+}
+
+#[allow(dead_code)]
+fn is_integer_pk(col: &Column) -> bool {
+    col.primary_key
+        && matches!(col.ty.affinity(), crate::ir::Affinity::Integer)
+        && col.autoincrement != Autoincrement::No
+}
