@@ -13,6 +13,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod compile;
 pub mod dialect;
 pub mod graph;
 pub mod inspect;

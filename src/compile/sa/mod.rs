@@ -1,0 +1,1 @@
+//! Emulated `sqlalchemy` (work in progress).
