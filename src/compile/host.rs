@@ -1,0 +1,371 @@
+//! What `import` finds while a revision runs: the emulated `alembic` and `sqlalchemy`, a few
+//! standard-library modules reduced to what migrations use, and the application facts of the
+//! project (`revisions/<project>/facts.toml`: model table names, enum strings, constants).
+//! Everything else is an unmodeled import: importing it works, using it fails with a position.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use serde::Deserialize;
+
+use crate::interp::{
+    exception_class, Args, Class, Ctx, Host, Native, NativeFunction, Result, Value,
+};
+use crate::script::ast::CmpOp;
+
+use super::op::Operations;
+use super::sa;
+use super::session::Shared;
+
+/// The Alembic version scripts see as `alembic.__version__` (the one we reproduce).
+pub const ALEMBIC_VERSION: &str = "1.20.1";
+
+/// Application facts a project's scripts import.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Facts {
+    #[serde(default)]
+    pub modules: BTreeMap<String, ModuleFacts>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ModuleFacts {
+    /// ORM model class → its table name.
+    #[serde(default)]
+    pub models: BTreeMap<String, String>,
+    /// Plain constants (strings, numbers, lists).
+    #[serde(default)]
+    pub values: BTreeMap<String, toml::Value>,
+    /// Enum-like classes: members are their own names; `to_string(x)` is `x`.
+    #[serde(default)]
+    pub enums: BTreeMap<String, Vec<String>>,
+    /// Classes with constant attributes and lookup functions of one argument.
+    #[serde(default)]
+    pub classes: BTreeMap<String, ClassFacts>,
+    /// Exception classes (subclasses of `Exception`).
+    #[serde(default)]
+    pub exceptions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ClassFacts {
+    #[serde(default)]
+    pub attrs: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    pub lookups: BTreeMap<String, BTreeMap<String, toml::Value>>,
+}
+
+impl Facts {
+    pub fn parse(text: &str) -> std::result::Result<Facts, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// The facts of MLflow's projects (tracking and auth share them).
+    pub fn mlflow() -> Facts {
+        Facts::parse(include_str!("../../revisions/mlflow/facts.toml"))
+            .expect("revisions/mlflow/facts.toml is valid (checked by a test)")
+    }
+}
+
+fn toml_value(v: &toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::str(s),
+        toml::Value::Integer(i) => Value::Int(*i),
+        toml::Value::Float(f) => Value::Float(*f),
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Array(a) => Value::list(a.iter().map(toml_value).collect()),
+        toml::Value::Table(t) => {
+            Value::dict_of_str(t.iter().map(|(k, v)| (k.clone(), toml_value(v))))
+        }
+        toml::Value::Datetime(d) => Value::string(d.to_string()),
+    }
+}
+
+/// The import resolver of a compile session.
+pub struct CompileHost {
+    pub session: Shared,
+    pub facts: Facts,
+}
+
+impl CompileHost {
+    fn fact_module(&self, name: &str) -> Option<Value> {
+        let m = self.facts.modules.get(name)?;
+        let mut attrs: Vec<(String, Value)> = Vec::new();
+        for (k, table) in &m.models {
+            attrs.push((
+                k.clone(),
+                Value::native(Model {
+                    class: k.clone(),
+                    table: table.clone(),
+                }),
+            ));
+        }
+        for (k, v) in &m.values {
+            attrs.push((k.clone(), toml_value(v)));
+        }
+        for (k, members) in &m.enums {
+            attrs.push((
+                k.clone(),
+                Value::native(EnumFacts {
+                    name: k.clone(),
+                    members: members.clone(),
+                }),
+            ));
+        }
+        for (k, c) in &m.classes {
+            attrs.push((
+                k.clone(),
+                Value::native(ClassFactsObj {
+                    name: k.clone(),
+                    facts: c.clone(),
+                }),
+            ));
+        }
+        for e in &m.exceptions {
+            let base = exception_class("Exception").map(Value::Class);
+            attrs.push((e.clone(), Value::Class(Class::new(e.clone(), base.into_iter().collect()))));
+        }
+        Some(Value::module(name, attrs))
+    }
+}
+
+impl Host for CompileHost {
+    fn import(&self, module: &str) -> Option<Value> {
+        if let Some(v) = self.fact_module(module) {
+            return Some(v);
+        }
+        if module == "sqlalchemy" || module.starts_with("sqlalchemy.") {
+            return sa::import(module);
+        }
+        let op = || {
+            Value::native(Operations {
+                session: self.session.clone(),
+                batch: None,
+            })
+        };
+        match module {
+            "alembic" => Some(Value::module(
+                "alembic",
+                [
+                    ("op".to_string(), op()),
+                    ("__version__".to_string(), Value::str(ALEMBIC_VERSION)),
+                ],
+            )),
+            "alembic.op" => Some(op()),
+            "time" => Some(Value::module(
+                "time",
+                [(
+                    "time".to_string(),
+                    // Only ever used for client-side defaults, which never reach the DDL.
+                    Value::native(NativeFunction::new("time.time", |_, _, _| Ok(Value::Float(0.0)))),
+                )],
+            )),
+            "logging" => Some(Value::module(
+                "logging",
+                [(
+                    "getLogger".to_string(),
+                    Value::native(NativeFunction::new("logging.getLogger", |_, _, _| {
+                        Ok(Value::native(Logger))
+                    })),
+                )],
+            )),
+            "packaging.version" => Some(Value::module(
+                "packaging.version",
+                [(
+                    "Version".to_string(),
+                    Value::native(NativeFunction::new("packaging.version.Version", |args, kwargs, ctx| {
+                        let mut a = Args::new("Version", args, kwargs);
+                        let v = a.required(0, "version", ctx)?;
+                        a.finish(ctx)?;
+                        let text = v
+                            .as_str()
+                            .ok_or_else(|| ctx.native_error("Version", "expected a string"))?;
+                        Ok(Value::native(Version::parse(text)))
+                    })),
+                )],
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// `logging.getLogger(...)`: messages are dropped.
+#[derive(Debug)]
+struct Logger;
+
+impl Native for Logger {
+    fn type_name(&self) -> &str {
+        "Logger"
+    }
+
+    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        match name {
+            "debug" | "info" | "warning" | "warn" | "error" | "exception" | "critical" => Ok(
+                Value::native(NativeFunction::new("Logger.log", |_, _, _| Ok(Value::None))),
+            ),
+            other => Err(ctx.native_unsupported("Logger", format!("`{other}`"))),
+        }
+    }
+}
+
+/// `packaging.version.Version`: release numbers compared numerically.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Version(Vec<u64>);
+
+impl Version {
+    fn parse(text: &str) -> Version {
+        Version(
+            text.split(['.', '+', '-'])
+                .map_while(|p| p.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok())
+                .collect(),
+        )
+    }
+
+    fn padded(&self, len: usize) -> Vec<u64> {
+        let mut v = self.0.clone();
+        v.resize(len.max(v.len()), 0);
+        v
+    }
+}
+
+impl Native for Version {
+    fn type_name(&self) -> &str {
+        "Version"
+    }
+
+    fn compare(&self, op: CmpOp, other: &Value, _reflected: bool, ctx: &mut Ctx) -> Result<Option<Value>> {
+        let Some(o) = other.downcast_native::<Version>() else {
+            return Err(ctx.native_unsupported("Version", "comparing with a non-Version"));
+        };
+        let len = self.0.len().max(o.0.len());
+        let (a, b) = (self.padded(len), o.padded(len));
+        let r = match op {
+            CmpOp::Lt => a < b,
+            CmpOp::LtE => a <= b,
+            CmpOp::Gt => a > b,
+            CmpOp::GtE => a >= b,
+            CmpOp::Eq => a == b,
+            CmpOp::NotEq => a != b,
+            _ => return Ok(None),
+        };
+        Ok(Some(Value::Bool(r)))
+    }
+}
+
+/// An ORM model class of the application: its table name and its columns by attribute.
+#[derive(Debug)]
+struct Model {
+    class: String,
+    table: String,
+}
+
+impl Native for Model {
+    fn type_name(&self) -> &str {
+        &self.class
+    }
+
+    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        match name {
+            "__tablename__" => Ok(Value::str(&self.table)),
+            "__name__" => Ok(Value::str(&self.class)),
+            n if n.starts_with('_') => {
+                Err(ctx.native_unsupported(&self.class, format!("reading attribute `{n}`")))
+            }
+            column => Ok(sa::column_value(column, Some(&self.table))),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct EnumFacts {
+    name: String,
+    members: Vec<String>,
+}
+
+impl Native for EnumFacts {
+    fn type_name(&self) -> &str {
+        &self.name
+    }
+
+    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        if self.members.iter().any(|m| m == name) {
+            return Ok(Value::str(name));
+        }
+        match name {
+            "to_string" | "from_string" => {
+                let members = self.members.clone();
+                let owner = self.name.clone();
+                Ok(Value::native(NativeFunction::new(
+                    "to_string",
+                    move |args, kwargs, ctx: &mut Ctx| {
+                        let mut a = Args::new(format!("{owner}.to_string"), args, kwargs);
+                        let v = a.required(0, "value", ctx)?;
+                        a.finish(ctx)?;
+                        match v.as_str() {
+                            Some(s) if members.iter().any(|m| m == s) => Ok(Value::str(s)),
+                            _ => Err(ctx.raise("ValueError", format!("not a member of {owner}"))),
+                        }
+                    },
+                )))
+            }
+            "all_status" | "all_stages" => Ok(Value::list(self.members.iter().map(|m| Value::str(m)).collect())),
+            other => Err(ctx.native_unsupported(&self.name, format!("reading attribute `{other}`"))),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct ClassFactsObj {
+    name: String,
+    facts: ClassFacts,
+}
+
+impl Native for ClassFactsObj {
+    fn type_name(&self) -> &str {
+        &self.name
+    }
+
+    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        if let Some(v) = self.facts.attrs.get(name) {
+            return Ok(toml_value(v));
+        }
+        if let Some(table) = self.facts.lookups.get(name) {
+            let table: Rc<BTreeMap<String, toml::Value>> = Rc::new(table.clone());
+            let fname = format!("{}.{name}", self.name);
+            return Ok(Value::native(NativeFunction::new(
+                "lookup",
+                move |args, kwargs, ctx: &mut Ctx| {
+                    let mut a = Args::new(fname.clone(), args, kwargs);
+                    let key = a.required(0, "value", ctx)?;
+                    a.finish(ctx)?;
+                    let found = key.as_str().and_then(|k| table.get(k));
+                    match found {
+                        Some(v) => Ok(toml_value(v)),
+                        None => Err(ctx.native_error(&fname, "no fact for this argument")),
+                    }
+                },
+            )));
+        }
+        Err(ctx.native_unsupported(&self.name, format!("reading attribute `{name}`")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mlflow_facts_parse() {
+        let f = Facts::mlflow();
+        assert_eq!(
+            f.modules["mlflow.store.tracking.dbmodels.models"].models["SqlRun"],
+            "runs"
+        );
+        assert_eq!(f.modules["mlflow.exceptions"].exceptions, ["MlflowException"]);
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(Version::parse("1.20.1") > Version::parse("1.7.0"));
+        assert_eq!(Version::parse("1.7").padded(3), vec![1, 7, 0]);
+    }
+}

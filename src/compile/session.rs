@@ -1,0 +1,233 @@
+//! A compile session: the dialect, the schema model as it stands, and the operations emitted so
+//! far, shared by `op`, `batch_op`, the bind and the inspector while one revision runs.
+//!
+//! The bind answers what scripts ask of a connection (`dialect.name`, `engine.name`) and runs
+//! data-changing statements as operations; anything that *reads* rows is a data migration and
+//! refused here (a recipe serves it).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::dialect::Dialect;
+use crate::interp::{Args, Ctx, Native, Result, Value};
+use crate::ir::Op;
+use crate::schema::SchemaModel;
+use crate::script::ast::Pos;
+
+use super::sa;
+
+/// One operation the script performed, with its SQL and where in the script it was asked for.
+#[derive(Debug, Clone)]
+pub struct EmittedOp {
+    pub op: Op,
+    pub statements: Vec<String>,
+    pub pos: Pos,
+}
+
+pub struct Session {
+    pub dialect: Rc<dyn Dialect>,
+    /// The name scripts see: `mysql` for MariaDB too.
+    pub dialect_name: String,
+    pub model: SchemaModel,
+    pub emitted: Vec<EmittedOp>,
+    pub offline: bool,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("dialect", &self.dialect_name)
+            .field("emitted", &self.emitted.len())
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Shared(pub Rc<RefCell<Session>>);
+
+impl Shared {
+    pub fn new(session: Session) -> Self {
+        Shared(Rc::new(RefCell::new(session)))
+    }
+
+    pub fn dialect_name(&self) -> String {
+        self.0.borrow().dialect_name.clone()
+    }
+
+    /// Render an operation for the dialect and advance the model; a failure is reported at the
+    /// script position that asked for it.
+    pub fn emit(&self, op: Op, ctx: &mut Ctx) -> Result<()> {
+        let mut s = self.0.borrow_mut();
+        let dialect = s.dialect.clone();
+        let statements = dialect
+            .render(&mut s.model, &op)
+            .map_err(|e| ctx.native_error("alembic.op", e.to_string()))?;
+        s.emitted.push(EmittedOp {
+            op,
+            statements,
+            pos: ctx.pos(),
+        });
+        Ok(())
+    }
+
+    pub fn bind_value(&self) -> Value {
+        Value::native(Bind {
+            session: self.clone(),
+        })
+    }
+
+    pub fn context_value(&self) -> Value {
+        Value::native(MigrationContext {
+            session: self.clone(),
+        })
+    }
+
+    fn dialect_value(&self) -> Value {
+        Value::native(DialectObj {
+            name: self.dialect_name(),
+        })
+    }
+}
+
+/// `op.get_bind()`: a connection-like object.
+#[derive(Debug)]
+pub struct Bind {
+    pub session: Shared,
+}
+
+/// `bind.dialect` / `context.dialect`.
+#[derive(Debug)]
+struct DialectObj {
+    name: String,
+}
+
+/// `bind.engine`.
+#[derive(Debug)]
+struct Engine {
+    session: Shared,
+}
+
+/// `op.get_context()`.
+#[derive(Debug)]
+struct MigrationContext {
+    session: Shared,
+}
+
+#[derive(Debug)]
+struct BindExecute {
+    session: Shared,
+}
+
+impl Native for DialectObj {
+    fn type_name(&self) -> &str {
+        "Dialect"
+    }
+
+    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        match name {
+            "name" => Ok(Value::str(&self.name)),
+            "driver" => Ok(Value::str(match self.name.as_str() {
+                "postgresql" => "psycopg2",
+                "mysql" => "pymysql",
+                _ => "pysqlite",
+            })),
+            other => Err(ctx.native_unsupported("Dialect", format!("reading attribute `{other}`"))),
+        }
+    }
+}
+
+impl Native for Engine {
+    fn type_name(&self) -> &str {
+        "Engine"
+    }
+
+    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        match name {
+            "name" => Ok(Value::string(self.session.dialect_name())),
+            "dialect" => Ok(self.session.dialect_value()),
+            other => Err(ctx.native_unsupported("Engine", format!("reading attribute `{other}`"))),
+        }
+    }
+}
+
+impl Native for Bind {
+    fn type_name(&self) -> &str {
+        "Connection"
+    }
+
+    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        match name {
+            "dialect" => Ok(self.session.dialect_value()),
+            "engine" => Ok(Value::native(Engine {
+                session: self.session.clone(),
+            })),
+            "execute" | "exec_driver_sql" => Ok(Value::native(BindExecute {
+                session: self.session.clone(),
+            })),
+            other => Err(ctx.native_unsupported("Connection", format!("reading attribute `{other}`"))),
+        }
+    }
+}
+
+impl Native for BindExecute {
+    fn type_name(&self) -> &str {
+        "Connection.execute"
+    }
+
+    fn call(&self, args: Vec<Value>, kwargs: Vec<(String, Value)>, ctx: &mut Ctx) -> Result<Value> {
+        let mut a = Args::new("Connection.execute", args, kwargs);
+        let stmt = a.required(0, "statement", ctx)?;
+        if let Some(params) = a.take(1, "parameters") {
+            if !params.is_none() {
+                return Err(ctx.native_unsupported(
+                    "Connection.execute",
+                    "statements with parameters (a data migration: it needs a recipe)",
+                ));
+            }
+        }
+        a.finish(ctx)?;
+        let statement = match stmt.as_str() {
+            Some(text) => crate::ir::Statement::Sql {
+                text: text.to_string(),
+            },
+            None => sa::to_statement(&stmt, ctx)?,
+        };
+        if let crate::ir::Statement::Sql { text } = &statement {
+            let head = text.trim_start().to_ascii_lowercase();
+            if head.starts_with("select") || head.starts_with("with") || head.starts_with("pragma") {
+                return Err(ctx.native_unsupported(
+                    "Connection.execute",
+                    "reading rows (a data migration: it needs a recipe)",
+                ));
+            }
+        }
+        self.session.emit(crate::ir::Op::Execute { statement }, ctx)?;
+        Ok(Value::native(ExecResult))
+    }
+}
+
+/// What `bind.execute(...)` returns for a data-changing statement: using its rows is refused.
+#[derive(Debug)]
+struct ExecResult;
+
+impl Native for ExecResult {
+    fn type_name(&self) -> &str {
+        "CursorResult"
+    }
+}
+
+impl Native for MigrationContext {
+    fn type_name(&self) -> &str {
+        "MigrationContext"
+    }
+
+    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        match name {
+            "dialect" => Ok(self.session.dialect_value()),
+            "bind" | "connection" => Ok(self.session.bind_value()),
+            "as_sql" => Ok(Value::Bool(self.session.0.borrow().offline)),
+            "version_table_schema" => Ok(Value::None),
+            other => Err(ctx.native_unsupported("MigrationContext", format!("reading attribute `{other}`"))),
+        }
+    }
+}
