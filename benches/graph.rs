@@ -3,9 +3,14 @@
 //! in under 1 s.
 //!
 //! `cargo bench --bench graph` runs everything and ends with one line per bench comparing its
-//! mean time to its goal; read-and-build lines also split the time into reading (parsing) and
-//! building the graph. The MLflow scripts come from `$MLFLOW_SCRIPTS`, else the reference venv
+//! mean time to its goal; read-and-build lines also split the time into reading (file I/O,
+//! sha256, parsing) and building the graph. The MLflow scripts come from `$MLFLOW_SCRIPTS`, else the reference venv
 //! under `target/ref-venv`, else the pinned wheel (fetched with pip once and cached).
+//!
+//! When a Python with Alembic is at hand (`$ALEMBIC_PYTHON`, else `target/ref-venv/bin/python`),
+//! the read-and-build lines also show Python Alembic loading the same directory into its
+//! revision map, as the reference: warm (best of the later runs in one process) and the first
+//! run in a fresh process (what one `alembic` command pays).
 
 use std::cell::OnceCell;
 use std::fmt::Write as _;
@@ -85,7 +90,7 @@ const GOALS: &[Goal] = &[
     },
 ];
 
-fn summary() -> String {
+fn summary(reference: impl Fn(&str) -> Option<Reference>) -> String {
     let all = SAMPLES.lock().expect("sample record");
     let mut out = String::new();
     for goal in GOALS {
@@ -134,6 +139,15 @@ fn summary() -> String {
                 );
             }
             None => out.push_str("  (no goal set)"),
+        }
+        if let Some(py) = reference(goal.bench) {
+            let _ = write!(
+                out,
+                "; Python Alembic {} warm ({:.1}x ours), {} first run in a fresh process",
+                fmt(py.warm),
+                py.warm.as_secs_f64() / mean.as_secs_f64(),
+                fmt(py.first)
+            );
         }
         out.push('\n');
     }
@@ -431,15 +445,68 @@ impl Generated {
     }
 }
 
+// ---- reference ---------------------------------------------------------------------------------
+
+/// Python Alembic reading `dir` into its revision map, `runs` times in one process: the first
+/// run (which also imports SQLAlchemy and may write `.pyc` files, as a fresh `alembic` command
+/// does) and the best of the rest.
+const ALEMBIC_LOAD: &str = r#"
+import sys, time
+from alembic.script import ScriptDirectory
+times = []
+for _ in range(int(sys.argv[2])):
+    start = time.perf_counter()
+    ScriptDirectory(sys.argv[1]).revision_map.heads
+    times.append(time.perf_counter() - start)
+print(times[0], min(times[1:]))
+"#;
+
+/// Python Alembic's time to load a script directory.
+struct Reference {
+    first: Duration,
+    warm: Duration,
+}
+
+fn alembic_python() -> Option<PathBuf> {
+    if let Some(py) = std::env::var_os("ALEMBIC_PYTHON") {
+        return Some(PathBuf::from(py));
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ref-venv/bin/python");
+    venv.is_file().then_some(venv)
+}
+
+fn alembic_load_time(dir: &Path, runs: u32) -> Option<Reference> {
+    let out = std::process::Command::new(alembic_python()?)
+        .args(["-c", ALEMBIC_LOAD])
+        .arg(dir)
+        .arg(runs.max(2).to_string())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "reference skipped: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut secs = text.split_whitespace().map(|t| t.parse::<f64>().ok());
+    let (first, warm) = (secs.next()??, secs.next()??);
+    Some(Reference {
+        first: Duration::from_secs_f64(first),
+        warm: Duration::from_secs_f64(warm),
+    })
+}
+
 // ---- main ------------------------------------------------------------------------------------
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
 
     // Fixtures are made on first use, so a filtered run does not pay for the others.
-    let mlflow: OnceCell<Mlflow> = OnceCell::new();
+    let mlflow_fixture: OnceCell<Mlflow> = OnceCell::new();
     let mlflow = || {
-        mlflow.get_or_init(|| {
+        mlflow_fixture.get_or_init(|| {
             let scripts = mlflow_scripts();
             let graph =
                 RevisionGraph::build(scripts.read().revisions).expect("MLflow graph builds");
@@ -469,8 +536,8 @@ fn main() {
         g.finish();
     }
 
-    let generated: OnceCell<Generated> = OnceCell::new();
-    let generated = || generated.get_or_init(Generated::new);
+    let generated_fixture: OnceCell<Generated> = OnceCell::new();
+    let generated = || generated_fixture.get_or_init(Generated::new);
     {
         let mut g = c.benchmark_group("generated_10k");
         g.sample_size(HEAVY_SAMPLES)
@@ -499,5 +566,13 @@ fn main() {
     }
 
     c.final_summary();
-    eprint!("{}", summary());
+    // Reference timings only for fixtures this run made (a filtered run skips the others).
+    let reference = |bench: &str| match bench {
+        "mlflow/read_and_build" => alembic_load_time(&mlflow_fixture.get()?.scripts.dir, 5),
+        "generated_10k/read_and_build" => {
+            alembic_load_time(&generated_fixture.get()?.scripts.dir, 2)
+        }
+        _ => None,
+    };
+    eprint!("{}", summary(reference));
 }

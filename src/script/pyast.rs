@@ -16,15 +16,51 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// Nesting of expressions and statements beyond which lowering stops (real revision scripts
+/// stay far below it; deeper input would only exhaust the stack).
+const MAX_DEPTH: usize = 200;
+
+/// Sources larger than this are parsed on a thread with a large stack: the parser crate builds
+/// (and drops) its tree recursively, and a long enough file can nest deeply enough to overflow
+/// an ordinary thread's stack.
+const BIG_SOURCE: usize = 16 * 1024;
+
 /// Parse Python source into our AST.
 pub fn parse_module(source: &str) -> Result<Module, SyntaxError> {
+    if source.len() <= BIG_SOURCE {
+        return parse_module_here(source);
+    }
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(1 << 30)
+            .spawn_scoped(scope, || parse_module_here(source))
+            .map(|h| h.join())
+    })
+    .unwrap_or_else(|e| {
+        Ok(Err(SyntaxError {
+            pos: Pos { line: 1, col: 1 },
+            message: format!("cannot start a parser thread: {e}"),
+        }))
+    })
+    .unwrap_or_else(|_| {
+        Err(SyntaxError {
+            pos: Pos { line: 1, col: 1 },
+            message: "the parser failed on this file".into(),
+        })
+    })
+}
+
+fn parse_module_here(source: &str) -> Result<Module, SyntaxError> {
     let lines = LineIndex::new(source);
     let parsed = ruff_python_parser::parse_module(source).map_err(|err| SyntaxError {
         pos: lines.pos(err.location.start()),
         message: err.error.to_string(),
     })?;
     let module = parsed.into_syntax();
-    let lower = Lower { lines: &lines };
+    let lower = Lower {
+        lines: &lines,
+        depth: std::cell::Cell::new(0),
+    };
     let docstring = module.body.first().and_then(|stmt| match stmt {
         py::Stmt::Expr(e) => match e.value.as_ref() {
             py::Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
@@ -74,6 +110,7 @@ impl LineIndex {
 
 struct Lower<'a> {
     lines: &'a LineIndex,
+    depth: std::cell::Cell<usize>,
 }
 
 impl Lower<'_> {
@@ -86,6 +123,19 @@ impl Lower<'_> {
     }
 
     fn stmt(&self, stmt: &py::Stmt) -> Stmt {
+        if self.depth.get() >= MAX_DEPTH {
+            return Stmt {
+                pos: self.pos(stmt),
+                kind: StmtKind::Unsupported("statements nested more than 200 levels deep"),
+            };
+        }
+        self.depth.set(self.depth.get() + 1);
+        let stmt_out = self.stmt_inner(stmt);
+        self.depth.set(self.depth.get() - 1);
+        stmt_out
+    }
+
+    fn stmt_inner(&self, stmt: &py::Stmt) -> Stmt {
         let kind = match stmt {
             py::Stmt::FunctionDef(f) => StmtKind::FunctionDef(FunctionDef {
                 name: f.name.as_str().to_string(),
@@ -299,6 +349,19 @@ impl Lower<'_> {
     }
 
     fn expr(&self, expr: &py::Expr) -> Expr {
+        if self.depth.get() >= MAX_DEPTH {
+            return Expr {
+                pos: self.pos(expr),
+                kind: ExprKind::Unsupported("expression nested more than 200 levels deep"),
+            };
+        }
+        self.depth.set(self.depth.get() + 1);
+        let out = self.expr_inner(expr);
+        self.depth.set(self.depth.get() - 1);
+        out
+    }
+
+    fn expr_inner(&self, expr: &py::Expr) -> Expr {
         let kind = match expr {
             py::Expr::Name(n) => ExprKind::Name(n.id.as_str().to_string()),
             py::Expr::Attribute(a) => ExprKind::Attribute {
@@ -494,6 +557,22 @@ mod tests {
             StmtKind::AnnAssign { value: Some(v), .. } => assert_eq!(v.kind, ExprKind::None),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_off_instead_of_overflowing_the_stack() {
+        let deep = format!("x = {}\n", vec!["1"; 20_000].join("+"));
+        let m = parse_module(&deep).unwrap();
+        fn depth(e: &Expr) -> usize {
+            match &e.kind {
+                ExprKind::BinOp { left, .. } => 1 + depth(left),
+                _ => 0,
+            }
+        }
+        let StmtKind::Assign { value, .. } = &m.body[0].kind else { panic!() };
+        assert!(depth(value) < MAX_DEPTH + 1);
+        let small = parse_module("x = 1 + 2\n").unwrap();
+        assert_eq!(small.body.len(), 1);
     }
 
     #[test]
