@@ -12,7 +12,11 @@ use crate::script::ast::Pos;
 pub enum Error {
     /// Valid Python the interpreter does not model (a `match` statement, a decorator, ...).
     #[error("{path}:{pos}: unsupported construct: {what}")]
-    Unsupported { path: PathBuf, pos: Pos, what: String },
+    Unsupported {
+        path: PathBuf,
+        pos: Pos,
+        what: String,
+    },
     /// A use of something imported that the host does not model.
     #[error("{path}:{pos}: `{name}` is not modeled ({action})")]
     NotModeled {
@@ -41,7 +45,11 @@ pub enum Error {
     },
     /// A recursion or loop limit was reached.
     #[error("{path}:{pos}: limit reached: {what}")]
-    Limit { path: PathBuf, pos: Pos, what: String },
+    Limit {
+        path: PathBuf,
+        pos: Pos,
+        what: String,
+    },
 }
 
 impl Error {
