@@ -19,6 +19,7 @@ pub mod graph;
 pub mod inspect;
 pub mod interp;
 pub mod ir;
+pub mod plan;
 pub mod project;
 pub mod schema;
 pub mod script;

@@ -31,6 +31,9 @@ pub struct WheelPin {
 pub struct ProjectPin {
     pub scripts: String,
     pub version_table: String,
+    /// Tables the application creates before its first revision (relative to the package root).
+    #[serde(default)]
+    pub initial_models: Option<String>,
 }
 
 impl WheelPin {
@@ -115,6 +118,8 @@ pub struct Project {
     pub version_table: String,
     pub scripts: ScriptDirectory,
     pub origin: ScriptOrigin,
+    /// `initial_models.py` of a project that creates its first tables outside Alembic.
+    pub initial_models: Option<PathBuf>,
 }
 
 /// How to find a project's scripts.
@@ -141,6 +146,7 @@ impl Locator {
                 version_table: "alembic_version".into(),
                 scripts: ScriptDirectory::open(&dir)?,
                 origin: ScriptOrigin::Explicit(dir),
+                initial_models: None,
             });
         };
         let project_pin = pin
@@ -169,11 +175,22 @@ impl Locator {
         } else {
             ScriptDirectory::open(&dir)?
         };
+        // The package root is as many folders above the scripts as the pinned path is deep.
+        let initial_models = project_pin.initial_models.as_ref().and_then(|rel| {
+            let depth = Path::new(&project_pin.scripts).components().count();
+            let mut root = dir.clone();
+            for _ in 0..depth {
+                root = root.parent()?.to_path_buf();
+            }
+            let path = root.join(rel);
+            path.is_file().then_some(path)
+        });
         Ok(Project {
             name: name.to_string(),
             version_table: project_pin.version_table,
             scripts,
             origin,
+            initial_models,
         })
     }
 
@@ -204,7 +221,9 @@ impl Locator {
         let wheel = cache.join(&pin.wheel);
         let unpacked = cache.join(format!("{}-{}", pin.package, pin.version));
         let marker = unpacked.join(".sha256");
-        if fs::read_to_string(&marker).ok().as_deref() == Some(pin.sha256.as_str()) {
+        // The marker names the layout too, so a cache unpacked with fewer files is redone.
+        let marker_text = format!("{} layout-2", pin.sha256);
+        if fs::read_to_string(&marker).ok().as_deref() == Some(marker_text.as_str()) {
             return Ok((wheel, unpacked));
         }
         if !wheel.is_file() {
@@ -226,7 +245,7 @@ impl Locator {
             .map(|p| format!("{}/", p.scripts))
             .collect();
         unpack(&wheel, &staging, &prefixes)?;
-        fs::write(staging.join(".sha256"), &pin.sha256).map_err(io(&staging))?;
+        fs::write(staging.join(".sha256"), &marker_text).map_err(io(&staging))?;
         let _ = fs::remove_dir_all(&unpacked);
         fs::rename(&staging, &unpacked).map_err(io(&unpacked))?;
         Ok((wheel, unpacked))

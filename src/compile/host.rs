@@ -13,6 +13,7 @@ use crate::interp::{
 };
 use crate::script::ast::CmpOp;
 
+use super::inspect::Inspector;
 use super::op::Operations;
 use super::sa;
 use super::session::Shared;
@@ -134,7 +135,15 @@ impl Host for CompileHost {
             return Some(v);
         }
         if module == "sqlalchemy" || module.starts_with("sqlalchemy.") {
-            return sa::import(module);
+            let session = self.session.clone();
+            let hooks = sa::Hooks {
+                inspect: Some(Rc::new(move |_, _| {
+                    Ok(Value::native(Inspector {
+                        session: session.clone(),
+                    }))
+                })),
+            };
+            return sa::import_with(module, &hooks);
         }
         let op = || {
             Value::native(Operations {

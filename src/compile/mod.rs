@@ -1,5 +1,212 @@
 //! The compiler: runs a revision's `upgrade()`/`downgrade()` in the interpreter against
 //! emulated `alembic.op` and `sqlalchemy`, producing typed operations and SQL per dialect.
-//! (The pipeline lands once the `sqlalchemy` emulation is in.)
+//!
+//! Each step starts from the schema model the previous step left, so batch mode and
+//! `sa.inspect()` see the exact table state at that point, online or offline alike. Nothing
+//! here touches a database.
 
+mod host;
+mod inspect;
+mod op;
 pub mod sa;
+mod session;
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use crate::dialect::Dialect;
+use crate::graph::Direction;
+use crate::interp::Interpreter;
+use crate::ir::Op;
+use crate::schema::SchemaModel;
+use crate::script::ast::StmtKind;
+use crate::script::Revision;
+
+pub use host::{Facts, ALEMBIC_VERSION};
+pub use inspect::Inspector;
+pub use session::EmittedOp;
+use session::{Session, Shared};
+
+/// A failure to compile one step, naming the revision, file, line and construct.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("revision {revision}: {error}")]
+    Interp {
+        revision: String,
+        #[source]
+        error: crate::interp::Error,
+    },
+    #[error("revision {revision} ({path}): the script defines no `{function}()`")]
+    MissingFunction {
+        revision: String,
+        path: PathBuf,
+        function: &'static str,
+    },
+    #[error("{path}: cannot read MLflow's initial models: {message}")]
+    InitialModels { path: PathBuf, message: String },
+}
+
+/// One compiled step: the operations a revision performs and their SQL.
+#[derive(Debug, Clone)]
+pub struct CompiledStep {
+    pub revision: String,
+    pub direction: Direction,
+    pub emitted: Vec<EmittedOp>,
+    /// The function's body is only `pass` (or a docstring): nothing to run, which for a
+    /// downgrade means the revision is irreversible.
+    pub empty_body: bool,
+}
+
+impl CompiledStep {
+    pub fn statements(&self) -> impl Iterator<Item = &str> {
+        self.emitted.iter().flat_map(|e| e.statements.iter().map(String::as_str))
+    }
+
+    pub fn ops(&self) -> impl Iterator<Item = &Op> {
+        self.emitted.iter().map(|e| &e.op)
+    }
+}
+
+/// Compiles steps for one dialect.
+pub struct Compiler {
+    pub dialect: Rc<dyn Dialect>,
+    /// What scripts see as `dialect.name` (`mysql` for MariaDB too).
+    pub dialect_name: String,
+    pub facts: Facts,
+    pub offline: bool,
+}
+
+fn is_empty_function(rev: &Revision, name: &str) -> bool {
+    rev.module.body.iter().any(|s| match &s.kind {
+        StmtKind::FunctionDef(f) if f.name == name => f.body.iter().all(|b| match &b.kind {
+            StmtKind::Pass => true,
+            StmtKind::Expr(e) => matches!(e.kind, crate::script::ast::ExprKind::Str(_)),
+            _ => false,
+        }),
+        _ => false,
+    })
+}
+
+impl Compiler {
+    pub fn new(dialect: Rc<dyn Dialect>, facts: Facts) -> Self {
+        let dialect_name = dialect.name().to_string();
+        Compiler {
+            dialect,
+            dialect_name,
+            facts,
+            offline: false,
+        }
+    }
+
+    fn session(&self, model: SchemaModel) -> Shared {
+        Shared::new(Session {
+            dialect: self.dialect.clone(),
+            dialect_name: self.dialect_name.clone(),
+            model,
+            emitted: Vec::new(),
+            offline: self.offline,
+        })
+    }
+
+    fn interpreter(&self, session: &Shared) -> Interpreter {
+        Interpreter::new(Rc::new(host::CompileHost {
+            session: session.clone(),
+            facts: self.facts.clone(),
+        }))
+    }
+
+    /// Run one revision's upgrade or downgrade against `model`, returning the step and the
+    /// model after it.
+    pub fn compile_step(
+        &self,
+        rev: &Revision,
+        direction: Direction,
+        model: SchemaModel,
+    ) -> Result<(CompiledStep, SchemaModel), CompileError> {
+        let function = match direction {
+            Direction::Up => "upgrade",
+            Direction::Down => "downgrade",
+        };
+        let session = self.session(model);
+        let mut interp = self.interpreter(&session);
+        let err = |error| CompileError::Interp {
+            revision: rev.id.clone(),
+            error,
+        };
+        let namespace = interp.run_module(&rev.module, &rev.path).map_err(err)?;
+        if namespace.get(function).is_none() {
+            return Err(CompileError::MissingFunction {
+                revision: rev.id.clone(),
+                path: rev.path.clone(),
+                function,
+            });
+        }
+        interp.call(&namespace, function, Vec::new()).map_err(err)?;
+        drop(interp);
+        let session = Rc::try_unwrap(session.0)
+            .map(|cell| cell.into_inner())
+            .unwrap_or_else(|rc| {
+                let s = rc.borrow();
+                Session {
+                    dialect: s.dialect.clone(),
+                    dialect_name: s.dialect_name.clone(),
+                    model: s.model.clone(),
+                    emitted: s.emitted.clone(),
+                    offline: s.offline,
+                }
+            });
+        Ok((
+            CompiledStep {
+                revision: rev.id.clone(),
+                direction,
+                emitted: session.emitted,
+                empty_body: is_empty_function(rev, function),
+            },
+            session.model,
+        ))
+    }
+
+    /// MLflow creates a new database from its *initial models* before revision
+    /// `451aebb31d03`: interpret `initial_models.py` (SQLAlchemy declarative classes) into
+    /// CREATE TABLE operations.
+    pub fn compile_initial_models(
+        &self,
+        path: &Path,
+        model: SchemaModel,
+    ) -> Result<(CompiledStep, SchemaModel), CompileError> {
+        let fail = |message: String| CompileError::InitialModels {
+            path: path.to_path_buf(),
+            message,
+        };
+        let source = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        let module = crate::script::pyast::parse_module(&source)
+            .map_err(|e| fail(format!("{}: {}", e.pos, e.message)))?;
+        let session = self.session(model);
+        let mut interp = self.interpreter(&session);
+        let namespace = interp
+            .run_module(&module, path)
+            .map_err(|e| fail(e.to_string()))?;
+        let tables = sa::declarative_tables(&namespace, interp.ctx()).map_err(|e| {
+            fail(match e {
+                crate::interp::Failure::Error(e) => e.to_string(),
+                crate::interp::Failure::Raised(r) => format!("{}: uncaught exception", r.pos),
+            })
+        })?;
+        for table in tables {
+            session
+                .emit(Op::CreateTable { table }, interp.ctx())
+                .map_err(|e| fail(format!("{e:?}")))?;
+        }
+        drop(interp);
+        let s = session.0.borrow();
+        Ok((
+            CompiledStep {
+                revision: "initial".into(),
+                direction: Direction::Up,
+                emitted: s.emitted.clone(),
+                empty_body: false,
+            },
+            s.model.clone(),
+        ))
+    }
+}

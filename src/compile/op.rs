@@ -126,13 +126,11 @@ fn names(v: &Value, what: &str, ctx: &mut Ctx) -> Result<Vec<String>> {
         .iter()
         .map(|item| match item.as_str() {
             Some(s) => Ok(s.to_string()),
-            None => sa::to_column(item, ctx).map(|c| c.name),
+            None => sa::column_name(item).ok_or_else(|| {
+                ctx.native_error(what, format!("expected a column name, got {}", item.type_name()))
+            }),
         })
         .collect::<Result<Vec<_>>>()
-        .map_err(|e| {
-            let _ = what;
-            e
-        })
 }
 
 /// Ignore `schema=None`; a real schema is not modeled.
@@ -289,9 +287,9 @@ impl Operations {
                 for item in items {
                     parts.push(match item.as_str() {
                         Some(c) => IndexPart::Column(c.to_string()),
-                        None => match sa::to_sql_text(&item, ctx) {
-                            Ok(text) => IndexPart::Expression(text),
-                            Err(_) => IndexPart::Column(sa::to_column(&item, ctx)?.name),
+                        None => match sa::column_name(&item) {
+                            Some(c) => IndexPart::Column(c),
+                            None => IndexPart::Expression(sa::to_sql_text(&item, ctx)?),
                         },
                     });
                 }

@@ -177,20 +177,14 @@ impl Native for BindExecute {
     fn call(&self, args: Vec<Value>, kwargs: Vec<(String, Value)>, ctx: &mut Ctx) -> Result<Value> {
         let mut a = Args::new("Connection.execute", args, kwargs);
         let stmt = a.required(0, "statement", ctx)?;
-        if let Some(params) = a.take(1, "parameters") {
-            if !params.is_none() {
-                return Err(ctx.native_unsupported(
-                    "Connection.execute",
-                    "statements with parameters (a data migration: it needs a recipe)",
-                ));
-            }
-        }
+        let params = a.take(1, "parameters");
         a.finish(ctx)?;
-        let statement = match stmt.as_str() {
-            Some(text) => crate::ir::Statement::Sql {
+        let statement = match (stmt.as_str(), params) {
+            (Some(text), None) => crate::ir::Statement::Sql {
                 text: text.to_string(),
             },
-            None => sa::to_statement(&stmt, ctx)?,
+            (_, Some(p)) if !p.is_none() => sa::to_statement_with_params(&stmt, &p, ctx)?,
+            _ => sa::to_statement(&stmt, ctx)?,
         };
         if let crate::ir::Statement::Sql { text } = &statement {
             let head = text.trim_start().to_ascii_lowercase();

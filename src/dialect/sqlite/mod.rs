@@ -5,9 +5,11 @@
 mod batch;
 pub mod keywords;
 
+pub(crate) use batch::expand_convention;
+
 use crate::dialect::{needs_quotes, string_literal, Dialect, ExprWriter, RenderError};
 use crate::ir::{
-    Autoincrement, Column, Constraint, ConstraintKind, Index, IndexPart, Literal, Op,
+    Column, Constraint, ConstraintKind, Index, IndexPart, Literal, Op,
     ServerDefault, SqlType, Table,
 };
 use crate::schema::SchemaModel;
@@ -421,11 +423,4 @@ fn describe_constraint(c: &Constraint) -> String {
 /// A literal for data statements on SQLite.
 pub fn literal(v: &Literal) -> String {
     crate::dialect::literal(v, bool_text)
-}
-
-#[allow(dead_code)]
-fn is_integer_pk(col: &Column) -> bool {
-    col.primary_key
-        && matches!(col.ty.affinity(), crate::ir::Affinity::Integer)
-        && col.autoincrement != Autoincrement::No
 }

@@ -1,0 +1,192 @@
+//! Plans: the compiled steps from one state of a database to another, with the version-table
+//! changes between them, and their offline SQL script.
+//!
+//! Planning never touches a database. Offline, the schema at the starting point is obtained
+//! by compiling everything before it (the path from base), so batch rebuilds and inspector
+//! answers are exact even without a live connection.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use crate::compile::{CompileError, CompiledStep, Compiler};
+use crate::graph::{Direction, GraphError, Lower, RevisionGraph, Step, VersionChange};
+use crate::schema::SchemaModel;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone)]
+pub struct PlannedStep {
+    pub compiled: CompiledStep,
+    /// `-- Running upgrade <from> -> <to>` as Alembic labels it.
+    pub label: String,
+    pub version_changes: Vec<VersionChange>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub dialect: String,
+    pub version_table: String,
+    /// MLflow's initial tables, when the plan starts from an empty database.
+    pub initial: Option<CompiledStep>,
+    /// Whether the plan creates the version table (it starts from nothing).
+    pub create_version_table: bool,
+    pub steps: Vec<PlannedStep>,
+    /// The schema after the last step.
+    pub schema: SchemaModel,
+}
+
+/// What to plan against.
+pub struct Planner<'a> {
+    pub graph: &'a RevisionGraph,
+    pub compiler: Compiler,
+    pub version_table: String,
+    /// `initial_models.py` for projects (MLflow's tracking database) that create their first
+    /// tables outside Alembic.
+    pub initial_models: Option<PathBuf>,
+}
+
+fn label(graph: &RevisionGraph, step: &Step) -> String {
+    let rev = graph.revision(step.revision);
+    let downs = rev.down_revisions.join(", ");
+    match step.direction {
+        Direction::Up => format!("Running upgrade {downs} -> {}", rev.id),
+        Direction::Down => format!("Running downgrade {} -> {downs}", rev.id),
+    }
+}
+
+impl Planner<'_> {
+    /// The schema of a database created by this project's tools and then brought to `rows`
+    /// (the heads in its version table), compiled from the start.
+    pub fn schema_at(&self, rows: &[String]) -> Result<SchemaModel, PlanError> {
+        let mut model = SchemaModel::default();
+        if let Some(path) = &self.initial_models {
+            model = self.compiler.compile_initial_models(path, model)?.1;
+        }
+        if rows.is_empty() {
+            return Ok(model);
+        }
+        let steps = self.graph.upgrade_path(&Lower::Many(Vec::new()), &rows.join(","))?;
+        for step in steps {
+            let rev = self.graph.revision(step.revision);
+            model = self.compiler.compile_step(rev, step.direction, model)?.1;
+        }
+        Ok(model)
+    }
+
+    /// Plan the way from `rows` (the version table's current rows; empty for a new database)
+    /// to `target` in `direction`, starting from `model`.
+    pub fn plan(
+        &self,
+        rows: &[String],
+        steps: &[Step],
+        model: SchemaModel,
+        fresh_database: bool,
+    ) -> Result<Plan, PlanError> {
+        let mut model = model;
+        let mut initial = None;
+        if fresh_database {
+            if let Some(path) = &self.initial_models {
+                let (step, after) = self.compiler.compile_initial_models(path, model)?;
+                initial = Some(step);
+                model = after;
+            }
+        }
+        let mut heads: BTreeSet<String> = rows.iter().cloned().collect();
+        let mut planned = Vec::with_capacity(steps.len());
+        for step in steps {
+            let rev = self.graph.revision(step.revision);
+            let (compiled, after) = self.compiler.compile_step(rev, step.direction, model)?;
+            model = after;
+            let version_changes = self.graph.version_changes(&mut heads, step)?;
+            planned.push(PlannedStep {
+                compiled,
+                label: label(self.graph, step),
+                version_changes,
+            });
+        }
+        Ok(Plan {
+            dialect: self.compiler.dialect_name.clone(),
+            version_table: self.version_table.clone(),
+            initial,
+            create_version_table: rows.is_empty() && fresh_database,
+            steps: planned,
+            schema: model,
+        })
+    }
+}
+
+/// A statement as Alembic's offline mode writes it: tabs as four spaces, trimmed, `;`.
+fn offline_statement(sql: &str) -> String {
+    format!("{};\n\n", sql.replace('\t', "    ").trim())
+}
+
+impl Plan {
+    pub fn version_table_ddl(&self) -> String {
+        format!(
+            "CREATE TABLE {t} (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT {t}_pkc PRIMARY KEY (version_num)\n)",
+            t = self.version_table
+        )
+    }
+
+    pub fn version_change_sql(&self, change: &VersionChange) -> String {
+        let t = &self.version_table;
+        match change {
+            VersionChange::Insert(v) => format!("INSERT INTO {t} (version_num) VALUES ('{v}')"),
+            VersionChange::Delete(v) => {
+                format!("DELETE FROM {t} WHERE {t}.version_num = '{v}'")
+            }
+            VersionChange::Update { from, to } => format!(
+                "UPDATE {t} SET version_num='{to}' WHERE {t}.version_num = '{from}'"
+            ),
+        }
+    }
+
+    /// Number of SQL statements the plan runs (schema and version table).
+    pub fn statement_count(&self) -> usize {
+        self.initial.as_ref().map_or(0, |i| i.statements().count())
+            + usize::from(self.create_version_table)
+            + self
+                .steps
+                .iter()
+                .map(|s| s.compiled.statements().count() + s.version_changes.len())
+                .sum::<usize>()
+    }
+
+    /// The offline script, in the shape of `alembic upgrade --sql`: BEGIN/COMMIT around
+    /// everything when the dialect's DDL is transactional.
+    pub fn offline_sql(&self, transactional: bool) -> String {
+        let mut out = String::new();
+        if transactional {
+            out += "BEGIN;\n\n";
+        }
+        if let Some(initial) = &self.initial {
+            out += "-- Initial schema (created before the first revision, as the application does)\n\n";
+            for s in initial.statements() {
+                out += &offline_statement(s);
+            }
+        }
+        if self.create_version_table {
+            out += &offline_statement(&self.version_table_ddl());
+        }
+        for step in &self.steps {
+            out += &format!("-- {}\n\n", step.label);
+            for s in step.compiled.statements() {
+                out += &offline_statement(s);
+            }
+            for change in &step.version_changes {
+                out += &offline_statement(&self.version_change_sql(change));
+            }
+        }
+        if transactional {
+            out += "COMMIT;\n\n";
+        }
+        out
+    }
+}
