@@ -10,6 +10,10 @@
 
 #![allow(dead_code)] // each test crate uses its own subset of these helpers
 
+pub mod db;
+pub mod reference_db;
+pub mod schema_diff;
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
