@@ -21,5 +21,6 @@ pub mod interp;
 pub mod ir;
 pub mod plan;
 pub mod project;
+pub mod recipes;
 pub mod schema;
 pub mod script;

@@ -72,7 +72,9 @@ impl Planner<'_> {
         if rows.is_empty() {
             return Ok(model);
         }
-        let steps = self.graph.upgrade_path(&Lower::Many(Vec::new()), &rows.join(","))?;
+        let steps = self
+            .graph
+            .upgrade_path(&Lower::Many(Vec::new()), &rows.join(","))?;
         for step in steps {
             let rev = self.graph.revision(step.revision);
             model = self.compiler.compile_step(rev, step.direction, model)?.1;
@@ -80,18 +82,19 @@ impl Planner<'_> {
         Ok(model)
     }
 
-    /// Plan the way from `rows` (the version table's current rows; empty for a new database)
-    /// to `target` in `direction`, starting from `model`.
+    /// Plan `steps` for a database whose version table holds `rows` (empty: no version table
+    /// yet, so the plan creates it) and whose schema is `model`. With `include_initial`, the
+    /// project's initial models are created first (a fresh database, as the application does).
     pub fn plan(
         &self,
         rows: &[String],
         steps: &[Step],
         model: SchemaModel,
-        fresh_database: bool,
+        include_initial: bool,
     ) -> Result<Plan, PlanError> {
         let mut model = model;
         let mut initial = None;
-        if fresh_database {
+        if include_initial {
             if let Some(path) = &self.initial_models {
                 let (step, after) = self.compiler.compile_initial_models(path, model)?;
                 initial = Some(step);
@@ -115,7 +118,7 @@ impl Planner<'_> {
             dialect: self.compiler.dialect_name.clone(),
             version_table: self.version_table.clone(),
             initial,
-            create_version_table: rows.is_empty() && fresh_database,
+            create_version_table: rows.is_empty(),
             steps: planned,
             schema: model,
         })
@@ -142,9 +145,9 @@ impl Plan {
             VersionChange::Delete(v) => {
                 format!("DELETE FROM {t} WHERE {t}.version_num = '{v}'")
             }
-            VersionChange::Update { from, to } => format!(
-                "UPDATE {t} SET version_num='{to}' WHERE {t}.version_num = '{from}'"
-            ),
+            VersionChange::Update { from, to } => {
+                format!("UPDATE {t} SET version_num='{to}' WHERE {t}.version_num = '{from}'")
+            }
         }
     }
 

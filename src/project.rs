@@ -34,6 +34,9 @@ pub struct ProjectPin {
     /// Tables the application creates before its first revision (relative to the package root).
     #[serde(default)]
     pub initial_models: Option<String>,
+    /// Further package files the scripts import (interpreted, not run).
+    #[serde(default)]
+    pub package_files: Vec<String>,
 }
 
 impl WheelPin {
@@ -120,6 +123,9 @@ pub struct Project {
     pub origin: ScriptOrigin,
     /// `initial_models.py` of a project that creates its first tables outside Alembic.
     pub initial_models: Option<PathBuf>,
+    /// The folder holding the application's Python package (MLflow's `mlflow/`), where
+    /// helper modules the scripts import are read from.
+    pub package_root: Option<PathBuf>,
 }
 
 /// How to find a project's scripts.
@@ -147,6 +153,7 @@ impl Locator {
                 scripts: ScriptDirectory::open(&dir)?,
                 origin: ScriptOrigin::Explicit(dir),
                 initial_models: None,
+                package_root: None,
             });
         };
         let project_pin = pin
@@ -176,13 +183,16 @@ impl Locator {
             ScriptDirectory::open(&dir)?
         };
         // The package root is as many folders above the scripts as the pinned path is deep.
-        let initial_models = project_pin.initial_models.as_ref().and_then(|rel| {
+        let package_root = {
             let depth = Path::new(&project_pin.scripts).components().count();
-            let mut root = dir.clone();
+            let mut root = Some(dir.clone());
             for _ in 0..depth {
-                root = root.parent()?.to_path_buf();
+                root = root.and_then(|r| r.parent().map(Path::to_path_buf));
             }
-            let path = root.join(rel);
+            root
+        };
+        let initial_models = project_pin.initial_models.as_ref().and_then(|rel| {
+            let path = package_root.as_ref()?.join(rel);
             path.is_file().then_some(path)
         });
         Ok(Project {
@@ -191,6 +201,7 @@ impl Locator {
             scripts,
             origin,
             initial_models,
+            package_root,
         })
     }
 
@@ -222,7 +233,7 @@ impl Locator {
         let unpacked = cache.join(format!("{}-{}", pin.package, pin.version));
         let marker = unpacked.join(".sha256");
         // The marker names the layout too, so a cache unpacked with fewer files is redone.
-        let marker_text = format!("{} layout-2", pin.sha256);
+        let marker_text = format!("{} layout-3", pin.sha256);
         if fs::read_to_string(&marker).ok().as_deref() == Some(marker_text.as_str()) {
             return Ok((wheel, unpacked));
         }

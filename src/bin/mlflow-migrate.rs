@@ -50,8 +50,25 @@ enum DirectionArg {
     Down,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum DialectArg {
+    Sqlite,
+    Postgresql,
+    Mysql,
+    Mariadb,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Print the SQL script for a range of revisions, without a database (like
+    /// `alembic upgrade --sql`). From `base` on the MLflow project, the initial schema first.
+    Sql {
+        /// `[FROM:]TO`, e.g. `heads`, `base:heads`, `ae10:dc11`, `heads:base` (a downgrade).
+        range: String,
+        /// The database to write SQL for.
+        #[arg(long, value_enum)]
+        dialect: DialectArg,
+    },
     /// Show the head revisions.
     Heads,
     /// Show the branch points and the revisions they branch into.
@@ -138,7 +155,7 @@ macro_rules! say {
 
 fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
     let project = open_project(cli)?;
-    let graph = RevisionGraph::build(project.scripts.revisions)?;
+    let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
     let info = |ix| RevisionInfo::new(&graph, ix);
     match &cli.command {
         Command::Heads => {
@@ -257,6 +274,50 @@ fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
                     out.push_str(&revision_entry(&graph, r));
                 }
             }
+        }
+        Command::Sql { range, dialect } => {
+            let (from, to) = match range.split_once(':') {
+                Some((f, t)) => (if f.is_empty() { "base" } else { f }, t),
+                None => ("base", range.as_str()),
+            };
+            let dialect: std::rc::Rc<dyn alembic_engine::dialect::Dialect> = match dialect {
+                DialectArg::Sqlite => std::rc::Rc::new(alembic_engine::dialect::sqlite::Sqlite),
+                other => {
+                    return Err(format!(
+                        "the {other:?} renderer is not built yet; use --dialect sqlite"
+                    )
+                    .into())
+                }
+            };
+            let transactional = dialect.name() == "postgresql";
+            let mut compiler = alembic_engine::compile::Compiler::for_project(&project, dialect)?;
+            compiler.offline = true;
+            let planner = alembic_engine::plan::Planner {
+                graph: &graph,
+                compiler,
+                version_table: project.version_table.clone(),
+                initial_models: project.initial_models.clone(),
+            };
+            let current = current_state(&graph, from)?;
+            let rows = current_ids(&current);
+            let steps = match graph.upgrade_path(&current, to) {
+                Ok(up) if !up.is_empty() => up,
+                up => match graph.downgrade_path(&current, to) {
+                    Ok(down) => down,
+                    Err(e) => match up {
+                        Ok(empty) => empty,
+                        Err(_) => return Err(e.into()),
+                    },
+                },
+            };
+            let fresh = rows.is_empty();
+            let model = if fresh {
+                alembic_engine::schema::SchemaModel::default()
+            } else {
+                planner.schema_at(&rows)?
+            };
+            let plan = planner.plan(&rows, &steps, model, fresh)?;
+            out.push_str(&plan.offline_sql(transactional));
         }
         Command::Path {
             from,

@@ -26,6 +26,15 @@ pub const ALEMBIC_VERSION: &str = "1.20.1";
 pub struct Facts {
     #[serde(default)]
     pub modules: BTreeMap<String, ModuleFacts>,
+    /// Modules of the application's package that are interpreted from its source.
+    #[serde(default)]
+    pub interpret: InterpretFacts,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct InterpretFacts {
+    #[serde(default)]
+    pub modules: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -45,6 +54,9 @@ pub struct ModuleFacts {
     /// Exception classes (subclasses of `Exception`).
     #[serde(default)]
     pub exceptions: Vec<String>,
+    /// Names that exist but are not modeled: any use fails the plan.
+    #[serde(default)]
+    pub unmodeled: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -82,9 +94,14 @@ fn toml_value(v: &toml::Value) -> Value {
 }
 
 /// The import resolver of a compile session.
+#[derive(Clone)]
 pub struct CompileHost {
     pub session: Shared,
     pub facts: Facts,
+    /// Where modules named in `facts.interpret` are read from.
+    pub package_root: Option<std::path::PathBuf>,
+    /// The revision script a recipe replaces (`alembic_engine.original`).
+    pub original: Option<Rc<crate::script::Revision>>,
 }
 
 impl CompileHost {
@@ -121,16 +138,65 @@ impl CompileHost {
                 }),
             ));
         }
+        for u in &m.unmodeled {
+            attrs.push((u.clone(), Value::opaque(&format!("{name}.{u}"))));
+        }
         for e in &m.exceptions {
             let base = exception_class("Exception").map(Value::Class);
-            attrs.push((e.clone(), Value::Class(Class::new(e.clone(), base.into_iter().collect()))));
+            attrs.push((
+                e.clone(),
+                Value::Class(Class::new(e.clone(), base.into_iter().collect())),
+            ));
         }
         Some(Value::module(name, attrs))
     }
 }
 
+impl CompileHost {
+    /// Run a module's source with this host and return its globals as a module value.
+    fn interpret(
+        &self,
+        name: &str,
+        module: &crate::script::ast::Module,
+        path: &std::path::Path,
+    ) -> Option<Value> {
+        let host = Rc::new(CompileHost {
+            original: None,
+            ..self.clone()
+        });
+        let mut interp = crate::interp::Interpreter::new(host);
+        let namespace = interp.run_module(module, path).ok()?;
+        let attrs: Vec<(String, Value)> = namespace
+            .names()
+            .into_iter()
+            .filter_map(|n| namespace.get(&n).map(|v| (n, v)))
+            .collect();
+        Some(Value::module(name, attrs))
+    }
+
+    fn package_module(&self, module: &str) -> Option<Value> {
+        if !self.facts.interpret.modules.iter().any(|m| m == module) {
+            return None;
+        }
+        let path = self
+            .package_root
+            .as_ref()?
+            .join(format!("{}.py", module.replace('.', "/")));
+        let source = std::fs::read_to_string(&path).ok()?;
+        let parsed = crate::script::pyast::parse_module(&source).ok()?;
+        self.interpret(module, &parsed, &path)
+    }
+}
+
 impl Host for CompileHost {
     fn import(&self, module: &str) -> Option<Value> {
+        if module == "alembic_engine.original" {
+            let rev = self.original.clone()?;
+            return self.interpret(module, &rev.module, &rev.path);
+        }
+        if let Some(v) = self.package_module(module) {
+            return Some(v);
+        }
         if let Some(v) = self.fact_module(module) {
             return Some(v);
         }
@@ -165,31 +231,42 @@ impl Host for CompileHost {
                 [(
                     "time".to_string(),
                     // Only ever used for client-side defaults, which never reach the DDL.
-                    Value::native(NativeFunction::new("time.time", |_, _, _| Ok(Value::Float(0.0)))),
+                    Value::native(NativeFunction::new("time.time", |_, _, _| {
+                        Ok(Value::Float(0.0))
+                    })),
                 )],
             )),
             "logging" => Some(Value::module(
                 "logging",
-                [(
-                    "getLogger".to_string(),
-                    Value::native(NativeFunction::new("logging.getLogger", |_, _, _| {
-                        Ok(Value::native(Logger))
-                    })),
-                )],
+                [
+                    (
+                        "getLogger".to_string(),
+                        Value::native(NativeFunction::new("logging.getLogger", |_, _, _| {
+                            Ok(Value::native(Logger))
+                        })),
+                    ),
+                    ("DEBUG".to_string(), Value::Int(10)),
+                    ("INFO".to_string(), Value::Int(20)),
+                    ("WARNING".to_string(), Value::Int(30)),
+                    ("ERROR".to_string(), Value::Int(40)),
+                ],
             )),
             "packaging.version" => Some(Value::module(
                 "packaging.version",
                 [(
                     "Version".to_string(),
-                    Value::native(NativeFunction::new("packaging.version.Version", |args, kwargs, ctx| {
-                        let mut a = Args::new("Version", args, kwargs);
-                        let v = a.required(0, "version", ctx)?;
-                        a.finish(ctx)?;
-                        let text = v
-                            .as_str()
-                            .ok_or_else(|| ctx.native_error("Version", "expected a string"))?;
-                        Ok(Value::native(Version::parse(text)))
-                    })),
+                    Value::native(NativeFunction::new(
+                        "packaging.version.Version",
+                        |args, kwargs, ctx| {
+                            let mut a = Args::new("Version", args, kwargs);
+                            let v = a.required(0, "version", ctx)?;
+                            a.finish(ctx)?;
+                            let text = v
+                                .as_str()
+                                .ok_or_else(|| ctx.native_error("Version", "expected a string"))?;
+                            Ok(Value::native(Version::parse(text)))
+                        },
+                    )),
                 )],
             )),
             _ => None,
@@ -208,9 +285,11 @@ impl Native for Logger {
 
     fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
         match name {
-            "debug" | "info" | "warning" | "warn" | "error" | "exception" | "critical" => Ok(
-                Value::native(NativeFunction::new("Logger.log", |_, _, _| Ok(Value::None))),
-            ),
+            "debug" | "info" | "warning" | "warn" | "error" | "exception" | "critical"
+            | "setLevel" => Ok(Value::native(NativeFunction::new(
+                "Logger.log",
+                |_, _, _| Ok(Value::None),
+            ))),
             other => Err(ctx.native_unsupported("Logger", format!("`{other}`"))),
         }
     }
@@ -224,7 +303,13 @@ impl Version {
     fn parse(text: &str) -> Version {
         Version(
             text.split(['.', '+', '-'])
-                .map_while(|p| p.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok())
+                .map_while(|p| {
+                    p.chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect::<String>()
+                        .parse()
+                        .ok()
+                })
                 .collect(),
         )
     }
@@ -241,7 +326,13 @@ impl Native for Version {
         "Version"
     }
 
-    fn compare(&self, op: CmpOp, other: &Value, _reflected: bool, ctx: &mut Ctx) -> Result<Option<Value>> {
+    fn compare(
+        &self,
+        op: CmpOp,
+        other: &Value,
+        _reflected: bool,
+        ctx: &mut Ctx,
+    ) -> Result<Option<Value>> {
         let Some(o) = other.downcast_native::<Version>() else {
             return Err(ctx.native_unsupported("Version", "comparing with a non-Version"));
         };
@@ -316,8 +407,12 @@ impl Native for EnumFacts {
                     },
                 )))
             }
-            "all_status" | "all_stages" => Ok(Value::list(self.members.iter().map(|m| Value::str(m)).collect())),
-            other => Err(ctx.native_unsupported(&self.name, format!("reading attribute `{other}`"))),
+            "all_status" | "all_stages" => Ok(Value::list(
+                self.members.iter().map(|m| Value::str(m)).collect(),
+            )),
+            other => {
+                Err(ctx.native_unsupported(&self.name, format!("reading attribute `{other}`")))
+            }
         }
     }
 }
@@ -369,7 +464,10 @@ mod tests {
             f.modules["mlflow.store.tracking.dbmodels.models"].models["SqlRun"],
             "runs"
         );
-        assert_eq!(f.modules["mlflow.exceptions"].exceptions, ["MlflowException"]);
+        assert_eq!(
+            f.modules["mlflow.exceptions"].exceptions,
+            ["MlflowException"]
+        );
     }
 
     #[test]

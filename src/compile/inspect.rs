@@ -75,7 +75,12 @@ fn default_text(d: &ServerDefault, dialect: &str) -> String {
 }
 
 impl InspectorMethod {
-    fn table<'a>(&self, model: &'a crate::schema::SchemaModel, name: &str, ctx: &Ctx) -> Result<&'a Table> {
+    fn table<'a>(
+        &self,
+        model: &'a crate::schema::SchemaModel,
+        name: &str,
+        ctx: &Ctx,
+    ) -> Result<&'a Table> {
         model
             .table(name)
             .ok_or_else(|| ctx.raise("NoSuchTableError", name.to_string()))
@@ -89,15 +94,16 @@ impl Native for InspectorMethod {
 
     fn call(&self, args: Vec<Value>, kwargs: Vec<(String, Value)>, ctx: &mut Ctx) -> Result<Value> {
         let mut a = Args::new(format!("Inspector.{}", self.name), args, kwargs);
-        let table_name = match self.name.as_str() {
-            "get_table_names" | "get_schema_names" => None,
-            _ => {
-                let v = a.required(0, "table_name", ctx)?;
-                Some(v.as_str().map(str::to_string).ok_or_else(|| {
-                    ctx.native_error("Inspector", "table_name must be a string")
-                })?)
-            }
-        };
+        let table_name =
+            match self.name.as_str() {
+                "get_table_names" | "get_schema_names" => None,
+                _ => {
+                    let v = a.required(0, "table_name", ctx)?;
+                    Some(v.as_str().map(str::to_string).ok_or_else(|| {
+                        ctx.native_error("Inspector", "table_name must be a string")
+                    })?)
+                }
+            };
         if let Some(schema) = a.take(usize::from(table_name.is_some()), "schema") {
             let default = matches!(schema.as_str(), Some("public" | "main"));
             if !schema.is_none() && !default {
@@ -127,7 +133,10 @@ impl Native for InspectorMethod {
                 for c in &t.columns {
                     out.push(Value::dict_of_str([
                         ("name".to_string(), Value::str(&c.name)),
-                        ("type".to_string(), sa::type_value(c.ty.for_dialect(&dialect))),
+                        (
+                            "type".to_string(),
+                            sa::type_value(c.ty.for_dialect(&dialect)),
+                        ),
                         ("nullable".to_string(), Value::Bool(c.nullable)),
                         (
                             "default".to_string(),
@@ -135,7 +144,10 @@ impl Native for InspectorMethod {
                                 .as_ref()
                                 .map_or(Value::None, |d| Value::string(default_text(d, &dialect))),
                         ),
-                        ("primary_key".to_string(), Value::Int(i64::from(c.primary_key))),
+                        (
+                            "primary_key".to_string(),
+                            Value::Int(i64::from(c.primary_key)),
+                        ),
                         ("comment".to_string(), opt_str(c.comment.as_deref())),
                     ]));
                 }

@@ -42,6 +42,8 @@ pub enum CompileError {
         path: PathBuf,
         function: &'static str,
     },
+    #[error(transparent)]
+    Recipe(#[from] crate::recipes::RecipeError),
     #[error("{path}: cannot read MLflow's initial models: {message}")]
     InitialModels { path: PathBuf, message: String },
 }
@@ -59,7 +61,9 @@ pub struct CompiledStep {
 
 impl CompiledStep {
     pub fn statements(&self) -> impl Iterator<Item = &str> {
-        self.emitted.iter().flat_map(|e| e.statements.iter().map(String::as_str))
+        self.emitted
+            .iter()
+            .flat_map(|e| e.statements.iter().map(String::as_str))
     }
 
     pub fn ops(&self) -> impl Iterator<Item = &Op> {
@@ -74,6 +78,9 @@ pub struct Compiler {
     pub dialect_name: String,
     pub facts: Facts,
     pub offline: bool,
+    pub recipes: crate::recipes::RecipeBook,
+    /// The application's package folder, for the helper modules `facts.interpret` names.
+    pub package_root: Option<PathBuf>,
 }
 
 fn is_empty_function(rev: &Revision, name: &str) -> bool {
@@ -95,7 +102,28 @@ impl Compiler {
             dialect_name,
             facts,
             offline: false,
+            recipes: crate::recipes::RecipeBook::default(),
+            package_root: None,
         }
+    }
+
+    /// A compiler for a project: its application facts, its recipes and its package folder.
+    pub fn for_project(
+        project: &crate::project::Project,
+        dialect: Rc<dyn Dialect>,
+    ) -> Result<Self, crate::recipes::RecipeError> {
+        let mlflow = project.name == "mlflow" || project.name == "mlflow-auth";
+        let mut compiler = Compiler::new(
+            dialect,
+            if mlflow {
+                Facts::mlflow()
+            } else {
+                Facts::default()
+            },
+        );
+        compiler.recipes = crate::recipes::RecipeBook::builtin(&project.name)?;
+        compiler.package_root = project.package_root.clone();
+        Ok(compiler)
     }
 
     fn session(&self, model: SchemaModel) -> Shared {
@@ -108,10 +136,12 @@ impl Compiler {
         })
     }
 
-    fn interpreter(&self, session: &Shared) -> Interpreter {
+    fn interpreter(&self, session: &Shared, original: Option<Rc<Revision>>) -> Interpreter {
         Interpreter::new(Rc::new(host::CompileHost {
             session: session.clone(),
             facts: self.facts.clone(),
+            package_root: self.package_root.clone(),
+            original,
         }))
     }
 
@@ -128,12 +158,19 @@ impl Compiler {
             Direction::Down => "downgrade",
         };
         let session = self.session(model);
-        let mut interp = self.interpreter(&session);
+        let recipe = self.recipes.lookup(rev)?;
+        let (source, original) = match recipe {
+            Some(r) => (&r.module, Some(Rc::new(rev.clone()))),
+            None => (rev, None),
+        };
+        let mut interp = self.interpreter(&session, original);
         let err = |error| CompileError::Interp {
             revision: rev.id.clone(),
             error,
         };
-        let namespace = interp.run_module(&rev.module, &rev.path).map_err(err)?;
+        let namespace = interp
+            .run_module(&source.module, &source.path)
+            .map_err(err)?;
         if namespace.get(function).is_none() {
             return Err(CompileError::MissingFunction {
                 revision: rev.id.clone(),
@@ -160,7 +197,7 @@ impl Compiler {
                 revision: rev.id.clone(),
                 direction,
                 emitted: session.emitted,
-                empty_body: is_empty_function(rev, function),
+                empty_body: is_empty_function(source, function),
             },
             session.model,
         ))
@@ -182,7 +219,7 @@ impl Compiler {
         let module = crate::script::pyast::parse_module(&source)
             .map_err(|e| fail(format!("{}: {}", e.pos, e.message)))?;
         let session = self.session(model);
-        let mut interp = self.interpreter(&session);
+        let mut interp = self.interpreter(&session, None);
         let namespace = interp
             .run_module(&module, path)
             .map_err(|e| fail(e.to_string()))?;

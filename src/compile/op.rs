@@ -89,7 +89,11 @@ impl Native for OpMethod {
     }
 
     fn call(&self, args: Vec<Value>, kwargs: Vec<(String, Value)>, ctx: &mut Ctx) -> Result<Value> {
-        let prefix = if self.ops.batch.is_some() { "batch_op" } else { "op" };
+        let prefix = if self.ops.batch.is_some() {
+            "batch_op"
+        } else {
+            "op"
+        };
         let args = Args::new(format!("{prefix}.{}", self.name), args, kwargs);
         self.ops.dispatch(&self.name, args, ctx)
     }
@@ -112,7 +116,9 @@ fn opt_bool(v: Option<Value>, what: &str, ctx: &Ctx) -> Result<Option<bool>> {
     match v {
         None | Some(Value::None) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(b)),
-        Some(other) => Err(ctx.native_error(what, format!("expected a bool, got {}", other.type_name()))),
+        Some(other) => {
+            Err(ctx.native_error(what, format!("expected a bool, got {}", other.type_name())))
+        }
     }
 }
 
@@ -127,7 +133,10 @@ fn names(v: &Value, what: &str, ctx: &mut Ctx) -> Result<Vec<String>> {
         .map(|item| match item.as_str() {
             Some(s) => Ok(s.to_string()),
             None => sa::column_name(item).ok_or_else(|| {
-                ctx.native_error(what, format!("expected a column name, got {}", item.type_name()))
+                ctx.native_error(
+                    what,
+                    format!("expected a column name, got {}", item.type_name()),
+                )
             }),
         })
         .collect::<Result<Vec<_>>>()
@@ -138,7 +147,10 @@ fn no_schema(args: &mut Args, what: &str, ctx: &Ctx) -> Result<()> {
     for key in ["schema", "source_schema", "referent_schema"] {
         if let Some(v) = args.keyword(key) {
             if !v.is_none() {
-                return Err(ctx.native_unsupported(what, format!("`{key}=` (schemas other than the default)")));
+                return Err(ctx.native_unsupported(
+                    what,
+                    format!("`{key}=` (schemas other than the default)"),
+                ));
             }
         }
     }
@@ -224,7 +236,9 @@ impl Operations {
                 let comment = opt_string(a.keyword("comment"), &what, ctx)?;
                 for (k, _) in a.rest_keywords() {
                     if !(k.starts_with("mysql_") || k.starts_with("mariadb_") || k == "info") {
-                        return Err(ctx.native_unsupported(&what, format!("keyword argument `{k}`")));
+                        return Err(
+                            ctx.native_unsupported(&what, format!("keyword argument `{k}`"))
+                        );
                     }
                 }
                 let mut t = sa::table_from_items(&table, &items, ctx)?;
@@ -266,7 +280,9 @@ impl Operations {
                 let _ = a.keyword("if_exists");
                 for (k, _) in a.rest_keywords() {
                     if !k.starts_with("mssql_") {
-                        return Err(ctx.native_unsupported(&what, format!("keyword argument `{k}`")));
+                        return Err(
+                            ctx.native_unsupported(&what, format!("keyword argument `{k}`"))
+                        );
                     }
                 }
                 Op::DropColumn { table, column }
@@ -300,7 +316,10 @@ impl Operations {
                 let name = match index_name {
                     Some(n) => n,
                     None => {
-                        return Err(ctx.native_error(&what, "an index needs a name (no naming convention applies here)"))
+                        return Err(ctx.native_error(
+                            &what,
+                            "an index needs a name (no naming convention applies here)",
+                        ))
                     }
                 };
                 Op::CreateIndex {
@@ -322,8 +341,13 @@ impl Operations {
                 no_schema(&mut a, &what, ctx)?;
                 let _ = a.keyword("if_exists");
                 for (k, _) in a.rest_keywords() {
-                    if !(k.starts_with("mysql_") || k.starts_with("postgresql_") || k.starts_with("sqlite_")) {
-                        return Err(ctx.native_unsupported(&what, format!("keyword argument `{k}`")));
+                    if !(k.starts_with("mysql_")
+                        || k.starts_with("postgresql_")
+                        || k.starts_with("sqlite_"))
+                    {
+                        return Err(
+                            ctx.native_unsupported(&what, format!("keyword argument `{k}`"))
+                        );
                     }
                 }
                 Op::DropIndex {
@@ -404,7 +428,9 @@ impl Operations {
                     Some("unique") => Some(ConstraintKind::Unique),
                     Some("check") => Some(ConstraintKind::Check),
                     Some(other) => {
-                        return Err(ctx.native_error(&what, format!("unknown constraint type_ '{other}'")))
+                        return Err(
+                            ctx.native_error(&what, format!("unknown constraint type_ '{other}'"))
+                        )
                     }
                 };
                 no_schema(&mut a, &what, ctx)?;
@@ -461,7 +487,10 @@ impl Operations {
                     Some("always") => Recreate::Always,
                     Some("never") => Recreate::Never,
                     Some(other) => {
-                        return Err(ctx.native_error(&what, format!("recreate may be 'auto', 'always' or 'never', not '{other}'")))
+                        return Err(ctx.native_error(
+                            &what,
+                            format!("recreate may be 'auto', 'always' or 'never', not '{other}'"),
+                        ))
                     }
                 };
                 let mut batch = Batch {
@@ -474,8 +503,11 @@ impl Operations {
                 };
                 if let Some(nc) = a.keyword("naming_convention") {
                     if let Value::Dict(d) = &nc {
-                        let pairs: Vec<(Value, Value)> =
-                            d.borrow().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                        let pairs: Vec<(Value, Value)> = d
+                            .borrow()
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect();
                         for (k, v) in pairs {
                             let k = string(&k, &what, ctx)?;
                             batch.naming_convention.push((k, string(&v, &what, ctx)?));
@@ -486,7 +518,9 @@ impl Operations {
                 }
                 if let Some(ta) = a.keyword("table_args") {
                     for item in ctx.iterate(&ta)? {
-                        batch.table_args.push(sa::to_constraint(&item, Some(&table), ctx)?);
+                        batch
+                            .table_args
+                            .push(sa::to_constraint(&item, Some(&table), ctx)?);
                     }
                 }
                 if let Some(pr) = a.keyword("partial_reordering") {
@@ -496,9 +530,15 @@ impl Operations {
                         }
                     }
                 }
-                for key in ["copy_from", "reflect_args", "reflect_kwargs", "table_kwargs"] {
+                for key in [
+                    "copy_from",
+                    "reflect_args",
+                    "reflect_kwargs",
+                    "table_kwargs",
+                ] {
                     if let Some(v) = a.keyword(key) {
-                        let empty = v.is_none() || ctx.iterate(&v).map(|i| i.is_empty()).unwrap_or(false);
+                        let empty =
+                            v.is_none() || ctx.iterate(&v).map(|i| i.is_empty()).unwrap_or(false);
                         if !empty {
                             return Err(ctx.native_unsupported(&what, format!("`{key}=`")));
                         }
@@ -554,7 +594,8 @@ impl Operations {
         let _ = a.keyword("existing_autoincrement");
         no_schema(a, what, ctx)?;
         for (k, _) in a.rest_keywords() {
-            if !(k.starts_with("mysql_") || k.starts_with("postgresql_") || k.starts_with("mssql_")) {
+            if !(k.starts_with("mysql_") || k.starts_with("postgresql_") || k.starts_with("mssql_"))
+            {
                 return Err(ctx.native_unsupported(what, format!("keyword argument `{k}`")));
             }
         }
@@ -578,7 +619,10 @@ fn literal(v: &Value, what: &str, ctx: &Ctx) -> Result<Literal> {
         Value::Float(f) => Literal::Float(*f),
         Value::Str(s) => Literal::Str(s.to_string()),
         other => {
-            return Err(ctx.native_error(what, format!("a row value of type {} is not modeled", other.type_name())))
+            return Err(ctx.native_error(
+                what,
+                format!("a row value of type {} is not modeled", other.type_name()),
+            ))
         }
     })
 }

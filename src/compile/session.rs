@@ -164,7 +164,9 @@ impl Native for Bind {
             "execute" | "exec_driver_sql" => Ok(Value::native(BindExecute {
                 session: self.session.clone(),
             })),
-            other => Err(ctx.native_unsupported("Connection", format!("reading attribute `{other}`"))),
+            other => {
+                Err(ctx.native_unsupported("Connection", format!("reading attribute `{other}`")))
+            }
         }
     }
 }
@@ -188,14 +190,16 @@ impl Native for BindExecute {
         };
         if let crate::ir::Statement::Sql { text } = &statement {
             let head = text.trim_start().to_ascii_lowercase();
-            if head.starts_with("select") || head.starts_with("with") || head.starts_with("pragma") {
+            if head.starts_with("select") || head.starts_with("with") || head.starts_with("pragma")
+            {
                 return Err(ctx.native_unsupported(
                     "Connection.execute",
                     "reading rows (a data migration: it needs a recipe)",
                 ));
             }
         }
-        self.session.emit(crate::ir::Op::Execute { statement }, ctx)?;
+        self.session
+            .emit(crate::ir::Op::Execute { statement }, ctx)?;
         Ok(Value::native(ExecResult))
     }
 }
@@ -221,7 +225,10 @@ impl Native for MigrationContext {
             "bind" | "connection" => Ok(self.session.bind_value()),
             "as_sql" => Ok(Value::Bool(self.session.0.borrow().offline)),
             "version_table_schema" => Ok(Value::None),
-            other => Err(ctx.native_unsupported("MigrationContext", format!("reading attribute `{other}`"))),
+            other => {
+                Err(ctx
+                    .native_unsupported("MigrationContext", format!("reading attribute `{other}`")))
+            }
         }
     }
 }

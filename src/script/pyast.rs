@@ -569,7 +569,9 @@ mod tests {
                 _ => 0,
             }
         }
-        let StmtKind::Assign { value, .. } = &m.body[0].kind else { panic!() };
+        let StmtKind::Assign { value, .. } = &m.body[0].kind else {
+            panic!()
+        };
         assert!(depth(value) < MAX_DEPTH + 1);
         let small = parse_module("x = 1 + 2\n").unwrap();
         assert_eq!(small.body.len(), 1);

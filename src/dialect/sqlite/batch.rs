@@ -14,8 +14,8 @@ use super::{
 };
 use crate::dialect::{Dialect, RenderError};
 use crate::ir::{
-    Affinity, AlterColumn, Batch, Column, Constraint, ConstraintKind, ForeignKey, Index, IndexPart,
-    Op, Recreate, ServerDefault, SqlType, Table,
+    AlterColumn, Batch, Column, Constraint, ConstraintKind, ForeignKey, Index, IndexPart, Op,
+    Recreate, ServerDefault, SqlType, Table,
 };
 use crate::schema::{schema_type_check, SchemaError, SchemaModel};
 
@@ -437,7 +437,9 @@ impl Rebuild {
 
     fn alter_column(&mut self, a: &AlterColumn) -> Result<(), RenderError> {
         let table = self.table.clone();
-        let renamed_check =
+        // The named CHECK of the column's old Boolean/Enum type: dropped when the type changes
+        // (Alembic drops the old type's constraint) or the column is renamed.
+        let old_check_name =
             a.existing_type
                 .as_ref()
                 .map(|t| t.for_dialect("sqlite").clone())
@@ -446,6 +448,10 @@ impl Rebuild {
                     | SqlType::Enum { name: Some(n), .. } => Some(n),
                     _ => None,
                 });
+        let old_type_has_check = a
+            .existing_type
+            .as_ref()
+            .is_some_and(|t| schema_type_check(&a.column, t.for_dialect("sqlite")).is_some());
         let entry = self.entry_mut(&a.column)?;
         if let Some(new) = a.new_name.as_ref().filter(|n| **n != a.column) {
             entry.column.name = new.clone();
@@ -469,22 +475,19 @@ impl Rebuild {
         if let Some(c) = &a.comment {
             entry.column.comment = c.clone();
         }
-        let _ = Affinity::Null;
-        if a.new_name.is_some() {
-            if let Some(n) = renamed_check {
+        let renamed = a.new_name.as_ref().is_some_and(|n| *n != a.column);
+        let retyped = a.type_.is_some() && old_type_has_check;
+        if renamed || retyped {
+            if let Some(n) = old_check_name {
                 self.named.retain(|(k, _)| *k != n);
             }
         }
-        // A new schema type brings its CHECK, as a constraint addition.
+        // A new schema type brings its CHECK, as a constraint addition (unnamed is allowed:
+        // a type's own constraint carries Alembic's "no name yet" marker).
         if let Some(ty) = &a.type_ {
             let name = a.new_name.clone().unwrap_or_else(|| a.column.clone());
             if let Some(check) = schema_type_check(&name, ty.for_dialect("sqlite")) {
-                if check.name().is_none() {
-                    return Err(unsupported(format!(
-                        "the CHECK of the new type of '{table}.{}' must have a name in batch mode",
-                        a.column
-                    )));
-                }
+                let _ = &table;
                 self.add_constraint(check)?;
             }
         }
@@ -499,10 +502,11 @@ impl Rebuild {
         let keys: Vec<String> = self.entries.iter().map(|e| e.key.clone()).collect();
         let mut pairs: Vec<(String, String)> = Vec::new();
         if self.partial_reordering.is_empty() {
-            for w in self.existing_ordering.windows(2) {
-                let i = keys.iter().position(|k| *k == w[1]);
-                if let Some(i) = i.filter(|&i| i > 0) {
-                    pairs.push((keys[i - 1].clone(), w[1].clone()));
+            // As Alembic pairs them: the column before position i in the current order with
+            // the existing column at position i.
+            for (i, elem) in self.existing_ordering.iter().enumerate().skip(1) {
+                if let Some(prev) = keys.get(i - 1) {
+                    pairs.push((prev.clone(), elem.clone()));
                 }
             }
         } else {

@@ -9,8 +9,8 @@ pub(crate) use batch::expand_convention;
 
 use crate::dialect::{needs_quotes, string_literal, Dialect, ExprWriter, RenderError};
 use crate::ir::{
-    Column, Constraint, ConstraintKind, Index, IndexPart, Literal, Op,
-    ServerDefault, SqlType, Table,
+    Column, Constraint, ConstraintKind, Index, IndexPart, Literal, Op, ServerDefault, SqlType,
+    Table,
 };
 use crate::schema::SchemaModel;
 

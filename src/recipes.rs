@@ -1,0 +1,165 @@
+//! Recipes: hand-written replacements for revisions whose scripts the interpreter cannot run
+//! as they are (data migrations that read rows in Python), pinned to the sha256 of the script
+//! they replace.
+//!
+//! A recipe is a Python module in the same subset as revision scripts (`revisions/<project>/
+//! recipes/<revision>.py`), run by the same compiler. It may import the original script as
+//! `alembic_engine.original` to reuse its DDL helpers. A script whose sha256 differs from the
+//! pin is refused, never migrated by a stale recipe. Each recipe explains itself in its
+//! docstring.
+
+use std::path::{Path, PathBuf};
+
+use crate::script::{parse_revision, Revision, ScriptError};
+
+/// The built-in recipes, embedded in the binary.
+const MLFLOW_RECIPES: &[(&str, &str)] = &[
+    (
+        "90e64c465722.py",
+        include_str!("../revisions/mlflow/recipes/90e64c465722.py"),
+    ),
+    (
+        "89d4b8295536.py",
+        include_str!("../revisions/mlflow/recipes/89d4b8295536.py"),
+    ),
+    (
+        "75868b020152.py",
+        include_str!("../revisions/mlflow/recipes/75868b020152.py"),
+    ),
+];
+
+const MLFLOW_AUTH_RECIPES: &[(&str, &str)] = &[(
+    "e5f6a7b8c9d0.py",
+    include_str!("../revisions/mlflow-auth/recipes/e5f6a7b8c9d0.py"),
+)];
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecipeError {
+    #[error("recipe {recipe}: {source}")]
+    Parse {
+        recipe: PathBuf,
+        #[source]
+        source: ScriptError,
+    },
+    #[error("recipe {recipe}: no module variable `script_sha256` pinning the script it replaces")]
+    NoPin { recipe: PathBuf },
+    #[error("revision {revision} ({path}) has sha256 {actual}, but its recipe {recipe} is pinned to {expected}: the script changed since the recipe was written, so it is refused rather than migrated by a stale recipe")]
+    PinMismatch {
+        revision: String,
+        path: PathBuf,
+        recipe: PathBuf,
+        expected: String,
+        actual: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Recipe {
+    /// The recipe module, read like a revision script.
+    pub module: Revision,
+    pub script_sha256: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RecipeBook {
+    recipes: Vec<Recipe>,
+}
+
+fn read_pin(rev: &Revision) -> Option<String> {
+    rev.module.body.iter().find_map(|s| match &s.kind {
+        crate::script::ast::StmtKind::Assign { targets, value } => {
+            let named = targets
+                .iter()
+                .any(|t| matches!(&t.kind, crate::script::ast::ExprKind::Name(n) if n == "script_sha256"));
+            match (&value.kind, named) {
+                (crate::script::ast::ExprKind::Str(v), true) => Some(v.clone()),
+                _ => None,
+            }
+        }
+        _ => None,
+    })
+}
+
+impl RecipeBook {
+    /// The recipes that ship for a built-in project (`mlflow`, `mlflow-auth`).
+    pub fn builtin(project: &str) -> Result<RecipeBook, RecipeError> {
+        let files = match project {
+            "mlflow" => MLFLOW_RECIPES,
+            "mlflow-auth" => MLFLOW_AUTH_RECIPES,
+            _ => &[],
+        };
+        let mut recipes = Vec::new();
+        for (name, source) in files {
+            let path = Path::new("revisions")
+                .join(project)
+                .join("recipes")
+                .join(name);
+            recipes.push(Self::parse(&path, source)?);
+        }
+        Ok(RecipeBook { recipes })
+    }
+
+    fn parse(path: &Path, source: &str) -> Result<Recipe, RecipeError> {
+        let module =
+            parse_revision(path, source, String::new()).map_err(|source| RecipeError::Parse {
+                recipe: path.to_path_buf(),
+                source,
+            })?;
+        let script_sha256 = read_pin(&module).ok_or_else(|| RecipeError::NoPin {
+            recipe: path.to_path_buf(),
+        })?;
+        Ok(Recipe {
+            module,
+            script_sha256,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.recipes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recipes.is_empty()
+    }
+
+    /// The recipe that replaces `rev`, checked against the script's sha256.
+    pub fn lookup(&self, rev: &Revision) -> Result<Option<&Recipe>, RecipeError> {
+        let Some(recipe) = self.recipes.iter().find(|r| r.module.id == rev.id) else {
+            return Ok(None);
+        };
+        if recipe.script_sha256 != rev.sha256 {
+            return Err(RecipeError::PinMismatch {
+                revision: rev.id.clone(),
+                path: rev.path.clone(),
+                recipe: recipe.module.path.clone(),
+                expected: recipe.script_sha256.clone(),
+                actual: rev.sha256.clone(),
+            });
+        }
+        Ok(Some(recipe))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_recipes_parse_and_are_pinned() {
+        let book = RecipeBook::builtin("mlflow").unwrap();
+        assert_eq!(book.len(), MLFLOW_RECIPES.len());
+        for r in &book.recipes {
+            assert_eq!(r.script_sha256.len(), 64, "{}", r.module.id);
+        }
+        assert_eq!(RecipeBook::builtin("mlflow-auth").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_changed_script_is_refused() {
+        let book = RecipeBook::builtin("mlflow").unwrap();
+        let mut rev = Revision::synthetic("90e64c465722", &["451aebb31d03"], &[], &[]);
+        rev.sha256 = "0".repeat(64);
+        let err = book.lookup(&rev).unwrap_err();
+        assert!(err.to_string().contains("script changed"), "{err}");
+    }
+}
