@@ -280,15 +280,14 @@ fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
                 Some((f, t)) => (if f.is_empty() { "base" } else { f }, t),
                 None => ("base", range.as_str()),
             };
-            let dialect: std::rc::Rc<dyn alembic_engine::dialect::Dialect> = match dialect {
-                DialectArg::Sqlite => std::rc::Rc::new(alembic_engine::dialect::sqlite::Sqlite),
-                other => {
-                    return Err(format!(
-                        "the {other:?} renderer is not built yet; use --dialect sqlite"
-                    )
-                    .into())
-                }
+            let dialect_name = match dialect {
+                DialectArg::Sqlite => "sqlite",
+                DialectArg::Postgresql => "postgresql",
+                DialectArg::Mysql => "mysql",
+                DialectArg::Mariadb => "mariadb",
             };
+            let dialect = alembic_engine::dialect::for_name(dialect_name)
+                .ok_or_else(|| format!("unknown dialect {dialect_name}"))?;
             let transactional = dialect.name() == "postgresql";
             let mut compiler = alembic_engine::compile::Compiler::for_project(&project, dialect)?;
             compiler.offline = true;

@@ -5,6 +5,8 @@
 //! A renderer also advances the `SchemaModel`, because what an operation does can depend on
 //! the table as it is (SQLite's batch rebuild copies the reflected table).
 
+pub mod mysql;
+pub mod postgresql;
 pub mod sqlite;
 
 use crate::ir::{BinaryOp, Literal, Op, SqlExpr, Statement};
@@ -17,6 +19,18 @@ pub enum RenderError {
     /// Something the real Alembic would also refuse or fail on for this dialect.
     #[error("{0}")]
     Unsupported(String),
+}
+
+/// The dialect for a name as URLs and `--dialect` spell it: `sqlite`, `postgresql`
+/// (`postgres`), `mysql`, `mariadb`.
+pub fn for_name(name: &str) -> Option<std::rc::Rc<dyn Dialect>> {
+    Some(match name {
+        "sqlite" => std::rc::Rc::new(sqlite::Sqlite),
+        "postgresql" | "postgres" => std::rc::Rc::new(postgresql::Postgresql),
+        "mysql" => std::rc::Rc::new(mysql::Mysql { mariadb: false }),
+        "mariadb" => std::rc::Rc::new(mysql::Mysql { mariadb: true }),
+        _ => return None,
+    })
 }
 
 /// A database's spelling of operations.
