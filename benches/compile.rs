@@ -1,0 +1,2 @@
+//! Placeholder: the compile bench is being written.
+fn main() {}
