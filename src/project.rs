@@ -253,7 +253,11 @@ impl Locator {
         let prefixes: Vec<String> = pin
             .projects
             .values()
-            .map(|p| format!("{}/", p.scripts))
+            .flat_map(|p| {
+                std::iter::once(format!("{}/", p.scripts))
+                    .chain(p.initial_models.clone())
+                    .chain(p.package_files.clone())
+            })
             .collect();
         unpack(&wheel, &staging, &prefixes)?;
         fs::write(staging.join(".sha256"), &marker_text).map_err(io(&staging))?;

@@ -136,4 +136,20 @@ fn without_scripts_the_pinned_wheel_is_fetched_checked_and_unpacked_once() {
     .unwrap();
     assert_eq!(project.version_table, "alembic_version_auth");
     assert_eq!(project.scripts.revisions.len(), 7);
+
+    // The tracking project also needs MLflow's initial models and the frozen helper module
+    // revision 75868b020152 imports: both are unpacked with the scripts.
+    let tracking = Locator {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ignore_installed: true,
+        ..Default::default()
+    }
+    .open(Some("mlflow"))
+    .unwrap();
+    let initial = tracking.initial_models.expect("initial models unpacked");
+    assert!(initial.ends_with("mlflow/store/tracking/dbmodels/initial_models.py"));
+    let root = tracking.package_root.expect("package root");
+    assert!(root
+        .join("mlflow/store/db/trace_analytics_schema_75868b020152.py")
+        .is_file());
 }

@@ -12,8 +12,8 @@ use super::sa;
 use super::session::Shared;
 use crate::interp::{Args, Ctx, Native, Raised, Result, Value};
 use crate::ir::{
-    AlterColumn, Batch, Constraint, ConstraintKind, ForeignKey, Index, IndexPart, Literal, Op,
-    Recreate, Statement,
+    AlterColumn, Batch, Constraint, ConstraintKind, ForeignKey, Index, IndexPart, Op, Recreate,
+    Statement,
 };
 
 /// The `op` object.
@@ -466,7 +466,7 @@ impl Operations {
                             .find(|(k, _)| k.as_str() == Some(c.as_str()))
                             .map(|(_, v)| v.clone())
                             .unwrap_or(Value::None);
-                        values.push(literal(&v, &what, ctx)?);
+                        values.push(sa::literal(&v, &what, ctx)?);
                     }
                     out.push(values);
                 }
@@ -609,22 +609,6 @@ fn a_name(batch: &Option<Rc<RefCell<Batch>>>, name: &str) -> String {
     } else {
         format!("op.{name}")
     }
-}
-
-fn literal(v: &Value, what: &str, ctx: &Ctx) -> Result<Literal> {
-    Ok(match v {
-        Value::None => Literal::Null,
-        Value::Bool(b) => Literal::Bool(*b),
-        Value::Int(i) => Literal::Int(*i),
-        Value::Float(f) => Literal::Float(*f),
-        Value::Str(s) => Literal::Str(s.to_string()),
-        other => {
-            return Err(ctx.native_error(
-                what,
-                format!("a row value of type {} is not modeled", other.type_name()),
-            ))
-        }
-    })
 }
 
 impl Native for BatchContext {
