@@ -14,6 +14,7 @@
 //! ```
 
 pub mod compile;
+pub mod db;
 pub mod dialect;
 pub mod graph;
 pub mod inspect;
