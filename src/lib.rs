@@ -16,6 +16,7 @@
 pub mod compile;
 pub mod db;
 pub mod dialect;
+pub mod exec;
 pub mod graph;
 pub mod inspect;
 pub mod interp;

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
+use alembic_engine::db::DbUrl;
+use alembic_engine::exec::Event;
 use alembic_engine::graph::{Direction, Lower, RevisionGraph, Step};
 use alembic_engine::inspect::{revision_entry, revision_line, LineStyle, RevisionInfo};
 use alembic_engine::project::{Locator, Project};
@@ -58,8 +60,62 @@ enum DialectArg {
     Mariadb,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum TransactionArg {
+    PerRevision,
+    All,
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// Seconds to wait for another upgrader's lock.
+    #[arg(long, default_value_t = 300)]
+    lock_timeout: u64,
+    /// One transaction per revision (resumable), or one for the whole run.
+    #[arg(long, value_enum, default_value_t = TransactionArg::PerRevision)]
+    transaction: TransactionArg,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Upgrade a database (default target: heads). An empty MLflow database first gets MLflow's
+    /// initial tables, as `mlflow db upgrade` does.
+    Upgrade {
+        /// e.g. sqlite:///mlflow.db, postgresql://user:pass@host/db
+        url: String,
+        #[arg(default_value = "heads")]
+        target: String,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Downgrade a database to a target revision.
+    Downgrade {
+        url: String,
+        target: String,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Show the revisions recorded in the database's version table.
+    Current { url: String },
+    /// Exit 0 when the database is at the target (default heads), 1 when it is behind (the
+    /// path is printed).
+    Check {
+        url: String,
+        #[arg(default_value = "heads")]
+        target: String,
+    },
+    /// Record revisions in the version table without running migrations.
+    Stamp {
+        url: String,
+        #[arg(required = true)]
+        revisions: Vec<String>,
+        /// Replace whatever the table holds, even rows the scripts do not know.
+        #[arg(long)]
+        purge: bool,
+    },
     /// Print the SQL script for a range of revisions, without a database (like
     /// `alembic upgrade --sql`). From `base` on the MLflow project, the initial schema first.
     Sql {
@@ -103,6 +159,7 @@ fn main() -> ExitCode {
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.is::<Behind>() => ExitCode::FAILURE,
         Err(err) => {
             let mut message = err.to_string();
             let mut source = err.source();
@@ -275,6 +332,76 @@ fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
                 }
             }
         }
+        Command::Upgrade { url, target, run } => {
+            migrate(&project, &graph, url, target, Direction::Up, run, out)?;
+        }
+        Command::Downgrade { url, target, run } => {
+            migrate(&project, &graph, url, target, Direction::Down, run, out)?;
+        }
+        Command::Current { url } => {
+            let db = DbUrl::parse(url)?;
+            let rows = alembic_engine::exec::blocking::current(&db, &project, &graph)?;
+            if cli.format == Format::Json {
+                print_json(out, json!({ "current": rows }));
+            } else if rows.is_empty() {
+                say!(out, "(base: no revision recorded)");
+            } else {
+                for r in rows {
+                    let ix = graph.get(&r).expect("checked against the scripts");
+                    let style = LineStyle {
+                        branches: true,
+                        ..Default::default()
+                    };
+                    say!(out, "{}", revision_line(&graph, ix, style));
+                }
+            }
+        }
+        Command::Check { url, target } => {
+            let db = DbUrl::parse(url)?;
+            let rows = alembic_engine::exec::blocking::current(&db, &project, &graph)?;
+            let steps = graph.upgrade_path(&Lower::Many(rows.clone()), target)?;
+            if steps.is_empty() {
+                say!(
+                    out,
+                    "up to date at {}",
+                    if rows.is_empty() {
+                        "base".into()
+                    } else {
+                        rows.join(", ")
+                    }
+                );
+            } else {
+                say!(out, "{} revision(s) to apply:", steps.len());
+                for s in &steps {
+                    say!(out, "  {}", graph.id(s.revision));
+                }
+                return Err(Box::new(Behind));
+            }
+        }
+        Command::Stamp {
+            url,
+            revisions,
+            purge,
+        } => {
+            let db = DbUrl::parse(url)?;
+            let rows = alembic_engine::exec::blocking::stamp(
+                &db,
+                &project,
+                &graph,
+                revisions,
+                *purge,
+                std::time::Duration::from_secs(300),
+            )?;
+            say!(
+                out,
+                "stamped: {}",
+                if rows.is_empty() {
+                    "base".into()
+                } else {
+                    rows.join(", ")
+                }
+            );
+        }
         Command::Sql { range, dialect } => {
             let (from, to) = match range.split_once(':') {
                 Some((f, t)) => (if f.is_empty() { "base" } else { f }, t),
@@ -382,6 +509,102 @@ fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// `check` found the database behind its target: exit code 1 with no error text.
+#[derive(Debug)]
+struct Behind;
+
+impl std::fmt::Display for Behind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the database is behind its target")
+    }
+}
+
+impl std::error::Error for Behind {}
+
+fn migrate(
+    project: &Project,
+    graph: &RevisionGraph,
+    url: &str,
+    target: &str,
+    direction: Direction,
+    run: &RunArgs,
+    out: &mut String,
+) -> Result<(), BoxError> {
+    use std::io::{IsTerminal, Write};
+    let db = DbUrl::parse(url)?;
+    let options = alembic_engine::exec::Options {
+        target: target.to_string(),
+        direction,
+        lock_timeout: std::time::Duration::from_secs(run.lock_timeout),
+        transaction: match run.transaction {
+            TransactionArg::PerRevision => alembic_engine::exec::TransactionMode::PerRevision,
+            TransactionArg::All => alembic_engine::exec::TransactionMode::All,
+        },
+        ..Default::default()
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let quiet = run.quiet;
+    let mut progress = |event: Event| {
+        if quiet {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        match event {
+            Event::Planned { steps, statements } => {
+                let _ = writeln!(
+                    err,
+                    "mlflow-migrate: {steps} revision(s), {statements} statement(s)"
+                );
+            }
+            Event::Step {
+                index,
+                total,
+                label,
+            } => {
+                if terminal {
+                    let _ = write!(err, "\r\x1b[K[{index}/{total}] {label}");
+                } else {
+                    let _ = writeln!(err, "[{index}/{total}] {label}");
+                }
+            }
+            Event::Statement {
+                index,
+                total,
+                revision,
+            } if terminal => {
+                let _ = write!(err, "\r\x1b[K  statement {index}/{total} ({revision})");
+            }
+            _ => {}
+        }
+        let _ = err.flush();
+    };
+    let outcome =
+        alembic_engine::exec::blocking::migrate(&db, project, graph, &options, &mut progress)?;
+    if terminal && !quiet {
+        eprintln!();
+    }
+    let show = |v: &[String]| {
+        if v.is_empty() {
+            "base".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    if outcome.steps == 0 {
+        say!(out, "nothing to do: {} is at {}", db, show(&outcome.after));
+    } else {
+        say!(
+            out,
+            "{} -> {} ({} revision(s), {} statement(s))",
+            show(&outcome.before),
+            show(&outcome.after),
+            outcome.steps,
+            outcome.statements
+        );
     }
     Ok(())
 }

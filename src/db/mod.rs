@@ -65,7 +65,11 @@ impl Conn {
                 if url.option("mode") == Some("ro") {
                     opts = opts.read_only(true);
                 }
-                Conn::Sqlite(sqlx::SqliteConnection::connect_with(&opts).await.map_err(fail)?)
+                Conn::Sqlite(
+                    sqlx::SqliteConnection::connect_with(&opts)
+                        .await
+                        .map_err(fail)?,
+                )
             }
             Backend::Postgres => {
                 let mut opts = sqlx::postgres::PgConnectOptions::new()
@@ -87,7 +91,11 @@ impl Conn {
                     })?;
                     opts = opts.ssl_mode(mode);
                 }
-                Conn::Postgres(sqlx::PgConnection::connect_with(&opts).await.map_err(fail)?)
+                Conn::Postgres(
+                    sqlx::PgConnection::connect_with(&opts)
+                        .await
+                        .map_err(fail)?,
+                )
             }
             Backend::Mysql => {
                 let mut opts = sqlx::mysql::MySqlConnectOptions::new()
@@ -105,7 +113,11 @@ impl Conn {
                 if let Some(c) = url.option("charset") {
                     opts = opts.charset(c);
                 }
-                Conn::Mysql(sqlx::MySqlConnection::connect_with(&opts).await.map_err(fail)?)
+                Conn::Mysql(
+                    sqlx::MySqlConnection::connect_with(&opts)
+                        .await
+                        .map_err(fail)?,
+                )
             }
         })
     }
@@ -140,9 +152,27 @@ impl Conn {
             message: e.to_string(),
         };
         Ok(match self {
-            Conn::Sqlite(c) => sqlx::query(q).fetch_all(c).await.map_err(err)?.iter().map(|r| r.try_get::<Option<String>, _>(0).ok().flatten()).collect(),
-            Conn::Postgres(c) => sqlx::query(q).fetch_all(c).await.map_err(err)?.iter().map(|r| r.try_get::<Option<String>, _>(0).ok().flatten()).collect(),
-            Conn::Mysql(c) => sqlx::query(q).fetch_all(c).await.map_err(err)?.iter().map(|r| r.try_get::<Option<String>, _>(0).ok().flatten()).collect(),
+            Conn::Sqlite(c) => sqlx::query(q)
+                .fetch_all(c)
+                .await
+                .map_err(err)?
+                .iter()
+                .map(|r| r.try_get::<Option<String>, _>(0).ok().flatten())
+                .collect(),
+            Conn::Postgres(c) => sqlx::query(q)
+                .fetch_all(c)
+                .await
+                .map_err(err)?
+                .iter()
+                .map(|r| r.try_get::<Option<String>, _>(0).ok().flatten())
+                .collect(),
+            Conn::Mysql(c) => sqlx::query(q)
+                .fetch_all(c)
+                .await
+                .map_err(err)?
+                .iter()
+                .map(|r| r.try_get::<Option<String>, _>(0).ok().flatten())
+                .collect(),
         })
     }
 
@@ -177,7 +207,12 @@ impl Conn {
             return Ok(false);
         }
         let v = self.strings("SELECT VERSION()").await?;
-        Ok(v.first().cloned().flatten().unwrap_or_default().to_lowercase().contains("mariadb"))
+        Ok(v.first()
+            .cloned()
+            .flatten()
+            .unwrap_or_default()
+            .to_lowercase()
+            .contains("mariadb"))
     }
 
     /// The rows of Alembic's version table (empty when the table does not exist).
@@ -205,7 +240,9 @@ pub enum Lock {
     /// An OS file lock beside the SQLite database file.
     File(std::fs::File),
     /// PostgreSQL advisory lock or MySQL named lock, held by the session.
-    Session { release: String },
+    Session {
+        release: String,
+    },
     None,
 }
 

@@ -32,7 +32,9 @@ pub struct DbUrl {
 pub enum UrlError {
     #[error("'{0}' is not a database URL; expected e.g. sqlite:///mlflow.db, postgresql://user:pass@host/db or mysql://user:pass@host/db")]
     Malformed(String),
-    #[error("'{scheme}' databases are not supported yet; supported: sqlite, postgresql, mysql, mariadb")]
+    #[error(
+        "'{scheme}' databases are not supported yet; supported: sqlite, postgresql, mysql, mariadb"
+    )]
     Unsupported { scheme: String },
     #[error("'{0}': invalid %-escape in the URL")]
     Escape(String),
@@ -46,7 +48,9 @@ fn percent_decode(s: &str, whole: &str) -> Result<String, UrlError> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).ok_or_else(|| UrlError::Escape(whole.into()))?;
+            let hex = s
+                .get(i + 1..i + 3)
+                .ok_or_else(|| UrlError::Escape(whole.into()))?;
             let b = u8::from_str_radix(hex, 16).map_err(|_| UrlError::Escape(whole.into()))?;
             out.push(b);
             i += 3;
@@ -113,7 +117,10 @@ impl DbUrl {
         let (user, password) = match userinfo {
             None => (None, None),
             Some(u) => match u.split_once(':') {
-                Some((user, pass)) => (Some(percent_decode(user, url)?), Some(percent_decode(pass, url)?)),
+                Some((user, pass)) => (
+                    Some(percent_decode(user, url)?),
+                    Some(percent_decode(pass, url)?),
+                ),
                 None => (Some(percent_decode(u, url)?), None),
             },
         };
@@ -154,7 +161,10 @@ impl DbUrl {
     }
 
     pub fn option(&self, key: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -205,24 +215,39 @@ mod tests {
 
     #[test]
     fn sqlite_urls_relative_absolute_and_memory() {
-        assert_eq!(DbUrl::parse("sqlite:///mlflow.db").unwrap().database, "mlflow.db");
-        assert_eq!(DbUrl::parse("sqlite:////tmp/x/mlflow.db").unwrap().database, "/tmp/x/mlflow.db");
+        assert_eq!(
+            DbUrl::parse("sqlite:///mlflow.db").unwrap().database,
+            "mlflow.db"
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:////tmp/x/mlflow.db").unwrap().database,
+            "/tmp/x/mlflow.db"
+        );
         assert_eq!(DbUrl::parse("sqlite://").unwrap().database, ":memory:");
     }
 
     #[test]
     fn drivers_passwords_and_options() {
-        let u = DbUrl::parse("postgresql+psycopg2://ml%40flow:p%2Fss%3Aw@db.example:6432/track?sslmode=require").unwrap();
+        let u = DbUrl::parse(
+            "postgresql+psycopg2://ml%40flow:p%2Fss%3Aw@db.example:6432/track?sslmode=require",
+        )
+        .unwrap();
         assert_eq!(u.backend, Backend::Postgres);
         assert_eq!(u.user.as_deref(), Some("ml@flow"));
         assert_eq!(u.password.as_deref(), Some("p/ss:w"));
-        assert_eq!((u.host.as_deref(), u.port), (Some("db.example"), Some(6432)));
+        assert_eq!(
+            (u.host.as_deref(), u.port),
+            (Some("db.example"), Some(6432))
+        );
         assert_eq!(u.database, "track");
         assert_eq!(u.option("sslmode"), Some("require"));
         let m = DbUrl::parse("mysql+pymysql://root@127.0.0.1/mlflow?charset=utf8mb4").unwrap();
         assert_eq!((m.backend, m.mariadb), (Backend::Mysql, false));
         assert!(DbUrl::parse("mariadb://root@h/db").unwrap().mariadb);
-        assert_eq!(DbUrl::parse("postgres://u@h/d").unwrap().backend, Backend::Postgres);
+        assert_eq!(
+            DbUrl::parse("postgres://u@h/d").unwrap().backend,
+            Backend::Postgres
+        );
     }
 
     #[test]
@@ -231,9 +256,17 @@ mod tests {
             DbUrl::parse("mssql+pyodbc://u:p@h/db"),
             Err(UrlError::Unsupported { .. })
         ));
-        assert!(matches!(DbUrl::parse("not a url"), Err(UrlError::Malformed(_))));
-        assert!(matches!(DbUrl::parse("postgresql://u@h:port/db"), Err(UrlError::Port(_))));
-        let e = DbUrl::parse("postgresql://u:secret@h").unwrap_err().to_string();
+        assert!(matches!(
+            DbUrl::parse("not a url"),
+            Err(UrlError::Malformed(_))
+        ));
+        assert!(matches!(
+            DbUrl::parse("postgresql://u@h:port/db"),
+            Err(UrlError::Port(_))
+        ));
+        let e = DbUrl::parse("postgresql://u:secret@h")
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("secret"), "{e}");
     }
 }

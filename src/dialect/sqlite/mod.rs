@@ -267,6 +267,39 @@ impl Sqlite {
     }
 }
 
+/// SQLite has no native ENUM: SQLAlchemy writes every Enum there as VARCHAR, with its CHECK
+/// when `create_constraint=True` whatever `native_enum` says. Restating the op's enums as
+/// non-native lets the schema model and batch mode see that CHECK.
+fn with_non_native_enums(mut op: Op) -> Op {
+    fn restate(ty: &mut SqlType) {
+        match ty {
+            SqlType::Enum { native, .. } => *native = false,
+            SqlType::Variant { base, variants } => {
+                restate(base);
+                variants.iter_mut().for_each(|(_, t)| restate(t));
+            }
+            _ => {}
+        }
+    }
+    match &mut op {
+        Op::CreateTable { table } => table.columns.iter_mut().for_each(|c| restate(&mut c.ty)),
+        Op::AddColumn { column, .. } => restate(&mut column.ty),
+        Op::AlterColumn(a) => a
+            .type_
+            .iter_mut()
+            .chain(a.existing_type.iter_mut())
+            .for_each(restate),
+        Op::Batch(b) => {
+            b.ops = std::mem::take(&mut b.ops)
+                .into_iter()
+                .map(with_non_native_enums)
+                .collect()
+        }
+        _ => {}
+    }
+    op
+}
+
 /// A Boolean or Enum whose CHECK is not created (SQLite ALTER, or a batch copy).
 pub(crate) fn without_schema_constraint(ty: &SqlType) -> SqlType {
     match ty {
@@ -312,6 +345,14 @@ impl Dialect for Sqlite {
     }
 
     fn render(&self, model: &mut SchemaModel, op: &Op) -> Result<Vec<String>, RenderError> {
+        let restated;
+        let op = match op {
+            Op::CreateTable { .. } | Op::AddColumn { .. } | Op::AlterColumn(_) | Op::Batch(_) => {
+                restated = with_non_native_enums(op.clone());
+                &restated
+            }
+            _ => op,
+        };
         let out = match op {
             Op::CreateTable { table } => {
                 model.apply(op)?;

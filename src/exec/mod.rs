@@ -1,0 +1,435 @@
+//! Running a plan on a live database: lock, read `alembic_version`, plan from the schema the
+//! recorded revisions leave, then execute statement by statement with a journal.
+//!
+//! On SQLite and PostgreSQL each revision — its statements, its journal rows and its version
+//! change — commits as one transaction (`--transaction per-revision`), or the whole run does
+//! (`all`, like MLflow's own upgrade on PostgreSQL). An interrupted run leaves the database at
+//! the last committed revision, and the next `upgrade` simply continues from there.
+//! MySQL/MariaDB commit every DDL statement on their own; executing there (with per-statement
+//! checkpoints and schema-checked resume) is not built yet and is refused up front.
+
+mod journal;
+
+use std::collections::BTreeSet;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::compile::Compiler;
+use crate::db::{Backend, Conn, DbError, DbUrl, Lock};
+use crate::graph::{Direction, GraphError, Lower, RevisionGraph, Step};
+use crate::plan::{Plan, PlanError, Planner};
+use crate::project::Project;
+use crate::schema::SchemaModel;
+
+pub use journal::JOURNAL_TABLE;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Recipe(#[from] crate::recipes::RecipeError),
+    #[error("{table} holds revision '{revision}', which the {project} scripts do not know; if another application shares this table, point us at ours with --version-table; if the database is newer than these scripts, upgrade mlflow-migrate's scripts")]
+    UnknownRevision {
+        table: String,
+        revision: String,
+        project: String,
+    },
+    #[error("the database has tables but no {table}: it was not created by this project's migrations (stamp it with `stamp` if you know its revision)")]
+    Unversioned { table: String },
+    #[error("executing on {0} is not supported yet (use `sql` for an offline script)")]
+    Unsupported(String),
+    #[error("revision {revision} failed at statement {index} of {total}: {source}")]
+    Statement {
+        revision: String,
+        index: usize,
+        total: usize,
+        #[source]
+        source: DbError,
+    },
+    #[error("stopped by fault injection after statement {0} (test hook)")]
+    Injected(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionMode {
+    PerRevision,
+    All,
+}
+
+/// What happens as the run goes, for progress displays.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Locked,
+    Planned {
+        steps: usize,
+        statements: usize,
+    },
+    Step {
+        index: usize,
+        total: usize,
+        label: String,
+    },
+    Statement {
+        index: usize,
+        total: usize,
+        revision: String,
+    },
+    Committed {
+        revision: String,
+    },
+}
+
+pub struct Options {
+    pub target: String,
+    pub direction: Direction,
+    pub lock_timeout: Duration,
+    pub transaction: TransactionMode,
+    /// Test hook: fail the run after this many statements (counted over the whole run).
+    pub fail_after: Option<usize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            target: "heads".into(),
+            direction: Direction::Up,
+            lock_timeout: Duration::from_secs(300),
+            transaction: TransactionMode::PerRevision,
+            fail_after: std::env::var("ALEMBIC_ENGINE_FAIL_AFTER")
+                .ok()
+                .and_then(|v| v.parse().ok()),
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub before: Vec<String>,
+    pub after: Vec<String>,
+    pub steps: usize,
+    pub statements: usize,
+}
+
+fn dialect_for(
+    conn_backend: Backend,
+    mariadb: bool,
+) -> Result<Rc<dyn crate::dialect::Dialect>, ExecError> {
+    let name = match (conn_backend, mariadb) {
+        (Backend::Sqlite, _) => "sqlite",
+        (Backend::Postgres, _) => "postgresql",
+        (Backend::Mysql, true) => "mariadb",
+        (Backend::Mysql, false) => "mysql",
+    };
+    crate::dialect::for_name(name).ok_or_else(|| ExecError::Unsupported(name.into()))
+}
+
+/// Check the version rows against the scripts.
+fn check_rows(project: &Project, graph: &RevisionGraph, rows: &[String]) -> Result<(), ExecError> {
+    for r in rows {
+        if graph.get(r).is_none() {
+            return Err(ExecError::UnknownRevision {
+                table: project.version_table.clone(),
+                revision: r.clone(),
+                project: project.name.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Read the current version rows (`current`).
+pub async fn current(
+    url: &DbUrl,
+    project: &Project,
+    graph: &RevisionGraph,
+) -> Result<Vec<String>, ExecError> {
+    let mut conn = Conn::connect(url).await?;
+    let rows = conn.version_rows(&project.version_table).await?;
+    conn.close().await;
+    check_rows(project, graph, &rows)?;
+    Ok(rows)
+}
+
+/// Upgrade or downgrade `url` to `options.target`.
+pub async fn migrate(
+    url: &DbUrl,
+    project: &Project,
+    graph: &RevisionGraph,
+    options: &Options,
+    progress: &mut dyn FnMut(Event),
+) -> Result<Outcome, ExecError> {
+    let mut conn = Conn::connect(url).await?;
+    let mariadb = url.mariadb || conn.is_mariadb().await?;
+    if conn.backend() == Backend::Mysql {
+        conn.close().await;
+        return Err(ExecError::Unsupported(
+            if mariadb { "MariaDB" } else { "MySQL" }.into(),
+        ));
+    }
+    let lock = Lock::acquire(&mut conn, url, &project.version_table, options.lock_timeout).await?;
+    progress(Event::Locked);
+    let result = run_locked(&mut conn, mariadb, project, graph, options, progress).await;
+    lock.release(&mut conn).await;
+    conn.close().await;
+    result
+}
+
+async fn run_locked(
+    conn: &mut Conn,
+    mariadb: bool,
+    project: &Project,
+    graph: &RevisionGraph,
+    options: &Options,
+    progress: &mut dyn FnMut(Event),
+) -> Result<Outcome, ExecError> {
+    // Re-read the heads under the lock: a concurrent upgrader may have finished already.
+    let rows = conn.version_rows(&project.version_table).await?;
+    check_rows(project, graph, &rows)?;
+    let fresh = rows.is_empty() && {
+        let tables: Vec<String> = conn
+            .table_names()
+            .await?
+            .into_iter()
+            .filter(|t| t != journal::JOURNAL_TABLE && *t != project.version_table)
+            .collect();
+        if !tables.is_empty() && project.initial_models.is_some() {
+            return Err(ExecError::Unversioned {
+                table: project.version_table.clone(),
+            });
+        }
+        tables.is_empty()
+    };
+    let current = Lower::Many(rows.clone());
+    let steps: Vec<Step> = match options.direction {
+        Direction::Up => graph.upgrade_path(&current, &options.target)?,
+        Direction::Down => graph.downgrade_path(&current, &options.target)?,
+    };
+    if steps.is_empty() {
+        return Ok(Outcome {
+            before: rows.clone(),
+            after: rows,
+            steps: 0,
+            statements: 0,
+        });
+    }
+    let dialect = dialect_for(conn.backend(), mariadb)?;
+    let compiler = Compiler::for_project(project, dialect)?;
+    let planner = Planner {
+        graph,
+        compiler,
+        version_table: project.version_table.clone(),
+        initial_models: project.initial_models.clone(),
+    };
+    let model = if rows.is_empty() {
+        SchemaModel::default()
+    } else {
+        planner.schema_at(&rows)?
+    };
+    let plan = planner.plan(&rows, &steps, model, fresh)?;
+    let total = plan.statement_count();
+    progress(Event::Planned {
+        steps: plan.steps.len(),
+        statements: total,
+    });
+    execute_plan(conn, &plan, options, progress).await?;
+    let after = conn.version_rows(&project.version_table).await?;
+    Ok(Outcome {
+        before: rows,
+        after,
+        steps: plan.steps.len(),
+        statements: total,
+    })
+}
+
+async fn execute_plan(
+    conn: &mut Conn,
+    plan: &Plan,
+    options: &Options,
+    progress: &mut dyn FnMut(Event),
+) -> Result<(), ExecError> {
+    let total = plan.statement_count();
+    let mut journal = journal::Journal::open(conn).await?;
+    let mut counter = 0usize;
+    let all = options.transaction == TransactionMode::All;
+    let begin = match conn.backend() {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        _ => "BEGIN",
+    };
+    // Units: the initial schema (with the version table), then one per revision.
+    let mut units: Vec<(String, Vec<String>)> = Vec::new();
+    let mut first: Vec<String> = Vec::new();
+    if let Some(initial) = &plan.initial {
+        first.extend(initial.statements().map(str::to_string));
+    }
+    if plan.create_version_table {
+        first.push(plan.version_table_ddl());
+    }
+    for (i, step) in plan.steps.iter().enumerate() {
+        let mut stmts: Vec<String> = if i == 0 {
+            std::mem::take(&mut first)
+        } else {
+            Vec::new()
+        };
+        stmts.extend(step.compiled.statements().map(str::to_string));
+        stmts.extend(
+            step.version_changes
+                .iter()
+                .map(|c| plan.version_change_sql(c)),
+        );
+        units.push((step.compiled.revision.clone(), stmts));
+    }
+    if all {
+        conn.execute(begin).await?;
+    }
+    let steps_total = units.len();
+    for (u, (revision, stmts)) in units.iter().enumerate() {
+        progress(Event::Step {
+            index: u + 1,
+            total: steps_total,
+            label: plan.steps[u].label.clone(),
+        });
+        if !all {
+            conn.execute(begin).await?;
+        }
+        for (k, sql) in stmts.iter().enumerate() {
+            counter += 1;
+            progress(Event::Statement {
+                index: counter,
+                total,
+                revision: revision.clone(),
+            });
+            if let Err(source) = conn.execute(sql).await {
+                let _ = conn.execute("ROLLBACK").await;
+                let err = ExecError::Statement {
+                    revision: revision.clone(),
+                    index: k + 1,
+                    total: stmts.len(),
+                    source,
+                };
+                journal.record_error(conn, revision, &err.to_string()).await;
+                return Err(err);
+            }
+            journal
+                .record_statement(conn, revision, k + 1, stmts.len(), sql)
+                .await?;
+            if options.fail_after == Some(counter) {
+                // Simulate a crash: the open transaction is abandoned with the connection.
+                return Err(ExecError::Injected(counter));
+            }
+        }
+        if !all {
+            conn.execute("COMMIT").await?;
+            progress(Event::Committed {
+                revision: revision.clone(),
+            });
+        }
+    }
+    if all {
+        conn.execute("COMMIT").await?;
+    }
+    Ok(())
+}
+
+/// Set the version table to `revisions` without running migrations (`stamp`).
+pub async fn stamp(
+    url: &DbUrl,
+    project: &Project,
+    graph: &RevisionGraph,
+    revisions: &[String],
+    purge: bool,
+    lock_timeout: Duration,
+) -> Result<Vec<String>, ExecError> {
+    let mut conn = Conn::connect(url).await?;
+    let lock = Lock::acquire(&mut conn, url, &project.version_table, lock_timeout).await?;
+    let result = async {
+        let rows = conn.version_rows(&project.version_table).await?;
+        if !purge {
+            check_rows(project, graph, &rows)?;
+        }
+        let mut target: BTreeSet<String> = BTreeSet::new();
+        for spec in revisions {
+            for ix in graph.resolve(spec)? {
+                target.insert(graph.id(ix).to_string());
+            }
+        }
+        let t = &project.version_table;
+        let mut sql = Vec::new();
+        if !conn.table_exists(t).await? {
+            sql.push(format!(
+                "CREATE TABLE {t} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {t}_pkc PRIMARY KEY (version_num))"
+            ));
+        }
+        sql.push(format!("DELETE FROM {t}"));
+        for r in &target {
+            sql.push(format!("INSERT INTO {t} (version_num) VALUES ('{r}')"));
+        }
+        let begin = if conn.backend() == Backend::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        conn.execute(begin).await?;
+        for s in &sql {
+            if let Err(e) = conn.execute(s).await {
+                let _ = conn.execute("ROLLBACK").await;
+                return Err(e.into());
+            }
+        }
+        conn.execute("COMMIT").await?;
+        Ok(target.into_iter().collect())
+    }
+    .await;
+    lock.release(&mut conn).await;
+    conn.close().await;
+    result
+}
+
+/// A blocking facade for callers without an async runtime.
+pub mod blocking {
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a current-thread tokio runtime can always be built")
+    }
+
+    pub fn migrate(
+        url: &DbUrl,
+        project: &Project,
+        graph: &RevisionGraph,
+        options: &Options,
+        progress: &mut dyn FnMut(Event),
+    ) -> Result<Outcome, ExecError> {
+        runtime().block_on(super::migrate(url, project, graph, options, progress))
+    }
+
+    pub fn current(
+        url: &DbUrl,
+        project: &Project,
+        graph: &RevisionGraph,
+    ) -> Result<Vec<String>, ExecError> {
+        runtime().block_on(super::current(url, project, graph))
+    }
+
+    pub fn stamp(
+        url: &DbUrl,
+        project: &Project,
+        graph: &RevisionGraph,
+        revisions: &[String],
+        purge: bool,
+        lock_timeout: Duration,
+    ) -> Result<Vec<String>, ExecError> {
+        runtime().block_on(super::stamp(
+            url,
+            project,
+            graph,
+            revisions,
+            purge,
+            lock_timeout,
+        ))
+    }
+}
