@@ -1,0 +1,282 @@
+//! Running migrations on live SQLite databases: an upgrade by `mlflow-migrate` gives the
+//! database `mlflow db upgrade` gives (and MLflow accepts it: its schema check passes and its
+//! own upgrade is then a no-op); an upgrade interrupted after any statement resumes to the same
+//! result; eight upgraders at once are safe; bad input changes nothing.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::db::{Dialect, TestDb};
+use support::reference_db::{reference_reflection, reflect, Project};
+use support::schema_diff::schema_differences;
+
+const JOURNAL: &str = "alembic_engine_journal";
+
+fn migrate(args: &[&str]) -> Command {
+    let mut c = support::mlflow_migrate();
+    c.args(["--project", "mlflow", "--scripts"])
+        .arg(support::mlflow_scripts_dir())
+        .args(args);
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    migrate(args).output().unwrap()
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Our reflection without our own journal table (MLflow ignores it; so does the comparison).
+fn ours(db: &TestDb) -> Value {
+    let mut v = reflect(db, "alembic_version");
+    if let Some(tables) = v.get_mut("tables").and_then(Value::as_object_mut) {
+        tables.remove(JOURNAL);
+    }
+    v
+}
+
+fn head() -> String {
+    support::reference_db::mlflow_chain(Project::Mlflow)
+        .last()
+        .cloned()
+        .unwrap()
+}
+
+fn assert_matches_reference(db: &TestDb, context: &str) {
+    let expected = reference_reflection(Dialect::Sqlite, Project::Mlflow, &head());
+    let diff = schema_differences(&expected, &ours(db));
+    assert!(diff.is_empty(), "{context}:\n  {}", diff.join("\n  "));
+}
+
+fn sqlite3(db: &TestDb, sql: &str) -> String {
+    db.run_sql_script(sql).unwrap()
+}
+
+#[test]
+fn empty_database_upgrade_equals_mlflow_db_upgrade_and_mlflow_accepts_it() {
+    let db = TestDb::sqlite();
+    ok(&run(&["upgrade", &db.our_url()]));
+    assert_matches_reference(&db, "upgraded by mlflow-migrate");
+    assert_eq!(
+        sqlite3(&db, "SELECT version_num FROM alembic_version;").trim(),
+        head()
+    );
+
+    // MLflow's own schema check, and its upgrade afterwards changes nothing.
+    let python = support::ref_python();
+    let check = Command::new(&python)
+        .args([
+            "-c",
+            "import sys, sqlalchemy; from mlflow.store.db.utils import _verify_schema; \
+             _verify_schema(sqlalchemy.create_engine(sys.argv[1]))",
+        ])
+        .arg(db.sqlalchemy_url())
+        .env("MLFLOW_DISABLE_TELEMETRY", "true")
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let before = ours(&db);
+    let mlflow = python.parent().unwrap().join("mlflow");
+    let up = Command::new(mlflow)
+        .args(["db", "upgrade"])
+        .arg(db.sqlalchemy_url())
+        .env("MLFLOW_DISABLE_TELEMETRY", "true")
+        .output()
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    assert_eq!(
+        before,
+        ours(&db),
+        "mlflow db upgrade changed an up-to-date database"
+    );
+
+    // And ours is a no-op too.
+    let again = run(&["upgrade", &db.our_url()]);
+    ok(&again);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
+}
+
+#[test]
+fn an_upgrade_interrupted_after_any_statement_resumes_to_the_same_database() {
+    let total: usize = 441;
+    // Every 7th statement index and the last one in CI; every index with
+    // ALEMBIC_ENGINE_EXHAUSTIVE=1 (about five minutes).
+    let step = if std::env::var_os("ALEMBIC_ENGINE_EXHAUSTIVE").is_some() {
+        1
+    } else {
+        7
+    };
+    let mut cases: Vec<usize> = (1..=total).step_by(step).collect();
+    if !cases.contains(&total) {
+        cases.push(total);
+    }
+    let mut checked = 0;
+    for k in cases {
+        let db = TestDb::sqlite();
+        let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
+            .env("ALEMBIC_ENGINE_FAIL_AFTER", k.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            !crashed.status.success(),
+            "statement {k}: the injected fault did not stop the run"
+        );
+        let resumed = run(&["upgrade", "--quiet", &db.our_url()]);
+        ok(&resumed);
+        assert_matches_reference(
+            &db,
+            &format!("interrupted after statement {k}, then resumed"),
+        );
+        checked += 1;
+    }
+    assert!(checked >= 60, "{checked} cases");
+}
+
+#[test]
+fn an_upgrade_killed_with_sigkill_resumes_to_the_same_database() {
+    for delay_ms in [20u64, 60, 120, 200] {
+        let db = TestDb::sqlite();
+        let mut child = migrate(&["upgrade", "--quiet", &db.our_url()])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        ok(&run(&["upgrade", "--quiet", &db.our_url()]));
+        assert_matches_reference(&db, &format!("killed after {delay_ms} ms, then resumed"));
+    }
+}
+
+#[test]
+fn eight_concurrent_upgraders_all_succeed_and_apply_each_revision_once() {
+    let db = TestDb::sqlite();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            migrate(&["upgrade", "--quiet", &db.our_url()])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        ok(&child.wait_with_output().unwrap());
+    }
+    assert_matches_reference(&db, "eight concurrent upgraders");
+    let applied = sqlite3(
+        &db,
+        &format!(
+            "SELECT COUNT(*), COUNT(DISTINCT run_id) FROM {JOURNAL} WHERE kind = 'statement';"
+        ),
+    );
+    assert_eq!(
+        applied.trim(),
+        "441\t1",
+        "every statement applied once, by one run"
+    );
+}
+
+fn snapshot(db: &TestDb) -> (Value, String) {
+    (
+        reflect(db, "alembic_version"),
+        db.run_sql_script("SELECT version_num FROM alembic_version;")
+            .unwrap_or_default(),
+    )
+}
+
+fn fails_and_changes_nothing(db: &TestDb, args: &[&str], needle: &str) {
+    let before = snapshot(db);
+    let out = run(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(before, snapshot(db), "the database changed");
+}
+
+#[test]
+fn bad_input_is_refused_and_the_database_is_unchanged() {
+    let db = TestDb::sqlite();
+    ok(&run(&["upgrade", &db.our_url(), "1bd49d398cd23"]));
+    let url = db.our_url();
+    fails_and_changes_nothing(&db, &["upgrade", &url, "feedface0000"], "feedface0000");
+    fails_and_changes_nothing(&db, &["upgrade", "sqlite//not-a-url"], "not a database URL");
+    fails_and_changes_nothing(
+        &db,
+        &["upgrade", "mssql+pyodbc://u:p@h/db"],
+        "not supported yet",
+    );
+
+    // A row naming a revision the scripts do not know (another application's, or newer).
+    sqlite3(
+        &db,
+        "UPDATE alembic_version SET version_num = 'abcdef123456';",
+    );
+    fails_and_changes_nothing(&db, &["upgrade", &url], "--version-table");
+    sqlite3(
+        &db,
+        "UPDATE alembic_version SET version_num = '1bd49d398cd23';",
+    );
+
+    // A read-only database file.
+    let path = db.path().unwrap().to_path_buf();
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&path, perms.clone()).unwrap();
+    let ro = format!("{url}?mode=ro");
+    fails_and_changes_nothing(&db, &["upgrade", &ro], "readonly");
+    perms.set_readonly(false);
+    std::fs::set_permissions(&path, perms).unwrap();
+}
+
+#[test]
+fn unreachable_servers_and_wrong_passwords_are_clear_errors() {
+    for (url, needle) in [
+        (
+            "postgresql://postgres@127.0.0.1:1/nowhere",
+            "cannot connect",
+        ),
+        (
+            "mysql://root:definitely-wrong@127.0.0.1:3306/mysql",
+            "cannot connect",
+        ),
+    ] {
+        let out = run(&["current", url]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+        assert!(
+            !stderr.contains("definitely-wrong"),
+            "the password leaked: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn check_exits_1_when_behind_and_0_at_head() {
+    let db = TestDb::sqlite();
+    ok(&run(&["upgrade", &db.our_url(), "0a8213491aaa"]));
+    let behind = run(&["check", &db.our_url()]);
+    assert_eq!(behind.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&behind.stdout).contains("revision(s) to apply"));
+    ok(&run(&["upgrade", &db.our_url()]));
+    ok(&run(&["check", &db.our_url()]));
+}
