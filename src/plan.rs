@@ -18,6 +18,8 @@ pub enum PlanError {
     Graph(#[from] GraphError),
     #[error(transparent)]
     Compile(#[from] CompileError),
+    #[error("revision {revision} cannot be downgraded: its downgrade() does nothing (the script marks it irreversible); downgrading past it would only fake the version")]
+    Irreversible { revision: String },
 }
 
 /// One step of a plan.
@@ -106,6 +108,11 @@ impl Planner<'_> {
         for step in steps {
             let rev = self.graph.revision(step.revision);
             let (compiled, after) = self.compiler.compile_step(rev, step.direction, model)?;
+            if step.direction == Direction::Down && compiled.empty_body {
+                return Err(PlanError::Irreversible {
+                    revision: rev.id.clone(),
+                });
+            }
             model = after;
             let version_changes = self.graph.version_changes(&mut heads, step)?;
             planned.push(PlannedStep {

@@ -280,3 +280,43 @@ fn check_exits_1_when_behind_and_0_at_head() {
     ok(&run(&["upgrade", &db.our_url()]));
     ok(&run(&["check", &db.our_url()]));
 }
+
+#[test]
+fn up_then_down_returns_the_schema_to_where_it_started() {
+    // a8b9c0d1e2f3, c1d2e3f4a5b6, c3d9e7f1a2b4 and 6f8d9c3b2a1e have real downgrades.
+    let db = TestDb::sqlite();
+    ok(&run(&["upgrade", "--quiet", &db.our_url(), "b7e4c1a90f23"]));
+    let start = ours(&db);
+    ok(&run(&["upgrade", "--quiet", &db.our_url(), "6f8d9c3b2a1e"]));
+    ok(&run(&[
+        "downgrade",
+        "--quiet",
+        &db.our_url(),
+        "b7e4c1a90f23",
+    ]));
+    let diff = schema_differences(&start, &ours(&db));
+    assert!(
+        diff.is_empty(),
+        "after up and down:\n  {}",
+        diff.join("\n  ")
+    );
+    let expected = reference_reflection(Dialect::Sqlite, Project::Mlflow, "b7e4c1a90f23");
+    let diff = schema_differences(&expected, &ours(&db));
+    assert!(
+        diff.is_empty(),
+        "vs Python Alembic at b7e4c1a90f23:\n  {}",
+        diff.join("\n  ")
+    );
+}
+
+#[test]
+fn a_downgrade_through_an_irreversible_revision_is_refused() {
+    // 400f98739977's downgrade() is `pass`.
+    let db = TestDb::sqlite();
+    ok(&run(&["upgrade", "--quiet", &db.our_url(), "400f98739977"]));
+    fails_and_changes_nothing(
+        &db,
+        &["downgrade", &db.our_url(), "f5a4f2784254"],
+        "400f98739977 cannot be downgraded",
+    );
+}
