@@ -236,15 +236,14 @@ fn bad_input_is_refused_and_the_database_is_unchanged() {
         "UPDATE alembic_version SET version_num = '1bd49d398cd23';",
     );
 
-    // A read-only database file.
+    // A read-only database file (read-only permissions; as root those do not stop writes, so
+    // the URL also asks for a read-only connection, as `?mode=ro` does for sqlite3 URIs).
+    use std::os::unix::fs::PermissionsExt;
     let path = db.path().unwrap().to_path_buf();
-    let mut perms = std::fs::metadata(&path).unwrap().permissions();
-    perms.set_readonly(true);
-    std::fs::set_permissions(&path, perms.clone()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
     let ro = format!("{url}?mode=ro");
     fails_and_changes_nothing(&db, &["upgrade", &ro], "readonly");
-    perms.set_readonly(false);
-    std::fs::set_permissions(&path, perms).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
 }
 
 #[test]
