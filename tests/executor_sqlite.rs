@@ -319,3 +319,23 @@ fn a_downgrade_through_an_irreversible_revision_is_refused() {
         "400f98739977 cannot be downgraded",
     );
 }
+
+#[test]
+fn status_tells_an_interrupted_run_from_a_completed_one() {
+    let db = TestDb::sqlite();
+    let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
+        .env("ALEMBIC_ENGINE_FAIL_AFTER", "100")
+        .output()
+        .unwrap();
+    assert!(!crashed.status.success());
+    let status = run(&["status", &db.our_url()]);
+    ok(&status);
+    assert!(String::from_utf8_lossy(&status.stdout).contains("interrupted"));
+    ok(&run(&["upgrade", "--quiet", &db.our_url()]));
+    let status = run(&["status", &db.our_url()]);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.contains("completed") && text.contains(&head()),
+        "{text}"
+    );
+}

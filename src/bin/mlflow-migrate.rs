@@ -100,6 +100,8 @@ enum Command {
     },
     /// Show the revisions recorded in the database's version table.
     Current { url: String },
+    /// Show the recorded revisions and how the last run ended (its error, if it failed).
+    Status { url: String },
     /// Exit 0 when the database is at the target (default heads), 1 when it is behind (the
     /// path is printed).
     Check {
@@ -353,6 +355,53 @@ fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
                         ..Default::default()
                     };
                     say!(out, "{}", revision_line(&graph, ix, style));
+                }
+            }
+        }
+        Command::Status { url } => {
+            let db = DbUrl::parse(url)?;
+            let (rows, last) = alembic_engine::exec::blocking::status(&db, &project)?;
+            let at = if rows.is_empty() {
+                "base".to_string()
+            } else {
+                rows.join(", ")
+            };
+            if cli.format == Format::Json {
+                print_json(
+                    out,
+                    json!({
+                        "current": rows,
+                        "last_run": last.as_ref().map(|l| json!({
+                            "run_id": l.run_id,
+                            "statements": l.statements,
+                            "last_revision": l.last_revision,
+                            "error": l.error,
+                            "completed": l.completed,
+                        })),
+                    }),
+                );
+            } else {
+                say!(out, "at: {at}");
+                match last {
+                    None => say!(out, "no run recorded by mlflow-migrate"),
+                    Some(l) => {
+                        say!(
+                            out,
+                            "last run {}: {} statement(s) applied, last in {}",
+                            l.run_id,
+                            l.statements,
+                            if l.last_revision.is_empty() {
+                                "-"
+                            } else {
+                                &l.last_revision
+                            }
+                        );
+                        match (l.error, l.completed) {
+                            (Some(e), _) => say!(out, "it failed: {e}\nrun `upgrade` again to resume from the last committed revision"),
+                            (None, true) => say!(out, "it completed"),
+                            (None, false) => say!(out, "it was interrupted; run `upgrade` again to resume from the last committed revision"),
+                        }
+                    }
                 }
             }
         }

@@ -183,28 +183,6 @@ impl Operations {
         }
     }
 
-    /// Apply a batch's naming convention to a constraint created in it without a name.
-    fn named(&self, mut c: Constraint) -> Constraint {
-        if c.name().is_some() {
-            return c;
-        }
-        if let Some(b) = &self.batch {
-            let b = b.borrow();
-            let key = match c.kind() {
-                ConstraintKind::PrimaryKey => "pk",
-                ConstraintKind::ForeignKey => "fk",
-                ConstraintKind::Unique => "uq",
-                ConstraintKind::Check => "ck",
-            };
-            if let Some((_, template)) = b.naming_convention.iter().find(|(k, _)| k == key) {
-                if let Some(n) = crate::dialect::sqlite::expand_convention(template, &b.table, &c) {
-                    c.set_name(Some(n));
-                }
-            }
-        }
-        c
-    }
-
     fn dispatch(&self, name: &str, mut a: Args, ctx: &mut Ctx) -> Result<Value> {
         let what = a_name(&self.batch, name);
         let s = self.shift();
@@ -379,7 +357,7 @@ impl Operations {
                 }
                 Op::AddConstraint {
                     table,
-                    constraint: self.named(Constraint::ForeignKey(fk)),
+                    constraint: Constraint::ForeignKey(fk),
                 }
             }
             "create_primary_key" => {
@@ -389,7 +367,7 @@ impl Operations {
                 no_schema(&mut a, &what, ctx)?;
                 Op::AddConstraint {
                     table,
-                    constraint: self.named(Constraint::PrimaryKey { name, columns }),
+                    constraint: Constraint::PrimaryKey { name, columns },
                 }
             }
             "create_unique_constraint" => {
@@ -401,7 +379,7 @@ impl Operations {
                 let _ = a.keyword("initially");
                 Op::AddConstraint {
                     table,
-                    constraint: self.named(Constraint::Unique { name, columns }),
+                    constraint: Constraint::Unique { name, columns },
                 }
             }
             "create_check_constraint" => {
@@ -415,7 +393,7 @@ impl Operations {
                 no_schema(&mut a, &what, ctx)?;
                 Op::AddConstraint {
                     table,
-                    constraint: self.named(Constraint::Check { name, sqltext }),
+                    constraint: Constraint::Check { name, sqltext },
                 }
             }
             "drop_constraint" => {

@@ -90,6 +90,11 @@ impl Journal {
             .await
     }
 
+    /// Record the end of a successful run.
+    pub async fn record_done(&mut self, conn: &mut Conn) -> Result<(), DbError> {
+        self.insert(conn, "done", "", 0, 0, None).await
+    }
+
     /// Record a failure (best effort: the database may be unreachable).
     pub async fn record_error(&mut self, conn: &mut Conn, revision: &str, message: &str) {
         let _ = self

@@ -156,6 +156,53 @@ pub async fn current(
     Ok(rows)
 }
 
+/// The last run recorded in the journal: its id, statements applied, and its error if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunStatus {
+    pub run_id: String,
+    pub statements: usize,
+    pub last_revision: String,
+    pub error: Option<String>,
+    /// The run recorded its end; a run with neither an end nor an error was interrupted.
+    pub completed: bool,
+}
+
+/// What the database holds and how the last run ended (`status`).
+pub async fn status(
+    url: &DbUrl,
+    project: &Project,
+) -> Result<(Vec<String>, Option<RunStatus>), ExecError> {
+    let mut conn = Conn::connect(url).await?;
+    let rows = conn.version_rows(&project.version_table).await?;
+    let mut last = None;
+    if conn.table_exists(JOURNAL_TABLE).await? {
+        let run = conn
+            .strings(&format!(
+                "SELECT run_id FROM {JOURNAL_TABLE} ORDER BY at DESC, seq DESC LIMIT 1"
+            ))
+            .await?;
+        if let Some(Some(run_id)) = run.first() {
+            let q = |col: &str, kind: &str| {
+                format!(
+                    "SELECT {col} FROM {JOURNAL_TABLE} WHERE run_id = '{run_id}' AND kind = '{kind}' ORDER BY seq DESC"
+                )
+            };
+            let statements = conn.strings(&q("revision", "statement")).await?;
+            let errors = conn.strings(&q("detail", "error")).await?;
+            let done = conn.strings(&q("kind", "done")).await?;
+            last = Some(RunStatus {
+                run_id: run_id.clone(),
+                statements: statements.len(),
+                last_revision: statements.first().cloned().flatten().unwrap_or_default(),
+                error: errors.first().cloned().flatten(),
+                completed: !done.is_empty(),
+            });
+        }
+    }
+    conn.close().await;
+    Ok((rows, last))
+}
+
 /// Upgrade or downgrade `url` to `options.target`.
 pub async fn migrate(
     url: &DbUrl,
@@ -333,6 +380,7 @@ async fn execute_plan(
     if all {
         conn.execute("COMMIT").await?;
     }
+    journal.record_done(conn).await?;
     Ok(())
 }
 
@@ -413,6 +461,13 @@ pub mod blocking {
         graph: &RevisionGraph,
     ) -> Result<Vec<String>, ExecError> {
         runtime().block_on(super::current(url, project, graph))
+    }
+
+    pub fn status(
+        url: &DbUrl,
+        project: &Project,
+    ) -> Result<(Vec<String>, Option<RunStatus>), ExecError> {
+        runtime().block_on(super::status(url, project))
     }
 
     pub fn stamp(

@@ -32,7 +32,13 @@ pub(crate) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
         Some(n) => format!("{base}({n})"),
         None => base.to_string(),
     };
-    let zone = |tz: bool| if tz { "WITH TIME ZONE" } else { "WITHOUT TIME ZONE" };
+    let zone = |tz: bool| {
+        if tz {
+            "WITH TIME ZONE"
+        } else {
+            "WITHOUT TIME ZONE"
+        }
+    };
     Ok(match ty.for_dialect("postgresql") {
         SqlType::Varchar { length, collation } => {
             let mut s = len(length, "VARCHAR");
@@ -210,10 +216,17 @@ pub(crate) fn constraint_sql(c: &Constraint, autoinc: Option<&str>) -> Result<St
             if let Some(a) = autoinc.filter(|a| columns.iter().any(|c| c == a)) {
                 cols.push(a.to_string());
             }
-            cols.extend(columns.iter().filter(|c| Some(c.as_str()) != autoinc).cloned());
+            cols.extend(
+                columns
+                    .iter()
+                    .filter(|c| Some(c.as_str()) != autoinc)
+                    .cloned(),
+            );
             format!("{preamble}PRIMARY KEY ({})", column_list(&cols))
         }
-        Constraint::Unique { columns, .. } => format!("{preamble}UNIQUE ({})", column_list(columns)),
+        Constraint::Unique { columns, .. } => {
+            format!("{preamble}UNIQUE ({})", column_list(columns))
+        }
         Constraint::Check { sqltext, .. } => format!("{preamble}CHECK ({sqltext})"),
         Constraint::ForeignKey(fk) => {
             let mut s = format!(
@@ -242,7 +255,10 @@ pub(crate) fn constraint_sql(c: &Constraint, autoinc: Option<&str>) -> Result<St
 }
 
 /// `CREATE TABLE` for a table as the schema model holds it (constraints table-level).
-pub(crate) fn create_table_sql(table: &Table, autoinc: Option<&str>) -> Result<String, RenderError> {
+pub(crate) fn create_table_sql(
+    table: &Table,
+    autoinc: Option<&str>,
+) -> Result<String, RenderError> {
     let mut items = Vec::with_capacity(table.columns.len() + table.constraints.len());
     for c in &table.columns {
         items.push(column_spec(c, Some(c.name.as_str()) == autoinc)?);
@@ -306,7 +322,11 @@ pub(crate) fn column_comment_sql(table: &str, column: &str, comment: Option<&str
 }
 
 pub(crate) fn table_comment_sql(table: &str, comment: &str) -> String {
-    format!("COMMENT ON TABLE {} IS {}", quote(table), string_literal(comment))
+    format!(
+        "COMMENT ON TABLE {} IS {}",
+        quote(table),
+        string_literal(comment)
+    )
 }
 
 /// `CREATE [UNIQUE] INDEX` with SQLAlchemy's PostgreSQL options: `postgresql_using`,

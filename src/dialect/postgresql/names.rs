@@ -79,11 +79,15 @@ fn sequence_of(default: &ServerDefault) -> Option<String> {
     let ServerDefault::Sql(text) = default else {
         return None;
     };
-    let inner = text.strip_prefix("nextval('")?.strip_suffix("'::regclass)")?;
-    Some(match inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-        Some(quoted) => quoted.replace("\"\"", "\""),
-        None => inner.to_string(),
-    })
+    let inner = text
+        .strip_prefix("nextval('")?
+        .strip_suffix("'::regclass)")?;
+    Some(
+        match inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+            Some(quoted) => quoted.replace("\"\"", "\""),
+            None => inner.to_string(),
+        },
+    )
 }
 
 impl Namespace {
@@ -177,7 +181,9 @@ impl Namespace {
             Constraint::Unique { columns, .. } => {
                 self.relation(t, Some(&columns_part(columns)), "key", true)
             }
-            Constraint::ForeignKey(fk) => self.constraint(t, Some(&columns_part(&fk.columns)), "fkey"),
+            Constraint::ForeignKey(fk) => {
+                self.constraint(t, Some(&columns_part(&fk.columns)), "fkey")
+            }
             Constraint::Check { sqltext, .. } => {
                 let column = check_column(sqltext, table);
                 self.constraint(t, column.as_deref(), "check")
@@ -188,7 +194,10 @@ impl Namespace {
 
 /// The `nextval` default PostgreSQL reports for a SERIAL column drawing from `sequence`.
 pub(crate) fn nextval_default(sequence: &str) -> ServerDefault {
-    ServerDefault::Sql(format!("nextval('{}'::regclass)", quote(sequence).replace('\'', "''")))
+    ServerDefault::Sql(format!(
+        "nextval('{}'::regclass)",
+        quote(sequence).replace('\'', "''")
+    ))
 }
 
 /// Name the unnamed constraints of `table` as PostgreSQL does for one statement: checks
@@ -223,7 +232,9 @@ pub(crate) fn merge_duplicate_keys(table: &mut Table) {
     let is_key = |c: &Constraint| c.kind() == ConstraintKind::Unique;
     // PostgreSQL compares each unique constraint with the primary key first, then with the
     // unique constraints before it.
-    let pk = cs.iter().position(|c| c.kind() == ConstraintKind::PrimaryKey);
+    let pk = cs
+        .iter()
+        .position(|c| c.kind() == ConstraintKind::PrimaryKey);
     let mut dropped = vec![false; cs.len()];
     for i in 0..cs.len() {
         if !is_key(&cs[i]) {
@@ -264,6 +275,11 @@ pub(crate) fn check_column(sqltext: &str, table: &Table) -> Option<String> {
         [one] => Some(one.clone()),
         _ => None,
     }
+}
+
+/// Whether a CHECK expression refers to `column`.
+pub(crate) fn check_refers_to(sqltext: &str, column: &str) -> bool {
+    column_refs(sqltext).iter().any(|c| c == column)
 }
 
 /// Identifiers of an SQL expression that may name columns, folded as PostgreSQL folds them.
@@ -309,7 +325,9 @@ fn column_refs(sql: &str) -> Vec<String> {
             Some(s)
         } else if c.is_alphabetic() || c == '_' {
             let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$') {
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
+            {
                 i += 1;
             }
             Some(chars[start..i].iter().collect::<String>().to_lowercase())
@@ -432,8 +450,14 @@ mod tests {
             Some("status")
         );
         assert_eq!(check_column("a > 0 and b > 0", &t), None);
-        assert_eq!(check_column("lower(a) = 'x' AND a::text <> ''", &t).as_deref(), Some("a"));
-        assert_eq!(check_column("\"status\" IS NOT NULL", &t).as_deref(), Some("status"));
+        assert_eq!(
+            check_column("lower(a) = 'x' AND a::text <> ''", &t).as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            check_column("\"status\" IS NOT NULL", &t).as_deref(),
+            Some("status")
+        );
     }
 
     #[test]

@@ -710,7 +710,7 @@ fn apply_naming_convention(
 
 /// Expand `%(table_name)s`, `%(column_0_name)s`, `%(referred_table_name)s`, ... for one
 /// constraint; `None` when a token cannot be filled.
-pub(crate) fn expand_convention(template: &str, table: &str, c: &Constraint) -> Option<String> {
+fn expand_convention(template: &str, table: &str, c: &Constraint) -> Option<String> {
     let mut out = String::new();
     let mut rest = template;
     while let Some(start) = rest.find("%(") {

@@ -5,8 +5,6 @@
 mod batch;
 pub mod keywords;
 
-pub(crate) use batch::expand_convention;
-
 use crate::dialect::{needs_quotes, string_literal, Dialect, ExprWriter, RenderError};
 use crate::ir::{
     Column, Constraint, ConstraintKind, Index, IndexPart, Literal, Op, ServerDefault, SqlType,
