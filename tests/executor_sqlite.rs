@@ -339,3 +339,16 @@ fn status_tells_an_interrupted_run_from_a_completed_one() {
         "{text}"
     );
 }
+
+#[test]
+fn databases_python_alembic_left_at_every_tenth_revision_upgrade_to_the_same_head() {
+    let chain = support::reference_db::mlflow_chain(Project::Mlflow);
+    let mut checked = 0;
+    for rev in chain.iter().step_by(10) {
+        let db = support::reference_db::reference_at(Dialect::Sqlite, Project::Mlflow, rev);
+        ok(&run(&["upgrade", "--quiet", &db.our_url()]));
+        assert_matches_reference(&db, &format!("from Python Alembic's database at {rev}"));
+        checked += 1;
+    }
+    assert_eq!(checked, chain.len().div_ceil(10));
+}
