@@ -74,7 +74,8 @@ impl Native for Operations {
             return Ok(self.session.context_value());
         }
         if !OP_METHODS.contains(&name) {
-            return Err(ctx.native_unsupported(self.type_name(), format!("`op.{name}`")));
+            return Err(ctx
+                .native_unsupported(self.type_name(), format!("`{}`", a_name(&self.batch, name))));
         }
         Ok(Value::native(OpMethod {
             ops: self.clone(),
