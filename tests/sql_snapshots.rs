@@ -32,10 +32,6 @@
 //! - branches_merges: the column `action` is quoted (`"action"`). Our SQLite renderer quotes
 //!   the keywords of SQLite's documentation; SQLAlchemy's older reserved-word list for SQLite
 //!   lacks `action` (and 31 more), so it writes it bare. The same column either way.
-//! - branches_merges, merge `7fe731f00d69` (down_revision `("e417328616d6",
-//!   "31efcf581a76")`): Alembic deletes the first parent's version row and updates the last
-//!   (its `down_revision` order); we delete `31efcf581a76` and update `e417328616d6` (sorted).
-//!   Either way one row, `7fe731f00d69`, is left.
 
 mod support;
 

@@ -63,13 +63,16 @@ impl RevisionGraph {
                     } else {
                         self.ancestor_ids_of(&others)
                     };
+                    // With no other heads Alembic keeps `down_revision` order; otherwise it
+                    // goes through a set (hash order), where we take sorted order.
                     let mut from: Vec<String> = downs
                         .iter()
                         .filter(|d| !ancestors.contains(*d))
                         .cloned()
-                        .collect::<BTreeSet<_>>()
-                        .into_iter()
                         .collect();
+                    if !others.is_empty() {
+                        from.sort();
+                    }
                     let last = from.pop().ok_or_else(|| {
                         internal(format!("merge {id} has no parent row to update"))
                     })?;

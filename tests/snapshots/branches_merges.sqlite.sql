@@ -52,9 +52,9 @@ UPDATE alembic_version SET version_num='e417328616d6' WHERE alembic_version.vers
 
 -- Running upgrade e417328616d6, 31efcf581a76 -> 7fe731f00d69
 
-DELETE FROM alembic_version WHERE alembic_version.version_num = '31efcf581a76';
+DELETE FROM alembic_version WHERE alembic_version.version_num = 'e417328616d6';
 
-UPDATE alembic_version SET version_num='7fe731f00d69' WHERE alembic_version.version_num = 'e417328616d6';
+UPDATE alembic_version SET version_num='7fe731f00d69' WHERE alembic_version.version_num = '31efcf581a76';
 
 -- Running upgrade 7fe731f00d69 -> 101816f08565
 
