@@ -25,7 +25,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &graph,
         &Options::default(),
         &mut |event| {
-            if let Event::Step { index, total, label } = event {
+            if let Event::Step {
+                index,
+                total,
+                label,
+            } = event
+            {
                 eprintln!("[{index}/{total}] {label}");
             }
         },
