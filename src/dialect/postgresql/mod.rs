@@ -9,8 +9,12 @@
 //! constraints and index with statements of their own. Native enums get `CREATE TYPE` before
 //! the CREATE TABLE that uses them; no `DROP TYPE` follows `drop_table` (Alembic's drop_table
 //! knows no columns, and SQLAlchemy 2.1 leaves a table's enum types to its metadata).
-//! Limits: `postgresql_using` of `alter_column` is not in the IR; a client-side `default=` on
-//! an integer primary key (which would stop SERIAL) is not either.
+//! A `persisted=None` computed column is written STORED, as SQLAlchemy does when
+//! connected to PostgreSQL before 18. Limits: `postgresql_using` of `alter_column` is not in
+//! the IR; a client-side `default=` on an integer primary key (which would stop SERIAL) is not
+//! either; `batch_alter_table(recreate="always")` (a table rebuild) is refused; an index name
+//! from `index=True` longer than 63 characters is refused (SQLAlchemy would shorten it with a
+//! hash suffix).
 
 mod ddl;
 pub mod keywords;

@@ -337,8 +337,11 @@ fn column_refs(sql: &str) -> Vec<String> {
             }
             None
         } else {
-            after_cast = c == ':' && chars.get(i + 1) == Some(&':');
-            i += if after_cast { 2 } else { 1 };
+            let cast = c == ':' && chars.get(i + 1) == Some(&':');
+            if !c.is_whitespace() {
+                after_cast = cast;
+            }
+            i += if cast { 2 } else { 1 };
             continue;
         };
         let mut next = i;
@@ -359,30 +362,42 @@ fn column_refs(sql: &str) -> Vec<String> {
 /// Rewrite references to column `old` in a CHECK expression after a rename, as PostgreSQL
 /// (which stores the expression parsed) reports it afterwards.
 pub(crate) fn rename_in_check(sqltext: &str, old: &str, new: &str) -> String {
-    let mut out = String::new();
-    let mut rest = sqltext;
-    let mut in_str = false;
-    while let Some(c) = rest.chars().next() {
-        if c == '\'' {
-            in_str = !in_str;
-        }
-        let is_start = !in_str && (c.is_alphabetic() || c == '_');
-        if is_start {
-            let len = rest
-                .char_indices()
-                .find(|(_, ch)| !(ch.is_alphanumeric() || *ch == '_' || *ch == '$'))
-                .map_or(rest.len(), |(i, _)| i);
-            let word = &rest[..len];
+    let chars: Vec<char> = sqltext.chars().collect();
+    let mut out = String::with_capacity(sqltext.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let start = i;
+        if c == '\'' || c == '"' {
+            // A string literal is copied; a quoted identifier may be the column.
+            i += 1;
+            while i < chars.len() && chars[i] != c {
+                i += 1;
+            }
+            i = (i + 1).min(chars.len());
+            let token: String = chars[start..i].iter().collect();
+            let inner = token.trim_matches('"').replace("\"\"", "\"");
+            if c == '"' && inner == old {
+                out.push_str(&quote(new));
+            } else {
+                out.push_str(&token);
+            }
+        } else if c.is_alphabetic() || c == '_' {
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
+            {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
             if word.to_lowercase() == old {
                 out.push_str(&quote(new));
             } else {
-                out.push_str(word);
+                out.push_str(&word);
             }
-            rest = &rest[len..];
-            continue;
+        } else {
+            out.push(c);
+            i += 1;
         }
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
     }
     out
 }
@@ -412,8 +427,18 @@ mod tests {
         let name = object_name(&long_table, Some("col"), "key");
         assert_eq!(name.len(), 63);
         assert_eq!(name, format!("{}_col_key", "t".repeat(55)));
+        // From PostgreSQL 15: with equal lengths the second part is cut first.
         let name = object_name(&"a".repeat(40), Some(&"b".repeat(40)), "fkey");
-        assert_eq!(name, format!("{}_{}_fkey", "a".repeat(29), "b".repeat(29)));
+        assert_eq!(name, format!("{}_{}_fkey", "a".repeat(29), "b".repeat(28)));
+        assert_eq!(
+            object_name(&"t".repeat(60), Some("id"), "seq"),
+            format!("{}_id_seq", "t".repeat(56))
+        );
+        assert_eq!(
+            object_name(&"t".repeat(60), None, "pkey"),
+            format!("{}_pkey", "t".repeat(58))
+        );
+        assert_eq!(object_name("Name", Some("Col"), "key"), "Name_Col_key");
     }
 
     #[test]
@@ -458,6 +483,15 @@ mod tests {
             check_column("\"status\" IS NOT NULL", &t).as_deref(),
             Some("status")
         );
+        assert_eq!(check_column("a :: text <> 'b'", &t).as_deref(), Some("a"));
+        assert_eq!(
+            rename_in_check(
+                "status IN ('status') AND \"status\" <> ''",
+                "status",
+                "state"
+            ),
+            "state IN ('status') AND state <> ''"
+        );
     }
 
     #[test]
@@ -490,6 +524,36 @@ mod tests {
         merge_duplicate_keys(&mut t);
         assert_eq!(t.constraints.len(), 1);
         assert_eq!(t.constraints[0].name(), Some("uq_a"));
+
+        // PostgreSQL 15: `primary key (a), unique (a), unique (b), unique (b)` leaves u_pkey
+        // and u_b_key.
+        let mut t = table("u", &["a", "b"]);
+        let key = |kind: ConstraintKind, c: &str| match kind {
+            ConstraintKind::PrimaryKey => Constraint::PrimaryKey {
+                name: None,
+                columns: vec![c.into()],
+            },
+            _ => Constraint::Unique {
+                name: None,
+                columns: vec![c.into()],
+            },
+        };
+        t.constraints = vec![
+            key(ConstraintKind::PrimaryKey, "a"),
+            key(ConstraintKind::Unique, "a"),
+            key(ConstraintKind::Unique, "b"),
+            key(ConstraintKind::Unique, "b"),
+        ];
+        merge_duplicate_keys(&mut t);
+        let mut model = SchemaModel::default();
+        model.tables.push(t);
+        name_constraints(&mut model, "u");
+        let names: Vec<_> = model.tables[0]
+            .constraints
+            .iter()
+            .map(|c| c.name().unwrap())
+            .collect();
+        assert_eq!(names, ["u_pkey", "u_b_key"]);
     }
 
     #[test]
