@@ -102,7 +102,12 @@ pub struct CompileHost {
     pub package_root: Option<std::path::PathBuf>,
     /// The revision script a recipe replaces (`alembic_engine.original`).
     pub original: Option<Rc<crate::script::Revision>>,
+    /// Modules imported so far in this step (Python's `sys.modules`), shared with the hosts
+    /// made for interpreted modules: a module runs once however often it is imported.
+    pub modules: ModuleCache,
 }
+
+pub type ModuleCache = Rc<std::cell::RefCell<std::collections::HashMap<String, Option<Value>>>>;
 
 impl CompileHost {
     fn fact_module(&self, name: &str) -> Option<Value> {
@@ -190,6 +195,19 @@ impl CompileHost {
 
 impl Host for CompileHost {
     fn import(&self, module: &str) -> Option<Value> {
+        if let Some(v) = self.modules.borrow().get(module) {
+            return v.clone();
+        }
+        let v = self.import_uncached(module);
+        self.modules
+            .borrow_mut()
+            .insert(module.to_string(), v.clone());
+        v
+    }
+}
+
+impl CompileHost {
+    fn import_uncached(&self, module: &str) -> Option<Value> {
         if module == "alembic_engine.original" {
             let rev = self.original.clone()?;
             return self.interpret(module, &rev.module, &rev.path);

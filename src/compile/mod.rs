@@ -136,12 +136,18 @@ impl Compiler {
         })
     }
 
-    fn interpreter(&self, session: &Shared, original: Option<Rc<Revision>>) -> Interpreter {
+    fn interpreter(
+        &self,
+        session: &Shared,
+        original: Option<Rc<Revision>>,
+        modules: host::ModuleCache,
+    ) -> Interpreter {
         Interpreter::new(Rc::new(host::CompileHost {
             session: session.clone(),
             facts: self.facts.clone(),
             package_root: self.package_root.clone(),
             original,
+            modules,
         }))
     }
 
@@ -163,7 +169,8 @@ impl Compiler {
             Some(r) => (&r.module, Some(Rc::new(rev.clone()))),
             None => (rev, None),
         };
-        let mut interp = self.interpreter(&session, original);
+        let modules = host::ModuleCache::default();
+        let mut interp = self.interpreter(&session, original, modules.clone());
         let err = |error| CompileError::Interp {
             revision: rev.id.clone(),
             error,
@@ -178,8 +185,22 @@ impl Compiler {
                 function,
             });
         }
-        interp.call(&namespace, function, Vec::new()).map_err(err)?;
+        let called = interp.call(&namespace, function, Vec::new());
         drop(interp);
+        // Functions hold their module's globals and the globals hold the functions: empty the
+        // namespaces so the step's values (and its session) are freed.
+        let clear = |ns: &crate::interp::Namespace| {
+            for n in ns.names() {
+                ns.remove(&n);
+            }
+        };
+        clear(&namespace);
+        for v in std::mem::take(&mut *modules.borrow_mut()).into_values().flatten() {
+            if let crate::interp::Value::Module(m) = v {
+                clear(&m.namespace);
+            }
+        }
+        called.map_err(err)?;
         let session = Rc::try_unwrap(session.0)
             .map(|cell| cell.into_inner())
             .unwrap_or_else(|rc| {
@@ -219,7 +240,8 @@ impl Compiler {
         let module = crate::script::pyast::parse_module(&source)
             .map_err(|e| fail(format!("{}: {}", e.pos, e.message)))?;
         let session = self.session(model);
-        let mut interp = self.interpreter(&session, None);
+        let modules = host::ModuleCache::default();
+        let mut interp = self.interpreter(&session, None, modules.clone());
         let namespace = interp
             .run_module(&module, path)
             .map_err(|e| fail(e.to_string()))?;
