@@ -152,6 +152,23 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Scripts are interpreted recursively; on a large stack, absurdly deep scripts end in the
+    // interpreter's own limit errors, not in a stack overflow.
+    std::thread::Builder::new()
+        .stack_size(512 << 20)
+        .spawn(real_main)
+        .and_then(|worker| {
+            worker
+                .join()
+                .map_err(|_| std::io::Error::other("the worker thread panicked"))
+        })
+        .unwrap_or_else(|e| {
+            eprintln!("mlflow-migrate: error: {e}");
+            ExitCode::FAILURE
+        })
+}
+
+fn real_main() -> ExitCode {
     let cli = Cli::parse();
     let mut out = String::new();
     let result = run(&cli, &mut out);

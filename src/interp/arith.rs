@@ -104,6 +104,21 @@ impl Ctx {
         if let (Some(x), Some(y)) = (num(a), num(b)) {
             return self.arith(op, x, y, a, b);
         }
+        if op == BinOp::Add {
+            let len = |v: &Value| match v {
+                Value::Str(s) => s.len(),
+                Value::Bytes(b) => b.len(),
+                Value::List(l) => l.borrow().len(),
+                Value::Tuple(t) => t.len(),
+                _ => 0,
+            };
+            if len(a).saturating_add(len(b)) > self.limits.max_sequence {
+                return Err(self.limit(format!(
+                    "a sequence of more than {} elements",
+                    self.limits.max_sequence
+                )));
+            }
+        }
         let result = match (op, a, b) {
             (BinOp::Add, Value::Str(x), Value::Str(y)) => Some(Value::string(format!("{x}{y}"))),
             (BinOp::Add, Value::Bytes(x), Value::Bytes(y)) => {
