@@ -132,11 +132,6 @@ impl Planner<'_> {
     }
 }
 
-/// A statement as Alembic's offline mode writes it: tabs as four spaces, trimmed, `;`.
-fn offline_statement(sql: &str) -> String {
-    format!("{};\n\n", sql.replace('\t', "    ").trim())
-}
-
 impl Plan {
     pub fn version_table_ddl(&self) -> String {
         format!(
@@ -172,6 +167,11 @@ impl Plan {
     /// The offline script, in the shape of `alembic upgrade --sql`: BEGIN/COMMIT around
     /// everything when the dialect's DDL is transactional.
     pub fn offline_sql(&self, transactional: bool) -> String {
+        let dialect = crate::dialect::for_name(&self.dialect);
+        let offline_statement = |sql: &str| match &dialect {
+            Some(d) => d.offline_statement(sql),
+            None => format!("{};\n\n", sql.replace('\t', "    ").trim()),
+        };
         let mut out = String::new();
         if transactional {
             out += "BEGIN;\n\n";

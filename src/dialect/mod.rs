@@ -43,6 +43,11 @@ pub trait Dialect {
     fn render(&self, model: &mut SchemaModel, op: &Op) -> Result<Vec<String>, RenderError>;
     /// Whether DDL can run inside a transaction (PostgreSQL, SQLite) or commits at once (MySQL).
     fn transactional_ddl(&self) -> bool;
+    /// A statement as an offline script writes it (Alembic's form: tabs as four spaces,
+    /// trimmed, `;`, a blank line). MySQL's client needs `DELIMITER` around bodies with `;`.
+    fn offline_statement(&self, sql: &str) -> String {
+        format!("{};\n\n", sql.replace('\t', "    ").trim())
+    }
 }
 
 /// SQLAlchemy's rule: quote names that are keywords, have upper-case letters, characters
