@@ -195,7 +195,10 @@ impl Compiler {
             }
         };
         clear(&namespace);
-        for v in std::mem::take(&mut *modules.borrow_mut()).into_values().flatten() {
+        for v in std::mem::take(&mut *modules.borrow_mut())
+            .into_values()
+            .flatten()
+        {
             if let crate::interp::Value::Module(m) = v {
                 clear(&m.namespace);
             }
