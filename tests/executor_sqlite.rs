@@ -352,3 +352,31 @@ fn databases_python_alembic_left_at_every_tenth_revision_upgrade_to_the_same_hea
     }
     assert_eq!(checked, chain.len().div_ceil(10));
 }
+
+#[test]
+fn version_table_can_be_chosen_when_another_application_shares_alembic_version() {
+    let db = TestDb::sqlite();
+    ok(&run(&["upgrade", "--quiet", &db.our_url(), "0a8213491aaa"]));
+    // Another application's Alembic history lands in the same table.
+    sqlite3(&db, "INSERT INTO alembic_version VALUES ('0123456789ab');");
+    fails_and_changes_nothing(&db, &["upgrade", &db.our_url()], "--version-table");
+    // Record MLflow's revision in a table of its own, then upgrade through it.
+    let table = ["--version-table", "mlflow_alembic_version"];
+    ok(&run(&[
+        &table[..],
+        &["stamp", &db.our_url(), "0a8213491aaa"],
+    ]
+    .concat()));
+    ok(&run(
+        &[&table[..], &["upgrade", "--quiet", &db.our_url()]].concat()
+    ));
+    assert_eq!(
+        sqlite3(&db, "SELECT version_num FROM mlflow_alembic_version;").trim(),
+        head()
+    );
+    assert_eq!(
+        sqlite3(&db, "SELECT version_num FROM alembic_version ORDER BY 1;").trim(),
+        "0123456789ab\n0a8213491aaa",
+        "the shared table is left as it was"
+    );
+}

@@ -30,6 +30,10 @@ struct Cli {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// The version table (default: the project's, `alembic_version` for MLflow tracking,
+    /// `alembic_version_auth` for its auth database).
+    #[arg(long, global = true, value_name = "NAME")]
+    version_table: Option<String>,
     /// Where the pinned MLflow wheel is cached (default: $MLFLOW_MIGRATE_CACHE or ~/.cache/alembic-engine).
     #[arg(long, global = true, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
@@ -208,7 +212,16 @@ fn open_project(cli: &Cli) -> Result<Project, BoxError> {
         (None, Some(_)) => None,
         (None, None) => Some("mlflow"),
     };
-    let project = locator.open(name)?;
+    let mut project = locator.open(name)?;
+    if let Some(table) = &cli.version_table {
+        if table.is_empty() || !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!(
+                "--version-table '{table}' must be letters, digits and underscores"
+            )
+            .into());
+        }
+        project.version_table = table.clone();
+    }
     if !matches!(
         project.origin,
         alembic_engine::project::ScriptOrigin::Explicit(_)
