@@ -81,6 +81,13 @@ struct RunArgs {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
+    /// MySQL/MariaDB: the statement an interrupted run may or may not have applied was
+    /// applied; continue after it.
+    #[arg(long, conflicts_with = "resume_retry")]
+    resume_skip: bool,
+    /// MySQL/MariaDB: that statement was not applied; run it again.
+    #[arg(long)]
+    resume_retry: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -622,6 +629,11 @@ fn migrate(
         transaction: match run.transaction {
             TransactionArg::PerRevision => alembic_engine::exec::TransactionMode::PerRevision,
             TransactionArg::All => alembic_engine::exec::TransactionMode::All,
+        },
+        uncertain: match (run.resume_skip, run.resume_retry) {
+            (true, _) => Some(alembic_engine::exec::Uncertain::Skip),
+            (_, true) => Some(alembic_engine::exec::Uncertain::Retry),
+            _ => None,
         },
         ..Default::default()
     };

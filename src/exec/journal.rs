@@ -22,6 +22,98 @@ fn now() -> String {
     format!("{}.{:03}", t.as_secs(), t.subsec_millis())
 }
 
+pub fn statement_sha(sql: &str) -> String {
+    hex::encode(Sha256::digest(sql.as_bytes()))
+}
+
+/// Where the last run stopped inside a revision: statements applied, and a statement that
+/// may or may not have landed (its intent is recorded, its completion is not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupted {
+    pub revision: String,
+    /// sha256 of each applied statement, in order (index 1 first).
+    pub applied: Vec<String>,
+    /// The statement after them, if its outcome is unknown: (index, sha256).
+    pub uncertain: Option<(usize, String)>,
+}
+
+/// The last run's progress through its last revision, if it stopped inside one.
+pub async fn interrupted(conn: &mut Conn) -> Result<Option<Interrupted>, DbError> {
+    if !conn.table_exists(JOURNAL_TABLE).await? {
+        return Ok(None);
+    }
+    let run = conn
+        .strings(&format!(
+            "SELECT run_id FROM {JOURNAL_TABLE} ORDER BY at DESC, seq DESC LIMIT 1"
+        ))
+        .await?;
+    let Some(Some(run_id)) = run.first().cloned() else {
+        return Ok(None);
+    };
+    let rows = conn
+        .strings(&format!(
+            "SELECT CONCAT(kind, '|', revision, '|', statement_index, '|', COALESCE(detail, '')) \
+             FROM {JOURNAL_TABLE} WHERE run_id = {} ORDER BY seq",
+            quote(&run_id)
+        ))
+        .await?;
+    let mut last: Option<Interrupted> = None;
+    for row in rows.into_iter().flatten() {
+        let mut parts = row.splitn(4, '|');
+        let (kind, revision, index, detail) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or("").to_string(),
+            parts
+                .next()
+                .and_then(|i| i.parse::<usize>().ok())
+                .unwrap_or(0),
+            parts.next().unwrap_or("").to_string(),
+        );
+        match kind {
+            "done" => return Ok(None),
+            "intent" => {
+                let entry = last.get_or_insert_with(|| Interrupted {
+                    revision: revision.clone(),
+                    applied: Vec::new(),
+                    uncertain: None,
+                });
+                if entry.revision != revision {
+                    *entry = Interrupted {
+                        revision: revision.clone(),
+                        applied: Vec::new(),
+                        uncertain: None,
+                    };
+                }
+                entry.uncertain = Some((index, detail));
+            }
+            "statement" => {
+                let entry = last.get_or_insert_with(|| Interrupted {
+                    revision: revision.clone(),
+                    applied: Vec::new(),
+                    uncertain: None,
+                });
+                if entry.revision != revision {
+                    *entry = Interrupted {
+                        revision: revision.clone(),
+                        applied: Vec::new(),
+                        uncertain: None,
+                    };
+                }
+                entry.applied.push(detail);
+                entry.uncertain = None;
+            }
+            // A statement that failed did not apply: retrying it is safe.
+            "error" => {
+                if let Some(entry) = last.as_mut() {
+                    entry.uncertain = None;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(last)
+}
+
 fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
@@ -88,6 +180,51 @@ impl Journal {
         self.chain = hex::encode(h.finalize());
         self.insert(conn, "statement", revision, index, total, None)
             .await
+    }
+
+    /// Record that a statement is about to run (MySQL: its DDL commits on its own, so a crash
+    /// between it and its `statement` row must be visible).
+    pub async fn record_intent(
+        &mut self,
+        conn: &mut Conn,
+        revision: &str,
+        index: usize,
+        total: usize,
+        sql: &str,
+    ) -> Result<(), DbError> {
+        self.insert(
+            conn,
+            "intent",
+            revision,
+            index,
+            total,
+            Some(&statement_sha(sql)),
+        )
+        .await
+    }
+
+    /// Record a statement just executed, with its own sha256 (for checking a resume).
+    pub async fn record_checkpoint(
+        &mut self,
+        conn: &mut Conn,
+        revision: &str,
+        index: usize,
+        total: usize,
+        sql: &str,
+    ) -> Result<(), DbError> {
+        let mut h = Sha256::new();
+        h.update(self.chain.as_bytes());
+        h.update(sql.as_bytes());
+        self.chain = hex::encode(h.finalize());
+        self.insert(
+            conn,
+            "statement",
+            revision,
+            index,
+            total,
+            Some(&statement_sha(sql)),
+        )
+        .await
     }
 
     /// Record the end of a successful run.

@@ -53,6 +53,24 @@ pub enum ExecError {
     },
     #[error("stopped by fault injection after statement {0} (test hook)")]
     Injected(usize),
+    #[error("the last run stopped while running statement {index} of revision {revision}, and MySQL/MariaDB may or may not have applied it: {sql}. Look at the database: if it was applied, run `upgrade --resume-skip`; if not, `upgrade --resume-retry`")]
+    Uncertain {
+        revision: String,
+        index: usize,
+        sql: String,
+    },
+    #[error("the last run stopped inside revision {revision}, but the statements planned now differ from the ones it applied (at statement {index}); the scripts changed since: restore the database or finish with the scripts that started it")]
+    ResumeMismatch { revision: String, index: usize },
+}
+
+/// What to do with the one statement an interrupted MySQL/MariaDB run may or may not have
+/// applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uncertain {
+    /// It was applied: continue after it.
+    Skip,
+    /// It was not applied: run it again.
+    Retry,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +109,10 @@ pub struct Options {
     pub transaction: TransactionMode,
     /// Test hook: fail the run after this many statements (counted over the whole run).
     pub fail_after: Option<usize>,
+    /// Test hook (MySQL): fail right after statement n runs, before its journal row.
+    pub fail_before_journal: Option<usize>,
+    /// The decision for a statement an interrupted MySQL run may or may not have applied.
+    pub uncertain: Option<Uncertain>,
 }
 
 impl Default for Options {
@@ -103,6 +125,10 @@ impl Default for Options {
             fail_after: std::env::var("ALEMBIC_ENGINE_FAIL_AFTER")
                 .ok()
                 .and_then(|v| v.parse().ok()),
+            fail_before_journal: std::env::var("ALEMBIC_ENGINE_FAIL_BEFORE_JOURNAL")
+                .ok()
+                .and_then(|v| v.parse().ok()),
+            uncertain: None,
         }
     }
 }
@@ -213,12 +239,6 @@ pub async fn migrate(
 ) -> Result<Outcome, ExecError> {
     let mut conn = Conn::connect(url).await?;
     let mariadb = url.mariadb || conn.is_mariadb().await?;
-    if conn.backend() == Backend::Mysql {
-        conn.close().await;
-        return Err(ExecError::Unsupported(
-            if mariadb { "MariaDB" } else { "MySQL" }.into(),
-        ));
-    }
     let lock = Lock::acquire(&mut conn, url, &project.version_table, options.lock_timeout).await?;
     progress(Event::Locked);
     let result = run_locked(&mut conn, mariadb, project, graph, options, progress).await;
@@ -238,6 +258,20 @@ async fn run_locked(
     // Re-read the heads under the lock: a concurrent upgrader may have finished already.
     let rows = conn.version_rows(&project.version_table).await?;
     check_rows(project, graph, &rows)?;
+    let current = Lower::Many(rows.clone());
+    let steps: Vec<Step> = match options.direction {
+        Direction::Up => graph.upgrade_path(&current, &options.target)?,
+        Direction::Down => graph.downgrade_path(&current, &options.target)?,
+    };
+    // MySQL/MariaDB: a run may have stopped inside the revision we are about to run.
+    let interrupted = match conn.backend() {
+        Backend::Mysql => journal::interrupted(conn).await?.filter(|i| {
+            steps
+                .first()
+                .is_some_and(|s| graph.id(s.revision) == i.revision)
+        }),
+        _ => None,
+    };
     let fresh = rows.is_empty() && {
         let tables: Vec<String> = conn
             .table_names()
@@ -245,17 +279,12 @@ async fn run_locked(
             .into_iter()
             .filter(|t| t != journal::JOURNAL_TABLE && *t != project.version_table)
             .collect();
-        if !tables.is_empty() && project.initial_models.is_some() {
+        if !tables.is_empty() && project.initial_models.is_some() && interrupted.is_none() {
             return Err(ExecError::Unversioned {
                 table: project.version_table.clone(),
             });
         }
-        tables.is_empty()
-    };
-    let current = Lower::Many(rows.clone());
-    let steps: Vec<Step> = match options.direction {
-        Direction::Up => graph.upgrade_path(&current, &options.target)?,
-        Direction::Down => graph.downgrade_path(&current, &options.target)?,
+        tables.is_empty() || interrupted.is_some()
     };
     if steps.is_empty() {
         return Ok(Outcome {
@@ -284,7 +313,12 @@ async fn run_locked(
         steps: plan.steps.len(),
         statements: total,
     });
-    execute_plan(conn, &plan, options, progress).await?;
+    match conn.backend() {
+        Backend::Mysql => {
+            execute_checkpointed(conn, &plan, options, interrupted.as_ref(), progress).await?
+        }
+        _ => execute_plan(conn, &plan, options, progress).await?,
+    }
     let after = conn.version_rows(&project.version_table).await?;
     Ok(Outcome {
         before: rows,
@@ -294,21 +328,9 @@ async fn run_locked(
     })
 }
 
-async fn execute_plan(
-    conn: &mut Conn,
-    plan: &Plan,
-    options: &Options,
-    progress: &mut dyn FnMut(Event),
-) -> Result<(), ExecError> {
-    let total = plan.statement_count();
-    let mut journal = journal::Journal::open(conn).await?;
-    let mut counter = 0usize;
-    let all = options.transaction == TransactionMode::All;
-    let begin = match conn.backend() {
-        Backend::Sqlite => "BEGIN IMMEDIATE",
-        _ => "BEGIN",
-    };
-    // Units: the initial schema (with the version table), then one per revision.
+/// The plan as units of work: the initial schema and the version table go with the first
+/// revision; each revision's statements end with its version-table change.
+fn units(plan: &Plan) -> Vec<(String, Vec<String>)> {
     let mut units: Vec<(String, Vec<String>)> = Vec::new();
     let mut first: Vec<String> = Vec::new();
     if let Some(initial) = &plan.initial {
@@ -331,6 +353,139 @@ async fn execute_plan(
         );
         units.push((step.compiled.revision.clone(), stmts));
     }
+    units
+}
+
+fn is_dml(sql: &str) -> bool {
+    let head = sql.trim_start().to_ascii_uppercase();
+    ["INSERT", "UPDATE", "DELETE"]
+        .iter()
+        .any(|k| head.starts_with(k))
+}
+
+/// MySQL/MariaDB commit each DDL statement on their own: journal an intent before and a
+/// checkpoint after every statement (DML runs in a transaction with its checkpoint), and on
+/// resume skip what was applied — refusing to guess about the one statement whose outcome the
+/// journal cannot tell.
+async fn execute_checkpointed(
+    conn: &mut Conn,
+    plan: &Plan,
+    options: &Options,
+    interrupted: Option<&journal::Interrupted>,
+    progress: &mut dyn FnMut(Event),
+) -> Result<(), ExecError> {
+    let units = units(plan);
+    let total: usize = units.iter().map(|u| u.1.len()).sum();
+    let mut journal = journal::Journal::open(conn).await?;
+    let mut counter = 0usize;
+    let steps_total = units.len();
+    for (u, (revision, stmts)) in units.iter().enumerate() {
+        progress(Event::Step {
+            index: u + 1,
+            total: steps_total,
+            label: plan.steps[u].label.clone(),
+        });
+        let mut skip = 0usize;
+        if let (0, Some(i)) = (u, interrupted) {
+            for (k, sha) in i.applied.iter().enumerate() {
+                if stmts.get(k).map(|s| journal::statement_sha(s)).as_deref() != Some(sha.as_str())
+                {
+                    return Err(ExecError::ResumeMismatch {
+                        revision: revision.clone(),
+                        index: k + 1,
+                    });
+                }
+            }
+            skip = i.applied.len();
+            if let Some((index, _)) = &i.uncertain {
+                match options.uncertain {
+                    Some(Uncertain::Skip) => skip += 1,
+                    Some(Uncertain::Retry) => {}
+                    None => {
+                        return Err(ExecError::Uncertain {
+                            revision: revision.clone(),
+                            index: *index,
+                            sql: stmts
+                                .get(index - 1)
+                                .map(|s| {
+                                    let one = s.split_whitespace().collect::<Vec<_>>().join(" ");
+                                    one.chars().take(160).collect()
+                                })
+                                .unwrap_or_default(),
+                        })
+                    }
+                }
+            }
+            for (k, sql) in stmts.iter().enumerate().take(skip) {
+                journal
+                    .record_checkpoint(conn, revision, k + 1, stmts.len(), sql)
+                    .await?;
+            }
+            counter += skip;
+        }
+        for (k, sql) in stmts.iter().enumerate().skip(skip) {
+            counter += 1;
+            progress(Event::Statement {
+                index: counter,
+                total,
+                revision: revision.clone(),
+            });
+            let dml = is_dml(sql);
+            journal
+                .record_intent(conn, revision, k + 1, stmts.len(), sql)
+                .await?;
+            if dml {
+                conn.execute("BEGIN").await?;
+            }
+            if let Err(source) = conn.execute(sql).await {
+                if dml {
+                    let _ = conn.execute("ROLLBACK").await;
+                }
+                let err = ExecError::Statement {
+                    revision: revision.clone(),
+                    index: k + 1,
+                    total: stmts.len(),
+                    source,
+                };
+                journal.record_error(conn, revision, &err.to_string()).await;
+                return Err(err);
+            }
+            if options.fail_before_journal == Some(counter) {
+                return Err(ExecError::Injected(counter));
+            }
+            journal
+                .record_checkpoint(conn, revision, k + 1, stmts.len(), sql)
+                .await?;
+            if dml {
+                conn.execute("COMMIT").await?;
+            }
+            if options.fail_after == Some(counter) {
+                return Err(ExecError::Injected(counter));
+            }
+        }
+        progress(Event::Committed {
+            revision: revision.clone(),
+        });
+    }
+    journal.record_done(conn).await?;
+    Ok(())
+}
+
+async fn execute_plan(
+    conn: &mut Conn,
+    plan: &Plan,
+    options: &Options,
+    progress: &mut dyn FnMut(Event),
+) -> Result<(), ExecError> {
+    let total = plan.statement_count();
+    let mut journal = journal::Journal::open(conn).await?;
+    let mut counter = 0usize;
+    let all = options.transaction == TransactionMode::All;
+    let begin = match conn.backend() {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        _ => "BEGIN",
+    };
+    let units = units(plan);
     if all {
         conn.execute(begin).await?;
     }

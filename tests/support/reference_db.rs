@@ -69,6 +69,18 @@ impl Project {
 /// Bring `db` to `to` (a revision, `heads`, or `INITIAL`) with the project's real tooling:
 /// from empty as a fresh install does, or onwards from the revision it is at.
 pub fn build_reference(db: &TestDb, project: Project, scripts_dir: &Path, to: &str) {
+    try_build_reference(db, project, scripts_dir, to)
+        .unwrap_or_else(|e| panic!("the reference could not build {db:?} to {to}:\n{e}"));
+}
+
+/// `build_reference`, for the tests that expect the project's tooling to fail: Err carries
+/// its message or traceback.
+pub fn try_build_reference(
+    db: &TestDb,
+    project: Project,
+    scripts_dir: &Path,
+    to: &str,
+) -> Result<(), String> {
     request(json!({
         "op": "build",
         "url": db.sqlalchemy_url(),
@@ -76,7 +88,7 @@ pub fn build_reference(db: &TestDb, project: Project, scripts_dir: &Path, to: &s
         "scripts": scripts_dir,
         "to": to,
     }))
-    .unwrap_or_else(|e| panic!("the reference could not build {db:?} to {to}:\n{e}"));
+    .map(drop)
 }
 
 /// The normalized reflection of the whole database (see `reference.py` for its rules):
