@@ -380,3 +380,23 @@ fn version_table_can_be_chosen_when_another_application_shares_alembic_version()
         "the shared table is left as it was"
     );
 }
+
+#[test]
+fn a_schema_that_drifted_from_the_recorded_revision_is_refused_unchanged() {
+    let db = TestDb::sqlite();
+    ok(&run(&["upgrade", "--quiet", &db.our_url(), "0a8213491aaa"]));
+    // Someone changed the schema by hand.
+    sqlite3(
+        &db,
+        "ALTER TABLE experiments ADD COLUMN note VARCHAR(10); DROP TABLE params;",
+    );
+    fails_and_changes_nothing(
+        &db,
+        &["upgrade", &db.our_url()],
+        "column experiments.note is unexpected",
+    );
+    let out = run(&["upgrade", &db.our_url()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("table params is missing"), "{stderr}");
+    assert!(stderr.contains("--ignore-drift"), "{stderr}");
+}

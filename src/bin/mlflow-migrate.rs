@@ -88,6 +88,10 @@ struct RunArgs {
     /// MySQL/MariaDB: that statement was not applied; run it again.
     #[arg(long)]
     resume_retry: bool,
+    /// Upgrade even when the live tables and columns differ from what the recorded revisions
+    /// leave.
+    #[arg(long)]
+    ignore_drift: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -630,6 +634,7 @@ fn migrate(
             TransactionArg::PerRevision => alembic_engine::exec::TransactionMode::PerRevision,
             TransactionArg::All => alembic_engine::exec::TransactionMode::All,
         },
+        ignore_drift: run.ignore_drift,
         uncertain: match (run.resume_skip, run.resume_retry) {
             (true, _) => Some(alembic_engine::exec::Uncertain::Skip),
             (_, true) => Some(alembic_engine::exec::Uncertain::Retry),

@@ -201,6 +201,25 @@ impl Conn {
         Ok(self.strings(sql).await?.into_iter().flatten().collect())
     }
 
+    /// Every user table with its columns: `(table, column)` pairs.
+    pub async fn columns(&mut self) -> Result<Vec<(String, String)>, DbError> {
+        let sql = match self.backend() {
+            Backend::Sqlite => "SELECT m.name || '|' || p.name FROM sqlite_master AS m, pragma_table_xinfo(m.name) AS p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+            Backend::Postgres => "SELECT table_name::text || '|' || column_name::text FROM information_schema.columns WHERE table_schema = current_schema()",
+            Backend::Mysql => "SELECT CAST(CONCAT(table_name, '|', column_name) AS CHAR) FROM information_schema.columns WHERE table_schema = DATABASE()",
+        };
+        Ok(self
+            .strings(sql)
+            .await?
+            .into_iter()
+            .flatten()
+            .filter_map(|s| {
+                s.split_once('|')
+                    .map(|(t, c)| (t.to_string(), c.to_string()))
+            })
+            .collect())
+    }
+
     /// Whether a MySQL-family server is MariaDB.
     pub async fn is_mariadb(&mut self) -> Result<bool, DbError> {
         if self.backend() != Backend::Mysql {

@@ -59,6 +59,11 @@ pub enum ExecError {
         index: usize,
         sql: String,
     },
+    #[error("the database's schema differs from what revision(s) {revisions} leave, so it was changed outside the migrations (or by a migration that stopped halfway): {differences}. Nothing was changed. Restore the schema, or pass --ignore-drift to upgrade anyway")]
+    Drift {
+        revisions: String,
+        differences: String,
+    },
     #[error("the last run stopped inside revision {revision}, but the statements planned now differ from the ones it applied (at statement {index}); the scripts changed since: restore the database or finish with the scripts that started it")]
     ResumeMismatch { revision: String, index: usize },
 }
@@ -113,6 +118,9 @@ pub struct Options {
     pub fail_before_journal: Option<usize>,
     /// The decision for a statement an interrupted MySQL run may or may not have applied.
     pub uncertain: Option<Uncertain>,
+    /// Skip the check that the live tables and columns are the ones the recorded revisions
+    /// leave.
+    pub ignore_drift: bool,
 }
 
 impl Default for Options {
@@ -129,6 +137,7 @@ impl Default for Options {
                 .ok()
                 .and_then(|v| v.parse().ok()),
             uncertain: None,
+            ignore_drift: false,
         }
     }
 }
@@ -307,6 +316,9 @@ async fn run_locked(
     } else {
         planner.schema_at(&rows)?
     };
+    if !rows.is_empty() && interrupted.is_none() && !options.ignore_drift {
+        check_drift(conn, &model, &rows, &project.version_table).await?;
+    }
     let plan = planner.plan(&rows, &steps, model, fresh)?;
     let total = plan.statement_count();
     progress(Event::Planned {
@@ -325,6 +337,62 @@ async fn run_locked(
         after,
         steps: plan.steps.len(),
         statements: total,
+    })
+}
+
+/// Compare the live tables and columns with the ones the recorded revisions leave: a table
+/// or column missing, or a column added to one of the project's tables.
+async fn check_drift(
+    conn: &mut Conn,
+    model: &SchemaModel,
+    rows: &[String],
+    version_table: &str,
+) -> Result<(), ExecError> {
+    use std::collections::BTreeMap;
+    let ours = |t: &str| t == journal::JOURNAL_TABLE || t == version_table;
+    let mut live: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (t, c) in conn.columns().await? {
+        if !ours(&t) {
+            live.entry(t).or_default().insert(c);
+        }
+    }
+    let expected: BTreeMap<String, BTreeSet<String>> = model
+        .tables
+        .iter()
+        .map(|t| {
+            (
+                t.name.clone(),
+                t.columns.iter().map(|c| c.name.clone()).collect(),
+            )
+        })
+        .collect();
+    let mut diffs = Vec::new();
+    for (t, cols) in &expected {
+        match live.get(t) {
+            None => diffs.push(format!("table {t} is missing")),
+            Some(have) => {
+                for c in cols.difference(have) {
+                    diffs.push(format!("column {t}.{c} is missing"));
+                }
+                for c in have.difference(cols) {
+                    diffs.push(format!("column {t}.{c} is unexpected"));
+                }
+            }
+        }
+    }
+    // Tables the model does not know are not drift: other applications may share the
+    // database (and their version tables).
+    if diffs.is_empty() {
+        return Ok(());
+    }
+    let shown = diffs.len().min(6);
+    let mut differences = diffs[..shown].join("; ");
+    if diffs.len() > shown {
+        differences += &format!("; and {} more", diffs.len() - shown);
+    }
+    Err(ExecError::Drift {
+        revisions: rows.join(", "),
+        differences,
     })
 }
 
