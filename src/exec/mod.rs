@@ -5,8 +5,11 @@
 //! change — commits as one transaction (`--transaction per-revision`), or the whole run does
 //! (`all`, like MLflow's own upgrade on PostgreSQL). An interrupted run leaves the database at
 //! the last committed revision, and the next `upgrade` simply continues from there.
-//! MySQL/MariaDB commit every DDL statement on their own; executing there (with per-statement
-//! checkpoints and schema-checked resume) is not built yet and is refused up front.
+//! MySQL/MariaDB commit every DDL statement on their own: there each statement gets an intent
+//! row before and a checkpoint row after it, the next run skips what was applied, and the one
+//! statement a crash may have cut is named for the operator to settle (`--resume-skip` /
+//! `--resume-retry`) rather than guessed. Before upgrading, the live tables and columns are
+//! checked against the ones the recorded revisions leave.
 
 mod journal;
 
