@@ -7,53 +7,13 @@
 
 mod support;
 
-use std::process::{Command, Output};
-
-use serde_json::Value;
+use support::cli::{
+    assert_matches_head, eight_concurrent_upgrades, migrate, mlflow_db_upgrade, ok, run, JOURNAL,
+};
 use support::db::{Dialect, TestDb};
-use support::reference_db::{reference_reflection, reflect, Project};
-use support::schema_diff::schema_differences;
-
-const JOURNAL: &str = "alembic_engine_journal";
-
-fn migrate(args: &[&str]) -> Command {
-    let mut c = support::mlflow_migrate();
-    c.args(["--project", "mlflow", "--scripts"])
-        .arg(support::mlflow_scripts_dir())
-        .args(args);
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    migrate(args).output().unwrap()
-}
-
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn ours(db: &TestDb) -> Value {
-    let mut v = reflect(db, "alembic_version");
-    if let Some(tables) = v.get_mut("tables").and_then(Value::as_object_mut) {
-        tables.remove(JOURNAL);
-    }
-    v
-}
 
 fn assert_matches_reference(db: &TestDb, context: &str) {
-    let head = support::reference_db::mlflow_chain(Project::Mlflow)
-        .last()
-        .cloned()
-        .unwrap();
-    let expected = reference_reflection(Dialect::MariaDb, Project::Mlflow, &head);
-    let diff = schema_differences(&expected, &ours(db));
-    assert!(diff.is_empty(), "{context}:\n  {}", diff.join("\n  "));
+    assert_matches_head(db, Dialect::MariaDb, context);
 }
 
 #[test]
@@ -61,13 +21,7 @@ fn empty_database_upgrade_equals_mlflow_db_upgrade_and_is_then_a_no_op() {
     let db = TestDb::mariadb();
     ok(&run(&["upgrade", "--quiet", &db.our_url()]));
     assert_matches_reference(&db, "upgraded by mlflow-migrate");
-    let python = support::ref_python();
-    let up = Command::new(python.parent().unwrap().join("mlflow"))
-        .args(["db", "upgrade"])
-        .arg(db.sqlalchemy_url())
-        .env("MLFLOW_DISABLE_TELEMETRY", "true")
-        .output()
-        .unwrap();
+    let up = mlflow_db_upgrade(&db);
     assert!(
         up.status.success(),
         "{}",
@@ -152,18 +106,7 @@ fn a_statement_of_unknown_outcome_is_named_and_finished_by_an_explicit_choice() 
 #[test]
 fn eight_concurrent_upgraders_all_succeed_and_one_run_applies_everything() {
     let db = TestDb::mariadb();
-    let children: Vec<_> = (0..8)
-        .map(|_| {
-            migrate(&["upgrade", "--quiet", &db.our_url()])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        ok(&child.wait_with_output().unwrap());
-    }
+    eight_concurrent_upgrades(&db);
     assert_matches_reference(&db, "eight concurrent upgraders");
     let counts = db
         .run_sql_script(&format!(

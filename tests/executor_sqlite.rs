@@ -5,57 +5,19 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
+use support::cli::{
+    assert_matches_head, eight_concurrent_upgrades, head, migrate, mlflow_db_upgrade, ok, ours,
+    run, JOURNAL,
+};
 use support::db::{Dialect, TestDb};
 use support::reference_db::{reference_reflection, reflect, Project};
 use support::schema_diff::schema_differences;
 
-const JOURNAL: &str = "alembic_engine_journal";
-
-fn migrate(args: &[&str]) -> Command {
-    let mut c = support::mlflow_migrate();
-    c.args(["--project", "mlflow", "--scripts"])
-        .arg(support::mlflow_scripts_dir())
-        .args(args);
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    migrate(args).output().unwrap()
-}
-
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Our reflection without our own journal table (MLflow ignores it; so does the comparison).
-fn ours(db: &TestDb) -> Value {
-    let mut v = reflect(db, "alembic_version");
-    if let Some(tables) = v.get_mut("tables").and_then(Value::as_object_mut) {
-        tables.remove(JOURNAL);
-    }
-    v
-}
-
-fn head() -> String {
-    support::reference_db::mlflow_chain(Project::Mlflow)
-        .last()
-        .cloned()
-        .unwrap()
-}
-
 fn assert_matches_reference(db: &TestDb, context: &str) {
-    let expected = reference_reflection(Dialect::Sqlite, Project::Mlflow, &head());
-    let diff = schema_differences(&expected, &ours(db));
-    assert!(diff.is_empty(), "{context}:\n  {}", diff.join("\n  "));
+    assert_matches_head(db, Dialect::Sqlite, context);
 }
 
 fn sqlite3(db: &TestDb, sql: &str) -> String {
@@ -90,13 +52,7 @@ fn empty_database_upgrade_equals_mlflow_db_upgrade_and_mlflow_accepts_it() {
         String::from_utf8_lossy(&check.stderr)
     );
     let before = ours(&db);
-    let mlflow = python.parent().unwrap().join("mlflow");
-    let up = Command::new(mlflow)
-        .args(["db", "upgrade"])
-        .arg(db.sqlalchemy_url())
-        .env("MLFLOW_DISABLE_TELEMETRY", "true")
-        .output()
-        .unwrap();
+    let up = mlflow_db_upgrade(&db);
     assert!(
         up.status.success(),
         "{}",
@@ -168,18 +124,7 @@ fn an_upgrade_killed_with_sigkill_resumes_to_the_same_database() {
 #[test]
 fn eight_concurrent_upgraders_all_succeed_and_apply_each_revision_once() {
     let db = TestDb::sqlite();
-    let children: Vec<_> = (0..8)
-        .map(|_| {
-            migrate(&["upgrade", "--quiet", &db.our_url()])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        ok(&child.wait_with_output().unwrap());
-    }
+    eight_concurrent_upgrades(&db);
     assert_matches_reference(&db, "eight concurrent upgraders");
     let applied = sqlite3(
         &db,

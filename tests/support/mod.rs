@@ -10,6 +10,7 @@
 
 #![allow(dead_code)] // each test crate uses its own subset of these helpers
 
+pub mod cli;
 pub mod db;
 pub mod reference_db;
 pub mod schema_diff;
