@@ -63,7 +63,25 @@ fn label(graph: &RevisionGraph, step: &Step) -> String {
     }
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
+    /// A planner for a project on one dialect: its compiler (facts, recipes, package folder),
+    /// version table and initial models. `offline` tells scripts `context.as_sql`.
+    pub fn for_project(
+        project: &crate::project::Project,
+        graph: &'a RevisionGraph,
+        dialect: std::rc::Rc<dyn crate::dialect::Dialect>,
+        offline: bool,
+    ) -> Result<Self, crate::recipes::RecipeError> {
+        let mut compiler = Compiler::for_project(project, dialect)?;
+        compiler.offline = offline;
+        Ok(Planner {
+            graph,
+            compiler,
+            version_table: project.version_table.clone(),
+            initial_models: project.initial_models.clone(),
+        })
+    }
+
     /// The schema of a database created by this project's tools and then brought to `rows`
     /// (the heads in its version table), compiled from the start.
     pub fn schema_at(&self, rows: &[String]) -> Result<SchemaModel, PlanError> {

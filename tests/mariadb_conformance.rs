@@ -13,11 +13,10 @@ mod support;
 use std::fs;
 use std::rc::Rc;
 
-use alembic_engine::compile::Compiler;
 use alembic_engine::dialect::mysql::{is_for_foreign_key, Mysql};
 use alembic_engine::graph::{Lower, RevisionGraph};
 use alembic_engine::plan::{Plan, Planner};
-use alembic_engine::project::{Locator, Project as OurProject};
+use alembic_engine::project::Project as OurProject;
 use alembic_engine::schema::SchemaModel;
 use support::db::{Dialect, TestDb};
 use support::reference_db::{
@@ -27,30 +26,11 @@ use support::reference_db::{
 use support::schema_diff::schema_differences;
 
 fn open(project: Project) -> (OurProject, RevisionGraph) {
-    let name = match project {
-        Project::Mlflow => "mlflow",
-        Project::MlflowAuth => "mlflow-auth",
-        Project::Fixture => unreachable!(),
-    };
-    let ours = Locator {
-        scripts: Some(project.scripts_dir()),
-        ..Default::default()
-    }
-    .open(Some(name))
-    .unwrap();
-    let graph = RevisionGraph::build(ours.scripts.revisions.clone()).unwrap();
-    (ours, graph)
+    support::cli::open_project(project)
 }
 
 fn planner<'a>(project: &OurProject, graph: &'a RevisionGraph, mariadb: bool) -> Planner<'a> {
-    let mut compiler = Compiler::for_project(project, Rc::new(Mysql { mariadb })).unwrap();
-    compiler.offline = true;
-    Planner {
-        graph,
-        compiler,
-        version_table: project.version_table.clone(),
-        initial_models: project.initial_models.clone(),
-    }
+    Planner::for_project(project, graph, Rc::new(Mysql { mariadb }), true).unwrap()
 }
 
 /// The plan's offline script for the `mysql` client (no BEGIN/COMMIT: MySQL DDL is not

@@ -11,12 +11,11 @@ mod support;
 
 use std::rc::Rc;
 
-use alembic_engine::compile::Compiler;
 use alembic_engine::dialect::postgresql::Postgresql;
 use alembic_engine::graph::{Lower, RevisionGraph};
 use alembic_engine::ir::{Constraint, ConstraintKind, IndexPart, ServerDefault};
 use alembic_engine::plan::Planner;
-use alembic_engine::project::{Locator, Project as OurProject};
+use alembic_engine::project::Project as OurProject;
 use alembic_engine::schema::SchemaModel;
 use serde_json::Value;
 use support::db::{Dialect, TestDb};
@@ -24,30 +23,11 @@ use support::reference_db::{for_each_revision, reference_reflection, reflect, Pr
 use support::schema_diff::schema_differences;
 
 fn open(project: Project) -> (OurProject, RevisionGraph) {
-    let name = match project {
-        Project::Mlflow => "mlflow",
-        Project::MlflowAuth => "mlflow-auth",
-        Project::Fixture => unreachable!(),
-    };
-    let ours = Locator {
-        scripts: Some(project.scripts_dir()),
-        ..Default::default()
-    }
-    .open(Some(name))
-    .unwrap();
-    let graph = RevisionGraph::build(ours.scripts.revisions.clone()).unwrap();
-    (ours, graph)
+    support::cli::open_project(project)
 }
 
 fn planner<'a>(project: &OurProject, graph: &'a RevisionGraph) -> Planner<'a> {
-    let mut compiler = Compiler::for_project(project, Rc::new(Postgresql)).unwrap();
-    compiler.offline = true;
-    Planner {
-        graph,
-        compiler,
-        version_table: project.version_table.clone(),
-        initial_models: project.initial_models.clone(),
-    }
+    Planner::for_project(project, graph, Rc::new(Postgresql), true).unwrap()
 }
 
 /// Where our schema model and the server's reflection disagree on names: each table's

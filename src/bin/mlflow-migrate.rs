@@ -506,14 +506,8 @@ fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
             let dialect = alembic_engine::dialect::for_name(dialect_name)
                 .ok_or_else(|| format!("unknown dialect {dialect_name}"))?;
             let transactional = dialect.name() == "postgresql";
-            let mut compiler = alembic_engine::compile::Compiler::for_project(&project, dialect)?;
-            compiler.offline = true;
-            let planner = alembic_engine::plan::Planner {
-                graph: &graph,
-                compiler,
-                version_table: project.version_table.clone(),
-                initial_models: project.initial_models.clone(),
-            };
+            let planner =
+                alembic_engine::plan::Planner::for_project(&project, &graph, dialect, true)?;
             let current = current_state(&graph, from)?;
             let rows = current_ids(&current);
             let steps = match graph.upgrade_path(&current, to) {

@@ -17,7 +17,6 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::compile::Compiler;
 use crate::db::{Backend, Conn, DbError, DbUrl, Lock};
 use crate::graph::{Direction, GraphError, Lower, RevisionGraph, Step};
 use crate::plan::{Plan, PlanError, Planner};
@@ -307,13 +306,7 @@ async fn run_locked(
         });
     }
     let dialect = dialect_for(conn.backend(), mariadb)?;
-    let compiler = Compiler::for_project(project, dialect)?;
-    let planner = Planner {
-        graph,
-        compiler,
-        version_table: project.version_table.clone(),
-        initial_models: project.initial_models.clone(),
-    };
+    let planner = Planner::for_project(project, graph, dialect, false)?;
     let model = if rows.is_empty() {
         SchemaModel::default()
     } else {

@@ -85,3 +85,26 @@ pub fn eight_concurrent_upgrades(db: &TestDb) {
         ok(&child.wait_with_output().unwrap());
     }
 }
+
+/// Our view of an MLflow project whose scripts the reference environment holds.
+pub fn open_project(
+    project: Project,
+) -> (
+    alembic_engine::project::Project,
+    alembic_engine::graph::RevisionGraph,
+) {
+    let name = match project {
+        Project::Mlflow => "mlflow",
+        Project::MlflowAuth => "mlflow-auth",
+        Project::Fixture => panic!("a fixture project is opened from its folder"),
+    };
+    let ours = alembic_engine::project::Locator {
+        scripts: Some(project.scripts_dir()),
+        ..Default::default()
+    }
+    .open(Some(name))
+    .unwrap();
+    let graph =
+        alembic_engine::graph::RevisionGraph::build(ours.scripts.revisions.clone()).unwrap();
+    (ours, graph)
+}
