@@ -1,14 +1,15 @@
 //! Running migrations on live MariaDB 10.11, whose DDL commits statement by statement: an
 //! upgrade equals `mlflow db upgrade`'s database; a run stopped after statement k resumes where
 //! it stopped (the journal records an intent before and a checkpoint after each statement);
-//! the one statement whose outcome the journal cannot tell is never guessed — the next run
-//! stops and names it, and `--resume-skip` / `--resume-retry` finish; eight upgraders at once
-//! are safe (GET_LOCK).
+//! the one statement whose outcome the journal cannot tell is settled from the live schema,
+//! and where the schema cannot tell, never guessed — the next run stops and names it, and
+//! `--resume-skip` / `--resume-retry` finish; eight upgraders at once are safe (GET_LOCK).
 
 mod support;
 
 use support::cli::{
-    assert_matches_head, eight_concurrent_upgrades, migrate, mlflow_db_upgrade, ok, run, JOURNAL,
+    assert_matches_head, eight_concurrent_upgrades, every_tenth_revision_upgrades_to_the_same_head,
+    migrate, mlflow_db_upgrade, ok, run, JOURNAL,
 };
 use support::db::{Dialect, TestDb};
 
@@ -54,21 +55,69 @@ fn an_upgrade_stopped_after_statement_k_resumes_where_it_stopped() {
     }
 }
 
-#[test]
-fn a_statement_of_unknown_outcome_is_named_and_finished_by_an_explicit_choice() {
-    // Statement 61 is the CREATE TABLE of registered_model_aliases (3500859a5d39); the run
-    // dies after the server applied it and before the journal could say so.
-    let applied = TestDb::mariadb();
-    let crashed = migrate(&["upgrade", "--quiet", &applied.our_url()])
-        .env("ALEMBIC_ENGINE_FAIL_BEFORE_JOURNAL", "61")
+/// Runs the upgrade until it dies right after statement `k` ran and before its checkpoint
+/// was written: the one statement whose outcome the journal cannot tell.
+fn crash_before_checkpoint(db: &TestDb, k: usize) {
+    let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
+        .env("ALEMBIC_ENGINE_FAIL_BEFORE_JOURNAL", k.to_string())
         .output()
         .unwrap();
-    assert!(!crashed.status.success());
-    let refused = run(&["upgrade", "--quiet", &applied.our_url()]);
+    assert!(
+        !crashed.status.success(),
+        "statement {k}: the fault did not stop the run"
+    );
+}
+
+#[test]
+fn a_statement_of_unknown_outcome_is_settled_from_the_live_schema() {
+    // Statement numbers of a fresh upgrade (initial tables 1-5, version table 6): 8 and 203
+    // DROP PRIMARY KEY, 9 ADD CONSTRAINT ... PRIMARY KEY, 14 ADD COLUMN, 29 an unnamed ADD
+    // CHECK, 31 DROP CONSTRAINT, 61 CREATE TABLE, 62 the version UPDATE (data: rolled back
+    // with its missing checkpoint), 64 CREATE INDEX, 91 DROP FOREIGN KEY of a server-named
+    // key, 172 CHANGE (a rename). Every index with ALEMBIC_ENGINE_EXHAUSTIVE=1.
+    let cases: Vec<usize> = if std::env::var_os("ALEMBIC_ENGINE_EXHAUSTIVE").is_some() {
+        (1..=363).filter(|k| *k != 166).collect()
+    } else {
+        vec![8, 9, 14, 29, 31, 61, 62, 64, 91, 172, 203]
+    };
+    for k in cases {
+        let db = TestDb::mariadb();
+        crash_before_checkpoint(&db, k);
+        ok(&run(&["upgrade", "--quiet", &db.our_url()]));
+        assert_matches_reference(&db, &format!("statement {k} landed, then resumed"));
+    }
+}
+
+#[test]
+fn a_statement_that_did_not_land_is_run_again() {
+    // The statement ran, but is undone by hand: the live schema says it did not land.
+    for (k, undo) in [
+        (14, "ALTER TABLE metrics DROP COLUMN is_nan;"),
+        (61, "DROP TABLE registered_model_aliases;"),
+        (
+            172,
+            "ALTER TABLE jobs CHANGE job_name function_fullname VARCHAR(500) NULL;",
+        ),
+    ] {
+        let db = TestDb::mariadb();
+        crash_before_checkpoint(&db, k);
+        db.run_sql_script(undo).unwrap();
+        ok(&run(&["upgrade", "--quiet", &db.our_url()]));
+        assert_matches_reference(&db, &format!("statement {k} undone, then resumed"));
+    }
+}
+
+#[test]
+fn a_statement_the_schema_cannot_settle_is_named_and_finished_by_an_explicit_choice() {
+    // Statement 166 creates a trigger whose body the SQL parser does not read: its outcome
+    // is left to the operator, never guessed.
+    let db = TestDb::mariadb();
+    crash_before_checkpoint(&db, 166);
+    let refused = run(&["upgrade", "--quiet", &db.our_url()]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("CREATE TABLE registered_model_aliases"),
+        stderr.contains("CREATE TRIGGER prevent_secrets_aad_mutation"),
         "{stderr}"
     );
     assert!(
@@ -80,19 +129,15 @@ fn a_statement_of_unknown_outcome_is_named_and_finished_by_an_explicit_choice() 
         "upgrade",
         "--quiet",
         "--resume-skip",
-        &applied.our_url(),
+        &db.our_url(),
     ]));
-    assert_matches_reference(&applied, "finished with --resume-skip");
+    assert_matches_reference(&db, "finished with --resume-skip");
 
-    // The same, but the statement did not land (undone by hand): retry it.
+    // The same, but the trigger did not land (dropped by hand): retry it.
     let undone = TestDb::mariadb();
-    let crashed = migrate(&["upgrade", "--quiet", &undone.our_url()])
-        .env("ALEMBIC_ENGINE_FAIL_BEFORE_JOURNAL", "61")
-        .output()
-        .unwrap();
-    assert!(!crashed.status.success());
+    crash_before_checkpoint(&undone, 166);
     undone
-        .run_sql_script("DROP TABLE registered_model_aliases;")
+        .run_sql_script("DROP TRIGGER prevent_secrets_aad_mutation;")
         .unwrap();
     ok(&run(&[
         "upgrade",
@@ -114,4 +159,9 @@ fn eight_concurrent_upgraders_all_succeed_and_one_run_applies_everything() {
         ))
         .unwrap();
     assert_eq!(counts.trim(), "1", "one run applied everything");
+}
+
+#[test]
+fn databases_python_alembic_left_at_every_tenth_revision_upgrade_to_the_same_head() {
+    every_tenth_revision_upgrades_to_the_same_head(Dialect::MariaDb);
 }

@@ -5,7 +5,8 @@
 mod support;
 
 use support::cli::{
-    assert_matches_head, eight_concurrent_upgrades, migrate, mlflow_db_upgrade, ok, JOURNAL,
+    assert_matches_head, eight_concurrent_upgrades, every_tenth_revision_upgrades_to_the_same_head,
+    migrate, mlflow_db_upgrade, ok, JOURNAL,
 };
 use support::db::{Dialect, TestDb};
 
@@ -67,4 +68,9 @@ fn eight_concurrent_upgraders_all_succeed_and_apply_each_statement_once() {
         Some(&"1"),
         "one run applied everything: {counts}"
     );
+}
+
+#[test]
+fn databases_python_alembic_left_at_every_tenth_revision_upgrade_to_the_same_head() {
+    every_tenth_revision_upgrades_to_the_same_head(Dialect::Postgres);
 }

@@ -92,6 +92,10 @@ struct RunArgs {
     /// leave.
     #[arg(long)]
     ignore_drift: bool,
+    /// When the database is half-way through its next revision (its first statements ran,
+    /// by Python Alembic or another tool, but the version row is behind), run the rest of it.
+    #[arg(long)]
+    adopt_partial: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -629,6 +633,7 @@ fn migrate(
             TransactionArg::All => alembic_engine::exec::TransactionMode::All,
         },
         ignore_drift: run.ignore_drift,
+        adopt_partial: run.adopt_partial,
         uncertain: match (run.resume_skip, run.resume_retry) {
             (true, _) => Some(alembic_engine::exec::Uncertain::Skip),
             (_, true) => Some(alembic_engine::exec::Uncertain::Retry),

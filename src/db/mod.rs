@@ -5,6 +5,7 @@
 //! rebuilds drop and rename tables that others reference. The journal mode is left as the
 //! database has it.
 
+pub mod live;
 pub mod url;
 
 use std::path::PathBuf;

@@ -8,6 +8,7 @@
 pub mod mysql;
 pub mod postgresql;
 pub mod sqlite;
+pub mod sqltext;
 
 use crate::ir::{BinaryOp, Literal, Op, SqlExpr, Statement};
 use crate::schema::{SchemaError, SchemaModel};

@@ -12,6 +12,7 @@
 //! checked against the ones the recorded revisions leave.
 
 mod journal;
+pub mod partial;
 
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -41,8 +42,8 @@ pub enum ExecError {
         revision: String,
         project: String,
     },
-    #[error("the database has tables but no {table}: it was not created by this project's migrations (stamp it with `stamp` if you know its revision)")]
-    Unversioned { table: String },
+    #[error("the database has tables but no revision in {table}, and they are not the tables this project starts from ({differences}): it was not created by this project's migrations. Nothing was changed (stamp it with `stamp` if you know its revision)")]
+    Unversioned { table: String, differences: String },
     #[error("executing on {0} is not supported yet (use `sql` for an offline script)")]
     Unsupported(String),
     #[error("revision {revision} failed at statement {index} of {total}: {source}")]
@@ -55,11 +56,20 @@ pub enum ExecError {
     },
     #[error("stopped by fault injection after statement {0} (test hook)")]
     Injected(usize),
-    #[error("the last run stopped while running statement {index} of revision {revision}, and MySQL/MariaDB may or may not have applied it: {sql}. Look at the database: if it was applied, run `upgrade --resume-skip`; if not, `upgrade --resume-retry`")]
+    #[error("the last run stopped while running statement {index} of revision {revision}, and MySQL/MariaDB may or may not have applied it: {sql}. The live schema does not tell ({why}). Look at the database: if it was applied, run `upgrade --resume-skip`; if not, `upgrade --resume-retry`")]
     Uncertain {
         revision: String,
         index: usize,
         sql: String,
+        why: String,
+    },
+    #[error("the database is part-way through revision {revision}: the first {applied} of its {total} statements ran (the live schema shows their objects) but {table} still names the revision before, as an upgrade that stopped halfway (Python Alembic on a database without transactional DDL) leaves it. Nothing was changed. Run `upgrade --adopt-partial` to run the remaining statements, starting with: {next}")]
+    HalfMigrated {
+        revision: String,
+        applied: usize,
+        total: usize,
+        table: String,
+        next: String,
     },
     #[error("the database's schema differs from what revision(s) {revisions} leave, so it was changed outside the migrations (or by a migration that stopped halfway): {differences}. Nothing was changed. Restore the schema, or pass --ignore-drift to upgrade anyway")]
     Drift {
@@ -123,6 +133,9 @@ pub struct Options {
     /// Skip the check that the live tables and columns are the ones the recorded revisions
     /// leave.
     pub ignore_drift: bool,
+    /// Finish a revision whose first statements the live schema shows applied though the
+    /// version table is behind (an upgrade that stopped halfway without our journal).
+    pub adopt_partial: bool,
 }
 
 impl Default for Options {
@@ -140,6 +153,7 @@ impl Default for Options {
                 .and_then(|v| v.parse().ok()),
             uncertain: None,
             ignore_drift: false,
+            adopt_partial: false,
         }
     }
 }
@@ -283,6 +297,10 @@ async fn run_locked(
         }),
         _ => None,
     };
+    // A database with tables but no version row: MLflow upgrades it from its initial tables
+    // (as after `downgrade base`, or an upgrade that died before its first revision ended);
+    // anything else is refused below when its tables are not those.
+    let mut unversioned = false;
     let fresh = rows.is_empty() && {
         let tables: Vec<String> = conn
             .table_names()
@@ -290,10 +308,14 @@ async fn run_locked(
             .into_iter()
             .filter(|t| t != journal::JOURNAL_TABLE && *t != project.version_table)
             .collect();
-        if !tables.is_empty() && project.initial_models.is_some() && interrupted.is_none() {
-            return Err(ExecError::Unversioned {
-                table: project.version_table.clone(),
-            });
+        if !tables.is_empty() && interrupted.is_none() {
+            if project.initial_models.is_none() {
+                return Err(ExecError::Unversioned {
+                    table: project.version_table.clone(),
+                    differences: "no revision of this project has run".into(),
+                });
+            }
+            unversioned = true;
         }
         tables.is_empty() || interrupted.is_some()
     };
@@ -307,15 +329,81 @@ async fn run_locked(
     }
     let dialect = dialect_for(conn.backend(), mariadb)?;
     let planner = Planner::for_project(project, graph, dialect, false)?;
-    let model = if rows.is_empty() {
+    let model = if rows.is_empty() && !unversioned {
         SchemaModel::default()
     } else {
         planner.schema_at(&rows)?
     };
-    if !rows.is_empty() && interrupted.is_none() && !options.ignore_drift {
-        check_drift(conn, &model, &rows, &project.version_table).await?;
+    let checked =
+        (!rows.is_empty() || unversioned) && interrupted.is_none() && !options.ignore_drift;
+    let mut diffs = if checked {
+        drift(conn, &model, &project.version_table).await?
+    } else {
+        Vec::new()
+    };
+    let known: BTreeSet<String> = model.tables.iter().map(|t| t.name.clone()).collect();
+    let mut plan = planner.plan(&rows, &steps, model, fresh)?;
+    if interrupted.is_none() {
+        // Alembic leaves the table when it deletes the last row (`downgrade base`).
+        plan.create_version_table = !conn.table_exists(&project.version_table).await?;
     }
-    let plan = planner.plan(&rows, &steps, model, fresh)?;
+    // A drifted schema may be the next revision half-applied by a tool without our journal:
+    // its objects partly there (a table it creates, such as SQLite's `_alembic_tmp_<table>`,
+    // counts), the version row behind.
+    let mut adopted = None;
+    if checked {
+        let touched = first_step_tables(conn, &plan, &steps);
+        for t in conn.table_names().await? {
+            if !known.contains(&t) && touched.contains(&t) {
+                diffs.push((t.clone(), format!("table {t} is unexpected")));
+            }
+        }
+        if !diffs.is_empty() {
+            let partial = if diffs.iter().all(|(t, _)| touched.contains(t)) {
+                half_migrated(conn, &plan).await?
+            } else {
+                None
+            };
+            match partial {
+                Some(applied) if options.adopt_partial => adopted = Some(applied),
+                Some(applied) => {
+                    let stmts: Vec<&str> = plan.steps[0].compiled.statements().collect();
+                    return Err(ExecError::HalfMigrated {
+                        revision: plan.steps[0].compiled.revision.clone(),
+                        applied,
+                        total: stmts.len(),
+                        table: project.version_table.clone(),
+                        next: stmts.get(applied).map(|s| one_line(s)).unwrap_or_else(|| {
+                            "(none: only the version change remains)".to_string()
+                        }),
+                    });
+                }
+                None if unversioned => {
+                    return Err(ExecError::Unversioned {
+                        table: project.version_table.clone(),
+                        differences: drift_text(&diffs),
+                    })
+                }
+                None => return Err(drift_error(&rows, &diffs)),
+            }
+        }
+    }
+    let adopted_journal = adopted.map(|n| journal::Interrupted {
+        revision: plan.steps[0].compiled.revision.clone(),
+        applied: plan.steps[0]
+            .compiled
+            .statements()
+            .take(n)
+            .map(journal::statement_sha)
+            .collect(),
+        uncertain: None,
+    });
+    if adopted_journal.is_some() && plan.create_version_table {
+        // The statements adopted are the revision's own: the version table comes first.
+        conn.execute(&plan.version_table_ddl()).await?;
+        plan.create_version_table = false;
+    }
+    let interrupted = interrupted.or(adopted_journal);
     let total = plan.statement_count();
     progress(Event::Planned {
         steps: plan.steps.len(),
@@ -325,7 +413,10 @@ async fn run_locked(
         Backend::Mysql => {
             execute_checkpointed(conn, &plan, options, interrupted.as_ref(), progress).await?
         }
-        _ => execute_plan(conn, &plan, options, progress).await?,
+        _ => {
+            let skip = interrupted.as_ref().map_or(0, |i| i.applied.len());
+            execute_plan(conn, &plan, options, skip, progress).await?
+        }
     }
     let after = conn.version_rows(&project.version_table).await?;
     Ok(Outcome {
@@ -337,13 +428,13 @@ async fn run_locked(
 }
 
 /// Compare the live tables and columns with the ones the recorded revisions leave: a table
-/// or column missing, or a column added to one of the project's tables.
-async fn check_drift(
+/// or column missing, or a column added to one of the project's tables. Each difference
+/// comes with its table.
+async fn drift(
     conn: &mut Conn,
     model: &SchemaModel,
-    rows: &[String],
     version_table: &str,
-) -> Result<(), ExecError> {
+) -> Result<Vec<(String, String)>, ExecError> {
     use std::collections::BTreeMap;
     let ours = |t: &str| t == journal::JOURNAL_TABLE || t == version_table;
     let mut live: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -352,44 +443,102 @@ async fn check_drift(
             live.entry(t).or_default().insert(c);
         }
     }
-    let expected: BTreeMap<String, BTreeSet<String>> = model
-        .tables
-        .iter()
-        .map(|t| {
-            (
-                t.name.clone(),
-                t.columns.iter().map(|c| c.name.clone()).collect(),
-            )
-        })
-        .collect();
     let mut diffs = Vec::new();
-    for (t, cols) in &expected {
-        match live.get(t) {
-            None => diffs.push(format!("table {t} is missing")),
+    // Tables the model does not know are not drift: other applications may share the
+    // database (and their version tables).
+    for t in &model.tables {
+        let cols: BTreeSet<String> = t.columns.iter().map(|c| c.name.clone()).collect();
+        match live.get(&t.name) {
+            None => diffs.push((t.name.clone(), format!("table {} is missing", t.name))),
             Some(have) => {
                 for c in cols.difference(have) {
-                    diffs.push(format!("column {t}.{c} is missing"));
+                    diffs.push((t.name.clone(), format!("column {}.{c} is missing", t.name)));
                 }
-                for c in have.difference(cols) {
-                    diffs.push(format!("column {t}.{c} is unexpected"));
+                for c in have.difference(&cols) {
+                    diffs.push((
+                        t.name.clone(),
+                        format!("column {}.{c} is unexpected", t.name),
+                    ));
                 }
             }
         }
     }
-    // Tables the model does not know are not drift: other applications may share the
-    // database (and their version tables).
-    if diffs.is_empty() {
-        return Ok(());
+    Ok(diffs)
+}
+
+fn drift_error(rows: &[String], diffs: &[(String, String)]) -> ExecError {
+    ExecError::Drift {
+        revisions: rows.join(", "),
+        differences: drift_text(diffs),
     }
+}
+
+fn drift_text(diffs: &[(String, String)]) -> String {
     let shown = diffs.len().min(6);
-    let mut differences = diffs[..shown].join("; ");
+    let mut differences = diffs[..shown]
+        .iter()
+        .map(|d| d.1.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
     if diffs.len() > shown {
         differences += &format!("; and {} more", diffs.len() - shown);
     }
-    Err(ExecError::Drift {
-        revisions: rows.join(", "),
-        differences,
-    })
+    differences
+}
+
+fn one_line(sql: &str) -> String {
+    let one = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    one.chars().take(160).collect()
+}
+
+fn family(conn: &Conn) -> crate::dialect::sqltext::Family {
+    use crate::dialect::sqltext::Family;
+    match conn.backend() {
+        Backend::Sqlite => Family::Sqlite,
+        Backend::Postgres => Family::Postgres,
+        Backend::Mysql => Family::Mysql,
+    }
+}
+
+/// The tables the first step of an upgrade touches (creates, drops, renames, alters).
+fn first_step_tables(conn: &Conn, plan: &Plan, steps: &[Step]) -> BTreeSet<String> {
+    use crate::dialect::sqltext::{read_statement, Effect, Reading};
+    let mut touched = BTreeSet::new();
+    let (Some(first), Some(step)) = (plan.steps.first(), steps.first()) else {
+        return touched;
+    };
+    if step.direction != Direction::Up {
+        return touched;
+    }
+    let fam = family(conn);
+    for s in first.compiled.statements() {
+        if let Reading::Effects(effects) = read_statement(s, fam) {
+            for e in effects {
+                match e {
+                    Effect::Set(o, _) => touched.extend(o.table().map(str::to_string)),
+                    Effect::DropTable(t) => {
+                        touched.insert(t);
+                    }
+                    Effect::RenameTable { from, to } => touched.extend([from, to]),
+                }
+            }
+        }
+    }
+    touched
+}
+
+/// Whether the live schema is the first step of the plan half-applied: it agrees with the
+/// state after its first j statements, j ≥ 1. Returns j.
+async fn half_migrated(conn: &mut Conn, plan: &Plan) -> Result<Option<usize>, ExecError> {
+    let Some(first) = plan.steps.first() else {
+        return Ok(None);
+    };
+    let stmts: Vec<String> = first.compiled.statements().map(str::to_string).collect();
+    let fam = family(conn);
+    match partial::judge(conn, fam, &stmts, 0..=stmts.len()).await? {
+        partial::Verdict::Applied(j) if j >= 1 => Ok(Some(j)),
+        _ => Ok(None),
+    }
 }
 
 /// The plan as units of work: the initial schema and the version table go with the first
@@ -462,22 +611,22 @@ async fn execute_checkpointed(
             }
             skip = i.applied.len();
             if let Some((index, _)) = &i.uncertain {
-                match options.uncertain {
-                    Some(Uncertain::Skip) => skip += 1,
-                    Some(Uncertain::Retry) => {}
-                    None => {
-                        return Err(ExecError::Uncertain {
+                let decision = match options.uncertain {
+                    Some(d) => d,
+                    None => decide_uncertain(conn, stmts, *index)
+                        .await?
+                        .map_err(|why| ExecError::Uncertain {
                             revision: revision.clone(),
                             index: *index,
                             sql: stmts
                                 .get(index - 1)
-                                .map(|s| {
-                                    let one = s.split_whitespace().collect::<Vec<_>>().join(" ");
-                                    one.chars().take(160).collect()
-                                })
+                                .map(|s| one_line(s))
                                 .unwrap_or_default(),
-                        })
-                    }
+                            why,
+                        })?,
+                };
+                if decision == Uncertain::Skip {
+                    skip += 1;
                 }
             }
             for (k, sql) in stmts.iter().enumerate().take(skip) {
@@ -535,10 +684,40 @@ async fn execute_checkpointed(
     Ok(())
 }
 
+/// Whether statement `index` (1-based) of a unit, which a MySQL run died running, landed:
+/// a data statement ran in a transaction with its checkpoint, so without the checkpoint it
+/// was rolled back; for DDL the live schema is compared with the states before and after it.
+async fn decide_uncertain(
+    conn: &mut Conn,
+    stmts: &[String],
+    index: usize,
+) -> Result<Result<Uncertain, String>, ExecError> {
+    let Some(sql) = stmts.get(index - 1) else {
+        return Ok(Err("the statement is not in the plan".into()));
+    };
+    if is_dml(sql) {
+        return Ok(Ok(Uncertain::Retry));
+    }
+    let fam = family(conn);
+    if crate::dialect::sqltext::read_statement(sql, fam)
+        == crate::dialect::sqltext::Reading::Idempotent
+    {
+        return Ok(Ok(Uncertain::Retry));
+    }
+    Ok(
+        match partial::judge(conn, fam, &stmts[..index], index - 1..=index).await? {
+            partial::Verdict::Applied(j) if j == index => Ok(Uncertain::Skip),
+            partial::Verdict::Applied(_) => Ok(Uncertain::Retry),
+            partial::Verdict::Unclear(why) => Err(why),
+        },
+    )
+}
+
 async fn execute_plan(
     conn: &mut Conn,
     plan: &Plan,
     options: &Options,
+    skip_first: usize,
     progress: &mut dyn FnMut(Event),
 ) -> Result<(), ExecError> {
     let total = plan.statement_count();
@@ -563,7 +742,9 @@ async fn execute_plan(
         if !all {
             conn.execute(begin).await?;
         }
-        for (k, sql) in stmts.iter().enumerate() {
+        let skip = if u == 0 { skip_first } else { 0 };
+        counter += skip;
+        for (k, sql) in stmts.iter().enumerate().skip(skip) {
             counter += 1;
             progress(Event::Statement {
                 index: counter,

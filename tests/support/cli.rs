@@ -108,3 +108,58 @@ pub fn open_project(
         alembic_engine::graph::RevisionGraph::build(ours.scripts.revisions.clone()).unwrap();
     (ours, graph)
 }
+
+/// MLflow's own upgrade of `db` to `to`, killed right after its `n`-th schema or data
+/// statement (`interrupted_upgrade.py`): what a pod killed mid-upgrade leaves.
+pub fn python_upgrade_killed_after(db: &TestDb, to: &str, n: usize) {
+    let script = super::repo_root().join("tests/support/interrupted_upgrade.py");
+    let out = super::reference_db::reference_command(&super::ref_python())
+        .arg(script)
+        .arg(db.sqlalchemy_url())
+        .arg(super::mlflow_scripts_dir())
+        .arg(to)
+        .arg(n.to_string())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(17),
+        "the interrupted upgrade did not die at statement {n}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `db` equals `twin` — a copy of the database `db` started from — brought to the head by
+/// MLflow's own upgrade. (A copy, not the reference ladder's head: on MariaDB a copy is a
+/// mysqldump, which turns the indexes InnoDB made for foreign keys into declared ones, and
+/// those survive later key changes that would silently replace the implicit ones.)
+pub fn assert_matches_python_upgrade_of(db: &TestDb, twin: &TestDb, context: &str) {
+    super::reference_db::build_reference(
+        twin,
+        Project::Mlflow,
+        &super::mlflow_scripts_dir(),
+        "heads",
+    );
+    let diff = schema_differences(&reflect(twin, "alembic_version"), &ours(db));
+    assert!(diff.is_empty(), "{context}:\n  {}", diff.join("\n  "));
+}
+
+/// Databases Python Alembic built at MLflow's initial tables and at every tenth revision,
+/// upgraded by `mlflow-migrate`: each equals the same database upgraded by MLflow.
+pub fn every_tenth_revision_upgrades_to_the_same_head(dialect: Dialect) {
+    let chain = mlflow_chain(Project::Mlflow);
+    let starts: Vec<&str> = std::iter::once(super::reference_db::INITIAL)
+        .chain(chain.iter().step_by(10).map(String::as_str))
+        .collect();
+    for rev in &starts {
+        let db = super::reference_db::reference_at(dialect, Project::Mlflow, rev);
+        let twin = db.copy_to_new();
+        ok(&run(&["upgrade", "--quiet", &db.our_url()]));
+        assert_matches_python_upgrade_of(
+            &db,
+            &twin,
+            &format!("from Python Alembic's database at {rev}"),
+        );
+    }
+    assert_eq!(starts.len(), 1 + chain.len().div_ceil(10));
+}

@@ -343,6 +343,12 @@ impl Dialect for Mysql {
             Op::DropConstraint { table, name, kind } => {
                 self.drop_constraint(model, table, name, *kind)?
             }
+            Op::Execute {
+                statement: crate::ir::Statement::Sql { text },
+            } => crate::dialect::sqltext::split_statements(
+                text,
+                crate::dialect::sqltext::Family::Mysql,
+            ),
             Op::Execute { statement } => vec![statement_sql(statement)],
             Op::BulkInsert {
                 table,

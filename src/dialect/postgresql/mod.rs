@@ -421,6 +421,12 @@ impl Dialect for Postgresql {
                     ddl::checked_name(name)?
                 )]
             }
+            Op::Execute {
+                statement: crate::ir::Statement::Sql { text },
+            } => crate::dialect::sqltext::split_statements(
+                text,
+                crate::dialect::sqltext::Family::Postgres,
+            ),
             Op::Execute { statement } => vec![expr_writer().statement(statement)],
             Op::BulkInsert {
                 table,

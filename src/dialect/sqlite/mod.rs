@@ -420,6 +420,9 @@ impl Dialect for Sqlite {
                     "SQLite has no ALTER for constraints (dropping '{name}' on '{table}'); the script must use batch_alter_table"
                 )))
             }
+            Op::Execute {
+                statement: crate::ir::Statement::Sql { text },
+            } => crate::dialect::sqltext::split_statements(text, crate::dialect::sqltext::Family::Sqlite),
             Op::Execute { statement } => vec![expr_writer().statement(statement)],
             Op::BulkInsert {
                 table,

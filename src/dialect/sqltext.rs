@@ -1,0 +1,605 @@
+//! SQL text read back with `sqlparser`: splitting the text a script hands to `op.execute`
+//! into statements, and reading what a DDL statement creates, drops or renames (its effects on
+//! the schema objects a live database can be asked about).
+//!
+//! The parser is used to *read*, never to rewrite: a split keeps the script's own text, and
+//! text the parser does not understand passes through verbatim (a trigger body, a vendor
+//! extension), so a parser gap can never change what runs.
+
+use sqlparser::ast::{
+    AlterTableOperation, ColumnOption, CreateTable, ObjectName, ObjectType, Statement,
+    TableConstraint,
+};
+use sqlparser::dialect::{
+    Dialect as ParserDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect,
+};
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer};
+
+/// The database family whose SQL grammar to read with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Family {
+    /// From a dialect name (`sqlite`, `postgresql`, `mysql`, `mariadb`).
+    pub fn from_dialect(name: &str) -> Family {
+        match name {
+            "sqlite" => Family::Sqlite,
+            "postgresql" | "postgres" => Family::Postgres,
+            _ => Family::Mysql,
+        }
+    }
+
+    fn parser(self) -> Box<dyn ParserDialect> {
+        match self {
+            Family::Sqlite => Box::new(SQLiteDialect {}),
+            Family::Postgres => Box::new(PostgreSqlDialect {}),
+            Family::Mysql => Box::new(MySqlDialect {}),
+        }
+    }
+}
+
+fn parse(family: Family, sql: &str) -> Option<Vec<Statement>> {
+    Parser::parse_sql(&*family.parser(), sql).ok()
+}
+
+/// Split `text` into its statements, each the original text between top-level `;`. Only when
+/// the parser reads the whole text as exactly that many statements; otherwise (one statement,
+/// or text it cannot read) the text is returned exactly as it is.
+pub fn split_statements(text: &str, family: Family) -> Vec<String> {
+    let verbatim = || vec![text.to_string()];
+    let dialect = family.parser();
+    let Ok(tokens) = Tokenizer::new(&*dialect, text).tokenize_with_location() else {
+        return verbatim();
+    };
+    // Byte offsets of the top-level semicolons (the tokenizer already skips those inside
+    // strings, quoted names and comments).
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let offset = |line: u64, column: u64| -> Option<usize> {
+        let start = *line_starts.get(usize::try_from(line).ok()?.checked_sub(1)?)?;
+        let col = usize::try_from(column).ok()?.checked_sub(1)?;
+        // Columns count characters.
+        text[start..]
+            .char_indices()
+            .nth(col)
+            .map(|(i, _)| start + i)
+    };
+    let mut cuts = Vec::new();
+    for t in &tokens {
+        if t.token == Token::SemiColon {
+            let Some(at) = offset(t.span.start.line, t.span.start.column) else {
+                return verbatim();
+            };
+            cuts.push(at);
+        }
+    }
+    let mut pieces = Vec::new();
+    let mut from = 0;
+    for cut in cuts.into_iter().chain(std::iter::once(text.len())) {
+        let piece = text[from..cut].trim();
+        if !piece.is_empty() {
+            pieces.push(piece.to_string());
+        }
+        from = (cut + 1).min(text.len());
+    }
+    if pieces.len() < 2 {
+        return verbatim();
+    }
+    match parse(family, text) {
+        Some(stmts) if stmts.len() == pieces.len() => pieces,
+        _ => verbatim(),
+    }
+}
+
+/// A schema object a live database can be asked about. Index names are per table on MySQL
+/// and per schema elsewhere; they are kept with their table here and compared by name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Object {
+    Table(String),
+    Column(String, String),
+    /// An index by its table (empty when a statement does not name it) and name; a live
+    /// database is asked by name.
+    Index(String, String),
+    /// A named constraint (foreign key, unique, check) of a table.
+    Constraint(String, String),
+    /// A table's primary key, by its columns.
+    PrimaryKey(String),
+    /// An unnamed CHECK constraint, by its normalized clause.
+    Check(String, String),
+    Trigger(String),
+    /// Whether a table created by the same revision holds rows (an `INSERT` into it ran).
+    Rows(String),
+}
+
+impl std::fmt::Display for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Object::Table(t) => write!(f, "table {t}"),
+            Object::Column(t, c) => write!(f, "column {t}.{c}"),
+            Object::Index(_, i) => write!(f, "index {i}"),
+            Object::Constraint(t, c) => write!(f, "constraint {c} on {t}"),
+            Object::PrimaryKey(t) => write!(f, "the primary key of {t}"),
+            Object::Check(t, c) => write!(f, "CHECK ({c}) on {t}"),
+            Object::Trigger(t) => write!(f, "trigger {t}"),
+            Object::Rows(t) => write!(f, "rows in {t}"),
+        }
+    }
+}
+
+impl Object {
+    /// The table the object belongs to.
+    pub fn table(&self) -> Option<&str> {
+        match self {
+            Object::Table(t)
+            | Object::Column(t, _)
+            | Object::Constraint(t, _)
+            | Object::PrimaryKey(t)
+            | Object::Check(t, _)
+            | Object::Rows(t) => Some(t),
+            Object::Index(t, _) => (!t.is_empty()).then_some(t.as_str()),
+            Object::Trigger(_) => None,
+        }
+    }
+}
+
+/// What the object is after a statement: absent, present, or (a primary key) present on
+/// these columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    Absent,
+    Present,
+    Columns(Vec<String>),
+}
+
+/// What one statement does to the objects it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// The object is in this state afterwards.
+    Set(Object, State),
+    /// Table `from` is renamed to `to`: its columns and constraints move with it.
+    RenameTable { from: String, to: String },
+    /// Every object of a dropped table goes with it.
+    DropTable(String),
+}
+
+/// How a statement can be judged from the schema afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reading {
+    /// Its effects on named objects (they tell whether it ran).
+    Effects(Vec<Effect>),
+    /// Running it again is harmless, and its effect may not be visible (ALTER ... MODIFY,
+    /// SET DEFAULT, IF [NOT] EXISTS forms).
+    Idempotent,
+    /// Rows, not schema: the schema cannot tell whether it ran.
+    Data,
+    /// Text the parser cannot read, or a statement kind not judged here.
+    Unknown,
+}
+
+/// Normalize a CHECK clause for comparison with what a server reports: no quotes around
+/// names, no spaces, lower case.
+pub fn normalize_check(clause: &str) -> String {
+    let mut s: String = clause
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '`' && *c != '"')
+        .collect::<String>()
+        .to_lowercase();
+    while s.starts_with('(') && s.ends_with(')') && balanced(&s[1..s.len() - 1]) {
+        s = s[1..s.len() - 1].to_string();
+    }
+    s
+}
+
+fn balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
+fn last_ident(name: &ObjectName) -> String {
+    name.0
+        .last()
+        .map(|p| match p.as_ident() {
+            Some(i) => i.value.clone(),
+            None => p.to_string(),
+        })
+        .unwrap_or_default()
+}
+
+fn constraint_effects(table: &str, c: &TableConstraint, out: &mut Vec<Effect>) {
+    let set = |o: Object, s: State| Effect::Set(o, s);
+    match c {
+        TableConstraint::PrimaryKey(pk) => out.push(set(
+            Object::PrimaryKey(table.into()),
+            State::Columns(
+                pk.columns
+                    .iter()
+                    .map(|c| c.to_string())
+                    .map(unquote)
+                    .collect(),
+            ),
+        )),
+        TableConstraint::Unique(u) => {
+            if let Some(n) = &u.name {
+                out.push(set(
+                    Object::Constraint(table.into(), n.value.clone()),
+                    State::Present,
+                ));
+            }
+        }
+        TableConstraint::ForeignKey(fk) => {
+            if let Some(n) = &fk.name {
+                out.push(set(
+                    Object::Constraint(table.into(), n.value.clone()),
+                    State::Present,
+                ));
+            }
+        }
+        TableConstraint::Check(ck) => match &ck.name {
+            Some(n) => out.push(set(
+                Object::Constraint(table.into(), n.value.clone()),
+                State::Present,
+            )),
+            None => out.push(set(
+                Object::Check(table.into(), normalize_check(&ck.expr.to_string())),
+                State::Present,
+            )),
+        },
+        _ => {}
+    }
+}
+
+fn unquote(s: String) -> String {
+    s.trim_matches(|c| c == '`' || c == '"').to_string()
+}
+
+fn create_table_effects(ct: &CreateTable) -> Reading {
+    let table = last_ident(&ct.name);
+    // A temporary table lives as long as the session: the catalog never shows it.
+    if ct.if_not_exists || ct.temporary {
+        return Reading::Idempotent;
+    }
+    let mut out = vec![Effect::Set(Object::Table(table.clone()), State::Present)];
+    for col in &ct.columns {
+        out.push(Effect::Set(
+            Object::Column(table.clone(), col.name.value.clone()),
+            State::Present,
+        ));
+        for opt in &col.options {
+            if let ColumnOption::PrimaryKey(_) = &opt.option {
+                out.push(Effect::Set(
+                    Object::PrimaryKey(table.clone()),
+                    State::Columns(vec![col.name.value.clone()]),
+                ));
+            }
+        }
+    }
+    for c in &ct.constraints {
+        constraint_effects(&table, c, &mut out);
+    }
+    Reading::Effects(out)
+}
+
+/// Read what one statement does to the schema.
+pub fn read_statement(sql: &str, family: Family) -> Reading {
+    let Some(stmts) = parse(family, sql) else {
+        return Reading::Unknown;
+    };
+    let mut effects = Vec::new();
+    let mut idempotent = false;
+    for stmt in &stmts {
+        match read_one(stmt) {
+            Reading::Effects(e) => effects.extend(e),
+            Reading::Idempotent => idempotent = true,
+            other => return other,
+        }
+    }
+    if effects.is_empty() && idempotent {
+        Reading::Idempotent
+    } else {
+        Reading::Effects(effects)
+    }
+}
+
+fn read_one(stmt: &Statement) -> Reading {
+    let set = |o: Object, s: State| Effect::Set(o, s);
+    match stmt {
+        Statement::Insert(ins) => match &ins.table {
+            sqlparser::ast::TableObject::TableName(n) => {
+                Reading::Effects(vec![set(Object::Rows(last_ident(n)), State::Present)])
+            }
+            _ => Reading::Data,
+        },
+        Statement::Update(_) | Statement::Delete(_) => Reading::Data,
+        Statement::CreateTable(ct) => create_table_effects(ct),
+        Statement::CreateIndex(ci) => {
+            if ci.if_not_exists {
+                return Reading::Idempotent;
+            }
+            match &ci.name {
+                Some(n) => Reading::Effects(vec![set(
+                    Object::Index(last_ident(&ci.table_name), last_ident(n)),
+                    State::Present,
+                )]),
+                None => Reading::Unknown,
+            }
+        }
+        Statement::CreateTrigger(t) => Reading::Effects(vec![set(
+            Object::Trigger(last_ident(&t.name)),
+            State::Present,
+        )]),
+        Statement::DropTrigger(t) => {
+            if t.if_exists {
+                return Reading::Idempotent;
+            }
+            Reading::Effects(vec![set(
+                Object::Trigger(last_ident(&t.trigger_name)),
+                State::Absent,
+            )])
+        }
+        Statement::Drop {
+            object_type,
+            if_exists,
+            names,
+            table,
+            ..
+        } => {
+            if *if_exists {
+                return Reading::Idempotent;
+            }
+            let mut out = Vec::new();
+            for n in names {
+                match object_type {
+                    ObjectType::Table => out.push(Effect::DropTable(last_ident(n))),
+                    ObjectType::Index => out.push(set(
+                        Object::Index(
+                            table.as_ref().map(last_ident).unwrap_or_default(),
+                            last_ident(n),
+                        ),
+                        State::Absent,
+                    )),
+                    _ => return Reading::Unknown,
+                }
+            }
+            Reading::Effects(out)
+        }
+        Statement::AlterTable(at) => {
+            let table = last_ident(&at.name);
+            let mut out = Vec::new();
+            let mut idempotent = false;
+            for op in &at.operations {
+                match op {
+                    AlterTableOperation::AddColumn {
+                        column_def,
+                        if_not_exists,
+                        ..
+                    } => {
+                        if *if_not_exists {
+                            idempotent = true;
+                            continue;
+                        }
+                        out.push(set(
+                            Object::Column(table.clone(), column_def.name.value.clone()),
+                            State::Present,
+                        ));
+                    }
+                    AlterTableOperation::DropColumn {
+                        column_names,
+                        if_exists,
+                        ..
+                    } => {
+                        if *if_exists {
+                            idempotent = true;
+                            continue;
+                        }
+                        for c in column_names {
+                            out.push(set(
+                                Object::Column(table.clone(), c.value.clone()),
+                                State::Absent,
+                            ));
+                        }
+                    }
+                    AlterTableOperation::RenameColumn {
+                        old_column_name,
+                        new_column_name,
+                    } => {
+                        out.push(set(
+                            Object::Column(table.clone(), old_column_name.value.clone()),
+                            State::Absent,
+                        ));
+                        out.push(set(
+                            Object::Column(table.clone(), new_column_name.value.clone()),
+                            State::Present,
+                        ));
+                    }
+                    AlterTableOperation::ChangeColumn {
+                        old_name, new_name, ..
+                    } => {
+                        if old_name.value == new_name.value {
+                            idempotent = true;
+                            continue;
+                        }
+                        out.push(set(
+                            Object::Column(table.clone(), old_name.value.clone()),
+                            State::Absent,
+                        ));
+                        out.push(set(
+                            Object::Column(table.clone(), new_name.value.clone()),
+                            State::Present,
+                        ));
+                    }
+                    AlterTableOperation::ModifyColumn { .. }
+                    | AlterTableOperation::AlterColumn { .. } => idempotent = true,
+                    AlterTableOperation::RenameTable { table_name } => {
+                        let to = match table_name {
+                            sqlparser::ast::RenameTableNameKind::As(n)
+                            | sqlparser::ast::RenameTableNameKind::To(n) => last_ident(n),
+                        };
+                        out.push(Effect::RenameTable {
+                            from: table.clone(),
+                            to,
+                        });
+                    }
+                    AlterTableOperation::AddConstraint { constraint, .. } => {
+                        let before = out.len();
+                        constraint_effects(&table, constraint, &mut out);
+                        if out.len() == before {
+                            return Reading::Unknown;
+                        }
+                    }
+                    AlterTableOperation::DropPrimaryKey { .. } => {
+                        out.push(set(Object::PrimaryKey(table.clone()), State::Absent))
+                    }
+                    AlterTableOperation::DropForeignKey { name, .. }
+                    | AlterTableOperation::DropIndex { name } => out.push(set(
+                        if matches!(op, AlterTableOperation::DropIndex { .. }) {
+                            Object::Index(table.clone(), name.value.clone())
+                        } else {
+                            Object::Constraint(table.clone(), name.value.clone())
+                        },
+                        State::Absent,
+                    )),
+                    AlterTableOperation::DropConstraint {
+                        name, if_exists, ..
+                    } => {
+                        if *if_exists {
+                            idempotent = true;
+                            continue;
+                        }
+                        out.push(set(
+                            Object::Constraint(table.clone(), name.value.clone()),
+                            State::Absent,
+                        ));
+                    }
+                    _ => return Reading::Unknown,
+                }
+            }
+            if out.is_empty() && idempotent {
+                Reading::Idempotent
+            } else if out.is_empty() {
+                Reading::Unknown
+            } else {
+                Reading::Effects(out)
+            }
+        }
+        Statement::RenameTable(renames) => Reading::Effects(
+            renames
+                .iter()
+                .map(|r| Effect::RenameTable {
+                    from: last_ident(&r.old_name),
+                    to: last_ident(&r.new_name),
+                })
+                .collect(),
+        ),
+        _ => Reading::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_only_where_the_parser_agrees() {
+        assert_eq!(
+            split_statements("UPDATE t SET a = ';'; DELETE FROM u;", Family::Mysql),
+            vec!["UPDATE t SET a = ';'", "DELETE FROM u"]
+        );
+        let trigger = "CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW BEGIN IF 1 THEN SIGNAL SQLSTATE '45000'; END IF; END";
+        assert_eq!(split_statements(trigger, Family::Mysql), vec![trigger]);
+        assert_eq!(
+            split_statements("  SELECT 1;\n", Family::Postgres),
+            vec!["  SELECT 1;\n"]
+        );
+        assert_eq!(
+            split_statements("this is not sql; at all", Family::Sqlite),
+            vec!["this is not sql; at all"]
+        );
+    }
+
+    #[test]
+    fn reads_what_ddl_creates_and_drops() {
+        let r = read_statement(
+            "ALTER TABLE jobs CHANGE function_fullname job_name VARCHAR(500) NULL",
+            Family::Mysql,
+        );
+        assert_eq!(
+            r,
+            Reading::Effects(vec![
+                Effect::Set(
+                    Object::Column("jobs".into(), "function_fullname".into()),
+                    State::Absent
+                ),
+                Effect::Set(
+                    Object::Column("jobs".into(), "job_name".into()),
+                    State::Present
+                ),
+            ])
+        );
+        assert_eq!(
+            read_statement(
+                "ALTER TABLE metrics MODIFY value FLOAT(53) NOT NULL",
+                Family::Mysql
+            ),
+            Reading::Idempotent
+        );
+        assert_eq!(
+            read_statement(
+                "ALTER TABLE trace_tags DROP FOREIGN KEY fk_x",
+                Family::Mysql
+            ),
+            Reading::Effects(vec![Effect::Set(
+                Object::Constraint("trace_tags".into(), "fk_x".into()),
+                State::Absent
+            )])
+        );
+        assert_eq!(
+            read_statement(
+                "ALTER TABLE runs ADD CHECK (status IN ('A', 'B'))",
+                Family::Mysql
+            ),
+            Reading::Effects(vec![Effect::Set(
+                Object::Check("runs".into(), "statusin('a','b')".into()),
+                State::Present
+            )])
+        );
+        assert_eq!(
+            read_statement("INSERT INTO t (a) VALUES (1)", Family::Postgres),
+            Reading::Effects(vec![Effect::Set(Object::Rows("t".into()), State::Present)])
+        );
+        assert_eq!(
+            read_statement("DROP INDEX ix ON t", Family::Mysql),
+            Reading::Effects(vec![Effect::Set(
+                Object::Index("t".into(), "ix".into()),
+                State::Absent
+            )])
+        );
+        assert_eq!(
+            read_statement(
+                "ALTER TABLE _alembic_tmp_runs RENAME TO runs",
+                Family::Sqlite
+            ),
+            Reading::Effects(vec![Effect::RenameTable {
+                from: "_alembic_tmp_runs".into(),
+                to: "runs".into()
+            }])
+        );
+    }
+}

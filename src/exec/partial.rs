@@ -1,0 +1,346 @@
+//! How far a revision got, told from the live schema: each statement is read for what it
+//! creates, drops and renames; the schema that "statements 1..=j ran" predicts is simulated
+//! for every j; the live catalog says which predictions hold.
+//!
+//! Two callers: a MySQL/MariaDB run that died between a DDL statement and its checkpoint (did
+//! statement k land?), and a database Python Alembic left half-migrated (how many statements
+//! of the next revision ran before it stopped, its version row still behind).
+//!
+//! The prediction for "nothing ran" is what each touched object was before its first touch
+//! (a created table was absent, a dropped one present), except objects first touched after
+//! their table was dropped or renamed in the same revision (SQLite's batch rebuild drops a
+//! table with its indexes and creates them again): of those nothing is known beforehand.
+//! `INSERT`s are judged only into tables the revision itself created (by whether they hold
+//! rows); other data statements, and text the parser cannot read, cannot be judged, and a
+//! choice that depends on them is refused, never guessed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::db::live::LiveSchema;
+use crate::db::{Conn, DbError};
+use crate::dialect::sqltext::{read_statement, Effect, Family, Object, Reading, State};
+
+/// The outcome: statements 1..=`applied` ran, the rest did not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Applied(usize),
+    /// The schema does not tell: why, in a sentence.
+    Unclear(String),
+}
+
+type Expect = BTreeMap<Object, State>;
+
+struct Simulation {
+    /// The prediction after statements 1..=j, for j = 0..=n.
+    states: Vec<Expect>,
+    /// Per statement: whether the schema shows that it ran.
+    trace: Vec<Trace>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trace {
+    Visible,
+    /// Not visible, but running it again is harmless.
+    Idempotent,
+    /// Not visible, and why.
+    Hidden(&'static str),
+}
+
+fn retable(o: &Object, to: &str) -> Object {
+    match o {
+        Object::Table(_) => Object::Table(to.into()),
+        Object::Column(_, c) => Object::Column(to.into(), c.clone()),
+        Object::Index(_, i) => Object::Index(to.into(), i.clone()),
+        Object::Constraint(_, c) => Object::Constraint(to.into(), c.clone()),
+        Object::PrimaryKey(_) => Object::PrimaryKey(to.into()),
+        Object::Check(_, c) => Object::Check(to.into(), c.clone()),
+        Object::Rows(_) => Object::Rows(to.into()),
+        Object::Trigger(t) => Object::Trigger(t.clone()),
+    }
+}
+
+fn inverse(s: &State) -> State {
+    match s {
+        State::Absent => State::Present,
+        State::Present | State::Columns(_) => State::Absent,
+    }
+}
+
+/// Find the key an index is known by (statements that drop an index may not name its table).
+fn index_key(map: &Expect, o: &Object) -> Object {
+    if let Object::Index(t, name) = o {
+        if t.is_empty() {
+            if let Some(k) = map
+                .keys()
+                .find(|k| matches!(k, Object::Index(_, n) if n == name))
+            {
+                return k.clone();
+            }
+        }
+    }
+    o.clone()
+}
+
+fn simulate(readings: &[Reading]) -> Simulation {
+    // The state before: the inverse of each object's first touch, unless its table was
+    // dropped or renamed earlier in the revision.
+    let mut before = Expect::new();
+    let mut touched: BTreeSet<Object> = BTreeSet::new();
+    let mut unsettled: BTreeSet<String> = BTreeSet::new();
+    for r in readings {
+        let Reading::Effects(effects) = r else {
+            continue;
+        };
+        for e in effects {
+            match e {
+                Effect::Set(o, s) => {
+                    if matches!(o, Object::Rows(_)) {
+                        continue;
+                    }
+                    let name_only = match o {
+                        Object::Index(_, n) => Object::Index(String::new(), n.clone()),
+                        other => other.clone(),
+                    };
+                    if touched.insert(name_only) {
+                        let table_known = o.table().is_none_or(|t| !unsettled.contains(t));
+                        if table_known {
+                            before.insert(o.clone(), inverse(s));
+                        }
+                    }
+                }
+                Effect::DropTable(t) => {
+                    if touched.insert(Object::Table(t.clone())) && !unsettled.contains(t) {
+                        before.insert(Object::Table(t.clone()), State::Present);
+                    }
+                    unsettled.insert(t.clone());
+                }
+                Effect::RenameTable { from, to } => {
+                    for (t, s) in [(from, State::Present), (to, State::Absent)] {
+                        if touched.insert(Object::Table(t.clone())) && !unsettled.contains(t) {
+                            before.insert(Object::Table(t.clone()), s);
+                        }
+                    }
+                    unsettled.insert(from.clone());
+                    unsettled.insert(to.clone());
+                }
+            }
+        }
+    }
+    let mut states = vec![before];
+    let mut trace = Vec::new();
+    let mut created: BTreeSet<String> = BTreeSet::new();
+    for r in readings {
+        let mut next = states.last().cloned().unwrap_or_default();
+        let mut trace_of = Trace::Visible;
+        match r {
+            Reading::Effects(effects) => {
+                for e in effects {
+                    match e {
+                        Effect::Set(Object::Rows(t), s) => {
+                            if created.contains(t) {
+                                next.insert(Object::Rows(t.clone()), s.clone());
+                            } else {
+                                trace_of =
+                                    Trace::Hidden("it changes rows of a table that existed before");
+                            }
+                        }
+                        Effect::Set(o, s) => {
+                            if let Object::Table(t) = o {
+                                if *s == State::Present {
+                                    created.insert(t.clone());
+                                    next.insert(Object::Rows(t.clone()), State::Absent);
+                                }
+                            }
+                            let key = index_key(&next, o);
+                            next.insert(key, s.clone());
+                        }
+                        Effect::DropTable(t) => {
+                            next.retain(|o, _| o.table() != Some(t.as_str()));
+                            next.insert(Object::Table(t.clone()), State::Absent);
+                            created.remove(t);
+                        }
+                        Effect::RenameTable { from, to } => {
+                            let moved: Vec<(Object, State)> = next
+                                .iter()
+                                .filter(|(o, _)| o.table() == Some(from.as_str()))
+                                .map(|(o, s)| (retable(o, to), s.clone()))
+                                .collect();
+                            next.retain(|o, _| o.table() != Some(from.as_str()));
+                            next.extend(moved);
+                            next.insert(Object::Table(from.clone()), State::Absent);
+                            next.insert(Object::Table(to.clone()), State::Present);
+                            if created.remove(from) {
+                                created.insert(to.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            Reading::Idempotent => trace_of = Trace::Idempotent,
+            Reading::Data => trace_of = Trace::Hidden("it changes rows"),
+            Reading::Unknown => trace_of = Trace::Hidden("its effect cannot be read"),
+        }
+        trace.push(trace_of);
+        states.push(next);
+    }
+    Simulation { states, trace }
+}
+
+fn agrees(expected: &State, live: &State) -> bool {
+    match (expected, live) {
+        (State::Present, State::Columns(_)) => true,
+        (a, b) => a == b,
+    }
+}
+
+/// Which of the hypotheses `candidates` ("statements 1..=j ran") the live database agrees
+/// with, for the statements `stmts` of one revision (its schema statements, without the
+/// version-table change).
+pub async fn judge(
+    conn: &mut Conn,
+    family: Family,
+    stmts: &[String],
+    candidates: std::ops::RangeInclusive<usize>,
+) -> Result<Verdict, DbError> {
+    let readings: Vec<Reading> = stmts.iter().map(|s| read_statement(s, family)).collect();
+    let sim = simulate(&readings);
+    let live = LiveSchema::read(conn).await?;
+    let mut rows: BTreeMap<String, bool> = BTreeMap::new();
+    let mut consistent = Vec::new();
+    let mut first_mismatch: Vec<String> = Vec::new();
+    for j in candidates.clone() {
+        let Some(expect) = sim.states.get(j) else {
+            continue;
+        };
+        let mut mismatch = None;
+        for (o, s) in expect {
+            let actual = match o {
+                Object::Rows(t) => {
+                    // Only meaningful while the table is expected to exist.
+                    if expect.get(&Object::Table(t.clone())) != Some(&State::Present)
+                        || !live.tables.contains(t)
+                    {
+                        continue;
+                    }
+                    let has = match rows.get(t) {
+                        Some(h) => *h,
+                        None => {
+                            let h = conn.has_rows(t).await?;
+                            rows.insert(t.clone(), h);
+                            h
+                        }
+                    };
+                    if has {
+                        State::Present
+                    } else {
+                        State::Absent
+                    }
+                }
+                _ => match live.state(o) {
+                    Some(a) => a,
+                    None => continue,
+                },
+            };
+            if !agrees(s, &actual) {
+                mismatch = Some(format!(
+                    "{o} is {}",
+                    if actual == State::Absent {
+                        "absent"
+                    } else {
+                        "present"
+                    }
+                ));
+                break;
+            }
+        }
+        match mismatch {
+            None => consistent.push(j),
+            Some(m) => first_mismatch.push(format!("after statement {j}: {m}")),
+        }
+    }
+    let (Some(&lo), Some(&hi)) = (consistent.first(), consistent.last()) else {
+        return Ok(Verdict::Unclear(format!(
+            "the live schema matches none of the states the statements pass through ({})",
+            first_mismatch
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        )));
+    };
+    // Several states agree when statements between them leave no visible trace: taking the
+    // earliest re-runs them, which is only safe if they are idempotent.
+    for k in lo + 1..=hi {
+        match sim.trace.get(k - 1).copied().unwrap_or(Trace::Visible) {
+            Trace::Visible | Trace::Idempotent => {}
+            Trace::Hidden(why) => {
+                return Ok(Verdict::Unclear(format!(
+                    "statement {k} cannot be told from the schema ({why}), and the schema is the same whether or not it ran"
+                )))
+            }
+        }
+    }
+    if consistent.len() != hi - lo + 1 {
+        return Ok(Verdict::Unclear(format!(
+            "the live schema matches the states after statements {} alike",
+            consistent
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(Verdict::Applied(lo))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn readings(stmts: &[&str]) -> Vec<Reading> {
+        stmts
+            .iter()
+            .map(|s| read_statement(s, Family::Sqlite))
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_rebuild_knows_nothing_of_indexes_recreated_after_the_drop() {
+        let sim = simulate(&readings(&[
+            "CREATE TABLE _alembic_tmp_runs (id INTEGER NOT NULL, CONSTRAINT runs_pk PRIMARY KEY (id))",
+            "INSERT INTO _alembic_tmp_runs (id) SELECT id FROM runs",
+            "DROP TABLE runs",
+            "ALTER TABLE _alembic_tmp_runs RENAME TO runs",
+            "CREATE INDEX ix_runs_id ON runs (id)",
+        ]));
+        let before = &sim.states[0];
+        assert_eq!(
+            before.get(&Object::Table("_alembic_tmp_runs".into())),
+            Some(&State::Absent)
+        );
+        assert_eq!(
+            before.get(&Object::Table("runs".into())),
+            Some(&State::Present)
+        );
+        assert!(!before.keys().any(|o| matches!(o, Object::Index(..))));
+        let after_copy = &sim.states[2];
+        assert_eq!(
+            after_copy.get(&Object::Rows("_alembic_tmp_runs".into())),
+            Some(&State::Present)
+        );
+        let done = &sim.states[5];
+        assert_eq!(
+            done.get(&Object::Table("_alembic_tmp_runs".into())),
+            Some(&State::Absent)
+        );
+        assert_eq!(
+            done.get(&Object::Column("runs".into(), "id".into())),
+            Some(&State::Present)
+        );
+        assert_eq!(
+            done.get(&Object::Index("runs".into(), "ix_runs_id".into())),
+            Some(&State::Present)
+        );
+    }
+}
