@@ -165,3 +165,37 @@ fn eight_concurrent_upgraders_all_succeed_and_one_run_applies_everything() {
 fn databases_python_alembic_left_at_every_tenth_revision_upgrade_to_the_same_head() {
     every_tenth_revision_upgrades_to_the_same_head(Dialect::MariaDb);
 }
+
+#[test]
+fn an_upgrade_killed_with_sigkill_resumes_to_the_same_database() {
+    // A real SIGKILL once the journal shows at least `after` statements applied (the kill
+    // lands a few statements later, wherever the process is: inside a statement, between a
+    // statement and its checkpoint, or in a transaction of data).
+    for after in [20usize, 120, 250] {
+        let db = TestDb::mariadb();
+        let mut child = migrate(&["upgrade", "--quiet", &db.our_url()])
+            .spawn()
+            .unwrap();
+        let count = format!("SELECT COUNT(*) FROM {JOURNAL} WHERE kind = 'statement';");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let done = db
+                .run_sql_script(&count)
+                .ok()
+                .and_then(|s| s.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if done >= after || std::time::Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(
+            !status.success(),
+            "after {after}: the upgrade ended before the kill"
+        );
+        ok(&run(&["upgrade", "--quiet", &db.our_url()]));
+        assert_matches_reference(&db, &format!("killed after {after} statements, resumed"));
+    }
+}
