@@ -5,12 +5,10 @@
 
 mod support;
 
-use std::process::Command;
-
 use serde_json::Value;
 use support::cli::{
-    assert_matches_head, eight_concurrent_upgrades, head, migrate, mlflow_db_upgrade, ok, ours,
-    run, JOURNAL,
+    assert_matches_head, assert_mlflow_accepts, eight_concurrent_upgrades,
+    every_tenth_revision_upgrades_to_the_same_head, head, migrate, ok, ours, run, JOURNAL,
 };
 use support::db::{Dialect, TestDb};
 use support::reference_db::{reference_reflection, reflect, Project};
@@ -35,34 +33,7 @@ fn empty_database_upgrade_equals_mlflow_db_upgrade_and_mlflow_accepts_it() {
     );
 
     // MLflow's own schema check, and its upgrade afterwards changes nothing.
-    let python = support::ref_python();
-    let check = Command::new(&python)
-        .args([
-            "-c",
-            "import sys, sqlalchemy; from mlflow.store.db.utils import _verify_schema; \
-             _verify_schema(sqlalchemy.create_engine(sys.argv[1]))",
-        ])
-        .arg(db.sqlalchemy_url())
-        .env("MLFLOW_DISABLE_TELEMETRY", "true")
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    let before = ours(&db);
-    let up = mlflow_db_upgrade(&db);
-    assert!(
-        up.status.success(),
-        "{}",
-        String::from_utf8_lossy(&up.stderr)
-    );
-    assert_eq!(
-        before,
-        ours(&db),
-        "mlflow db upgrade changed an up-to-date database"
-    );
+    assert_mlflow_accepts(&db, "upgraded by mlflow-migrate");
 
     // And ours is a no-op too.
     let again = run(&["upgrade", &db.our_url()]);
@@ -287,15 +258,7 @@ fn status_tells_an_interrupted_run_from_a_completed_one() {
 
 #[test]
 fn databases_python_alembic_left_at_every_tenth_revision_upgrade_to_the_same_head() {
-    let chain = support::reference_db::mlflow_chain(Project::Mlflow);
-    let mut checked = 0;
-    for rev in chain.iter().step_by(10) {
-        let db = support::reference_db::reference_at(Dialect::Sqlite, Project::Mlflow, rev);
-        ok(&run(&["upgrade", "--quiet", &db.our_url()]));
-        assert_matches_reference(&db, &format!("from Python Alembic's database at {rev}"));
-        checked += 1;
-    }
-    assert_eq!(checked, chain.len().div_ceil(10));
+    every_tenth_revision_upgrades_to_the_same_head(Dialect::Sqlite);
 }
 
 #[test]

@@ -70,6 +70,38 @@ pub fn mlflow_db_upgrade(db: &TestDb) -> Output {
         .unwrap()
 }
 
+/// MLflow accepts the database: its own schema check (`_verify_schema`) passes, and
+/// `mlflow db upgrade` afterwards changes nothing.
+pub fn assert_mlflow_accepts(db: &TestDb, context: &str) {
+    let check = Command::new(super::ref_python())
+        .args([
+            "-c",
+            "import sys, sqlalchemy; from mlflow.store.db.utils import _verify_schema; \
+             _verify_schema(sqlalchemy.create_engine(sys.argv[1]))",
+        ])
+        .arg(db.sqlalchemy_url())
+        .env("MLFLOW_DISABLE_TELEMETRY", "true")
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{context}: MLflow's schema check failed: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let before = ours(db);
+    let up = mlflow_db_upgrade(db);
+    assert!(
+        up.status.success(),
+        "{context}: {}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    assert_eq!(
+        before,
+        ours(db),
+        "{context}: mlflow db upgrade changed an up-to-date database"
+    );
+}
+
 /// Eight upgraders at once on one database: all must exit 0.
 pub fn eight_concurrent_upgrades(db: &TestDb) {
     let children: Vec<_> = (0..8)
@@ -155,11 +187,9 @@ pub fn every_tenth_revision_upgrades_to_the_same_head(dialect: Dialect) {
         let db = super::reference_db::reference_at(dialect, Project::Mlflow, rev);
         let twin = db.copy_to_new();
         ok(&run(&["upgrade", "--quiet", &db.our_url()]));
-        assert_matches_python_upgrade_of(
-            &db,
-            &twin,
-            &format!("from Python Alembic's database at {rev}"),
-        );
+        let context = format!("from Python Alembic's database at {rev}");
+        assert_matches_python_upgrade_of(&db, &twin, &context);
+        assert_mlflow_accepts(&db, &context);
     }
     assert_eq!(starts.len(), 1 + chain.len().div_ceil(10));
 }
