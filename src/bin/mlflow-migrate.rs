@@ -643,45 +643,77 @@ fn migrate(
     };
     let terminal = std::io::stderr().is_terminal();
     let quiet = run.quiet;
+    // On a terminal, a bar over the run's statements; otherwise plain lines: one per
+    // revision, and one per data statement with the rows it changed.
+    let bar = (terminal && !quiet).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] statement {pos}/{len} {wide_msg}",
+            )
+            .expect("a valid progress template")
+            .progress_chars("=> "),
+        );
+        bar
+    });
+    let mut label = String::new();
     let mut progress = |event: Event| {
         if quiet {
             return;
         }
         let mut err = std::io::stderr().lock();
-        match event {
-            Event::Planned { steps, statements } => {
-                let _ = writeln!(
-                    err,
-                    "mlflow-migrate: {steps} revision(s), {statements} statement(s)"
-                );
-            }
-            Event::Step {
-                index,
-                total,
-                label,
-            } => {
-                if terminal {
-                    let _ = write!(err, "\r\x1b[K[{index}/{total}] {label}");
-                } else {
-                    let _ = writeln!(err, "[{index}/{total}] {label}");
+        match (event, &bar) {
+            (Event::Planned { steps, statements }, bar) => {
+                let line =
+                    format!("mlflow-migrate: {steps} revision(s), {statements} statement(s)");
+                match bar {
+                    Some(bar) => {
+                        bar.println(line);
+                        bar.set_length(statements as u64);
+                    }
+                    None => {
+                        let _ = writeln!(err, "{line}");
+                    }
                 }
             }
-            Event::Statement {
-                index,
-                total,
-                revision,
-            } if terminal => {
-                let _ = write!(err, "\r\x1b[K  statement {index}/{total} ({revision})");
+            (
+                Event::Step {
+                    index,
+                    total,
+                    label: l,
+                },
+                bar,
+            ) => {
+                label = format!("[{index}/{total}] {l}");
+                if bar.is_none() {
+                    let _ = writeln!(err, "{label}");
+                }
+            }
+            (Event::Statement { index, summary, .. }, Some(bar)) => {
+                bar.set_position(index.saturating_sub(1) as u64);
+                bar.set_message(format!("{label}: {summary}"));
+            }
+            (Event::Rows { summary, rows, .. }, bar)
+                if !summary.ends_with(&format!(" {}", project.version_table)) =>
+            {
+                let line = format!("  {summary}: {rows} row(s)");
+                match bar {
+                    Some(bar) => bar.println(line),
+                    None => {
+                        let _ = writeln!(err, "{line}");
+                    }
+                }
             }
             _ => {}
         }
         let _ = err.flush();
     };
     let outcome =
-        alembic_engine::exec::blocking::migrate(&db, project, graph, &options, &mut progress)?;
-    if terminal && !quiet {
-        eprintln!();
+        alembic_engine::exec::blocking::migrate(&db, project, graph, &options, &mut progress);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
     }
+    let outcome = outcome?;
     let show = |v: &[String]| {
         if v.is_empty() {
             "base".to_string()

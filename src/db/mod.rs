@@ -133,11 +133,16 @@ impl Conn {
 
     /// Run SQL text as is (one or several statements, no parameters).
     pub async fn execute(&mut self, sql: &str) -> Result<(), DbError> {
+        self.execute_counting(sql).await.map(drop)
+    }
+
+    /// Run SQL text as is; the number of rows it changed.
+    pub async fn execute_counting(&mut self, sql: &str) -> Result<u64, DbError> {
         let q = sqlx::raw_sql(AssertSqlSafe(sql.to_string()));
         let r = match self {
-            Conn::Sqlite(c) => q.execute(c).await.map(|_| ()),
-            Conn::Postgres(c) => q.execute(c).await.map(|_| ()),
-            Conn::Mysql(c) => q.execute(c).await.map(|_| ()),
+            Conn::Sqlite(c) => q.execute(c).await.map(|r| r.rows_affected()),
+            Conn::Postgres(c) => q.execute(c).await.map(|r| r.rows_affected()),
+            Conn::Mysql(c) => q.execute(c).await.map(|r| r.rows_affected()),
         };
         r.map_err(|e| DbError::Statement {
             sql: short(sql),

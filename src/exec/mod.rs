@@ -109,10 +109,19 @@ pub enum Event {
         total: usize,
         label: String,
     },
+    /// Statement `index` of `total` (over the whole run) is about to run.
     Statement {
         index: usize,
         total: usize,
         revision: String,
+        /// What it does, in a few words (`CREATE TABLE datasets`, `INSERT INTO tags`).
+        summary: String,
+    },
+    /// A data statement changed `rows` rows.
+    Rows {
+        revision: String,
+        summary: String,
+        rows: u64,
     },
     Committed {
         revision: String,
@@ -569,6 +578,47 @@ fn units(plan: &Plan) -> Vec<(String, Vec<String>)> {
     units
 }
 
+/// The first words of a statement, up to the name it acts on (`ALTER TABLE runs`).
+fn summary(sql: &str) -> String {
+    let words: Vec<&str> = sql.split_whitespace().collect();
+    let keep = words
+        .iter()
+        .position(|w| {
+            let u = w.to_ascii_uppercase();
+            !matches!(
+                u.as_str(),
+                "CREATE"
+                    | "ALTER"
+                    | "DROP"
+                    | "INSERT"
+                    | "INTO"
+                    | "UPDATE"
+                    | "DELETE"
+                    | "FROM"
+                    | "TABLE"
+                    | "UNIQUE"
+                    | "INDEX"
+                    | "TRIGGER"
+                    | "TEMPORARY"
+                    | "RENAME"
+                    | "FUNCTION"
+                    | "OR"
+                    | "REPLACE"
+                    | "TYPE"
+                    | "SEQUENCE"
+            )
+        })
+        .map_or(words.len(), |i| i + 1);
+    let text = words[..keep.min(words.len())].join(" ");
+    text.split('(')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(80)
+        .collect()
+}
+
 fn is_dml(sql: &str) -> bool {
     let head = sql.trim_start().to_ascii_uppercase();
     ["INSERT", "UPDATE", "DELETE"]
@@ -642,6 +692,7 @@ async fn execute_checkpointed(
                 index: counter,
                 total,
                 revision: revision.clone(),
+                summary: summary(sql),
             });
             let dml = is_dml(sql);
             journal
@@ -650,7 +701,15 @@ async fn execute_checkpointed(
             if dml {
                 conn.execute("BEGIN").await?;
             }
-            if let Err(source) = conn.execute(sql).await {
+            let result = conn.execute_counting(sql).await;
+            if let (Ok(rows), true) = (&result, dml) {
+                progress(Event::Rows {
+                    revision: revision.clone(),
+                    summary: summary(sql),
+                    rows: *rows,
+                });
+            }
+            if let Err(source) = result {
                 if dml {
                     let _ = conn.execute("ROLLBACK").await;
                 }
@@ -750,8 +809,17 @@ async fn execute_plan(
                 index: counter,
                 total,
                 revision: revision.clone(),
+                summary: summary(sql),
             });
-            if let Err(source) = conn.execute(sql).await {
+            let result = conn.execute_counting(sql).await;
+            if let (Ok(rows), true) = (&result, is_dml(sql)) {
+                progress(Event::Rows {
+                    revision: revision.clone(),
+                    summary: summary(sql),
+                    rows: *rows,
+                });
+            }
+            if let Err(source) = result {
                 let _ = conn.execute("ROLLBACK").await;
                 let err = ExecError::Statement {
                     revision: revision.clone(),
