@@ -2,14 +2,47 @@
 //! Python.
 //!
 //! Data flows one way: script files → [`script::Revision`]s → [`graph::RevisionGraph`] →
-//! paths of [`graph::Step`]s → (later stages) operations → SQL statements → database.
+//! paths of [`graph::Step`]s → compiled operations ([`compile`]) → SQL statements per dialect
+//! ([`dialect`]) → a [`plan::Plan`] → the executor ([`exec`]), which runs it on a live database
+//! with a journal and a lock.
 //!
-//! ```no_run
-//! use alembic_engine::{graph::{Lower, RevisionGraph}, project::Locator};
-//! let project = Locator::default().open(Some("mlflow"))?;
-//! let graph = RevisionGraph::build(project.scripts.revisions)?;
+//! Open an Alembic project, look at its graph, print the offline SQL, and upgrade a SQLite
+//! database with a progress callback (the blocking facade over the async core):
+//!
+//! ```
+//! use alembic_engine::db::DbUrl;
+//! use alembic_engine::exec::{blocking, Event, Options};
+//! use alembic_engine::graph::{Lower, RevisionGraph};
+//! use alembic_engine::plan::Planner;
+//! use alembic_engine::project::Locator;
+//! use alembic_engine::schema::SchemaModel;
+//!
+//! // A generic Alembic project (no `--project`): one of the repository's fixtures.
+//! let project = Locator {
+//!     scripts: Some("revisions/fixtures/helpdesk".into()),
+//!     ..Default::default()
+//! }
+//! .open(None)?;
+//! let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
 //! let steps = graph.upgrade_path(&Lower::None, "heads")?;
-//! println!("{} revisions from base to head", steps.len());
+//!
+//! // Offline: the SQL script, as `alembic upgrade --sql` writes it.
+//! let dialect = alembic_engine::dialect::for_name("sqlite").unwrap();
+//! let planner = Planner::for_project(&project, &graph, dialect, true)?;
+//! let plan = planner.plan(&[], &steps, SchemaModel::default(), false)?;
+//! assert!(plan.offline_sql(true).starts_with("BEGIN;"));
+//!
+//! // Online: upgrade a SQLite file to the heads, counting statements as they run.
+//! let dir = tempfile::tempdir()?;
+//! let url = DbUrl::parse(&format!("sqlite:///{}", dir.path().join("app.db").display()))?;
+//! let mut statements = 0;
+//! let outcome = blocking::migrate(&url, &project, &graph, &Options::default(), &mut |e| {
+//!     if let Event::Statement { .. } = e {
+//!         statements += 1;
+//!     }
+//! })?;
+//! assert_eq!(outcome.statements, statements);
+//! assert_eq!(blocking::current(&url, &project, &graph)?, outcome.after);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
