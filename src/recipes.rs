@@ -15,6 +15,10 @@ use crate::script::{parse_revision, Revision, ScriptError};
 /// The built-in recipes, embedded in the binary.
 const MLFLOW_RECIPES: &[(&str, &str)] = &[
     (
+        "1b5f0d9ad7c1.py",
+        include_str!("../revisions/mlflow/recipes/1b5f0d9ad7c1.py"),
+    ),
+    (
         "90e64c465722.py",
         include_str!("../revisions/mlflow/recipes/90e64c465722.py"),
     ),

@@ -105,7 +105,12 @@ pub struct CompileHost {
     /// Modules imported so far in this step (Python's `sys.modules`), shared with the hosts
     /// made for interpreted modules: a module runs once however often it is imported.
     pub modules: ModuleCache,
+    /// Nested functions of the original script a recipe replaces: (script path, qualname).
+    pub replacements: Replacements,
 }
+
+pub type Replacements =
+    Rc<std::cell::RefCell<std::collections::HashMap<(std::path::PathBuf, String), Value>>>;
 
 pub type ModuleCache = Rc<std::cell::RefCell<std::collections::HashMap<String, Option<Value>>>>;
 
@@ -194,6 +199,13 @@ impl CompileHost {
 }
 
 impl Host for CompileHost {
+    fn nested_replacement(&self, path: &std::path::Path, qualname: &str) -> Option<Value> {
+        self.replacements
+            .borrow()
+            .get(&(path.to_path_buf(), qualname.to_string()))
+            .cloned()
+    }
+
     fn import(&self, module: &str) -> Option<Value> {
         if let Some(v) = self.modules.borrow().get(module) {
             return v.clone();
@@ -211,6 +223,34 @@ impl CompileHost {
         if module == "alembic_engine.original" {
             let rev = self.original.clone()?;
             return self.interpret(module, &rev.module, &rev.path);
+        }
+        if module == "alembic_engine" {
+            // `alembic_engine.replace_nested(qualname, function)`, for recipes only: the
+            // original script's nested `def` of that qualified name binds `function` instead.
+            let rev = self.original.clone()?;
+            let replacements = self.replacements.clone();
+            return Some(Value::module(
+                "alembic_engine",
+                [(
+                    "replace_nested".to_string(),
+                    Value::native(NativeFunction::new(
+                        "alembic_engine.replace_nested",
+                        move |args, kwargs, ctx| {
+                            let mut a = Args::new("replace_nested", args, kwargs);
+                            let name = a.required(0, "qualname", ctx)?;
+                            let function = a.required(1, "function", ctx)?;
+                            a.finish(ctx)?;
+                            let name = name.as_str().ok_or_else(|| {
+                                ctx.native_error("replace_nested", "the qualname must be a string")
+                            })?;
+                            replacements
+                                .borrow_mut()
+                                .insert((rev.path.clone(), name.to_string()), function);
+                            Ok(Value::None)
+                        },
+                    )),
+                )],
+            ));
         }
         if let Some(v) = self.package_module(module) {
             return Some(v);

@@ -148,6 +148,7 @@ impl Compiler {
             package_root: self.package_root.clone(),
             original,
             modules,
+            replacements: Default::default(),
         }))
     }
 

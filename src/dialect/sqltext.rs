@@ -166,6 +166,9 @@ pub enum Effect {
     RenameTable { from: String, to: String },
     /// Every object of a dropped table goes with it.
     DropTable(String),
+    /// A temporary table: it lives as long as the session, the catalog never shows it, and
+    /// what later statements do to it leaves no trace.
+    Temporary(String),
 }
 
 /// How a statement can be judged from the schema afterwards.
@@ -272,8 +275,10 @@ fn unquote(s: String) -> String {
 
 fn create_table_effects(ct: &CreateTable) -> Reading {
     let table = last_ident(&ct.name);
-    // A temporary table lives as long as the session: the catalog never shows it.
-    if ct.if_not_exists || ct.temporary {
+    if ct.temporary {
+        return Reading::Effects(vec![Effect::Temporary(table)]);
+    }
+    if ct.if_not_exists {
         return Reading::Idempotent;
     }
     let mut out = vec![Effect::Set(Object::Table(table.clone()), State::Present)];

@@ -1,6 +1,6 @@
 //! Our own bookkeeping, in a table of its own beside Alembic's: one row per statement applied
-//! (run, revision, statement n of N, a sha256 chained over the statements of the run, time),
-//! and a row for a failure. Rows are written in the same transaction as the statement they
+//! (run, revision, direction, statement n of N, a sha256 chained over the statements of the
+//! run, time), and a row for a failure (its error, with the failing statement). Rows are written in the same transaction as the statement they
 //! record, so the journal never claims a statement that was rolled back.
 
 use sha2::{Digest, Sha256};
@@ -11,6 +11,8 @@ pub const JOURNAL_TABLE: &str = "alembic_engine_journal";
 
 pub struct Journal {
     run_id: String,
+    /// `up` or `down`.
+    direction: &'static str,
     seq: u64,
     chain: String,
 }
@@ -119,7 +121,7 @@ fn quote(s: &str) -> String {
 }
 
 impl Journal {
-    pub async fn open(conn: &mut Conn) -> Result<Journal, DbError> {
+    pub async fn open(conn: &mut Conn, direction: &'static str) -> Result<Journal, DbError> {
         conn.execute(&format!(
             "CREATE TABLE IF NOT EXISTS {JOURNAL_TABLE} (\
              run_id VARCHAR(64) NOT NULL, \
@@ -131,10 +133,25 @@ impl Journal {
              chain_sha256 VARCHAR(64) NOT NULL, \
              at VARCHAR(32) NOT NULL, \
              detail TEXT, \
+             direction VARCHAR(8), \
              PRIMARY KEY (run_id, seq))"
         ))
         .await?;
+        // A journal an earlier version of this tool created lacks the direction.
+        if conn
+            .strings(&format!(
+                "SELECT direction FROM {JOURNAL_TABLE} WHERE 1 = 0"
+            ))
+            .await
+            .is_err()
+        {
+            conn.execute(&format!(
+                "ALTER TABLE {JOURNAL_TABLE} ADD COLUMN direction VARCHAR(8)"
+            ))
+            .await?;
+        }
         Ok(Journal {
+            direction,
             run_id: format!("{}-{}", now(), std::process::id()),
             seq: 0,
             chain: String::new(),
@@ -152,8 +169,8 @@ impl Journal {
     ) -> Result<(), DbError> {
         self.seq += 1;
         conn.execute(&format!(
-            "INSERT INTO {JOURNAL_TABLE} (run_id, seq, kind, revision, statement_index, statement_total, chain_sha256, at, detail) \
-             VALUES ({}, {}, {}, {}, {index}, {total}, {}, {}, {})",
+            "INSERT INTO {JOURNAL_TABLE} (run_id, seq, kind, revision, statement_index, statement_total, chain_sha256, at, detail, direction) \
+             VALUES ({}, {}, {}, {}, {index}, {total}, {}, {}, {}, {})",
             quote(&self.run_id),
             self.seq,
             quote(kind),
@@ -161,6 +178,7 @@ impl Journal {
             quote(&self.chain),
             quote(&now()),
             detail.map_or("NULL".to_string(), quote),
+            quote(self.direction),
         ))
         .await
     }

@@ -529,6 +529,7 @@ fn first_step_tables(conn: &Conn, plan: &Plan, steps: &[Step]) -> BTreeSet<Strin
                         touched.insert(t);
                     }
                     Effect::RenameTable { from, to } => touched.extend([from, to]),
+                    Effect::Temporary(_) => {}
                 }
             }
         }
@@ -576,6 +577,13 @@ fn units(plan: &Plan) -> Vec<(String, Vec<String>)> {
         units.push((step.compiled.revision.clone(), stmts));
     }
     units
+}
+
+fn direction_name(plan: &Plan) -> &'static str {
+    match plan.steps.first().map(|s| s.compiled.direction) {
+        Some(Direction::Down) => "down",
+        _ => "up",
+    }
 }
 
 /// The first words of a statement, up to the name it acts on (`ALTER TABLE runs`).
@@ -639,7 +647,7 @@ async fn execute_checkpointed(
 ) -> Result<(), ExecError> {
     let units = units(plan);
     let total: usize = units.iter().map(|u| u.1.len()).sum();
-    let mut journal = journal::Journal::open(conn).await?;
+    let mut journal = journal::Journal::open(conn, direction_name(plan)).await?;
     let mut counter = 0usize;
     let steps_total = units.len();
     for (u, (revision, stmts)) in units.iter().enumerate() {
@@ -780,7 +788,7 @@ async fn execute_plan(
     progress: &mut dyn FnMut(Event),
 ) -> Result<(), ExecError> {
     let total = plan.statement_count();
-    let mut journal = journal::Journal::open(conn).await?;
+    let mut journal = journal::Journal::open(conn, direction_name(plan)).await?;
     let mut counter = 0usize;
     let all = options.transaction == TransactionMode::All;
     let begin = match conn.backend() {

@@ -87,12 +87,21 @@ fn simulate(readings: &[Reading]) -> Simulation {
     let mut before = Expect::new();
     let mut touched: BTreeSet<Object> = BTreeSet::new();
     let mut unsettled: BTreeSet<String> = BTreeSet::new();
+    let mut temporary: BTreeSet<String> = BTreeSet::new();
     for r in readings {
         let Reading::Effects(effects) = r else {
             continue;
         };
         for e in effects {
+            if let Effect::Temporary(t) = e {
+                temporary.insert(t.clone());
+                continue;
+            }
+            if on_temporary(e, &temporary) {
+                continue;
+            }
             match e {
+                Effect::Temporary(_) => {}
                 Effect::Set(o, s) => {
                     if matches!(o, Object::Rows(_)) {
                         continue;
@@ -129,13 +138,25 @@ fn simulate(readings: &[Reading]) -> Simulation {
     let mut states = vec![before];
     let mut trace = Vec::new();
     let mut created: BTreeSet<String> = BTreeSet::new();
+    temporary.clear();
     for r in readings {
         let mut next = states.last().cloned().unwrap_or_default();
         let mut trace_of = Trace::Visible;
         match r {
             Reading::Effects(effects) => {
+                if effects.iter().all(|e| on_temporary(e, &temporary)) {
+                    trace_of = Trace::Idempotent;
+                }
                 for e in effects {
+                    if let Effect::Temporary(t) = e {
+                        temporary.insert(t.clone());
+                        continue;
+                    }
+                    if on_temporary(e, &temporary) {
+                        continue;
+                    }
                     match e {
+                        Effect::Temporary(_) => {}
                         Effect::Set(Object::Rows(t), s) => {
                             if created.contains(t) {
                                 next.insert(Object::Rows(t.clone()), s.clone());
@@ -184,6 +205,17 @@ fn simulate(readings: &[Reading]) -> Simulation {
         states.push(next);
     }
     Simulation { states, trace }
+}
+
+/// Whether the effect is on a temporary table (or creates one): no trace in the catalog,
+/// and harmless to repeat in a new session.
+fn on_temporary(e: &Effect, temporary: &BTreeSet<String>) -> bool {
+    match e {
+        Effect::Temporary(_) => true,
+        Effect::Set(o, _) => o.table().is_some_and(|t| temporary.contains(t)),
+        Effect::DropTable(t) => temporary.contains(t),
+        Effect::RenameTable { from, .. } => temporary.contains(from),
+    }
 }
 
 fn agrees(expected: &State, live: &State) -> bool {
@@ -303,6 +335,23 @@ mod tests {
             .iter()
             .map(|s| read_statement(s, Family::Sqlite))
             .collect()
+    }
+
+    #[test]
+    fn statements_on_a_temporary_table_leave_no_trace_and_may_run_again() {
+        let sim = simulate(&readings(&[
+            "CREATE TEMPORARY TABLE guard (n INTEGER, CONSTRAINT g CHECK (n = 0))",
+            "INSERT INTO guard (n) SELECT COUNT(*) FROM runs",
+            "DROP TABLE guard",
+            "CREATE TABLE t (id INTEGER)",
+        ]));
+        assert!(!sim.states[0].contains_key(&Object::Table("guard".into())));
+        assert_eq!(&sim.trace[..3], &[Trace::Idempotent; 3]);
+        assert_eq!(sim.trace[3], Trace::Visible);
+        assert_eq!(
+            sim.states[0].get(&Object::Table("t".into())),
+            Some(&State::Absent)
+        );
     }
 
     #[test]

@@ -174,6 +174,11 @@ impl Ctx {
             self.pos = d.pos;
             return Err(self.unsupported(format!("decorator on function `{}`", def.name)));
         }
+        let qualname = format!("{}{}", scope.prefix, def.name);
+        if let Some(v) = self.host.nested_replacement(&self.path, &qualname) {
+            self.bind(scope, &def.name, v)?;
+            return Ok(Flow::Normal);
+        }
         let f = self.make_function(scope, &def.name, &def.params, Body::Block(def.body.clone()))?;
         self.bind(scope, &def.name, f)?;
         Ok(Flow::Normal)

@@ -106,6 +106,14 @@ use scope::Scope;
 pub trait Host {
     /// The module `module` (dotted name; relative imports keep their leading dots), or `None`.
     fn import(&self, module: &str) -> Option<Value>;
+
+    /// A value to bind instead of the function a `def` in `path` defines under `qualname`
+    /// (`downgrade.<locals>._check`): how a recipe replaces one nested helper of the script
+    /// it stands for.
+    fn nested_replacement(&self, path: &Path, qualname: &str) -> Option<Value> {
+        let _ = (path, qualname);
+        None
+    }
 }
 
 /// Runs modules and calls their functions.

@@ -5,6 +5,7 @@ Usage (with the reference virtualenv's interpreter):
 
   reference.py build   --url URL --project mlflow|mlflow-auth|fixture --scripts DIR --to REV
   reference.py chain   --project ... --scripts DIR
+  (serve only) downgrade: url, project (mlflow), scripts, to — MLflow's Alembic downgrade
   reference.py reflect --url URL [--version-table NAME]
   reference.py rows    --url URL
   reference.py serve
@@ -93,6 +94,20 @@ class MlflowTracking:
             with engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, to)
+        finally:
+            engine.dispose()
+
+    def downgrade(self, url, to):
+        """`alembic downgrade TO` through MLflow's configuration, as `build` upgrades."""
+        from alembic import command
+        from mlflow.store.db.utils import create_sqlalchemy_engine_with_retry
+
+        engine = create_sqlalchemy_engine_with_retry(url)
+        try:
+            config = self.config(engine.url.render_as_string(hide_password=False))
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.downgrade(config, to)
         finally:
             engine.dispose()
 
@@ -577,6 +592,8 @@ def answer(request):
     op = request["op"]
     if op == "build":
         return build(request["url"], request["project"], request["scripts"], request["to"])
+    if op == "downgrade":
+        return PROJECTS[request["project"]](request["scripts"]).downgrade(request["url"], request["to"])
     if op == "chain":
         return chain(request["project"], request["scripts"])
     if op == "reflect":

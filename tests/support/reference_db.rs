@@ -91,6 +91,19 @@ pub fn try_build_reference(
     .map(drop)
 }
 
+/// MLflow's own Alembic downgrade of `db` (the tracking project) to `to`: Err carries its
+/// message or traceback.
+pub fn try_mlflow_downgrade(db: &TestDb, to: &str) -> Result<(), String> {
+    request(json!({
+        "op": "downgrade",
+        "url": db.sqlalchemy_url(),
+        "project": "mlflow",
+        "scripts": super::mlflow_scripts_dir(),
+        "to": to,
+    }))
+    .map(drop)
+}
+
 /// The normalized reflection of the whole database (see `reference.py` for its rules):
 /// `{"dialect", "tables": {name: {"columns", "primary_key", "foreign_keys",
 /// "unique_constraints", "check_constraints", "indexes", "options"}}, "versions", "triggers",
