@@ -307,4 +307,13 @@ fn a_schema_that_drifted_from_the_recorded_revision_is_refused_unchanged() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("table params is missing"), "{stderr}");
     assert!(stderr.contains("--ignore-drift"), "{stderr}");
+    // An index a later revision drops by name, dropped by hand.
+    let db = TestDb::sqlite();
+    ok(&run(&["upgrade", "--quiet", &db.our_url(), "cc1f77228345"]));
+    sqlite3(&db, "DROP INDEX index_metrics_run_uuid;");
+    fails_and_changes_nothing(
+        &db,
+        &["upgrade", &db.our_url()],
+        "index index_metrics_run_uuid on metrics is missing",
+    );
 }

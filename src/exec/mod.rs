@@ -436,9 +436,9 @@ async fn run_locked(
     })
 }
 
-/// Compare the live tables and columns with the ones the recorded revisions leave: a table
-/// or column missing, or a column added to one of the project's tables. Each difference
-/// comes with its table.
+/// Compare the live schema with the one the recorded revisions leave: a table, column, named
+/// constraint or index missing, or a column added to one of the project's tables. Each
+/// difference comes with its table.
 async fn drift(
     conn: &mut Conn,
     model: &SchemaModel,
@@ -454,8 +454,32 @@ async fn drift(
     }
     let mut diffs = Vec::new();
     // Tables the model does not know are not drift: other applications may share the
-    // database (and their version tables).
+    // database (and their version tables). Named constraints and indexes the model knows
+    // must be there under their names (later revisions drop and create them by name).
+    let named = crate::db::live::LiveSchema::read(conn).await?;
     for t in &model.tables {
+        if live.contains_key(&t.name) {
+            for c in &t.constraints {
+                let Some(name) = c.name() else { continue };
+                if matches!(c, crate::ir::Constraint::PrimaryKey { .. }) {
+                    continue;
+                }
+                if !named.constraints.contains(&(t.name.clone(), name.to_string())) {
+                    diffs.push((
+                        t.name.clone(),
+                        format!("constraint {name} on {} is missing", t.name),
+                    ));
+                }
+            }
+            for i in &t.indexes {
+                if !named.indexes.contains(&(t.name.clone(), i.name.clone())) {
+                    diffs.push((
+                        t.name.clone(),
+                        format!("index {} on {} is missing", i.name, t.name),
+                    ));
+                }
+            }
+        }
         let cols: BTreeSet<String> = t.columns.iter().map(|c| c.name.clone()).collect();
         match live.get(&t.name) {
             None => diffs.push((t.name.clone(), format!("table {} is missing", t.name))),
