@@ -30,6 +30,10 @@ const MLFLOW_RECIPES: &[(&str, &str)] = &[
         "75868b020152.py",
         include_str!("../revisions/mlflow/recipes/75868b020152.py"),
     ),
+    (
+        "dc11669786a5.py",
+        include_str!("../revisions/mlflow/recipes/dc11669786a5.py"),
+    ),
 ];
 
 const MLFLOW_AUTH_RECIPES: &[(&str, &str)] = &[(

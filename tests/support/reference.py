@@ -585,6 +585,37 @@ def rows(url):
         engine.dispose()
 
 
+def diff_rows(url_a, url_b, limit=200):
+    """The rows of every table that one database holds and the other does not (as multisets,
+    cells as `cell` writes them): {table: {"columns", "only_a", "only_b"}} for the tables that
+    differ, at most `limit` rows a side; a table only one side has is listed with `missing`."""
+    a, b = rows(url_a), rows(url_b)
+    out = {}
+    for table in sorted(set(a) | set(b)):
+        if table not in a or table not in b:
+            out[table] = {"missing": "a" if table not in a else "b"}
+            continue
+        if a[table]["columns"] != b[table]["columns"]:
+            out[table] = {"columns": [a[table]["columns"], b[table]["columns"]]}
+            continue
+        counted = {}
+        for side, sign in ((a, 1), (b, -1)):
+            for r in side[table]["rows"]:
+                k = json.dumps(r, sort_keys=True)
+                counted[k] = counted.get(k, 0) + sign
+        only_a = [json.loads(k) for k, n in sorted(counted.items()) for _ in range(max(n, 0))]
+        only_b = [json.loads(k) for k, n in sorted(counted.items()) for _ in range(max(-n, 0))]
+        if only_a or only_b:
+            out[table] = {
+                "columns": a[table]["columns"],
+                "only_a": only_a[:limit],
+                "only_b": only_b[:limit],
+                "count_a": len(only_a),
+                "count_b": len(only_b),
+            }
+    return {"differences": out, "tables": {t: len(a[t]["rows"]) for t in a}}
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -600,6 +631,16 @@ def answer(request):
         return reflect(request["url"], request.get("version_table", "alembic_version"))
     if op == "rows":
         return rows(request["url"])
+    if op == "diff_rows":
+        return diff_rows(request["a"], request["b"])
+    if op == "populate":
+        import populate
+
+        return populate.populate(request["url"], request["metrics"], request.get("seed", 7))
+    if op == "populate_ties":
+        import populate
+
+        return populate.ties(request["url"], request["nan_tie"])
     raise Refused(f"unknown op {op!r}")
 
 

@@ -120,6 +120,28 @@ pub fn rows(db: &TestDb) -> Value {
         .unwrap_or_else(|e| panic!("the reference could not read the rows of {db:?}:\n{e}"))
 }
 
+/// Fill `db` (MLflow's tracking schema at some revision) with `tests/support/populate.py`'s
+/// seeded data, about `metrics` metric rows; the answer counts the rows written per table.
+pub fn populate(db: &TestDb, metrics: usize) -> Value {
+    request(json!({"op": "populate", "url": db.sqlalchemy_url(), "metrics": metrics}))
+        .unwrap_or_else(|e| panic!("the reference could not populate {db:?}:\n{e}"))
+}
+
+/// Fill `db` (at `7ac759974ad8`, before `latest_metrics`) with `populate.py`'s adversarial
+/// metric ties; `nan_tie` adds the one Python cannot migrate (see the recipe 89d4b8295536).
+pub fn populate_ties(db: &TestDb, nan_tie: bool) -> Value {
+    request(json!({"op": "populate_ties", "url": db.sqlalchemy_url(), "nan_tie": nan_tie}))
+        .unwrap_or_else(|e| panic!("the reference could not populate {db:?}:\n{e}"))
+}
+
+/// The rows `a` and `b` do not share: `{"differences": {table: {"columns", "only_a",
+/// "only_b", "count_a", "count_b"} | {"missing": "a"|"b"} | {"columns": [a, b]}}, "tables":
+/// {table: rows in a}}`, rows compared as multisets of cells (floats by repr, so NaN is NaN).
+pub fn diff_rows(a: &TestDb, b: &TestDb) -> Value {
+    request(json!({"op": "diff_rows", "a": a.sqlalchemy_url(), "b": b.sqlalchemy_url()}))
+        .unwrap_or_else(|e| panic!("the reference could not compare {a:?} with {b:?}:\n{e}"))
+}
+
 /// Revision ids from base to head, as Alembic walks them; the history must be one line.
 pub fn chain(project: Project, scripts_dir: &Path) -> Vec<String> {
     let answer = request(json!({
