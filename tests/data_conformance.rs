@@ -32,14 +32,22 @@ fn now_ms() -> i64 {
 }
 
 fn upgraded_pair(dialect: Dialect, start: &str) -> (TestDb, TestDb, i64, i64) {
-    let db = TestDb::new(dialect);
-    build_reference(&db, Project::Mlflow, &support::mlflow_scripts_dir(), start);
-    let counts = populate(&db, METRICS);
+    let built = TestDb::new(dialect);
+    build_reference(
+        &built,
+        Project::Mlflow,
+        &support::mlflow_scripts_dir(),
+        start,
+    );
+    let counts = populate(&built, METRICS);
     assert!(
         counts["metrics"].as_u64().unwrap() >= METRICS as u64,
         "{counts}"
     );
-    let twin = db.copy_to_new();
+    // Both sides copies of one database: on MariaDB a copy is a mysqldump, which declares the
+    // indexes InnoDB made implicitly for foreign keys (see `assert_matches_python_upgrade_of`).
+    let db = built.copy_to_new();
+    let twin = built.copy_to_new();
     let started = now_ms();
     ok(&run(&["upgrade", "--quiet", &db.our_url()]));
     // Upgrades `twin` with MLflow's scripts and compares the schemas.

@@ -35,6 +35,9 @@ METRIC_KEYS = ["loss", "accuracy", "val/loss", "lr", "f1 score"]
 class Writer:
     def __init__(self, connection):
         self.connection = connection
+        if connection.dialect.name == "mysql":
+            # As MLflow does for its Default experiment: id 0 in an AUTO_INCREMENT column.
+            connection.exec_driver_sql("SET @@SESSION.sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
         self.meta = sa.MetaData()
         self.meta.reflect(bind=connection)
         for t in self.meta.tables.values():
