@@ -81,6 +81,14 @@ impl InspectorMethod {
         name: &str,
         ctx: &Ctx,
     ) -> Result<&'a Table> {
+        if model.other_tables.contains(name) {
+            return Err(ctx.native_unsupported(
+                "Inspector",
+                format!(
+                    "the shape of table '{name}', which another application keeps in this database"
+                ),
+            ));
+        }
         model
             .table(name)
             .ok_or_else(|| ctx.raise("NoSuchTableError", name.to_string()))
@@ -122,11 +130,16 @@ impl Native for InspectorMethod {
                 "main"
             })]),
             "get_table_names" => {
-                let mut t: Vec<&str> = model.table_names().collect();
+                let mut t: Vec<&str> = model
+                    .table_names()
+                    .chain(model.other_tables.iter().map(String::as_str))
+                    .collect();
                 t.sort();
                 Value::list(t.into_iter().map(Value::str).collect())
             }
-            "has_table" => Value::Bool(model.table(&tname).is_some()),
+            "has_table" => {
+                Value::Bool(model.table(&tname).is_some() || model.other_tables.contains(&tname))
+            }
             "get_columns" => {
                 let t = self.table(model, &tname, ctx)?;
                 let mut out = Vec::new();

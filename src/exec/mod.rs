@@ -351,6 +351,18 @@ async fn run_locked(
         Vec::new()
     };
     let known: BTreeSet<String> = model.tables.iter().map(|t| t.name.clone()).collect();
+    // Other applications' tables in the same database (MLflow's tracking tables beside its
+    // auth tables) are listed to scripts that inspect the database, as Alembic lists them:
+    // auth's f1a2b3c4d5e6 rewrites prompt grants only when it finds the model registry.
+    let mut model = model;
+    model.other_tables = conn
+        .table_names()
+        .await?
+        .into_iter()
+        .filter(|t| {
+            !known.contains(t) && t != journal::JOURNAL_TABLE && *t != project.version_table
+        })
+        .collect();
     let mut plan = planner.plan(&rows, &steps, model, fresh)?;
     if interrupted.is_none() {
         // Alembic leaves the table when it deletes the last row (`downgrade base`).
@@ -464,7 +476,10 @@ async fn drift(
                 if matches!(c, crate::ir::Constraint::PrimaryKey { .. }) {
                     continue;
                 }
-                if !named.constraints.contains(&(t.name.clone(), name.to_string())) {
+                if !named
+                    .constraints
+                    .contains(&(t.name.clone(), name.to_string()))
+                {
                     diffs.push((
                         t.name.clone(),
                         format!("constraint {name} on {} is missing", t.name),

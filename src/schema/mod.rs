@@ -8,6 +8,8 @@
 
 mod diff;
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 
 use crate::ir::{
@@ -29,6 +31,12 @@ pub struct SchemaModel {
     /// Tables in creation order.
     pub tables: Vec<Table>,
     pub triggers: Vec<Trigger>,
+    /// Tables of other applications in the same database (MLflow's tracking tables beside its
+    /// auth tables), known by name only: a script's inspector lists them, as Alembic's does,
+    /// but their shape is not modeled. A revision that creates a table of that name takes it
+    /// over (a resumed run re-plans a table it created before it stopped).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub other_tables: BTreeSet<String>,
 }
 
 /// Applying an operation to a schema that cannot take it: the script and the database disagree.
@@ -89,6 +97,7 @@ impl SchemaModel {
                 if self.table(&table.name).is_some() {
                     return Err(SchemaError::TableExists(table.name.clone()));
                 }
+                self.other_tables.remove(&table.name);
                 self.tables.push(normalize_new_table(table));
             }
             Op::DropTable { table } => {
@@ -103,6 +112,7 @@ impl SchemaModel {
                 if self.table(new_name).is_some() {
                     return Err(SchemaError::TableExists(new_name.clone()));
                 }
+                self.other_tables.remove(new_name);
                 self.table_mut(table)?.name = new_name.clone();
                 for t in &mut self.tables {
                     for idx in &mut t.indexes {
