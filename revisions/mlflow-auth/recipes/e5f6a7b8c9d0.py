@@ -54,7 +54,12 @@ database hands the script its rows in another order (PostgreSQL may split a larg
 parallel workers, or start a scan mid-table to share it with a concurrent one), the ids of
 roles, user_role_assignments and role_permissions may differ from the script's; the rows are
 the same once each id is replaced by its natural key (roles: workspace and name;
-assignments: user and role; grants: role, resource type and pattern).
+assignments: user and role; grants: role, resource type and pattern). The same holds on
+MySQL/MariaDB always: InnoDB hands an INSERT ... SELECT its AUTO_INCREMENT values in growing
+batches and drops what the statement does not use, so ids are in the script's order but jump
+between statements where the script's are consecutive. (MLflow's auth tables cannot be created
+on MySQL/MariaDB by Alembic in the first place; the MySQL spelling is here for databases whose
+tables were created by other means.)
 
 Downgrade. The script's downgrade deletes the grants, assignments and roles of every role
 whose name matches Python's `^__user_\\d+__$` (the legacy tables were never emptied, so no
@@ -162,20 +167,17 @@ def _percent_encoded(ch):
     if d == "sqlite":
         safe = f"INSTR({_lit(UNRESERVED)}, {ch}) > 0"
         hexed = f"HEX(CAST({ch} AS BLOB))"
-        length = "LENGTH"
     elif d == "postgresql":
         safe = f"STRPOS({_lit(UNRESERVED)}, {ch}) > 0"
         hexed = f"UPPER(ENCODE(CONVERT_TO({ch}, 'UTF8'), 'hex'))"
-        length = "LENGTH"
     else:
         safe = f"LOCATE(BINARY {ch}, {_lit(UNRESERVED)}) > 0"
         hexed = f"HEX(CONVERT({ch} USING utf8mb4))"
-        length = "LENGTH"
     # One to four UTF-8 bytes: two to eight hex digits, each pair prefixed with '%'.
     pieces = ["'%'", f"SUBSTR({hexed}, 1, 2)"]
     for start in [3, 5, 7]:
         pieces.append(
-            f"CASE WHEN {length}({hexed}) > {start - 1} "
+            f"CASE WHEN LENGTH({hexed}) > {start - 1} "
             f"THEN {_cat([_lit('%'), f'SUBSTR({hexed}, {start}, 2)'])} ELSE '' END"
         )
     return f"CASE WHEN {safe} THEN {ch} ELSE {_cat(pieces)} END"
@@ -230,7 +232,10 @@ def _scorer_grants():
     if d == "postgresql":
         rest0, done0 = "CAST(scorer_name AS TEXT)", "CAST('' AS TEXT)"
     elif d == "mysql":
-        rest0, done0 = "CAST(scorer_name AS CHAR(256))", "CAST('' AS CHAR(3072))"
+        # The recursion's column types come from its first part: wide enough, and four-byte
+        # UTF-8 whatever the connection's character set.
+        rest0 = "CAST(scorer_name AS CHAR(256) CHARACTER SET utf8mb4)"
+        done0 = "CAST('' AS CHAR(3072) CHARACTER SET utf8mb4)"
     else:
         rest0, done0 = "scorer_name", "''"
     first = "SUBSTR(rest, 1, 1)"
