@@ -8,10 +8,14 @@
 //! copy with the release binary and the other with MLflow 3.17.2 from the reference virtualenv
 //! (`target/ref-venv`, created by the test suite: run `cargo test --test data_conformance`
 //! once first). `$SKIP_PYTHON=1` times only ours — MLflow needs about 15 minutes at 1M metrics
-//! on this machine. The last lines are a table for the README.
+//! on this machine. The last lines are a table for the README. The bench fails when our peak
+//! RSS is over 40 MB at any size.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// Peak resident memory `mlflow-migrate` may use, whatever the size of the database.
+const RSS_GOAL_MB: f64 = 40.0;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -116,6 +120,11 @@ fn main() {
             "mlflow-migrate upgrade",
         );
         println!("{n} metrics: mlflow-migrate {s:.1} s, peak RSS {mb:.1} MB");
+        // The goal: memory does not grow with the database.
+        assert!(
+            mb <= RSS_GOAL_MB,
+            "{n} metrics: peak RSS {mb:.1} MB is over the {RSS_GOAL_MB} MB goal"
+        );
         let theirs = if skip_python {
             None
         } else {
