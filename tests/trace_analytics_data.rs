@@ -1,0 +1,330 @@
+//! Revision 75868b020152 (SQL trace analytics) on databases holding traces: the recipe's
+//! set-based backfill leaves the same rows and schema as MLflow's own Python backfill, on
+//! SQLite, PostgreSQL and MariaDB. The data (`tests/support/trace_rows.py`) is written to be
+//! awkward: long and non-ASCII names, token counts as floats, strings, bools and arrays,
+//! malformed JSON, metrics overriding JSON, non-finite costs, gateway traces, assessment
+//! values of every JSON kind. The recipe's documented differences each have a test that
+//! shows the script's value (from Python) and ours (from reasoning) side by side, and bad
+//! data makes both upgrades fail — ours before any change, naming the problem.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::cli::{ok, ours, run, JOURNAL};
+use support::db::{Dialect, TestDb};
+use support::reference_db::{
+    build_reference, reference_at, reference_command, reflect, rows, try_build_reference, Project,
+};
+use support::schema_diff::schema_differences;
+
+const PARENT: &str = "b7e2c1a4d9f3";
+const REVISION: &str = "75868b020152";
+
+/// The reference database at the parent revision, holding the rows of `case`.
+fn database_with(dialect: Dialect, case: &str) -> TestDb {
+    let db = reference_at(dialect, Project::Mlflow, PARENT);
+    let script = support::repo_root().join("tests/support/trace_rows.py");
+    let out = reference_command(&support::ref_python())
+        .arg(script)
+        .arg(db.sqlalchemy_url())
+        .arg(case)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "trace_rows.py {case} on {dialect}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    db
+}
+
+/// Upgrade `db` with mlflow-migrate and a copy of it with MLflow's own Alembic; the copy.
+fn upgrade_both(db: &TestDb) -> TestDb {
+    let twin = db.copy_to_new();
+    ok(&run(&["upgrade", "--quiet", &db.our_url(), REVISION]));
+    build_reference(
+        &twin,
+        Project::Mlflow,
+        &support::mlflow_scripts_dir(),
+        REVISION,
+    );
+    twin
+}
+
+fn all_rows(db: &TestDb) -> Value {
+    let mut doc = rows(db);
+    doc.as_object_mut().unwrap().remove(JOURNAL);
+    doc
+}
+
+/// Every table's rows and the schema of `db` equal those of `twin`.
+fn assert_same_data_and_schema(db: &TestDb, twin: &TestDb, context: &str) {
+    let (ours_rows, theirs) = (all_rows(db), all_rows(twin));
+    let mut problems = Vec::new();
+    for (table, expected) in theirs.as_object().unwrap() {
+        let actual = &ours_rows[table];
+        if actual != expected {
+            let (a, e) = (&actual["rows"], &expected["rows"]);
+            let (a, e) = (a.as_array(), e.as_array());
+            let detail = match (a, e) {
+                (Some(a), Some(e)) => {
+                    let only_ours: Vec<_> = a.iter().filter(|r| !e.contains(r)).collect();
+                    let only_theirs: Vec<_> = e.iter().filter(|r| !a.contains(r)).collect();
+                    format!(
+                        "columns {}\n    ours only:   {only_ours:?}\n    python only: {only_theirs:?}",
+                        expected["columns"]
+                    )
+                }
+                _ => format!("ours {actual}\n    python {expected}"),
+            };
+            problems.push(format!("{table}: {detail}"));
+        }
+    }
+    for table in ours_rows.as_object().unwrap().keys() {
+        if theirs.get(table).is_none() {
+            problems.push(format!("{table}: only in ours"));
+        }
+    }
+    let schema = schema_differences(&reflect(twin, "alembic_version"), &ours(db));
+    problems.extend(schema);
+    assert!(
+        problems.is_empty(),
+        "{context}: ours differs from MLflow's upgrade:\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+/// The cell of `column` in the row of `table` whose first key column is `id`.
+fn cell(doc: &Value, table: &str, id: &str, column: &str) -> Value {
+    let t = &doc[table];
+    let columns: Vec<&str> = t["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let key = t["primary_key"][0].as_str().unwrap_or(columns[0]);
+    let (k, c) = (
+        columns.iter().position(|n| *n == key).unwrap(),
+        columns.iter().position(|n| *n == column).unwrap(),
+    );
+    t["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[k] == json!(id))
+        .unwrap_or_else(|| panic!("no row {id} in {table}"))[c]
+        .clone()
+}
+
+fn float(repr: &str) -> Value {
+    json!({ "float": repr })
+}
+
+fn same_as_python(dialect: Dialect) {
+    let db = database_with(dialect, "main");
+    let twin = upgrade_both(&db);
+    assert_same_data_and_schema(&db, &twin, &format!("main data set on {dialect}"));
+    // The comparison must have had something to compare: the backfill wrote values.
+    let after = all_rows(&db);
+    assert_eq!(cell(&after, "trace_info", "t01", "input_tokens"), json!(10));
+    assert_eq!(
+        cell(&after, "trace_info", "t11", "total_cost"),
+        float("1.8")
+    );
+    assert_eq!(
+        cell(&after, "assessments", "a19", "aggregate_value"),
+        float("1.0")
+    );
+}
+
+#[test]
+fn sqlite_backfill_equals_mlflows() {
+    same_as_python(Dialect::Sqlite);
+}
+
+#[test]
+fn postgres_backfill_equals_mlflows() {
+    same_as_python(Dialect::Postgres);
+}
+
+#[test]
+fn mariadb_backfill_equals_mlflows() {
+    same_as_python(Dialect::MariaDb);
+}
+
+/// Runs `case` on every dialect: `check(dialect, ours, python)` gets both upgrades' rows.
+fn difference(case: &str, check: impl Fn(Dialect, &Value, &Value)) {
+    for dialect in Dialect::ALL {
+        let db = database_with(dialect, case);
+        let twin = upgrade_both(&db);
+        check(dialect, &all_rows(&db), &all_rows(&twin));
+    }
+}
+
+fn trace(doc: &Value, column: &str) -> Value {
+    cell(doc, "trace_info", "t01", column)
+}
+
+#[test]
+fn token_counts_with_a_fraction_or_exponent_are_read_as_doubles() {
+    difference("fraction-or-exponent", |dialect, ours, python| {
+        // On MariaDB MLflow reads the double as a decimal (see the span-cost test), exactly.
+        let script = if dialect == Dialect::MariaDb {
+            4611686018427387904_i64
+        } else {
+            4611686018427388000
+        };
+        assert_eq!(trace(python, "input_tokens"), json!(script), "{dialect}");
+        assert_eq!(
+            trace(ours, "input_tokens"),
+            json!(4611686018427387904_i64),
+            "{dialect}"
+        );
+        assert_eq!(trace(python, "output_tokens"), Value::Null);
+        assert_eq!(trace(ours, "output_tokens"), json!(1), "{dialect}");
+    });
+}
+
+#[test]
+fn span_costs_are_copied_exactly_where_mlflow_rounds_them_to_ten_places_on_mariadb() {
+    difference("span-cost-places", |dialect, ours, python| {
+        let span = |doc: &Value, column: &str| {
+            let t = &doc["spans"];
+            let columns = t["columns"].as_array().unwrap();
+            let at = columns.iter().position(|c| c == column).unwrap();
+            t["rows"][0][at].clone()
+        };
+        let (input, output) = if dialect == Dialect::MariaDb {
+            (float("0.0012345679"), float("0.0"))
+        } else {
+            (float("0.00123456789012345"), float("1e-11"))
+        };
+        assert_eq!(span(python, "input_cost"), input, "{dialect}");
+        assert_eq!(span(python, "output_cost"), output, "{dialect}");
+        assert_eq!(
+            span(ours, "input_cost"),
+            float("0.00123456789012345"),
+            "{dialect}"
+        );
+        assert_eq!(span(ours, "output_cost"), float("1e-11"), "{dialect}");
+    });
+}
+
+#[test]
+fn number_strings_must_be_written_like_json_numbers() {
+    difference("number-strings", |dialect, ours, python| {
+        for (column, script) in [
+            ("input_tokens", 5),
+            ("output_tokens", 7),
+            ("total_tokens", 1000),
+        ] {
+            assert_eq!(trace(python, column), json!(script));
+            assert_eq!(trace(ours, column), Value::Null, "{dialect} {column}");
+        }
+    });
+}
+
+#[test]
+fn exponents_beyond_four_digits_and_magnitudes_from_1e308_give_null() {
+    difference("huge-exponents", |dialect, ours, python| {
+        assert_eq!(trace(python, "input_cost"), float("0.0"));
+        assert_eq!(trace(python, "output_cost"), float("1.5e+308"));
+        assert_eq!(trace(ours, "input_cost"), Value::Null, "{dialect}");
+        assert_eq!(trace(ours, "output_cost"), Value::Null, "{dialect}");
+    });
+}
+
+#[test]
+fn nan_or_infinity_words_make_token_and_cost_json_malformed() {
+    difference("nan-words", |dialect, ours, python| {
+        assert_eq!(trace(python, "input_tokens"), json!(5));
+        assert_eq!(trace(ours, "input_tokens"), Value::Null, "{dialect}");
+    });
+}
+
+#[test]
+fn a_repeated_json_key_counts_once_as_the_database_reads_it() {
+    difference("repeated-keys", |dialect, ours, python| {
+        assert_eq!(trace(python, "input_tokens"), json!(2));
+        let database_reads = if dialect == Dialect::Postgres { 2 } else { 1 };
+        assert_eq!(
+            trace(ours, "input_tokens"),
+            json!(database_reads),
+            "{dialect}"
+        );
+    });
+}
+
+/// Our upgrade fails with `message` in its error and leaves the database as it was.
+fn refused(db: &TestDb, message: &str) {
+    let (rows_before, schema_before) = (all_rows(db), ours(db));
+    let out = run(&["upgrade", "--quiet", &db.our_url(), REVISION]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the upgrade succeeded on bad data");
+    assert!(
+        stderr.contains(message),
+        "error without {message}: {stderr}"
+    );
+    assert_eq!(all_rows(db), rows_before, "the failed upgrade changed rows");
+    assert_eq!(
+        ours(db),
+        schema_before,
+        "the failed upgrade changed the schema"
+    );
+}
+
+#[test]
+fn doubly_encoded_dimension_attributes_are_refused_on_every_dialect() {
+    for dialect in Dialect::ALL {
+        let db = database_with(dialect, "doubly-encoded-dimensions");
+        let twin = db.copy_to_new();
+        let python = try_build_reference(
+            &twin,
+            Project::Mlflow,
+            &support::mlflow_scripts_dir(),
+            REVISION,
+        );
+        // MLflow decodes the string a second time where its driver already decoded the JSON.
+        assert_eq!(
+            python.is_ok(),
+            dialect != Dialect::MariaDb,
+            "{dialect}: {python:?}"
+        );
+        refused(&db, "recipe_75868b020152_unsupported_dimension_attributes");
+    }
+}
+
+fn refused_like_python(case: &str, ours_message: &str, python_message: &str) {
+    for dialect in Dialect::ALL {
+        let db = database_with(dialect, case);
+        let twin = db.copy_to_new();
+        let python = try_build_reference(
+            &twin,
+            Project::Mlflow,
+            &support::mlflow_scripts_dir(),
+            REVISION,
+        );
+        let error = python.expect_err("MLflow's upgrade accepted the bad data");
+        assert!(error.contains(python_message), "{dialect}: {error}");
+        refused(&db, ours_message);
+    }
+}
+
+#[test]
+fn a_span_without_its_trace_fails_the_upgrade_before_any_change() {
+    refused_like_python(
+        "orphan-span",
+        "recipe_75868b020152_span_without_trace_info",
+        "spans row references missing trace_info row 'gone'",
+    );
+}
+
+#[test]
+fn unsupported_dimension_attributes_fail_the_upgrade_before_any_change() {
+    refused_like_python(
+        "unsupported-dimensions",
+        "recipe_75868b020152_unsupported_dimension_attributes",
+        "unsupported content for span ('t01', 's1'): ['temperature']",
+    );
+}
