@@ -193,3 +193,25 @@ pub fn every_tenth_revision_upgrades_to_the_same_head(dialect: Dialect) {
     }
     assert_eq!(starts.len(), 1 + chain.len().div_ceil(10));
 }
+
+/// How many statements a fresh upgrade of an empty MLflow database runs on `dialect` (MLflow's
+/// initial tables, the version table and every revision), as `mlflow-migrate` reports it.
+pub fn fresh_upgrade_statement_total(dialect: Dialect) -> usize {
+    let db = TestDb::new(dialect);
+    let out = run(&["upgrade", &db.our_url()]);
+    ok(&out);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("base -> ") && l.ends_with(" statement(s))"))
+        .unwrap_or_else(|| panic!("no summary line in:\n{text}"));
+    let count = line
+        .rsplit(", ")
+        .next()
+        .unwrap()
+        .trim_end_matches(" statement(s))");
+    count
+        .parse()
+        .unwrap_or_else(|_| panic!("no count in {line:?}"))
+}
