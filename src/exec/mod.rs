@@ -353,9 +353,11 @@ async fn run_locked(
     let known: BTreeSet<String> = model.tables.iter().map(|t| t.name.clone()).collect();
     // Other applications' tables in the same database (MLflow's tracking tables beside its
     // auth tables) are listed to scripts that inspect the database, as Alembic lists them:
-    // auth's f1a2b3c4d5e6 rewrites prompt grants only when it finds the model registry.
-    let mut model = model;
-    model.other_tables = conn
+    // auth's f1a2b3c4d5e6 rewrites prompt grants only when it finds the model registry. A
+    // table the plan itself creates is not another application's, even when it is already
+    // there: an interrupted run (ours, or Python's) created it, and the plan must stay the one
+    // that run had (MLflow's 3500859a5d39 creates its table only when it is missing).
+    let others: BTreeSet<String> = conn
         .table_names()
         .await?
         .into_iter()
@@ -363,7 +365,15 @@ async fn run_locked(
             !known.contains(t) && t != journal::JOURNAL_TABLE && *t != project.version_table
         })
         .collect();
-    let mut plan = planner.plan(&rows, &steps, model, fresh)?;
+    let mut plan = planner.plan(&rows, &steps, model.clone(), fresh)?;
+    if !others.is_empty() {
+        let created = tables_created(&plan);
+        let mut model = model;
+        model.other_tables = others.difference(&created).cloned().collect();
+        if !model.other_tables.is_empty() {
+            plan = planner.plan(&rows, &steps, model, fresh)?;
+        }
+    }
     if interrupted.is_none() {
         // Alembic leaves the table when it deletes the last row (`downgrade base`).
         plan.create_version_table = !conn.table_exists(&project.version_table).await?;
@@ -381,7 +391,7 @@ async fn run_locked(
         }
         if !diffs.is_empty() {
             let partial = if diffs.iter().all(|(t, _)| touched.contains(t)) {
-                half_migrated(conn, &plan).await?
+                half_migrated(conn, &mut plan).await?
             } else {
                 None
             };
@@ -451,6 +461,20 @@ async fn run_locked(
 /// Compare the live schema with the one the recorded revisions leave: a table, column, named
 /// constraint or index missing, or a column added to one of the project's tables. Each
 /// difference comes with its table.
+/// The tables a plan creates or renames into, anywhere along it.
+fn tables_created(plan: &crate::plan::Plan) -> BTreeSet<String> {
+    plan.initial
+        .iter()
+        .chain(plan.steps.iter().map(|s| &s.compiled))
+        .flat_map(|c| c.emitted.iter())
+        .filter_map(|e| match &e.op {
+            crate::ir::Op::CreateTable { table } => Some(table.name.clone()),
+            crate::ir::Op::RenameTable { new_name, .. } => Some(new_name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 async fn drift(
     conn: &mut Conn,
     model: &SchemaModel,
@@ -578,15 +602,78 @@ fn first_step_tables(conn: &Conn, plan: &Plan, steps: &[Step]) -> BTreeSet<Strin
 
 /// Whether the live schema is the first step of the plan half-applied: it agrees with the
 /// state after its first j statements, j ≥ 1. Returns j.
-async fn half_migrated(conn: &mut Conn, plan: &Plan) -> Result<Option<usize>, ExecError> {
-    let Some(first) = plan.steps.first() else {
+async fn half_migrated(conn: &mut Conn, plan: &mut Plan) -> Result<Option<usize>, ExecError> {
+    let Some(first) = plan.steps.first_mut() else {
         return Ok(None);
     };
-    let stmts: Vec<String> = first.compiled.statements().map(str::to_string).collect();
     let fam = family(conn);
-    match partial::judge(conn, fam, &stmts, 0..=stmts.len()).await? {
-        partial::Verdict::Applied(j) if j >= 1 => Ok(Some(j)),
-        _ => Ok(None),
+    // SQLAlchemy creates a new table's indexes in the order of a Python set, which changes
+    // from run to run; so a revision Python stopped inside may have run them in another order
+    // than ours. Our order first, then each other order of one table's indexes.
+    for (op, order) in index_orders(&first.compiled.emitted) {
+        let mut emitted = first.compiled.emitted.clone();
+        if let Some(op) = op {
+            let reordered = order
+                .iter()
+                .map(|&i| emitted[op].statements[i].clone())
+                .collect();
+            emitted[op].statements = reordered;
+        }
+        let stmts: Vec<String> = emitted
+            .iter()
+            .flat_map(|e| e.statements.iter().cloned())
+            .collect();
+        if let partial::Verdict::Applied(j) =
+            partial::judge(conn, fam, &stmts, 0..=stmts.len()).await?
+        {
+            if j >= 1 {
+                first.compiled.emitted = emitted;
+                return Ok(Some(j));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The statement orders to try for a half-applied revision: ours (`None`), then, for each
+/// operation that creates a table and then its indexes, every other order of those indexes
+/// (the table first), for tables of up to five indexes.
+fn index_orders(emitted: &[crate::compile::EmittedOp]) -> Vec<(Option<usize>, Vec<usize>)> {
+    let mut out = vec![(None, Vec::new())];
+    for (op, e) in emitted.iter().enumerate() {
+        let s = &e.statements;
+        let creates_indexes = s.len() > 2
+            && s.len() <= 6
+            && s[0].trim_start().to_uppercase().starts_with("CREATE TABLE")
+            && s[1..].iter().all(|x| {
+                let x = x.trim_start().to_uppercase();
+                x.starts_with("CREATE INDEX") || x.starts_with("CREATE UNIQUE INDEX")
+            });
+        if !creates_indexes {
+            continue;
+        }
+        let mut rest: Vec<usize> = (1..s.len()).collect();
+        let mut orders = Vec::new();
+        permutations(&mut rest, 0, &mut orders);
+        for order in orders.into_iter().skip(1) {
+            let mut full = vec![0];
+            full.extend(order);
+            out.push((Some(op), full));
+        }
+    }
+    out
+}
+
+/// Every permutation of `items[k..]` (Heap-free, by swapping), the identity first.
+fn permutations(items: &mut Vec<usize>, k: usize, out: &mut Vec<Vec<usize>>) {
+    if k == items.len() {
+        out.push(items.clone());
+        return;
+    }
+    for i in k..items.len() {
+        items.swap(k, i);
+        permutations(items, k + 1, out);
+        items.swap(k, i);
     }
 }
 
@@ -1001,5 +1088,21 @@ pub mod blocking {
             purge,
             lock_timeout,
         ))
+    }
+}
+
+#[cfg(test)]
+mod index_order_tests {
+    use super::permutations;
+
+    #[test]
+    fn permutations_start_with_the_identity_and_are_all_distinct() {
+        let mut items = vec![1, 2, 3];
+        let mut out = Vec::new();
+        permutations(&mut items, 0, &mut out);
+        assert_eq!(out[0], vec![1, 2, 3]);
+        assert_eq!(out.len(), 6);
+        let distinct: std::collections::BTreeSet<_> = out.iter().cloned().collect();
+        assert_eq!(distinct.len(), 6);
     }
 }
