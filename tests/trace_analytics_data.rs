@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 use support::cli::{ok, ours, run, JOURNAL};
 use support::db::{Dialect, TestDb};
 use support::reference_db::{
-    build_reference, reference_at, reference_command, reflect, rows, try_build_reference, Project,
+    build_reference, diff_rows, reference_at, reference_command, reflect, rows,
+    try_build_reference, try_mlflow_downgrade, Project,
 };
 use support::schema_diff::schema_differences;
 
@@ -23,6 +24,12 @@ const REVISION: &str = "75868b020152";
 /// The reference database at the parent revision, holding the rows of `case`.
 fn database_with(dialect: Dialect, case: &str) -> TestDb {
     let db = reference_at(dialect, Project::Mlflow, PARENT);
+    write_rows(&db, case);
+    db
+}
+
+/// Run `trace_rows.py` `case` on `db`.
+fn write_rows(db: &TestDb, case: &str) {
     let script = support::repo_root().join("tests/support/trace_rows.py");
     let out = reference_command(&support::ref_python())
         .arg(script)
@@ -32,10 +39,10 @@ fn database_with(dialect: Dialect, case: &str) -> TestDb {
         .unwrap();
     assert!(
         out.status.success(),
-        "trace_rows.py {case} on {dialect}: {}",
+        "trace_rows.py {case} on {}: {}",
+        db.dialect(),
         String::from_utf8_lossy(&out.stderr)
     );
-    db
 }
 
 /// Upgrade `db` with mlflow-migrate and a copy of it with MLflow's own Alembic; the copy.
@@ -327,4 +334,285 @@ fn unsupported_dimension_attributes_fail_the_upgrade_before_any_change() {
         "recipe_75868b020152_unsupported_dimension_attributes",
         "unsupported content for span ('t01', 's1'): ['temperature']",
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The downgrade: legacy rows rebuilt from the analytics columns.
+
+/// A database upgraded to 75868b020152 by MLflow from the rows of `before`, then given the
+/// rows of `at_revision` (a `downgrade-*` set); downgraded by mlflow-migrate, and a copy of it
+/// by MLflow's own Alembic: (ours, MLflow's).
+fn downgrade_both(dialect: Dialect, before: &str, at_revision: &str) -> (TestDb, TestDb) {
+    let db = database_with(dialect, before);
+    build_reference(
+        &db,
+        Project::Mlflow,
+        &support::mlflow_scripts_dir(),
+        REVISION,
+    );
+    write_rows(&db, at_revision);
+    let twin = db.copy_to_new();
+    ok(&run(&["downgrade", "--quiet", &db.our_url(), PARENT]));
+    try_mlflow_downgrade(&twin, PARENT)
+        .unwrap_or_else(|e| panic!("MLflow's downgrade failed on {dialect}: {e}"));
+    (db, twin)
+}
+
+/// `SELECT columns FROM table ORDER BY order` as the database's own client prints it: the
+/// exact text of JSON columns, which the rows' comparison reads as JSON on PostgreSQL.
+fn client_rows(db: &TestDb, table: &str, columns: &str, order: &str) -> String {
+    db.run_sql_script(&format!(
+        "SELECT {columns} FROM {table} ORDER BY {order};\n"
+    ))
+    .unwrap_or_else(|e| panic!("{table} on {}: {e}", db.dialect()))
+}
+
+fn same_downgrade_as_python(dialect: Dialect) {
+    let (db, twin) = downgrade_both(dialect, "main", "downgrade-main");
+    let answer = diff_rows(&db, &twin);
+    let problems: Vec<_> = answer["differences"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(t, d)| !(t.as_str() == JOURNAL && d["missing"] == "b"))
+        .filter(|(t, d)| {
+            !(dialect == Dialect::Sqlite
+                && t.as_str() == "trace_request_metadata"
+                && only_sqlite_float_digits(d))
+        })
+        .map(|(t, d)| format!("{t}: {d}"))
+        .chain(schema_differences(
+            &reflect(&twin, "alembic_version"),
+            &ours(&db),
+        ))
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "{dialect}: ours differs from MLflow's downgrade:\n  {}",
+        problems.join("\n  ")
+    );
+    let text = if dialect == Dialect::Postgres {
+        "CAST(dimension_attributes AS TEXT)"
+    } else {
+        "dimension_attributes"
+    };
+    let (columns, order) = (format!("trace_id, span_id, {text}"), "trace_id, span_id");
+    assert_eq!(
+        client_rows(&db, "spans", &columns, order),
+        client_rows(&twin, "spans", &columns, order),
+        "{dialect}: dimension_attributes text"
+    );
+    // The comparison had something to compare: legacy rows were rebuilt.
+    let tables = &answer["tables"];
+    for table in [
+        "trace_tags",
+        "trace_request_metadata",
+        "trace_metrics",
+        "span_metrics",
+    ] {
+        assert!(
+            tables[table].as_u64().unwrap() > 5,
+            "{dialect}: {table} {answer}"
+        );
+    }
+    let after = all_rows(&db);
+    let spans = &after["spans"];
+    let at = |c: &str| {
+        spans["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|n| n == c)
+            .unwrap()
+    };
+    let s7 = spans["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[at("span_id")] == "s7")
+        .unwrap();
+    let attributes = &s7[at("dimension_attributes")];
+    let expected = json!({ "mlflow.llm.model": "caf\u{e9} \"q\"" });
+    // A JSON column is read as a dict on PostgreSQL, as text elsewhere.
+    let parsed = match attributes.as_str() {
+        Some(text) => serde_json::from_str::<Value>(text).unwrap(),
+        None => attributes["dict"].clone(),
+    };
+    assert_eq!(parsed, expected, "{dialect}");
+}
+
+/// True when the metadata rows of `diff` differ only in cost JSON members written with
+/// SQLite's digits (the documented difference, shown by
+/// `sqlite_writes_floats_with_its_own_printf_digits`): the same double where Python's repr
+/// needs 16 or 17 significant digits, or any digits below 1e-80 or from 1e100 in magnitude.
+fn only_sqlite_float_digits(diff: &Value) -> bool {
+    let (ours, python) = (&diff["only_a"], &diff["only_b"]);
+    let (ours, python) = (ours.as_array().unwrap(), python.as_array().unwrap());
+    let same_double = |a: &Value, b: &Value, m: &str| {
+        let (x, y) = (member(a, m), member(b, m));
+        let significant = y
+            .split('e')
+            .next()
+            .unwrap()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+            .trim_start_matches('0')
+            .len();
+        let (a, b) = (x.parse::<f64>().unwrap(), y.parse::<f64>().unwrap());
+        let inexact_reading = !(1e-80..1e100).contains(&b.abs()) && b != 0.0;
+        x == y || a == b && significant >= 16 || inexact_reading
+    };
+    let same_cost = |a: &Value, b: &Value| {
+        a[0] == COST
+            && b[0] == COST
+            && a[2] == b[2]
+            && ["input_cost", "output_cost", "total_cost"].iter().all(|m| {
+                match (
+                    a[1].as_str().unwrap().contains(m),
+                    b[1].as_str().unwrap().contains(m),
+                ) {
+                    (true, true) => same_double(&a[1], &b[1], m),
+                    (present, other) => present == other,
+                }
+            })
+    };
+    ours.len() == python.len() && ours.iter().all(|a| python.iter().any(|b| same_cost(a, b)))
+}
+
+#[test]
+fn sqlite_downgrade_equals_mlflows() {
+    same_downgrade_as_python(Dialect::Sqlite);
+}
+
+#[test]
+fn postgres_downgrade_equals_mlflows() {
+    same_downgrade_as_python(Dialect::Postgres);
+}
+
+#[test]
+fn mariadb_downgrade_equals_mlflows() {
+    same_downgrade_as_python(Dialect::MariaDb);
+}
+
+/// The `mlflow.trace.cost` metadata value of `trace` and the `span_metrics` values of span
+/// `s1` after each downgrade of the `downgrade-float-text` rows: `check(dialect, ours,
+/// python)` on every dialect.
+fn downgraded_costs(check: impl Fn(Dialect, &Value, &Value)) {
+    for dialect in Dialect::ALL {
+        let (db, twin) = downgrade_both(dialect, "empty", "downgrade-float-text");
+        check(dialect, &all_rows(&db), &all_rows(&twin));
+    }
+}
+
+/// The value of row `key` of trace `trace` in `trace_request_metadata`.
+fn metadata(doc: &Value, trace: &str, key: &str) -> Value {
+    let t = &doc["trace_request_metadata"];
+    let columns = t["columns"].as_array().unwrap();
+    let at = |c: &str| columns.iter().position(|n| n == c).unwrap();
+    t["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[at("request_id")] == trace && r[at("key")] == key)
+        .map(|r| r[at("value")].clone())
+        .unwrap_or(Value::Null)
+}
+
+/// The value of span metric `key` of span `s1` in `span_metrics`.
+fn span_metric(doc: &Value, key: &str) -> Value {
+    let t = &doc["span_metrics"];
+    let columns = t["columns"].as_array().unwrap();
+    let at = |c: &str| columns.iter().position(|n| n == c).unwrap();
+    t["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[at("span_id")] == "s1" && r[at("key")] == key)
+        .map(|r| r[at("value")].clone())
+        .unwrap_or(Value::Null)
+}
+
+const COST: &str = "mlflow.trace.cost";
+
+/// The text of member `key` in the JSON object text `object` (one level, numbers only).
+fn member(object: &Value, key: &str) -> String {
+    let text = object.as_str().expect("a JSON text");
+    let start = text
+        .find(&format!("\"{key}\": "))
+        .unwrap_or_else(|| panic!("no {key} in {text}"))
+        + key.len()
+        + 4;
+    let rest = &text[start..];
+    rest[..rest.find([',', '}']).unwrap()].to_string()
+}
+
+#[test]
+fn sqlite_writes_floats_with_its_own_printf_digits() {
+    downgraded_costs(|dialect, ours, python| {
+        let (ours_cost, python_cost) = (metadata(ours, "f01", COST), metadata(python, "f01", COST));
+        // MLflow on MariaDB reads the cost to 10 places (the next test).
+        let script = if dialect == Dialect::MariaDb {
+            "971.9216918937"
+        } else {
+            "971.9216918936607"
+        };
+        assert_eq!(member(&python_cost, "input_cost"), script, "{dialect}");
+        assert_eq!(member(&python_cost, "output_cost"), "9e+119", "{dialect}");
+        // On SQLite: printf's 16th digit of 971.9216918936607 (the same double), and
+        // 9e+119 with 16 digits, since SQLite reads "9e+119" back as another double.
+        let (input, output) = if dialect == Dialect::Sqlite {
+            ("971.9216918936608", "9.000000000000001e+119")
+        } else {
+            ("971.9216918936607", "9e+119")
+        };
+        assert_eq!(member(&ours_cost, "input_cost"), input, "{dialect}");
+        assert_eq!(member(&ours_cost, "output_cost"), output, "{dialect}");
+    });
+}
+
+#[test]
+fn postgres_writes_a_shortest_float_halfway_between_two_doubles_with_more_digits() {
+    downgraded_costs(|dialect, ours, python| {
+        // 1e23 is 99999999999999991611392 as a double: "1e+23" lies exactly halfway to the
+        // next double and reads back as this one by the ties-to-even rule, which
+        // PostgreSQL's shortest output does not lean on.
+        let expected = if dialect == Dialect::Postgres {
+            "9.999999999999999e+22"
+        } else {
+            "1e+23"
+        };
+        let python_cost = metadata(python, "f01", COST);
+        assert_eq!(member(&python_cost, "total_cost"), "1e+23", "{dialect}");
+        let ours_cost = metadata(ours, "f01", COST);
+        assert_eq!(member(&ours_cost, "total_cost"), expected, "{dialect}");
+    });
+}
+
+#[test]
+fn costs_are_copied_exactly_where_mlflow_reads_them_to_ten_places_on_mariadb() {
+    downgraded_costs(|dialect, ours, python| {
+        let (trace_cost, tiny) = if dialect == Dialect::MariaDb {
+            (r#"{"input_cost": 0.0012345679}"#, float("0.0"))
+        } else {
+            (r#"{"input_cost": 0.00123456789012345}"#, float("1e-11"))
+        };
+        assert_eq!(
+            metadata(python, "f02", COST),
+            json!(trace_cost),
+            "{dialect}"
+        );
+        assert_eq!(span_metric(python, "input_cost"), tiny, "{dialect}");
+        assert_eq!(
+            metadata(ours, "f02", COST),
+            json!(r#"{"input_cost": 0.00123456789012345}"#),
+            "{dialect}"
+        );
+        assert_eq!(span_metric(ours, "input_cost"), float("1e-11"), "{dialect}");
+        assert_eq!(
+            span_metric(ours, "output_cost"),
+            float("0.00123456789012345"),
+            "{dialect}"
+        );
+    });
 }

@@ -3,9 +3,11 @@ parent of 75868b020152 (SQL trace analytics), for tests/trace_analytics_data.rs.
 
     trace_rows.py URL CASE
 
-CASE names a data set below: `main` (the adversarial mix every dialect can store), or one
-of the sets written for a single documented difference or a refusal. Columns the set does not
-name but the schema requires are filled with plain values of their type.
+CASE names a data set below: `main` (the adversarial mix every dialect can store), `empty`,
+or one of the sets written for a single documented difference or a refusal. The `downgrade-*`
+sets are written at 75868b020152 itself, into the analytics columns, for the downgrade.
+Columns the set does not name but the schema requires are filled with plain values of their
+type.
 """
 
 import json
@@ -196,11 +198,94 @@ def exception_set(name):
     return {"t01": rows[name]}
 
 
+def analytics_set(name, dialect):
+    """Rows written at 75868b020152 itself, straight into the analytics columns, for the
+    downgrade: {trace: ({column: value}, [(key, value) tags]), ...} and spans
+    (trace, span, {column: value})."""
+    if name == "downgrade-float-text":
+        # One documented difference of the downgrade's float text per dialect.
+        traces = {
+            "f01": (
+                {"input_cost": 971.9216918936607, "output_cost": 9e119, "total_cost": 1e23},
+                [],
+            ),
+            "f02": ({"input_cost": 0.00123456789012345}, []),
+        }
+        return traces, [("f02", "s1", {"input_cost": 1e-11, "output_cost": 0.00123456789012345})]
+    # Text a JSON writer must escape, and floats at each turn of repr's layout.
+    odd = '"q" \\ \x01\x1f\x7f \t\n\r\b\f \u2028 é 漢 😀 \U0010ffff'
+    costs = [1e16, 1e-05, 2.0, 1e15, 9999999999999998.0, 0.0001, 123456.5, -7.5e-07, 1e-10]
+    costs += [-0.0, 1e99, -1234567890123.25, 5e-05, 100.0, 0.5e-4]
+    if dialect != "mariadb":
+        # MLflow on MariaDB reads costs to 10 places (a documented difference).
+        costs += [0.30000000000000004, 1234567890123456.8, 1.7976931348623157e308, 1e-80]
+        costs += [2.2250738585072014e-100, 123456789012345.67, 3.0000000000000004e-05]
+    tokens = [0, -1, 2**53 + 1, 2**63 - 1, -(2**63), 1000000]
+    traces = {}
+    for n in range(0, len(costs), 3):
+        trace_id = f"d{n:02}"
+        row = dict(zip(["input_cost", "output_cost", "total_cost"], costs[n : n + 3]))
+        row.update(zip(["input_tokens", "total_tokens"], tokens[n % 6 : n % 6 + 2]))
+        traces[trace_id] = (row, [])
+    traces["d90"] = (
+        {"trace_name": odd, "session_id": "s-" + odd, "cache_read_input_tokens": 5},
+        [("mlflow.traceName", "stale"), ("keep", "me")],
+    )
+    if dialect != "mariadb":  # one key there, by its collation
+        traces["d90"][1].append(("MLflow.TraceName", "other case"))
+    traces["d91"] = ({"trace_name": "", "session_id": "", "output_cost": 3.0}, [])
+    spans = [
+        ("d90", "s1", {"model_name": odd, "model_provider": "", "total_cost": 0.25}),
+        ("d90", "s2", {"model_name": "\\", "input_cost": 1e16}),
+        ("d90", "s3", {"model_provider": "😀" * 500, "output_cost": -0.0}),
+        ("d91", "s4", {"model_name": "plain", "model_provider": "x" * 500}),
+        ("d91", "s5", {}),
+    ]
+    return traces, spans
+
+
+def insert_analytics(conn, case, dialect):
+    traces, spans = analytics_set(case, dialect)
+    if conn.execute(sa.text(f"SELECT COUNT(*) FROM experiments WHERE experiment_id = {EXPERIMENT_ID}")).scalar() == 0:
+        insert(conn, "experiments", {"experiment_id": EXPERIMENT_ID, "name": "traces"})
+    for n, (trace_id, (columns, tags)) in enumerate(traces.items()):
+        insert(
+            conn,
+            "trace_info",
+            {
+                "request_id": trace_id,
+                "experiment_id": EXPERIMENT_ID,
+                "timestamp_ms": 1_800_000_000_000 + n,
+                "status": "OK",
+                **columns,
+            },
+        )
+        for key, value in tags:
+            insert(conn, "trace_tags", {"request_id": trace_id, "key": key, "value": value})
+    for n, (trace_id, span_id, columns) in enumerate(spans):
+        insert(
+            conn,
+            "spans",
+            {
+                "trace_id": trace_id,
+                "experiment_id": EXPERIMENT_ID,
+                "span_id": span_id,
+                "start_time_unix_nano": 1000 * n,
+                "end_time_unix_nano": 1000 * n + 10,
+                **columns,
+            },
+        )
+
+
 def main():
     url, case = sys.argv[1], sys.argv[2]
     engine = sa.create_engine(url)
     dialect = "mariadb" if engine.dialect.name == "mysql" else engine.dialect.name
     spans, assessments = [], []
+    if case.startswith("downgrade-"):
+        with engine.begin() as conn:
+            insert_analytics(conn, case, dialect)
+        return
     if case == "main":
         traces, spans, assessments = main_set(dialect)
     elif case == "doubly-encoded-dimensions":
@@ -212,6 +297,8 @@ def main():
     elif case == "unsupported-dimensions":
         traces = {"t01": []}
         spans = [("t01", "s1", '{"mlflow.llm.model": "m", "temperature": 0.5}', {})]
+    elif case == "empty":
+        traces = {}
     elif case == "orphan-span":
         traces = {"t01": []}
         spans = [("t01", "s1", None, {}), ("gone", "s2", None, {})]

@@ -78,13 +78,7 @@ Known differences, all on inputs MLflow does not write:
 
 from alembic import op
 
-from alembic_engine.original import (
-    _add_analytics_columns,
-    _create_analytics_indexes,
-    _create_rollup_tables,
-    _drop_dimension_attributes,
-    _finalize_assessment_not_null,
-)
+import alembic_engine
 
 revision = "75868b020152"
 down_revision = "b7e2c1a4d9f3"
@@ -546,6 +540,292 @@ def _cleanup_legacy_analytics():
     op.execute(f"DELETE FROM span_metrics WHERE {k} IN ({_listed(_COST_KEYS)})")
 
 
+# ---------------------------------------------------------------------------------------------
+# Downgrade: the legacy rows rebuilt from the analytics columns.
+
+
+def _cat(*parts):
+    if _dialect() == "mysql":
+        return "CONCAT(" + ", ".join(parts) + ")"
+    return "(" + " || ".join(parts) + ")"
+
+
+def _position(needle, haystack):
+    d = _dialect()
+    if d == "sqlite":
+        return f"instr({haystack}, {needle})"
+    if d == "postgresql":
+        return f"strpos({haystack}, {needle})"
+    return f"LOCATE({needle}, {haystack})"
+
+
+def _strip_zeros(value, side):
+    if _dialect() == "mysql":
+        return f"TRIM({side} '0' FROM {value})"
+    return ("ltrim" if side == "LEADING" else "rtrim") + f"({value}, '0')"
+
+
+def _integer(text):
+    return f"CAST({text} AS {'SIGNED' if _dialect() == 'mysql' else 'INTEGER'})"
+
+
+def _text(number):
+    return f"CAST({number} AS {'CHAR' if _dialect() == 'mysql' else 'TEXT'})"
+
+
+def _zeros(n):
+    return f"SUBSTR('0000000000000000', 1, {n})"
+
+
+def _shortest_text(x):
+    """A number text of the finite double x with the fewest significant digits that read
+    back as x, as the database writes it; NULL for NULL."""
+    d = _dialect()
+    if d == "sqlite":
+        # printf rounds to as many digits as asked; 15 always suffice for a double whose
+        # shortest form has at most 15, and 17 for every double.
+        # (printf writes NULL as zero).
+        tries = [f"printf('%!.{n}e', {x})" for n in (14, 15)]
+        whens = " ".join(f"WHEN CAST({t} AS REAL) = {x} THEN {t}" for t in tries)
+        return f"CASE WHEN {x} IS NULL THEN NULL {whens} ELSE printf('%!.16e', {x}) END"
+    if d == "postgresql":
+        return f"pg_temp.alembic_engine_float_text({x})"
+    return f"CAST({x} AS CHAR)"
+
+
+def _float_texts(source, keys, columns):
+    """Derived table (keys..., columns...) of `source`: its columns, finite doubles, as the
+    text Python's repr writes; NULL for NULL. The database's shortest text is split into
+    sign, significant digits and decimal exponent, then laid out as repr lays them out."""
+    kept = ", ".join(f"s.{k}" for k in keys)
+    texts = ", ".join(f"{_shortest_text('s.' + c)} AS {c}" for c in columns)
+    split = []
+    for c in columns:
+        t, at = f"s.{c}", _position("'e'", f"s.{c}")
+        split.append(
+            f"CASE WHEN {t} LIKE '-%' THEN '-' ELSE '' END AS {c}_neg, "
+            f"REPLACE(CASE WHEN {at} > 0 THEN SUBSTR({t}, 1, {at} - 1) ELSE {t} END, '-', '') "
+            f"AS {c}_m, CASE WHEN {at} > 0 THEN {_integer(f'SUBSTR({t}, {at} + 1)')} ELSE 0 END "
+            f"AS {c}_p"
+        )
+    digits = []
+    for c in columns:
+        m = f"s.{c}_m"
+        dot = _position("'.'", m)
+        whole = f"CASE WHEN {dot} > 0 THEN SUBSTR({m}, 1, {dot} - 1) ELSE {m} END"
+        all_digits = f"REPLACE({m}, '.', '')"
+        significant = _strip_zeros(all_digits, "LEADING")
+        digits.append(
+            f"s.{c}_neg, {_strip_zeros(significant, 'TRAILING')} AS {c}_d, "
+            f"s.{c}_p + {_length(whole)} - 1 - ({_length(all_digits)} - {_length(significant)}) "
+            f"AS {c}_e"
+        )
+    layouts = []
+    point, dot_zero, zero = "'.'", "'.0'", "'0.0'"
+    for c in columns:
+        n, d, e = f"s.{c}_neg", f"s.{c}_d", f"s.{c}_e"
+        whole_part = (
+            f"CASE WHEN {_length(d)} <= {e} + 1 "
+            f"THEN {_cat(d, _zeros(f'{e} + 1 - {_length(d)}'), dot_zero)} "
+            f"ELSE {_cat(f'SUBSTR({d}, 1, {e} + 1)', point, f'SUBSTR({d}, {e} + 2)')} END"
+        )
+        fraction = _cat("'0.'", _zeros(f"-{e} - 1"), d)
+        scientific = _cat(
+            f"SUBSTR({d}, 1, 1)",
+            f"CASE WHEN {_length(d)} > 1 THEN {_cat(point, f'SUBSTR({d}, 2)')} ELSE '' END",
+            "'e'",
+            f"CASE WHEN {e} < 0 THEN '-' ELSE '+' END",
+            f"CASE WHEN ABS({e}) < 10 THEN '0' ELSE '' END",
+            _text(f"ABS({e})"),
+        )
+        layouts.append(
+            f"CASE WHEN {d} IS NULL THEN NULL WHEN {d} = '' THEN {_cat(n, zero)} "
+            f"WHEN {e} BETWEEN 0 AND 15 THEN {_cat(n, whole_part)} "
+            f"WHEN {e} BETWEEN -4 AND -1 THEN {_cat(n, fraction)} "
+            f"ELSE {_cat(n, scientific)} END AS {c}"
+        )
+    sql = f"SELECT {kept}, {texts} FROM ({source}) AS s"
+    for listed in [split, digits, layouts]:
+        sql = f"SELECT {kept}, {', '.join(listed)} FROM ({sql}) AS s"
+    return sql
+
+
+def _hex4(n):
+    d = _dialect()
+    if d == "sqlite":
+        return f"printf('%04x', {n})"
+    if d == "postgresql":
+        return f"lpad(to_hex({n}), 4, '0')"
+    return f"LPAD(LOWER(HEX({n})), 4, '0')"
+
+
+def _escaped_character(c):
+    """What json.dumps (ensure_ascii) writes for the one-character string c."""
+    d = _dialect()
+    if d == "sqlite":
+        u, backslash, over = f"unicode({c})", "char(92)", "/"
+    elif d == "postgresql":
+        u, backslash, over = f"ascii({c})", "chr(92)", "/"
+    else:
+        code = f"CONV(HEX(CONVERT({c} USING utf32)), 16, 10)"
+        u, backslash, over = f"CAST({code} AS SIGNED)", "CHAR(92 USING utf8mb4)", "DIV"
+    short = [(34, "'\"'"), (92, backslash), (10, "'n'"), (13, "'r'"), (9, "'t'"), (8, "'b'")]
+    short.append((12, "'f'"))
+    whens = " ".join(f"WHEN {u} = {n} THEN {_cat(backslash, e)}" for n, e in short)
+    u_escape = _cat(backslash, "'u'")
+    above = f"({u} - 65536)"
+    pair = _cat(
+        u_escape,
+        _hex4(f"55296 + {above} {over} 1024"),
+        u_escape,
+        _hex4(f"56320 + {above} % 1024"),
+    )
+    return (
+        f"CASE {whens} WHEN {u} BETWEEN 32 AND 126 THEN {c} "
+        f"WHEN {u} < 65536 THEN {_cat(u_escape, _hex4(u))} ELSE {pair} END"
+    )
+
+
+def _plain_ascii(s):
+    """True when json.dumps writes the string s as it is: printable ASCII without `"`, `\\`."""
+    d = _dialect()
+    if d == "sqlite":
+        return f"({s} NOT GLOB '*[^ -~]*' AND instr({s}, '\"') = 0 AND instr({s}, char(92)) = 0)"
+    if d == "postgresql":
+        return f"({s} !~ '[^ -~]' AND strpos({s}, '\"') = 0 AND strpos({s}, chr(92)) = 0)"
+    # The UTF-8 bytes, in hex, pair by pair: 20-7E except 22 and 5C (no collation involved).
+    return f"(HEX({s}) REGEXP '^(2[01345-9A-F]|[346][0-9A-F]|5[0-9ABD-F]|7[0-9A-E])*$')"
+
+
+def _json_string(s):
+    """json.dumps(s) for the text s: the characters escaped one by one (over the positions
+    table) when any needs it."""
+    d = _dialect()
+    c = f"SUBSTR({s}, p.i, 1)"
+    if d == "sqlite":
+        joined = f"group_concat({_escaped_character(c)}, '' ORDER BY p.i)"
+    elif d == "postgresql":
+        joined = f"string_agg({_escaped_character(c)}, '' ORDER BY p.i)"
+    else:
+        joined = f"GROUP_CONCAT({_escaped_character(c)} ORDER BY p.i SEPARATOR '')"
+    escaped = f"(SELECT {joined} FROM {_POSITIONS} AS p WHERE p.i <= {_length(s)})"
+    return (
+        f"CASE WHEN {s} IS NULL THEN NULL WHEN {_plain_ascii(s)} THEN {_cat(_QUOTE, s, _QUOTE)} "
+        f"ELSE {_cat(_QUOTE, f'COALESCE({escaped}, {_EMPTY})', _QUOTE)} END"
+    )
+
+
+_QUOTE, _EMPTY, _LBRACE, _RBRACE = "'\"'", "''", "'{'", "'}'"
+_POSITIONS = "alembic_engine_positions"
+
+
+def _json_object(members):
+    """json.dumps of a dict of (key, JSON text or NULL) pairs in order, the NULLs left out
+    (at least one must not be NULL)."""
+    pieces = []
+    for key, value in members:
+        label = "', \"" + key + "\": '"
+        pieces.append(f"COALESCE({_cat(label, value)}, {_EMPTY})")
+    return _cat(_LBRACE, f"SUBSTR({_cat(*pieces)}, 3)", _RBRACE)
+
+
+def _any_present(values):
+    return "(" + " OR ".join(f"{v} IS NOT NULL" for v in values) + ")"
+
+
+def _token(column):
+    # On SQLite a BIGINT column can hold any value; the script keeps integers only.
+    if _dialect() == "sqlite":
+        return f"CASE WHEN typeof({column}) = 'integer' THEN {column} END"
+    return column
+
+
+def _create_positions():
+    """A temporary table of the character positions 1..n of the longest model dimension."""
+    op.execute(f"CREATE TEMPORARY TABLE {_POSITIONS} (i INTEGER PRIMARY KEY)")
+    if _dialect() == "sqlite":
+        # SQLite does not enforce VARCHAR(500): count the longest value.
+        longest = (
+            "SELECT MAX(n) FROM (SELECT length(model_name) AS n FROM spans "
+            "UNION ALL SELECT length(model_provider) FROM spans) AS lengths"
+        )
+        op.execute(
+            f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+            f"WHERE i < ({longest})) INSERT INTO {_POSITIONS} (i) SELECT i FROM n"
+        )
+    else:
+        values = ", ".join(f"({i})" for i in range(1, 501))
+        op.execute(f"INSERT INTO {_POSITIONS} (i) VALUES {values}")
+
+
+def _double_of(column):
+    d = _dialect()
+    kind = "REAL" if d == "sqlite" else "DOUBLE PRECISION" if d == "postgresql" else "DOUBLE"
+    return f"CAST({column} AS {kind})"
+
+
+def _rebuild_legacy_analytics():
+    """The script's _reconstruct_legacy_analytics as set-based statements (see the
+    docstring)."""
+    k, d = _q("key"), _dialect()
+    _cleanup_legacy_analytics()
+    if d == "postgresql":
+        op.execute(
+            "CREATE FUNCTION pg_temp.alembic_engine_float_text(x DOUBLE PRECISION) RETURNS TEXT "
+            "LANGUAGE sql IMMUTABLE STRICT SET extra_float_digits = 3 "
+            "AS $$ SELECT CAST(x AS TEXT) $$"
+        )
+    op.execute(
+        f"INSERT INTO trace_tags (request_id, {k}, value) SELECT request_id, "
+        "'mlflow.traceName', trace_name FROM trace_info WHERE trace_name IS NOT NULL"
+    )
+    metadata = f"INSERT INTO trace_request_metadata (request_id, {k}, value) "
+    op.execute(
+        metadata + "SELECT request_id, 'mlflow.trace.session', session_id FROM trace_info "
+        "WHERE session_id IS NOT NULL"
+    )
+    tokens = [(c, _token(c)) for c in _TOKEN_KEYS]
+    texts = [(c, _text(t)) for c, t in tokens]
+    op.execute(
+        metadata + f"SELECT request_id, 'mlflow.trace.tokenUsage', {_json_object(texts)} "
+        f"FROM trace_info WHERE {_any_present([t for _, t in tokens])}"
+    )
+    op.execute(
+        f"INSERT INTO trace_metrics (request_id, {k}, value) "
+        + " UNION ALL ".join(
+            f"SELECT request_id, '{c}', {_double_of(t)} FROM trace_info WHERE {t} IS NOT NULL"
+            for c, t in tokens
+        )
+    )
+    finite = ", ".join(f"{_finite(c)} AS {c}" for c in _COST_KEYS)
+    costs = _float_texts(
+        f"SELECT request_id, {finite} FROM trace_info", ["request_id"], _COST_KEYS
+    )
+    texts = [(c, "f." + c) for c in _COST_KEYS]
+    op.execute(
+        metadata + f"SELECT f.request_id, 'mlflow.trace.cost', {_json_object(texts)} "
+        f"FROM ({costs}) AS f WHERE {_any_present([t for _, t in texts])}"
+    )
+    _create_positions()
+    dimensions = _json_object([(key, _json_string("spans." + c)) for c, key in _DIMENSIONS])
+    if d == "postgresql":
+        dimensions = f"CAST({dimensions} AS JSON)"
+    op.execute(
+        f"UPDATE spans SET dimension_attributes = {dimensions} "
+        "WHERE model_name IS NOT NULL OR model_provider IS NOT NULL"
+    )
+    op.execute(f"DROP TABLE {_POSITIONS}")
+    op.execute(
+        f"INSERT INTO span_metrics (trace_id, span_id, {k}, value) "
+        + " UNION ALL ".join(
+            f"SELECT trace_id, span_id, '{c}', {c} FROM spans WHERE {c} IS NOT NULL"
+            for c in _COST_KEYS
+        )
+    )
+    if d == "postgresql":
+        op.execute("DROP FUNCTION pg_temp.alembic_engine_float_text(DOUBLE PRECISION)")
+
+
 def upgrade():
     _validate()
     if _dialect() == "postgresql":
@@ -569,5 +849,16 @@ def upgrade():
 
 
 def downgrade():
-    # The script's downgrade moves data back in Python; that is not written as SQL yet.
-    raise NotImplementedError("the recipe for 75868b020152 does not downgrade yet")
+    _script_downgrade()
+
+
+alembic_engine.replace_nested("_reconstruct_legacy_analytics", _rebuild_legacy_analytics)
+
+from alembic_engine.original import (  # noqa: E402
+    _add_analytics_columns,
+    _create_analytics_indexes,
+    _create_rollup_tables,
+    _drop_dimension_attributes,
+    _finalize_assessment_not_null,
+)
+from alembic_engine.original import downgrade as _script_downgrade  # noqa: E402
