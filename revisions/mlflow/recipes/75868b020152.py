@@ -74,6 +74,54 @@ Known differences, all on inputs MLflow does not write:
   PostgreSQL (and refuses it on MariaDB).
 - In a JSON object with a repeated key the script uses the last occurrence; PostgreSQL does
   too, SQLite and MariaDB use the first.
+
+The downgrade is the script's own (`spans.dimension_attributes` added back, then the legacy
+rows rebuilt, then its indexes, rollup tables and analytics columns dropped), with its one
+Python loop, `_reconstruct_legacy_analytics`, replaced by set-based statements that write what
+the loop writes, row for row:
+
+1. The legacy rows of the analytics keys are deleted first, by the same statements as the
+   upgrade's clean-up (the script calls the same helper).
+2. Per trace: a `mlflow.traceName` tag from a non-NULL trace_name, a `mlflow.trace.session`
+   metadata row from a non-NULL session_id (INSERT ... SELECT each).
+3. Token usage: a `mlflow.trace.tokenUsage` metadata row when any count is not NULL, the JSON
+   object of the non-NULL counts in the script's key order; one trace_metrics row per non-NULL
+   count, its value the count as a double (what the driver's integer becomes in the DOUBLE
+   column). The counts are BIGINTs, which `token_count_or_none` returns unchanged; on SQLite,
+   whose BIGINT column can hold anything, only integers are counts.
+4. Costs: a `mlflow.trace.cost` metadata row when any finite cost is not NULL, the JSON
+   object of the finite ones (`finite_float_or_none`).
+5. Per span: dimension_attributes the JSON object of the non-NULL model name and provider
+   (under `mlflow.llm.model`, `mlflow.llm.provider`), for spans having either; one span_metrics
+   row per non-NULL cost column, the value copied.
+
+The JSON text is json.dumps's with its defaults: `{"key": value, ...}` with `", "` and `": "`;
+integers in decimal; strings with `"` and `\\` escaped, `\\b \\f \\n \\r \\t` for those
+controls and `\\u` + four lower-case hex digits for every other character outside printable
+ASCII (UTF-16 surrogate pairs beyond U+FFFF), built character by character over a temporary
+table of positions only for the strings that need it. Floats as repr writes them: the
+shortest digits that read back as the double, in fixed notation with at least one decimal
+(`2.0`, `0.0001`, `1000000000000000.0`) for decimal exponents -4 to 15, else as
+`d[.ddd]e±XX` (`1e-05`, `1e+16`, `1.5e+300`); `-0.0` keeps its sign. The digits come from the
+database (SQLite: printf with 15, 16 or 17 significant digits, the fewest that SQLite reads
+back as the double; PostgreSQL: float8 text with extra_float_digits 3, through a temporary
+function; MariaDB: CAST AS CHAR), and are laid out in SQL as repr lays them out.
+
+Known differences of the downgrade, all on float text in the rebuilt JSON and metric values:
+- SQLite's printf is not correctly rounded beyond 15 significant digits, and SQLite reads
+  numbers of magnitude below 1e-80 or from 1e100 inexactly. A cost whose repr needs 16 or 17
+  significant digits may be written with another last digit, always the same double
+  (971.9216918936607 as 971.9216918936608); a cost below 1e-80 or from 1e100 in magnitude may
+  be written with up to 17 digits, possibly a neighbouring double (9e+119 as
+  9.000000000000001e+119). Costs with at most 15 significant digits between 1e-80 and 1e100
+  are written as Python writes them.
+- PostgreSQL's shortest float text never lies exactly halfway between two doubles, which
+  repr's may (reading back by ties-to-even): such costs, all of magnitude 2**54 or more, are
+  written with more digits, the same double (1e+23 as 9.999999999999999e+22).
+- On MariaDB the script reads the trace and span costs as decimals rounded to 10 places, so
+  its cost JSON and span_metrics values are rounded there (0.00123456789012345 becomes
+  0.0012345679, 1e-11 becomes 0.0); here they are the stored doubles, as the script writes
+  them on SQLite and PostgreSQL.
 """
 
 from alembic import op
@@ -582,9 +630,8 @@ def _shortest_text(x):
     back as x, as the database writes it; NULL for NULL."""
     d = _dialect()
     if d == "sqlite":
-        # printf rounds to as many digits as asked; 15 always suffice for a double whose
-        # shortest form has at most 15, and 17 for every double.
-        # (printf writes NULL as zero).
+        # 15 significant digits suffice for a double whose shortest form has at most 15, 17
+        # for every double. printf writes NULL as zero, hence the first test.
         tries = [f"printf('%!.{n}e', {x})" for n in (14, 15)]
         whens = " ".join(f"WHEN CAST({t} AS REAL) = {x} THEN {t}" for t in tries)
         return f"CASE WHEN {x} IS NULL THEN NULL {whens} ELSE printf('%!.16e', {x}) END"
