@@ -6,6 +6,11 @@
 //! values of every JSON kind. The recipe's documented differences each have a test that
 //! shows the script's value (from Python) and ours (from reasoning) side by side, and bad
 //! data makes both upgrades fail — ours before any change, naming the problem.
+//!
+//! The downgrade likewise: from that data upgraded by MLflow, plus rows written at the
+//! revision with text a JSON writer must escape and floats at each turn of repr's layout, ours
+//! and MLflow's downgrades leave the same rows (and the same JSON text) and schema; its
+//! documented float-text differences have a test each.
 
 mod support;
 
@@ -505,32 +510,32 @@ fn downgraded_costs(check: impl Fn(Dialect, &Value, &Value)) {
     }
 }
 
-/// The value of row `key` of trace `trace` in `trace_request_metadata`.
-fn metadata(doc: &Value, trace: &str, key: &str) -> Value {
-    let t = &doc["trace_request_metadata"];
+/// The `value` cell of the row of `table` whose cells are the `wanted` ones, NULL if none.
+fn value_where(doc: &Value, table: &str, wanted: &[(&str, &str)]) -> Value {
+    let t = &doc[table];
     let columns = t["columns"].as_array().unwrap();
     let at = |c: &str| columns.iter().position(|n| n == c).unwrap();
     t["rows"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r[at("request_id")] == trace && r[at("key")] == key)
+        .find(|r| wanted.iter().all(|(c, v)| r[at(c)] == *v))
         .map(|r| r[at("value")].clone())
         .unwrap_or(Value::Null)
 }
 
-/// The value of span metric `key` of span `s1` in `span_metrics`.
+/// The value of metadata `key` of trace `trace`.
+fn metadata(doc: &Value, trace: &str, key: &str) -> Value {
+    value_where(
+        doc,
+        "trace_request_metadata",
+        &[("request_id", trace), ("key", key)],
+    )
+}
+
+/// The value of span metric `key` of span `s1`.
 fn span_metric(doc: &Value, key: &str) -> Value {
-    let t = &doc["span_metrics"];
-    let columns = t["columns"].as_array().unwrap();
-    let at = |c: &str| columns.iter().position(|n| n == c).unwrap();
-    t["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r[at("span_id")] == "s1" && r[at("key")] == key)
-        .map(|r| r[at("value")].clone())
-        .unwrap_or(Value::Null)
+    value_where(doc, "span_metrics", &[("span_id", "s1"), ("key", key)])
 }
 
 const COST: &str = "mlflow.trace.cost";

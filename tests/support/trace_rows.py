@@ -246,7 +246,8 @@ def analytics_set(name, dialect):
 
 def insert_analytics(conn, case, dialect):
     traces, spans = analytics_set(case, dialect)
-    if conn.execute(sa.text(f"SELECT COUNT(*) FROM experiments WHERE experiment_id = {EXPERIMENT_ID}")).scalar() == 0:
+    known = sa.text("SELECT COUNT(*) FROM experiments WHERE experiment_id = :e")
+    if conn.execute(known, {"e": EXPERIMENT_ID}).scalar() == 0:
         insert(conn, "experiments", {"experiment_id": EXPERIMENT_ID, "name": "traces"})
     for n, (trace_id, (columns, tags)) in enumerate(traces.items()):
         insert(
@@ -263,18 +264,23 @@ def insert_analytics(conn, case, dialect):
         for key, value in tags:
             insert(conn, "trace_tags", {"request_id": trace_id, "key": key, "value": value})
     for n, (trace_id, span_id, columns) in enumerate(spans):
-        insert(
-            conn,
-            "spans",
-            {
-                "trace_id": trace_id,
-                "experiment_id": EXPERIMENT_ID,
-                "span_id": span_id,
-                "start_time_unix_nano": 1000 * n,
-                "end_time_unix_nano": 1000 * n + 10,
-                **columns,
-            },
-        )
+        insert_span(conn, n, trace_id, span_id, columns)
+
+
+def insert_span(conn, n, trace_id, span_id, columns):
+    """The n-th span of a set, lasting 10 ns."""
+    insert(
+        conn,
+        "spans",
+        {
+            "trace_id": trace_id,
+            "experiment_id": EXPERIMENT_ID,
+            "span_id": span_id,
+            "start_time_unix_nano": 1000 * n,
+            "end_time_unix_nano": 1000 * n + 10,
+            **columns,
+        },
+    )
 
 
 def main():
@@ -325,18 +331,7 @@ def main():
             for table, row in rows:
                 insert(conn, table, {"request_id": trace_id, **row})
         for n, (trace_id, span_id, dimensions, metrics) in enumerate(spans):
-            insert(
-                conn,
-                "spans",
-                {
-                    "trace_id": trace_id,
-                    "experiment_id": EXPERIMENT_ID,
-                    "span_id": span_id,
-                    "start_time_unix_nano": 1000 * n,
-                    "end_time_unix_nano": 1000 * n + 10,
-                    "dimension_attributes": dimensions,
-                },
-            )
+            insert_span(conn, n, trace_id, span_id, {"dimension_attributes": dimensions})
             for key, value in metrics.items():
                 insert(
                     conn,
