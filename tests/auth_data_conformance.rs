@@ -17,6 +17,7 @@ use std::process::Output;
 use std::rc::Rc;
 
 use serde_json::{json, Value};
+use support::cli::ok;
 use support::db::{Dialect, TestDb};
 use support::reference_db::{build_reference, reference_at, reflect, rows, Project};
 use support::schema_diff::schema_differences;
@@ -65,16 +66,6 @@ fn ours(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn python_upgrade(db: &TestDb, to: &str) {
