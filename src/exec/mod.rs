@@ -818,6 +818,19 @@ async fn execute_checkpointed(
                     .record_checkpoint(conn, revision, k + 1, stmts.len(), sql)
                     .await?;
             }
+            // Temporary tables died with the interrupted run's session: the statements that
+            // made and filled the ones still in use run again (they touch nothing else).
+            let fam = family(conn);
+            for k in partial::temporary_replay(&stmts[..skip], fam) {
+                conn.execute(&stmts[k])
+                    .await
+                    .map_err(|source| ExecError::Statement {
+                        revision: revision.clone(),
+                        index: k + 1,
+                        total: stmts.len(),
+                        source,
+                    })?;
+            }
             counter += skip;
         }
         for (k, sql) in stmts.iter().enumerate().skip(skip) {

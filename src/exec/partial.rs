@@ -106,11 +106,24 @@ fn simulate(readings: &[Reading]) -> Simulation {
                     if matches!(o, Object::Rows(_)) {
                         continue;
                     }
-                    let name_only = match o {
-                        Object::Index(_, n) => Object::Index(String::new(), n.clone()),
+                    // An index dropped without its table (PostgreSQL's DROP INDEX) is the
+                    // one of that name touched before; MySQL's index names are per table.
+                    // (and one dropped that way before is the same as a later one named with
+                    // its table).
+                    let key = match o {
+                        Object::Index(t, n) if t.is_empty() => touched
+                            .iter()
+                            .find(|k| matches!(k, Object::Index(_, m) if m == n))
+                            .cloned()
+                            .unwrap_or_else(|| o.clone()),
+                        Object::Index(_, n)
+                            if touched.contains(&Object::Index(String::new(), n.clone())) =>
+                        {
+                            Object::Index(String::new(), n.clone())
+                        }
                         other => other.clone(),
                     };
-                    if touched.insert(name_only) {
+                    if touched.insert(key) {
                         let table_known = o.table().is_none_or(|t| !unsettled.contains(t));
                         if table_known {
                             before.insert(o.clone(), inverse(s));
@@ -216,6 +229,50 @@ fn on_temporary(e: &Effect, temporary: &BTreeSet<String>) -> bool {
         Effect::DropTable(t) => temporary.contains(t),
         Effect::RenameTable { from, .. } => temporary.contains(from),
     }
+}
+
+/// The statements of `prefix` (0-based) that made or filled a temporary table still there at
+/// its end, and touch nothing else: what a resumed run in a new session must run again.
+pub fn temporary_replay(prefix: &[String], family: Family) -> Vec<usize> {
+    let mut temporary: BTreeSet<String> = BTreeSet::new();
+    let mut alive: BTreeSet<String> = BTreeSet::new();
+    let mut only_temporary: Vec<(usize, BTreeSet<String>)> = Vec::new();
+    for (i, sql) in prefix.iter().enumerate() {
+        let Reading::Effects(effects) = read_statement(sql, family) else {
+            continue;
+        };
+        let mut tables = BTreeSet::new();
+        let mut all = true;
+        for e in &effects {
+            if let Effect::Temporary(t) = e {
+                temporary.insert(t.clone());
+                alive.insert(t.clone());
+                tables.insert(t.clone());
+            } else if on_temporary(e, &temporary) {
+                match e {
+                    Effect::DropTable(t) => {
+                        alive.remove(t);
+                        tables.insert(t.clone());
+                    }
+                    Effect::Set(o, _) => tables.extend(o.table().map(str::to_string)),
+                    Effect::RenameTable { from, .. } => {
+                        tables.insert(from.clone());
+                    }
+                    Effect::Temporary(_) => {}
+                }
+            } else {
+                all = false;
+            }
+        }
+        if all && !tables.is_empty() {
+            only_temporary.push((i, tables));
+        }
+    }
+    only_temporary
+        .into_iter()
+        .filter(|(_, tables)| tables.iter().all(|t| alive.contains(t)))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 fn agrees(expected: &State, live: &State) -> bool {
@@ -352,6 +409,43 @@ mod tests {
             sim.states[0].get(&Object::Table("t".into())),
             Some(&State::Absent)
         );
+    }
+
+    #[test]
+    fn a_resumed_run_remakes_the_temporary_tables_still_in_use() {
+        let stmts: Vec<String> = [
+            "CREATE TEMPORARY TABLE guard (n INTEGER, CONSTRAINT g CHECK (n = 0))",
+            "INSERT INTO guard (n) SELECT COUNT(*) FROM runs",
+            "DROP TABLE guard",
+            "CREATE TEMPORARY TABLE positions (i INTEGER)",
+            "INSERT INTO positions (i) VALUES (1), (2)",
+            "ALTER TABLE runs ADD COLUMN x INTEGER",
+            "INSERT INTO tags (k) SELECT CAST(i AS CHAR) FROM positions",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(temporary_replay(&stmts, Family::Mysql), vec![3, 4]);
+        assert_eq!(temporary_replay(&stmts[..2], Family::Mysql), vec![0, 1]);
+        assert!(temporary_replay(&stmts[..3], Family::Mysql).is_empty());
+    }
+
+    #[test]
+    fn indexes_of_one_name_on_two_tables_are_two_indexes() {
+        // MySQL names a column's unique index after the column, on every table.
+        let sim = simulate(
+            &[
+                "ALTER TABLE experiments DROP INDEX name",
+                "ALTER TABLE registered_models ADD COLUMN workspace VARCHAR(63)",
+                "ALTER TABLE registered_models DROP INDEX name",
+            ]
+            .iter()
+            .map(|s| read_statement(s, Family::Mysql))
+            .collect::<Vec<_>>(),
+        );
+        let second = Object::Index("registered_models".into(), "name".into());
+        assert_eq!(sim.states[0].get(&second), Some(&State::Present));
+        assert_eq!(sim.states[2].get(&second), Some(&State::Present));
+        assert_eq!(sim.states[3].get(&second), Some(&State::Absent));
     }
 
     #[test]
