@@ -176,12 +176,12 @@ impl CompileHost {
         });
         let mut interp = crate::interp::Interpreter::new(host);
         let namespace = interp.run_module(module, path).ok()?;
-        let attrs: Vec<(String, Value)> = namespace
-            .names()
-            .into_iter()
-            .filter_map(|n| namespace.get(&n).map(|v| (n, v)))
-            .collect();
-        Some(Value::module(name, attrs))
+        // The module is its globals themselves (not a copy), so that emptying the step's
+        // modules afterwards breaks the cycles between its functions and their globals.
+        Some(Value::Module(Rc::new(crate::interp::ModuleObj {
+            name: name.to_string(),
+            namespace,
+        })))
     }
 
     fn package_module(&self, module: &str) -> Option<Value> {

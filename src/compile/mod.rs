@@ -204,6 +204,8 @@ impl Compiler {
                 clear(&m.namespace);
             }
         }
+        // And the cycles of nested functions with the scopes they were defined in.
+        crate::interp::sweep_scopes();
         called.map_err(err)?;
         let session = Rc::try_unwrap(session.0)
             .map(|cell| cell.into_inner())
@@ -261,6 +263,8 @@ impl Compiler {
                 .map_err(|e| fail(format!("{e:?}")))?;
         }
         drop(interp);
+        drop(namespace);
+        crate::interp::sweep_scopes();
         let s = session.0.borrow();
         Ok((
             CompiledStep {

@@ -77,6 +77,7 @@ mod methods_str;
 mod native;
 mod ops;
 mod scope;
+pub use scope::sweep_scopes;
 mod subscript;
 mod text;
 mod types;

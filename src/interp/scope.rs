@@ -20,6 +20,30 @@ pub(crate) enum ScopeKind {
     Comprehension,
 }
 
+/// A scope's variables, not kept alive.
+type WeakVars = std::rc::Weak<RefCell<std::collections::HashMap<String, Value>>>;
+
+thread_local! {
+    /// The variables of every function, class and comprehension scope made on this thread
+    /// since the last sweep (weakly: most die when their call returns).
+    static CHILD_SCOPES: RefCell<Vec<WeakVars>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Empty the variables of every scope made since the last sweep that is still alive. A
+/// function defined inside another holds its defining scope, which holds the function: such
+/// cycles outlive the run that made them unless broken. Call when no interpretation that
+/// started before is still going on (the compiler does, after each step).
+pub fn sweep_scopes() {
+    let scopes = CHILD_SCOPES.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    for weak in scopes {
+        if let Some(vars) = weak.upgrade() {
+            // Taken out first: dropping the values may drop other scopes.
+            let taken = std::mem::take(&mut *vars.borrow_mut());
+            drop(taken);
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Scope {
     pub(crate) kind: ScopeKind,
@@ -51,9 +75,11 @@ impl Scope {
     /// A new scope nested in `parent` (class bodies are skipped as parents of functions), whose
     /// definitions get the qualified-name prefix `prefix`.
     pub(crate) fn child(parent: &Rc<Scope>, kind: ScopeKind, prefix: String) -> Rc<Scope> {
+        let vars = Namespace::new();
+        CHILD_SCOPES.with(|c| c.borrow_mut().push(vars.weak()));
         Rc::new(Scope {
             kind,
-            vars: Namespace::new(),
+            vars,
             parent: Some(parent.closure_target()),
             globals: parent.globals.clone(),
             prefix,

@@ -133,6 +133,11 @@ impl Namespace {
         Namespace::default()
     }
 
+    /// A handle that does not keep the namespace alive.
+    pub(crate) fn weak(&self) -> std::rc::Weak<RefCell<HashMap<String, Value>>> {
+        Rc::downgrade(&self.0)
+    }
+
     pub fn get(&self, name: &str) -> Option<Value> {
         self.0.borrow().get(name).cloned()
     }
