@@ -37,9 +37,8 @@ use criterion::{black_box, Criterion, SamplingMode};
 /// Samples per bench: one iteration is a whole chain (milliseconds), so fewer, flat samples.
 const SAMPLES: usize = 20;
 /// Warm-up and measurement times per bench, shorter than criterion's defaults (3 s, 5 s)
-/// because every compile keeps memory it never frees (see the memory lines of the summary: at
-/// the time of writing about 20 MiB per MLflow chain and 0.7 MiB per auth chain, so the
-/// defaults would grow the process by several GiB).
+/// because compiles once kept memory they never freed (about 20 MiB per MLflow chain at first,
+/// 2 MiB later, 39 KiB of allocator noise now: see the memory lines of the summary).
 const MLFLOW_TIMES: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(2));
 const AUTH_TIMES: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(1));
 /// How many of each chain's slowest revisions the summary names.
