@@ -653,3 +653,37 @@ fn sha256_hex(path: &Path) -> String {
     let digest = sha2::Sha256::digest(fs::read(path).unwrap());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Alembic's if_exists / if_not_exists: settled by the schema model, not refused
+
+#[test]
+fn if_exists_and_if_not_exists_leave_out_what_would_do_nothing() {
+    let body = format!(
+        "{CREATE_T}\
+         \x20   op.create_table(\"t\", sa.Column(\"id\", sa.Integer, primary_key=True), if_not_exists=True)\n\
+         \x20   op.add_column(\"t\", sa.Column(\"x\", sa.Integer), if_not_exists=True)\n\
+         \x20   op.add_column(\"t\", sa.Column(\"y\", sa.Integer), if_not_exists=True)\n\
+         \x20   op.create_index(\"ix_t_x\", \"t\", [\"x\"], if_not_exists=True)\n\
+         \x20   op.create_index(\"ix_t_x\", \"t\", [\"x\"], if_not_exists=True)\n\
+         \x20   op.drop_index(\"ix_nope\", table_name=\"t\", if_exists=True)\n\
+         \x20   op.drop_column(\"t\", \"nope\", if_exists=True)\n\
+         \x20   op.drop_table(\"nope\", if_exists=True)\n\
+         \x20   op.drop_index(\"ix_t_x\", table_name=\"t\", if_exists=True)\n"
+    );
+    let project = TempProject::new(&script(&upgrade(&body)));
+    let out = project.sql("heads", None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let count = |needle: &str| stdout.matches(needle).count();
+    assert_eq!(count("CREATE TABLE t "), 1, "{stdout}");
+    assert_eq!(count("ADD COLUMN x"), 0, "{stdout}");
+    assert_eq!(count("ADD COLUMN y"), 1, "{stdout}");
+    assert_eq!(count("CREATE INDEX ix_t_x"), 1, "{stdout}");
+    assert_eq!(count("DROP INDEX ix_t_x"), 1, "{stdout}");
+    assert_eq!(count("ix_nope") + count("nope"), 0, "{stdout}");
+}

@@ -169,6 +169,30 @@ impl Operations {
         }
     }
 
+    /// Asks the schema model as the operation finds it (for `if_exists` / `if_not_exists`,
+    /// which Alembic renders as `IF [NOT] EXISTS`: the plan knows whether the object is
+    /// there, so it leaves out the operation that would do nothing). In a batch block, the
+    /// model is the table before the block.
+    fn known(&self, ask: impl Fn(&crate::schema::SchemaModel) -> bool) -> bool {
+        ask(&self.session.0.borrow().model)
+    }
+
+    fn has_column(&self, table: &str, column: &str) -> bool {
+        self.known(|m| {
+            m.table(table)
+                .is_some_and(|t| t.columns.iter().any(|c| c.name == column))
+        })
+    }
+
+    fn has_index(&self, table: Option<&str>, index: &str) -> bool {
+        self.known(|m| {
+            m.tables
+                .iter()
+                .filter(|t| table.is_none_or(|name| t.name == name))
+                .any(|t| t.indexes.iter().any(|i| i.name == index))
+        })
+    }
+
     /// Positional index shift: batch methods have no table argument.
     fn shift(&self) -> usize {
         usize::from(self.batch.is_none())
@@ -211,7 +235,7 @@ impl Operations {
                 let table = string(&a.required(0, "table_name", ctx)?, &what, ctx)?;
                 no_schema(&mut a, &what, ctx)?;
                 let items = a.rest(1);
-                let _ = a.keyword("if_not_exists");
+                let if_not_exists = opt_bool(a.keyword("if_not_exists"), &what, ctx)?;
                 let comment = opt_string(a.keyword("comment"), &what, ctx)?;
                 for (k, _) in a.rest_keywords() {
                     if !(k.starts_with("mysql_") || k.starts_with("mariadb_") || k == "info") {
@@ -223,13 +247,20 @@ impl Operations {
                 let mut t = sa::table_from_items(&table, &items, ctx)?;
                 t.comment = comment;
                 let value = sa::table_value(&t);
+                if if_not_exists == Some(true) && self.known(|m| m.table(&table).is_some()) {
+                    return Ok(value);
+                }
                 self.emit(Op::CreateTable { table: t }, ctx)?;
                 return Ok(value);
             }
             "drop_table" => {
                 let table = string(&a.required(0, "table_name", ctx)?, &what, ctx)?;
                 no_schema(&mut a, &what, ctx)?;
-                let _ = a.keyword("if_exists");
+                let if_exists = opt_bool(a.keyword("if_exists"), &what, ctx)?;
+                if if_exists == Some(true) && self.known(|m| m.table(&table).is_none()) {
+                    a.finish(ctx)?;
+                    return Ok(Value::None);
+                }
                 Op::DropTable { table }
             }
             "rename_table" => {
@@ -242,7 +273,13 @@ impl Operations {
                 let table = self.table_arg(&mut a, 0, "table_name", ctx)?;
                 let column = sa::to_column(&a.required(s, "column", ctx)?, ctx)?;
                 no_schema(&mut a, &what, ctx)?;
-                let _ = a.keyword("if_not_exists");
+                let if_not_exists = opt_bool(a.keyword("if_not_exists"), &what, ctx)?;
+                if if_not_exists == Some(true) && self.has_column(&table, &column.name) {
+                    let _ = a.keyword("insert_before");
+                    let _ = a.keyword("insert_after");
+                    a.finish(ctx)?;
+                    return Ok(Value::None);
+                }
                 let insert_before = opt_string(a.keyword("insert_before"), &what, ctx)?;
                 let insert_after = opt_string(a.keyword("insert_after"), &what, ctx)?;
                 Op::AddColumn {
@@ -256,13 +293,17 @@ impl Operations {
                 let table = self.table_arg(&mut a, 0, "table_name", ctx)?;
                 let column = string(&a.required(s, "column_name", ctx)?, &what, ctx)?;
                 no_schema(&mut a, &what, ctx)?;
-                let _ = a.keyword("if_exists");
+                let if_exists = opt_bool(a.keyword("if_exists"), &what, ctx)?;
                 for (k, _) in a.rest_keywords() {
                     if !k.starts_with("mssql_") {
                         return Err(
                             ctx.native_unsupported(&what, format!("keyword argument `{k}`"))
                         );
                     }
+                }
+                if if_exists == Some(true) && !self.has_column(&table, &column) {
+                    a.finish(ctx)?;
+                    return Ok(Value::None);
                 }
                 Op::DropColumn { table, column }
             }
@@ -273,7 +314,7 @@ impl Operations {
                 let columns = a.required(s + 1, "columns", ctx)?;
                 let unique = opt_bool(a.keyword("unique"), &what, ctx)?.unwrap_or(false);
                 no_schema(&mut a, &what, ctx)?;
-                let _ = a.keyword("if_not_exists");
+                let if_not_exists = opt_bool(a.keyword("if_not_exists"), &what, ctx)?;
                 let mut parts = Vec::new();
                 let items = match &columns {
                     Value::Str(_) => vec![columns.clone()],
@@ -301,6 +342,10 @@ impl Operations {
                         ))
                     }
                 };
+                if if_not_exists == Some(true) && self.has_index(Some(&table), &name) {
+                    a.finish(ctx)?;
+                    return Ok(Value::None);
+                }
                 Op::CreateIndex {
                     index: Index {
                         name,
@@ -318,7 +363,7 @@ impl Operations {
                     None => opt_string(a.take(1, "table_name"), &what, ctx)?,
                 };
                 no_schema(&mut a, &what, ctx)?;
-                let _ = a.keyword("if_exists");
+                let if_exists = opt_bool(a.keyword("if_exists"), &what, ctx)?;
                 for (k, _) in a.rest_keywords() {
                     if !(k.starts_with("mysql_")
                         || k.starts_with("postgresql_")
@@ -328,6 +373,10 @@ impl Operations {
                             ctx.native_unsupported(&what, format!("keyword argument `{k}`"))
                         );
                     }
+                }
+                if if_exists == Some(true) && !self.has_index(table.as_deref(), &index_name) {
+                    a.finish(ctx)?;
+                    return Ok(Value::None);
                 }
                 Op::DropIndex {
                     table,
