@@ -315,12 +315,10 @@ fn mariadb_roles_from_legacy_permissions_equal_pythons_modulo_generated_ids() {
     );
 }
 
-/// Documented exception: ids follow the order of a plain full scan of each legacy table.
-/// With SQLite told to return unordered SELECTs backwards, the script creates its roles,
-/// assignments and grants in another order: ids differ, the rows modulo generated ids do not.
-#[test]
-fn under_another_scan_order_only_generated_ids_differ_sqlite() {
-    let db = populated(Dialect::Sqlite, 120);
+/// Ours and Python's rows, `populated(dialect, users)` upgraded to the head by us and by
+/// the script under `auth_rows.py`'s scan-order switch `scan`: equal modulo generated ids.
+fn under_scan_order(dialect: Dialect, users: usize, scan: &str) -> (Value, Value) {
+    let db = populated(dialect, users);
     let twin = db.copy_to_new();
     ok(&ours(&["upgrade", "--quiet", &db.our_url()]));
     let scripts = auth_scripts();
@@ -329,17 +327,26 @@ fn under_another_scan_order_only_generated_ids_differ_sqlite() {
         &twin.sqlalchemy_url(),
         scripts.to_str().unwrap(),
         "heads",
-        "--reverse-scan",
+        scan,
     ]);
     let (python, ours) = (table_rows(&twin), table_rows(&db));
-    assert_ne!(
-        python["roles"], ours["roles"],
-        "a reversed scan should have numbered the roles differently"
-    );
     assert_same_rows(
         &modulo_generated_ids(&python),
         &modulo_generated_ids(&ours),
         "modulo generated ids",
+    );
+    (python, ours)
+}
+
+/// Documented exception: ids follow the order of a plain full scan of each legacy table.
+/// With SQLite told to return unordered SELECTs backwards, the script creates its roles,
+/// assignments and grants in another order: ids differ, the rows modulo generated ids do not.
+#[test]
+fn under_another_scan_order_only_generated_ids_differ_sqlite() {
+    let (python, ours) = under_scan_order(Dialect::Sqlite, 120, "--reverse-scan");
+    assert_ne!(
+        python["roles"], ours["roles"],
+        "a reversed scan should have numbered the roles differently"
     );
 }
 
@@ -347,22 +354,7 @@ fn under_another_scan_order_only_generated_ids_differ_sqlite() {
 /// workers return blocks in no fixed order.
 #[test]
 fn under_another_scan_order_only_generated_ids_differ_postgres() {
-    let db = populated(Dialect::Postgres, 60);
-    let twin = db.copy_to_new();
-    ok(&ours(&["upgrade", "--quiet", &db.our_url()]));
-    let scripts = auth_scripts();
-    auth_rows(&[
-        "upgrade",
-        &twin.sqlalchemy_url(),
-        scripts.to_str().unwrap(),
-        "heads",
-        "--parallel-scan",
-    ]);
-    assert_same_rows(
-        &modulo_generated_ids(&table_rows(&twin)),
-        &modulo_generated_ids(&table_rows(&db)),
-        "modulo generated ids",
-    );
+    under_scan_order(Dialect::Postgres, 60, "--parallel-scan");
 }
 
 /// Documented exception of the downgrade: roles whose names Python's `\d` matches with
