@@ -458,9 +458,6 @@ async fn run_locked(
     })
 }
 
-/// Compare the live schema with the one the recorded revisions leave: a table, column, named
-/// constraint or index missing, or a column added to one of the project's tables. Each
-/// difference comes with its table.
 /// The tables a plan creates or renames into, anywhere along it.
 fn tables_created(plan: &crate::plan::Plan) -> BTreeSet<String> {
     plan.initial
@@ -475,6 +472,9 @@ fn tables_created(plan: &crate::plan::Plan) -> BTreeSet<String> {
         .collect()
 }
 
+/// Compare the live schema with the one the recorded revisions leave: a table, column, named
+/// constraint or index missing, or a column added to one of the project's tables. Each
+/// difference comes with its table.
 async fn drift(
     conn: &mut Conn,
     model: &SchemaModel,
@@ -664,7 +664,7 @@ fn index_orders(emitted: &[crate::compile::EmittedOp]) -> Vec<(Option<usize>, Ve
     out
 }
 
-/// Every permutation of `items[k..]` (Heap-free, by swapping), the identity first.
+/// Every permutation of `items[k..]`, by swapping in place, the identity first.
 fn permutations(items: &mut Vec<usize>, k: usize, out: &mut Vec<Vec<usize>>) {
     if k == items.len() {
         out.push(items.clone());

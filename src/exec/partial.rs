@@ -106,10 +106,9 @@ fn simulate(readings: &[Reading]) -> Simulation {
                     if matches!(o, Object::Rows(_)) {
                         continue;
                     }
-                    // An index dropped without its table (PostgreSQL's DROP INDEX) is the
-                    // one of that name touched before; MySQL's index names are per table.
-                    // (and one dropped that way before is the same as a later one named with
-                    // its table).
+                    // Indexes are told apart by table and name (MySQL's names are per
+                    // table), except that an index named without its table (PostgreSQL's and
+                    // SQLite's DROP INDEX) is the one of that name touched before or after.
                     let key = match o {
                         Object::Index(t, n) if t.is_empty() => touched
                             .iter()

@@ -33,8 +33,8 @@ pub struct SchemaModel {
     pub triggers: Vec<Trigger>,
     /// Tables of other applications in the same database (MLflow's tracking tables beside its
     /// auth tables), known by name only: a script's inspector lists them, as Alembic's does,
-    /// but their shape is not modeled. A revision that creates a table of that name takes it
-    /// over (a resumed run re-plans a table it created before it stopped).
+    /// but their shape is not modeled. The executor leaves out the tables its plan creates
+    /// (a resumed run re-plans tables it created before it stopped).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub other_tables: BTreeSet<String>,
 }
@@ -97,7 +97,6 @@ impl SchemaModel {
                 if self.table(&table.name).is_some() {
                     return Err(SchemaError::TableExists(table.name.clone()));
                 }
-                self.other_tables.remove(&table.name);
                 self.tables.push(normalize_new_table(table));
             }
             Op::DropTable { table } => {
@@ -112,7 +111,6 @@ impl SchemaModel {
                 if self.table(new_name).is_some() {
                     return Err(SchemaError::TableExists(new_name.clone()));
                 }
-                self.other_tables.remove(new_name);
                 self.table_mut(table)?.name = new_name.clone();
                 for t in &mut self.tables {
                     for idx in &mut t.indexes {
