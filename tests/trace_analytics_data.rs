@@ -286,17 +286,23 @@ fn refused(db: &TestDb, message: &str) {
     );
 }
 
+/// A database holding `case`, and how MLflow's own upgrade of a copy of it ended.
+fn with_pythons_upgrade_of_a_copy(dialect: Dialect, case: &str) -> (TestDb, Result<(), String>) {
+    let db = database_with(dialect, case);
+    let twin = db.copy_to_new();
+    let python = try_build_reference(
+        &twin,
+        Project::Mlflow,
+        &support::mlflow_scripts_dir(),
+        REVISION,
+    );
+    (db, python)
+}
+
 #[test]
 fn doubly_encoded_dimension_attributes_are_refused_on_every_dialect() {
     for dialect in Dialect::ALL {
-        let db = database_with(dialect, "doubly-encoded-dimensions");
-        let twin = db.copy_to_new();
-        let python = try_build_reference(
-            &twin,
-            Project::Mlflow,
-            &support::mlflow_scripts_dir(),
-            REVISION,
-        );
+        let (db, python) = with_pythons_upgrade_of_a_copy(dialect, "doubly-encoded-dimensions");
         // MLflow decodes the string a second time where its driver already decoded the JSON.
         assert_eq!(
             python.is_ok(),
@@ -309,14 +315,7 @@ fn doubly_encoded_dimension_attributes_are_refused_on_every_dialect() {
 
 fn refused_like_python(case: &str, ours_message: &str, python_message: &str) {
     for dialect in Dialect::ALL {
-        let db = database_with(dialect, case);
-        let twin = db.copy_to_new();
-        let python = try_build_reference(
-            &twin,
-            Project::Mlflow,
-            &support::mlflow_scripts_dir(),
-            REVISION,
-        );
+        let (db, python) = with_pythons_upgrade_of_a_copy(dialect, case);
         let error = python.expect_err("MLflow's upgrade accepted the bad data");
         assert!(error.contains(python_message), "{dialect}: {error}");
         refused(&db, ours_message);
