@@ -38,7 +38,7 @@ fn an_upgrade_stopped_after_statement_k_resumes_where_it_stopped() {
     for k in cases {
         let db = TestDb::mariadb();
         let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
-            .env("ALEMBIC_ENGINE_FAIL_AFTER", k.to_string())
+            .env(support::fault("ALEMBIC_ENGINE_FAIL_AFTER"), k.to_string())
             .output()
             .unwrap();
         assert!(
@@ -54,7 +54,10 @@ fn an_upgrade_stopped_after_statement_k_resumes_where_it_stopped() {
 /// was written: the one statement whose outcome the journal cannot tell.
 fn crash_before_checkpoint(db: &TestDb, k: usize) {
     let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
-        .env("ALEMBIC_ENGINE_FAIL_BEFORE_JOURNAL", k.to_string())
+        .env(
+            support::fault("ALEMBIC_ENGINE_FAIL_BEFORE_JOURNAL"),
+            k.to_string(),
+        )
         .output()
         .unwrap();
     assert!(

@@ -31,7 +31,7 @@ fn an_upgrade_interrupted_after_statement_k_resumes_to_the_same_database() {
     for k in [1usize, 6, 40, 123, 250, 361] {
         let db = TestDb::postgres();
         let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
-            .env("ALEMBIC_ENGINE_FAIL_AFTER", k.to_string())
+            .env(support::fault("ALEMBIC_ENGINE_FAIL_AFTER"), k.to_string())
             .output()
             .unwrap();
         assert!(

@@ -60,7 +60,7 @@ fn an_upgrade_interrupted_after_any_statement_resumes_to_the_same_database() {
     for k in cases {
         let db = TestDb::sqlite();
         let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
-            .env("ALEMBIC_ENGINE_FAIL_AFTER", k.to_string())
+            .env(support::fault("ALEMBIC_ENGINE_FAIL_AFTER"), k.to_string())
             .output()
             .unwrap();
         assert!(
@@ -242,7 +242,7 @@ fn a_downgrade_through_an_irreversible_revision_is_refused() {
 fn status_tells_an_interrupted_run_from_a_completed_one() {
     let db = TestDb::sqlite();
     let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
-        .env("ALEMBIC_ENGINE_FAIL_AFTER", "100")
+        .env(support::fault("ALEMBIC_ENGINE_FAIL_AFTER"), "100")
         .output()
         .unwrap();
     assert!(!crashed.status.success());

@@ -11,6 +11,7 @@
 //! `--resume-retry`) rather than guessed. Before upgrading, the live tables and columns are
 //! checked against the ones the recorded revisions leave.
 
+mod faults;
 mod journal;
 pub mod partial;
 
@@ -54,6 +55,7 @@ pub enum ExecError {
         #[source]
         source: DbError,
     },
+    #[cfg(feature = "fault-injection")]
     #[error("stopped by fault injection after statement {0} (test hook)")]
     Injected(usize),
     #[error("the last run stopped while running statement {index} of revision {revision}, and MySQL/MariaDB may or may not have applied it: {sql}. The live schema does not tell ({why}). Look at the database: if it was applied, run `upgrade --resume-skip`; if not, `upgrade --resume-retry`")]
@@ -133,10 +135,6 @@ pub struct Options {
     pub direction: Direction,
     pub lock_timeout: Duration,
     pub transaction: TransactionMode,
-    /// Test hook: fail the run after this many statements (counted over the whole run).
-    pub fail_after: Option<usize>,
-    /// Test hook (MySQL): fail right after statement n runs, before its journal row.
-    pub fail_before_journal: Option<usize>,
     /// The decision for a statement an interrupted MySQL run may or may not have applied.
     pub uncertain: Option<Uncertain>,
     /// Skip the check that the live tables and columns are the ones the recorded revisions
@@ -154,12 +152,6 @@ impl Default for Options {
             direction: Direction::Up,
             lock_timeout: Duration::from_secs(300),
             transaction: TransactionMode::PerRevision,
-            fail_after: std::env::var("ALEMBIC_ENGINE_FAIL_AFTER")
-                .ok()
-                .and_then(|v| v.parse().ok()),
-            fail_before_journal: std::env::var("ALEMBIC_ENGINE_FAIL_BEFORE_JOURNAL")
-                .ok()
-                .and_then(|v| v.parse().ok()),
             uncertain: None,
             ignore_drift: false,
             adopt_partial: false,
@@ -869,18 +861,14 @@ async fn execute_checkpointed(
                 journal.record_error(conn, revision, &err.to_string()).await;
                 return Err(err);
             }
-            if options.fail_before_journal == Some(counter) {
-                return Err(ExecError::Injected(counter));
-            }
+            faults::before_journal(counter)?;
             journal
                 .record_checkpoint(conn, revision, k + 1, stmts.len(), sql)
                 .await?;
             if dml {
                 conn.execute("COMMIT").await?;
             }
-            if options.fail_after == Some(counter) {
-                return Err(ExecError::Injected(counter));
-            }
+            faults::after(counter)?;
         }
         progress(Event::Committed {
             revision: revision.clone(),
@@ -980,10 +968,8 @@ async fn execute_plan(
             journal
                 .record_statement(conn, revision, k + 1, stmts.len(), sql)
                 .await?;
-            if options.fail_after == Some(counter) {
-                // Simulate a crash: the open transaction is abandoned with the connection.
-                return Err(ExecError::Injected(counter));
-            }
+            // A simulated crash abandons the open transaction with the connection.
+            faults::after(counter)?;
         }
         if !all {
             conn.execute("COMMIT").await?;

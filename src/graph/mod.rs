@@ -18,7 +18,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::script::Revision;
 pub use error::GraphError;
-pub use path::{Direction, Step};
+pub use path::{Direction, Position, Step};
 pub use spec::Lower;
 pub use version::VersionChange;
 

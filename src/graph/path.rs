@@ -549,3 +549,81 @@ impl RevisionGraph {
         Ok(out)
     }
 }
+
+/// Where a database stands relative to a target (`check`): its recorded revisions and their
+/// ancestors compared with the target's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Position {
+    /// The database holds exactly the target's revisions.
+    AtTarget,
+    /// Upgrading reaches the target: every recorded revision is below it.
+    Behind,
+    /// The database holds every revision of the target and more.
+    Ahead,
+    /// Neither: the database is on another branch than the target.
+    Diverged,
+}
+
+impl RevisionGraph {
+    /// Compare the revisions a database records with `target`'s. Both sides count their
+    /// ancestors (parents and dependencies), so `heads` and a merge's parents compare as Alembic
+    /// would apply them.
+    pub fn position(&self, current: &[String], target: &str) -> Result<Position, GraphError> {
+        let mut have = Vec::new();
+        for id in current {
+            have.extend(self.resolve(id)?);
+        }
+        let want = self.resolve(target)?;
+        let have = self.ancestors(&have, true);
+        let want = self.ancestors(&want, true);
+        Ok(if have == want {
+            Position::AtTarget
+        } else if have.is_subset(&want) {
+            Position::Behind
+        } else if want.is_subset(&have) {
+            Position::Ahead
+        } else {
+            Position::Diverged
+        })
+    }
+}
+
+#[cfg(test)]
+mod position_tests {
+    use super::Position;
+    use crate::graph::RevisionGraph;
+    use crate::script::Revision;
+
+    /// a ← b ← c, and b ← x (a second branch from b).
+    fn graph() -> RevisionGraph {
+        RevisionGraph::build(vec![
+            Revision::synthetic("a", &[], &[], &[]),
+            Revision::synthetic("b", &["a"], &[], &[]),
+            Revision::synthetic("c", &["b"], &[], &[]),
+            Revision::synthetic("x", &["b"], &[], &[]),
+        ])
+        .unwrap()
+    }
+
+    fn ids(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_database_is_at_behind_ahead_of_or_beside_its_target() {
+        let g = graph();
+        assert_eq!(g.position(&ids(&["c"]), "c").unwrap(), Position::AtTarget);
+        assert_eq!(g.position(&ids(&["a"]), "c").unwrap(), Position::Behind);
+        assert_eq!(g.position(&[], "c").unwrap(), Position::Behind);
+        assert_eq!(g.position(&ids(&["c"]), "b").unwrap(), Position::Ahead);
+        assert_eq!(g.position(&ids(&["x"]), "c").unwrap(), Position::Diverged);
+        // `heads` is both branches: one of them is behind.
+        assert_eq!(g.position(&ids(&["c"]), "heads").unwrap(), Position::Behind);
+        assert_eq!(
+            g.position(&ids(&["c", "x"]), "heads").unwrap(),
+            Position::AtTarget
+        );
+        assert_eq!(g.position(&[], "base").unwrap(), Position::AtTarget);
+    }
+}

@@ -63,6 +63,11 @@ pub enum ScriptError {
         id: String,
         chars: String,
     },
+    #[error("{}", no_revisions_text(dir, locations))]
+    NoRevisions {
+        dir: PathBuf,
+        locations: Vec<PathBuf>,
+    },
     #[error("revision id '{id}' is defined twice: in {first} and in {second}")]
     DuplicateRevision {
         id: String,
@@ -198,11 +203,46 @@ impl ScriptDirectory {
             by_id.insert(revision.id.clone(), revisions.len());
             revisions.push(revision);
         }
+        if revisions.is_empty() {
+            return Err(ScriptError::NoRevisions {
+                dir: dir.to_path_buf(),
+                locations: locations.to_vec(),
+            });
+        }
         Ok(ScriptDirectory {
             dir: dir.to_path_buf(),
             version_locations: locations.to_vec(),
             revisions,
         })
+    }
+}
+
+/// Why a folder gave no revisions: it is not a script directory at all, or its version
+/// folders are missing or hold no revision files.
+fn no_revisions_text(dir: &Path, locations: &[PathBuf]) -> String {
+    let folders = locations
+        .iter()
+        .map(|l| l.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let expected = "expected an alembic.ini, a folder holding one, or an Alembic script \
+                    directory (a folder with env.py and a versions/ folder of revision files)";
+    if !dir.join("env.py").is_file() && !locations.iter().any(|l| l.is_dir()) {
+        format!(
+            "{}: not an Alembic script directory (no env.py, no {folders}); {expected}",
+            dir.display()
+        )
+    } else if !locations.iter().any(|l| l.is_dir()) {
+        format!(
+            "{}: the version folder {folders} does not exist, so there are no revisions; {expected}",
+            dir.display()
+        )
+    } else {
+        format!(
+            "{}: no revision scripts in {folders} (Python files defining `revision` and \
+             `down_revision`); {expected}",
+            dir.display()
+        )
     }
 }
 
