@@ -29,9 +29,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 index,
                 total,
                 label,
+                message,
+                ..
             } = event
             {
-                eprintln!("[{index}/{total}] {label}");
+                eprintln!("[{index}/{total}] {label}, {message}");
             }
         },
     )?;

@@ -28,6 +28,8 @@ pub struct PlannedStep {
     pub compiled: CompiledStep,
     /// `-- Running upgrade <from> -> <to>` as Alembic labels it.
     pub label: String,
+    /// The revision's message (the first paragraph of its docstring).
+    pub message: String,
     pub version_changes: Vec<VersionChange>,
 }
 
@@ -136,6 +138,7 @@ impl<'a> Planner<'a> {
             planned.push(PlannedStep {
                 compiled,
                 label: label(self.graph, step),
+                message: rev.doc().to_string(),
                 version_changes,
             });
         }

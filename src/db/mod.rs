@@ -5,6 +5,7 @@
 //! rebuilds drop and rename tables that others reference. The journal mode is left as the
 //! database has it.
 
+mod holder;
 pub mod live;
 pub mod url;
 
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::{AssertSqlSafe, Connection as _, Row};
 
+pub use holder::{lock_holder, LockHolder};
 pub use url::{Backend, DbUrl, UrlError};
 
 #[derive(Debug, thiserror::Error)]
@@ -271,6 +273,21 @@ pub enum Lock {
     None,
 }
 
+/// The file beside a SQLite database whose OS lock is the upgrade lock.
+fn sqlite_lock_path(url: &DbUrl) -> Option<PathBuf> {
+    let path = url.sqlite_path()?;
+    Some(PathBuf::from(format!(
+        "{}.alembic-engine.lock",
+        path.display()
+    )))
+}
+
+/// The MySQL named lock (64 characters at most) for a database and version table.
+fn mysql_lock_name(url: &DbUrl, version_table: &str) -> String {
+    let name = format!("alembic-engine:{}:{version_table}", url.database);
+    name.chars().take(64).collect()
+}
+
 fn lock_key(name: &str) -> i64 {
     use sha2::{Digest, Sha256};
     let d = Sha256::digest(name.as_bytes());
@@ -289,10 +306,9 @@ impl Lock {
         let target = url.to_string();
         match conn.backend() {
             Backend::Sqlite => {
-                let Some(path) = url.sqlite_path() else {
+                let Some(lock_path) = sqlite_lock_path(url) else {
                     return Ok(Lock::None);
                 };
-                let lock_path = PathBuf::from(format!("{}.alembic-engine.lock", path.display()));
                 let file = std::fs::OpenOptions::new()
                     .create(true)
                     .truncate(false)
@@ -343,8 +359,7 @@ impl Lock {
                 }
             }
             Backend::Mysql => {
-                let name = format!("alembic-engine:{}:{version_table}", url.database);
-                let name: String = name.chars().take(64).collect();
+                let name = mysql_lock_name(url, version_table);
                 let secs = timeout.as_secs().max(1);
                 let got = conn
                     .strings(&format!("SELECT CAST(GET_LOCK('{name}', {secs}) AS CHAR)"))

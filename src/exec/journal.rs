@@ -24,6 +24,17 @@ fn now() -> String {
     format!("{}.{:03}", t.as_secs(), t.subsec_millis())
 }
 
+/// The `start` row's detail.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct RunStart {
+    pub revisions: Vec<String>,
+    pub statements: usize,
+}
+
+pub fn quote_text(s: &str) -> String {
+    quote(s)
+}
+
 pub fn statement_sha(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))
 }
@@ -44,9 +55,10 @@ pub async fn interrupted(conn: &mut Conn) -> Result<Option<Interrupted>, DbError
     if !conn.table_exists(JOURNAL_TABLE).await? {
         return Ok(None);
     }
+    // A run that recorded only its start applied nothing: the one before it tells.
     let run = conn
         .strings(&format!(
-            "SELECT run_id FROM {JOURNAL_TABLE} ORDER BY at DESC, seq DESC LIMIT 1"
+            "SELECT run_id FROM {JOURNAL_TABLE} WHERE kind <> 'start' ORDER BY at DESC, seq DESC LIMIT 1"
         ))
         .await?;
     let Some(Some(run_id)) = run.first().cloned() else {
@@ -248,6 +260,31 @@ impl Journal {
     /// Record the end of a successful run.
     pub async fn record_done(&mut self, conn: &mut Conn) -> Result<(), DbError> {
         self.insert(conn, "done", "", 0, 0, None).await
+    }
+
+    /// Record what the run sets out to do, before its first statement (outside any
+    /// transaction, so `status` sees it while the run goes): the revisions and the
+    /// statement count.
+    pub async fn record_start(
+        &mut self,
+        conn: &mut Conn,
+        plan: &crate::plan::Plan,
+    ) -> Result<(), DbError> {
+        let start = RunStart {
+            revisions: plan
+                .steps
+                .iter()
+                .map(|s| s.compiled.revision.clone())
+                .collect(),
+            statements: plan.statement_count(),
+        };
+        let detail = serde_json::to_string(&start).unwrap_or_default();
+        self.insert(conn, "start", "", 0, 0, Some(&detail)).await
+    }
+
+    /// Record a run stopped on request at a checkpoint (best effort).
+    pub async fn record_stopped(&mut self, conn: &mut Conn) {
+        let _ = self.insert(conn, "stopped", "", 0, 0, None).await;
     }
 
     /// Record a failure (best effort: the database may be unreachable).

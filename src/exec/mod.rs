@@ -14,6 +14,8 @@
 mod faults;
 mod journal;
 pub mod partial;
+mod status;
+mod summary;
 
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -26,6 +28,8 @@ use crate::project::Project;
 use crate::schema::SchemaModel;
 
 pub use journal::JOURNAL_TABLE;
+pub use status::{prune_journal, status, Pruned, RunReport, RunState, Status};
+pub use summary::{RevisionReport, Summary};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
@@ -45,6 +49,8 @@ pub enum ExecError {
     },
     #[error("the database has tables but no revision in {table}, and they are not the tables this project starts from ({differences}): it was not created by this project's migrations. Nothing was changed (stamp it with `stamp` if you know its revision)")]
     Unversioned { table: String, differences: String },
+    #[error("no SQLite database at {}: nothing to read (a read-only command creates nothing; check the path, or create the database with `upgrade`)", path.display())]
+    NoDatabase { path: std::path::PathBuf },
     #[error("executing on {0} is not supported yet (use `sql` for an offline script)")]
     Unsupported(String),
     #[error("revision {revision} failed at statement {index} of {total}: {source}")]
@@ -58,6 +64,12 @@ pub enum ExecError {
     #[cfg(feature = "fault-injection")]
     #[error("stopped by fault injection after statement {0} (test hook)")]
     Injected(usize),
+    #[error("stopped on request at a checkpoint: {done} of {total} revision(s) complete, the database at {}; the next upgrade continues from there", at_text(at))]
+    Cancelled {
+        at: Vec<String>,
+        done: usize,
+        total: usize,
+    },
     #[error("the last run stopped while running statement {index} of revision {revision}, and MySQL/MariaDB may or may not have applied it: {sql}. The live schema does not tell ({why}). Look at the database: if it was applied, run `upgrade --resume-skip`; if not, `upgrade --resume-retry`")]
     Uncertain {
         revision: String,
@@ -82,6 +94,14 @@ pub enum ExecError {
     ResumeMismatch { revision: String, index: usize },
 }
 
+fn at_text(rows: &[String]) -> String {
+    if rows.is_empty() {
+        "base".into()
+    } else {
+        rows.join(", ")
+    }
+}
+
 /// What to do with the one statement an interrupted MySQL/MariaDB run may or may not have
 /// applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,17 +118,28 @@ pub enum TransactionMode {
     All,
 }
 
-/// What happens as the run goes, for progress displays.
-#[derive(Debug, Clone)]
+/// What happens as the run goes, for progress displays (and, serialized, for the binary's
+/// newline-delimited JSON: `{"event": "statement", ...}`).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
+    /// Another upgrader holds the lock; this run waits for it (up to the lock timeout).
+    Waiting {
+        holder: Option<crate::db::LockHolder>,
+    },
     Locked,
     Planned {
         steps: usize,
         statements: usize,
     },
+    /// Revision `index` of `total` starts.
     Step {
         index: usize,
         total: usize,
+        revision: String,
+        direction: Direction,
+        message: String,
+        /// `Running upgrade <from> -> <to>`, as Alembic labels it.
         label: String,
     },
     /// Statement `index` of `total` (over the whole run) is about to run.
@@ -125,9 +156,25 @@ pub enum Event {
         summary: String,
         rows: u64,
     },
+    /// The revision's work and its version change are committed (a checkpoint).
     Committed {
         revision: String,
     },
+}
+
+/// Asks a running upgrade to stop at its next checkpoint (Ctrl-C in the binary). Clones share
+/// one flag.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 pub struct Options {
@@ -135,6 +182,10 @@ pub struct Options {
     pub direction: Direction,
     pub lock_timeout: Duration,
     pub transaction: TransactionMode,
+    /// Stop at the next checkpoint when cancelled: after the current revision commits
+    /// (SQLite, PostgreSQL), after the current statement's checkpoint (MySQL/MariaDB); with one
+    /// transaction for the whole run, everything is rolled back.
+    pub cancel: Cancel,
     /// The decision for a statement an interrupted MySQL run may or may not have applied.
     pub uncertain: Option<Uncertain>,
     /// Skip the check that the live tables and columns are the ones the recorded revisions
@@ -152,6 +203,7 @@ impl Default for Options {
             direction: Direction::Up,
             lock_timeout: Duration::from_secs(300),
             transaction: TransactionMode::PerRevision,
+            cancel: Cancel::default(),
             uncertain: None,
             ignore_drift: false,
             adopt_partial: false,
@@ -201,58 +253,11 @@ pub async fn current(
     project: &Project,
     graph: &RevisionGraph,
 ) -> Result<Vec<String>, ExecError> {
-    let mut conn = Conn::connect(url).await?;
+    let mut conn = status::connect_existing(url).await?;
     let rows = conn.version_rows(&project.version_table).await?;
     conn.close().await;
     check_rows(project, graph, &rows)?;
     Ok(rows)
-}
-
-/// The last run recorded in the journal: its id, statements applied, and its error if any.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunStatus {
-    pub run_id: String,
-    pub statements: usize,
-    pub last_revision: String,
-    pub error: Option<String>,
-    /// The run recorded its end; a run with neither an end nor an error was interrupted.
-    pub completed: bool,
-}
-
-/// What the database holds and how the last run ended (`status`).
-pub async fn status(
-    url: &DbUrl,
-    project: &Project,
-) -> Result<(Vec<String>, Option<RunStatus>), ExecError> {
-    let mut conn = Conn::connect(url).await?;
-    let rows = conn.version_rows(&project.version_table).await?;
-    let mut last = None;
-    if conn.table_exists(JOURNAL_TABLE).await? {
-        let run = conn
-            .strings(&format!(
-                "SELECT run_id FROM {JOURNAL_TABLE} ORDER BY at DESC, seq DESC LIMIT 1"
-            ))
-            .await?;
-        if let Some(Some(run_id)) = run.first() {
-            let q = |col: &str, kind: &str| {
-                format!(
-                    "SELECT {col} FROM {JOURNAL_TABLE} WHERE run_id = '{run_id}' AND kind = '{kind}' ORDER BY seq DESC"
-                )
-            };
-            let statements = conn.strings(&q("revision", "statement")).await?;
-            let errors = conn.strings(&q("detail", "error")).await?;
-            let done = conn.strings(&q("kind", "done")).await?;
-            last = Some(RunStatus {
-                run_id: run_id.clone(),
-                statements: statements.len(),
-                last_revision: statements.first().cloned().flatten().unwrap_or_default(),
-                error: errors.first().cloned().flatten(),
-                completed: !done.is_empty(),
-            });
-        }
-    }
-    conn.close().await;
-    Ok((rows, last))
 }
 
 /// Upgrade or downgrade `url` to `options.target`.
@@ -265,6 +270,11 @@ pub async fn migrate(
 ) -> Result<Outcome, ExecError> {
     let mut conn = Conn::connect(url).await?;
     let mariadb = url.mariadb || conn.is_mariadb().await?;
+    if let Some(holder) = crate::db::lock_holder(&mut conn, url, &project.version_table).await? {
+        progress(Event::Waiting {
+            holder: Some(holder),
+        });
+    }
     let lock = Lock::acquire(&mut conn, url, &project.version_table, options.lock_timeout).await?;
     progress(Event::Locked);
     let result = run_locked(&mut conn, mariadb, project, graph, options, progress).await;
@@ -766,14 +776,11 @@ async fn execute_checkpointed(
     let units = units(plan);
     let total: usize = units.iter().map(|u| u.1.len()).sum();
     let mut journal = journal::Journal::open(conn, direction_name(plan)).await?;
+    journal.record_start(conn, plan).await?;
     let mut counter = 0usize;
     let steps_total = units.len();
     for (u, (revision, stmts)) in units.iter().enumerate() {
-        progress(Event::Step {
-            index: u + 1,
-            total: steps_total,
-            label: plan.steps[u].label.clone(),
-        });
+        progress(step_event(plan, u, steps_total));
         let mut skip = 0usize;
         if let (0, Some(i)) = (u, interrupted) {
             for (k, sha) in i.applied.iter().enumerate() {
@@ -869,6 +876,11 @@ async fn execute_checkpointed(
                 conn.execute("COMMIT").await?;
             }
             faults::after(counter)?;
+            let last = u + 1 == steps_total && k + 1 == stmts.len();
+            if options.cancel.is_cancelled() && !last {
+                let done = if k + 1 == stmts.len() { u + 1 } else { u };
+                return Err(stopped(conn, plan, &mut journal, done, steps_total).await);
+            }
         }
         progress(Event::Committed {
             revision: revision.clone(),
@@ -876,6 +888,37 @@ async fn execute_checkpointed(
     }
     journal.record_done(conn).await?;
     Ok(())
+}
+
+/// A run stopped on request at a checkpoint: journal it and say where the database is.
+async fn stopped(
+    conn: &mut Conn,
+    plan: &Plan,
+    journal: &mut journal::Journal,
+    done: usize,
+    total: usize,
+) -> ExecError {
+    journal.record_stopped(conn).await;
+    ExecError::Cancelled {
+        at: conn
+            .version_rows(&plan.version_table)
+            .await
+            .unwrap_or_default(),
+        done,
+        total,
+    }
+}
+
+fn step_event(plan: &Plan, u: usize, total: usize) -> Event {
+    let step = &plan.steps[u];
+    Event::Step {
+        index: u + 1,
+        total,
+        revision: step.compiled.revision.clone(),
+        direction: step.compiled.direction,
+        message: step.message.clone(),
+        label: step.label.trim_start_matches("Running ").to_string(),
+    }
 }
 
 /// Whether statement `index` (1-based) of a unit, which a MySQL run died running, landed:
@@ -916,6 +959,7 @@ async fn execute_plan(
 ) -> Result<(), ExecError> {
     let total = plan.statement_count();
     let mut journal = journal::Journal::open(conn, direction_name(plan)).await?;
+    journal.record_start(conn, plan).await?;
     let mut counter = 0usize;
     let all = options.transaction == TransactionMode::All;
     let begin = match conn.backend() {
@@ -928,11 +972,7 @@ async fn execute_plan(
     }
     let steps_total = units.len();
     for (u, (revision, stmts)) in units.iter().enumerate() {
-        progress(Event::Step {
-            index: u + 1,
-            total: steps_total,
-            label: plan.steps[u].label.clone(),
-        });
+        progress(step_event(plan, u, steps_total));
         if !all {
             conn.execute(begin).await?;
         }
@@ -970,12 +1010,19 @@ async fn execute_plan(
                 .await?;
             // A simulated crash abandons the open transaction with the connection.
             faults::after(counter)?;
+            if all && options.cancel.is_cancelled() {
+                conn.execute("ROLLBACK").await?;
+                return Err(stopped(conn, plan, &mut journal, 0, steps_total).await);
+            }
         }
         if !all {
             conn.execute("COMMIT").await?;
             progress(Event::Committed {
                 revision: revision.clone(),
             });
+            if options.cancel.is_cancelled() && u + 1 < steps_total {
+                return Err(stopped(conn, plan, &mut journal, u + 1, steps_total).await);
+            }
         }
     }
     if all {
@@ -1064,11 +1111,17 @@ pub mod blocking {
         runtime().block_on(super::current(url, project, graph))
     }
 
-    pub fn status(
+    pub fn status(url: &DbUrl, project: &Project) -> Result<Status, ExecError> {
+        runtime().block_on(super::status(url, project))
+    }
+
+    pub fn prune_journal(
         url: &DbUrl,
         project: &Project,
-    ) -> Result<(Vec<String>, Option<RunStatus>), ExecError> {
-        runtime().block_on(super::status(url, project))
+        keep: usize,
+        lock_timeout: Duration,
+    ) -> Result<Pruned, ExecError> {
+        runtime().block_on(super::prune_journal(url, project, keep, lock_timeout))
     }
 
     pub fn stamp(

@@ -1,0 +1,247 @@
+//! Commands that read or stamp a live database: `current`, `status`, `check`, `stamp`,
+//! `journal prune`.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use alembic_engine::db::DbUrl;
+use alembic_engine::exec::{blocking, RunState};
+use alembic_engine::graph::{Position, RevisionGraph};
+use alembic_engine::inspect::{revision_line, LineStyle, RevisionInfo};
+use alembic_engine::project::Project;
+
+use crate::cli::Format;
+use crate::{BoxError, Output, Verdict};
+
+fn at_text(rows: &[String]) -> String {
+    if rows.is_empty() {
+        "base".into()
+    } else {
+        rows.join(", ")
+    }
+}
+
+/// Revision objects for ids the scripts know (unknown ids were refused before).
+fn infos(graph: &RevisionGraph, ids: &[String]) -> Vec<RevisionInfo> {
+    ids.iter()
+        .filter_map(|id| graph.get(id))
+        .map(|ix| RevisionInfo::new(graph, ix))
+        .collect()
+}
+
+fn line_of(graph: &RevisionGraph, id: &str) -> String {
+    match graph.get(id) {
+        Some(ix) => revision_line(
+            graph,
+            ix,
+            LineStyle {
+                branches: true,
+                doc: true,
+                ..Default::default()
+            },
+        ),
+        None => id.to_string(),
+    }
+}
+
+pub fn current(
+    project: &Project,
+    graph: &RevisionGraph,
+    url: &DbUrl,
+    out: &mut Output,
+) -> Result<(), BoxError> {
+    let rows = blocking::current(url, project, graph)?;
+    if out.format == Format::Json {
+        out.json(json!({ "current": infos(graph, &rows) }));
+    } else if rows.is_empty() {
+        out.line("(base: no revision recorded)");
+    } else {
+        for r in &rows {
+            out.line(line_of(graph, r));
+        }
+    }
+    Ok(())
+}
+
+pub fn status(
+    project: &Project,
+    graph: &RevisionGraph,
+    url: &DbUrl,
+    out: &mut Output,
+) -> Result<(), BoxError> {
+    let status = blocking::status(url, project)?;
+    if out.format == Format::Json {
+        let mut value = serde_json::to_value(&status)?;
+        value["current"] = json!(infos(graph, &status.current));
+        out.json(value);
+        return Ok(());
+    }
+    out.line(format!("at: {}", at_text(&status.current)));
+    if let Some(holder) = &status.lock_holder {
+        out.line(format!("an upgrade holds the lock now: {holder}"));
+    }
+    let Some(run) = status.last_run else {
+        out.line("no run recorded by mlflow-migrate");
+        return Ok(());
+    };
+    let direction = match run.direction.as_str() {
+        "down" => "downgrade",
+        _ => "upgrade",
+    };
+    let state = match run.state {
+        RunState::Running => "running now",
+        RunState::Completed => "completed",
+        RunState::Failed => "failed",
+        RunState::Stopped => "stopped on request",
+        RunState::Interrupted => "interrupted",
+    };
+    out.line(format!(
+        "last run {}: {direction} started {}, {state}",
+        run.run_id, run.started_at
+    ));
+    if !run.planned.is_empty() {
+        out.line(format!(
+            "  revisions: {} of {} done{}",
+            run.done.len(),
+            run.planned.len(),
+            run.remaining
+                .first()
+                .map(|next| format!(", {} remaining (next: {next})", run.remaining.len()))
+                .unwrap_or_default()
+        ));
+    }
+    let planned = if run.statements_planned > 0 {
+        format!(" of {}", run.statements_planned)
+    } else {
+        String::new()
+    };
+    out.line(format!(
+        "  statements: {}{planned} applied, last in {}",
+        run.statements,
+        if run.last_revision.is_empty() {
+            "-"
+        } else {
+            &run.last_revision
+        }
+    ));
+    let resume = format!("run `{direction}` again to resume from the last checkpoint");
+    match run.state {
+        RunState::Failed => out.line(format!(
+            "  error: {}\n{resume}",
+            run.error.unwrap_or_default()
+        )),
+        RunState::Interrupted => out.line(format!("it was interrupted; {resume}")),
+        RunState::Stopped => out.line(format!("it was stopped on request; {resume}")),
+        RunState::Running | RunState::Completed => {}
+    }
+    Ok(())
+}
+
+pub fn check(
+    project: &Project,
+    graph: &RevisionGraph,
+    url: &DbUrl,
+    target: &str,
+    out: &mut Output,
+) -> Result<(), BoxError> {
+    let rows = blocking::current(url, project, graph)?;
+    let position = graph.position(&rows, target)?;
+    let pending = match position {
+        Position::Behind => graph
+            .upgrade_path(&alembic_engine::graph::Lower::Many(rows.clone()), target)?
+            .iter()
+            .map(|s| graph.id(s.revision).to_string())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let target_ids: Vec<String> = graph
+        .resolve(target)?
+        .into_iter()
+        .map(|ix| graph.id(ix).to_string())
+        .collect();
+    if out.format == Format::Json {
+        out.json(json!({
+            "position": position,
+            "current": infos(graph, &rows),
+            "target": target,
+            "target_revisions": target_ids,
+            "pending": infos(graph, &pending),
+        }));
+    } else {
+        match position {
+            Position::AtTarget => out.line(format!("up to date at {}", at_text(&rows))),
+            Position::Behind => {
+                out.line(format!(
+                    "behind: {} revision(s) to apply to reach {target}:",
+                    pending.len()
+                ));
+                for id in &pending {
+                    out.line(format!("  {}", line_of(graph, id)));
+                }
+            }
+            Position::Ahead => out.line(format!(
+                "ahead: the database is at {}, beyond {target} ({}); a server of the target's release may not work with it",
+                at_text(&rows),
+                at_text(&target_ids)
+            )),
+            Position::Diverged => out.line(format!(
+                "on another branch: the database is at {}, which is neither below nor above {target} ({})",
+                at_text(&rows),
+                at_text(&target_ids)
+            )),
+        }
+    }
+    match position {
+        Position::AtTarget => Ok(()),
+        Position::Behind => Err(Box::new(Verdict(1))),
+        Position::Ahead | Position::Diverged => Err(Box::new(Verdict(2))),
+    }
+}
+
+pub fn stamp(
+    project: &Project,
+    graph: &RevisionGraph,
+    url: &DbUrl,
+    revisions: &[String],
+    purge: bool,
+    lock_timeout: u64,
+    out: &mut Output,
+) -> Result<(), BoxError> {
+    if revisions.is_empty() {
+        return Err("stamp needs at least one REVISION (or `base`)".into());
+    }
+    let rows = blocking::stamp(
+        url,
+        project,
+        graph,
+        revisions,
+        purge,
+        Duration::from_secs(lock_timeout),
+    )?;
+    if out.format == Format::Json {
+        out.json(json!({ "stamped": infos(graph, &rows) }));
+    } else {
+        out.line(format!("stamped: {}", at_text(&rows)));
+    }
+    Ok(())
+}
+
+pub fn prune(
+    project: &Project,
+    url: &DbUrl,
+    keep: usize,
+    lock_timeout: u64,
+    out: &mut Output,
+) -> Result<(), BoxError> {
+    let pruned = blocking::prune_journal(url, project, keep, Duration::from_secs(lock_timeout))?;
+    if out.format == Format::Json {
+        out.json(serde_json::to_value(pruned)?);
+    } else {
+        out.line(format!(
+            "journal: removed {} run(s) ({} row(s)), kept {}",
+            pruned.runs_removed, pruned.rows_removed, pruned.runs_kept
+        ));
+    }
+    Ok(())
+}

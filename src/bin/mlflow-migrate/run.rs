@@ -1,0 +1,275 @@
+//! `upgrade` and `downgrade`: progress on a terminal (a bar over the run's statements, within
+//! 80 columns), plain lines otherwise, newline-delimited JSON events when asked; Ctrl-C stops
+//! at the next checkpoint; at the end, what each revision did. Also the flag hints added to
+//! the library's typed errors.
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use alembic_engine::db::DbUrl;
+use alembic_engine::exec::{self, Event, ExecError, RevisionReport, Summary};
+use alembic_engine::graph::{Direction, RevisionGraph};
+use alembic_engine::project::{Project, ProjectError};
+
+use crate::cli::{Format, RunArgs, TransactionArg};
+use crate::{BoxError, Output};
+
+/// Exit code of a run stopped by Ctrl-C at a checkpoint (the shell's code for SIGINT).
+pub const STOPPED: u8 = 130;
+
+pub fn migrate(
+    project: &Project,
+    graph: &RevisionGraph,
+    url: &DbUrl,
+    target: &str,
+    up: bool,
+    run: &RunArgs,
+    out: &mut Output,
+) -> Result<(), BoxError> {
+    let options = exec::Options {
+        target: target.to_string(),
+        direction: if up { Direction::Up } else { Direction::Down },
+        lock_timeout: Duration::from_secs(run.lock_timeout),
+        transaction: match run.transaction {
+            TransactionArg::PerRevision => exec::TransactionMode::PerRevision,
+            TransactionArg::All => exec::TransactionMode::All,
+        },
+        ignore_drift: run.ignore_drift,
+        adopt_partial: run.adopt_partial,
+        uncertain: match (run.resume_skip, run.resume_retry) {
+            (true, _) => Some(exec::Uncertain::Skip),
+            (_, true) => Some(exec::Uncertain::Retry),
+            _ => None,
+        },
+        ..Default::default()
+    };
+    stop_on_ctrl_c(&options.cancel, out.quiet);
+    let started = Instant::now();
+    let mut display = Display::new(out, run.lock_timeout, &project.version_table);
+    let mut summary = Summary::new(&project.version_table);
+    let outcome = exec::blocking::migrate(url, project, graph, &options, &mut |event| {
+        summary.observe(&event);
+        display.show(&event);
+    });
+    display.finish();
+    let revisions = summary.finish();
+    let elapsed = started.elapsed();
+    if out.format == Format::Json {
+        let outcome = outcome?;
+        emit(&json!({
+            "event": "summary",
+            "before": outcome.before,
+            "after": outcome.after,
+            "revisions": revisions,
+            "statements": outcome.statements,
+            "seconds": round(elapsed),
+        }));
+        return Ok(());
+    }
+    if !out.quiet && !revisions.is_empty() {
+        eprint!("{}", table(&revisions));
+    }
+    let outcome = outcome?;
+    let show = |v: &[String]| {
+        if v.is_empty() {
+            "base".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    if outcome.steps == 0 {
+        out.line(format!(
+            "nothing to do: {} is at {}",
+            url,
+            show(&outcome.after)
+        ));
+    } else {
+        out.line(format!(
+            "{} -> {} ({} revision(s), {} statement(s), {:.1} s)",
+            show(&outcome.before),
+            show(&outcome.after),
+            outcome.steps,
+            outcome.statements,
+            elapsed.as_secs_f64()
+        ));
+    }
+    Ok(())
+}
+
+fn round(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+/// One JSON object on its own line, written at once (consumers follow the run).
+fn emit(value: &serde_json::Value) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{value}");
+    let _ = stdout.flush();
+}
+
+/// The first Ctrl-C asks the run to stop at its next checkpoint; a second one ends the
+/// process at once (the journal then tells the next run where to resume).
+fn stop_on_ctrl_c(cancel: &exec::Cancel, quiet: bool) {
+    let cancel = cancel.clone();
+    let _ = ctrlc::set_handler(move || {
+        if cancel.is_cancelled() {
+            std::process::exit(i32::from(STOPPED));
+        }
+        cancel.cancel();
+        if !quiet {
+            eprintln!(
+                "\nmlflow-migrate: stopping after the current checkpoint (Ctrl-C again to stop at once)"
+            );
+        }
+    });
+}
+
+/// What each revision did, for the finished display.
+fn table(revisions: &[RevisionReport]) -> String {
+    let mut text = String::from("revision      stmts      rows     time  message\n");
+    for r in revisions {
+        let message: String = r.message.chars().take(40).collect();
+        text += &format!(
+            "{:<12} {:>6} {:>9} {:>7.2}s  {message}\n",
+            r.revision,
+            r.statements,
+            r.rows,
+            r.elapsed.as_secs_f64()
+        );
+    }
+    text
+}
+
+/// Progress: a bar on a terminal, plain lines otherwise, JSON events when asked.
+struct Display {
+    bar: Option<indicatif::ProgressBar>,
+    json: bool,
+    quiet: bool,
+    lock_timeout: u64,
+    version_table: String,
+    step: String,
+}
+
+impl Display {
+    fn new(out: &Output, lock_timeout: u64, version_table: &str) -> Display {
+        let json = out.format == Format::Json;
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (terminal && !out.quiet && !json).then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:20}] {pos:>3}/{len:3} {wide_msg}",
+                )
+                .expect("a valid progress template")
+                .progress_chars("=> "),
+            );
+            bar
+        });
+        Display {
+            bar,
+            json,
+            quiet: out.quiet,
+            lock_timeout,
+            version_table: version_table.to_string(),
+            step: String::new(),
+        }
+    }
+
+    fn say(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn show(&mut self, event: &Event) {
+        if self.json {
+            if let Ok(value) = serde_json::to_value(event) {
+                emit(&value);
+            }
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        match event {
+            Event::Waiting { holder } => self.say(&format!(
+                "mlflow-migrate: waiting up to {} s for the upgrade lock, held by {}",
+                self.lock_timeout,
+                holder
+                    .as_ref()
+                    .map_or("another upgrader".to_string(), |h| h.to_string())
+            )),
+            Event::Planned { steps, statements } => {
+                self.say(&format!(
+                    "mlflow-migrate: {steps} revision(s), {statements} statement(s)"
+                ));
+                if let Some(bar) = &self.bar {
+                    bar.set_length(*statements as u64);
+                }
+            }
+            Event::Step {
+                index,
+                total,
+                revision,
+                message,
+                ..
+            } => {
+                self.step = format!("[{index}/{total}] {revision}");
+                if self.bar.is_none() {
+                    eprintln!("{} {message}", self.step);
+                }
+            }
+            Event::Statement { index, summary, .. } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_position(index.saturating_sub(1) as u64);
+                    bar.set_message(format!("{}: {summary}", self.step));
+                }
+            }
+            // Version-table changes are our bookkeeping, not the migration's data.
+            Event::Rows { summary, rows, .. }
+                if !summary.ends_with(&format!(" {}", self.version_table)) =>
+            {
+                self.say(&format!("  {summary}: {rows} row(s)"));
+            }
+            Event::Rows { .. } => {}
+            Event::Locked | Event::Committed { .. } => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// What to do about an error, in the binary's own words (flags), appended to its message.
+/// The whole source chain is asked: a recipe refusal comes wrapped in compile errors.
+pub fn hint(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(ExecError::Cancelled { .. }) = e.downcast_ref::<ExecError>() {
+            return " (run the same command again to continue)".to_string();
+        }
+        if e.is::<alembic_engine::recipes::RecipeError>() {
+            return " (without --scripts, the MLflow scripts this tool pins are used)".to_string();
+        }
+        if let Some(ProjectError::Io { .. }) = e.downcast_ref::<ProjectError>() {
+            return " (the scripts' cache must be writable: choose another folder with --cache-dir or $MLFLOW_MIGRATE_CACHE, or point --scripts at MLflow's migrations folder)".to_string();
+        }
+        next = e.source();
+    }
+    String::new()
+}
+
+/// The exit code for a failed run.
+pub fn exit_code(err: &(dyn std::error::Error + 'static)) -> Option<u8> {
+    matches!(
+        err.downcast_ref::<ExecError>(),
+        Some(ExecError::Cancelled { .. })
+    )
+    .then_some(STOPPED)
+}
