@@ -233,8 +233,13 @@ fn open_project(cli: &Cli, out: &Output) -> Result<Project, BoxError> {
 /// Environment variables a URL is taken from when the command line gives none, in order.
 const URL_VARIABLES: [&str; 2] = ["MLFLOW_BACKEND_STORE_URI", "DATABASE_URL"];
 
+/// Whether a lone first argument is the URL. A text without `://` is taken for the target
+/// only when the environment provides the URL; otherwise it is read (and refused) as a URL.
 fn looks_like_url(text: &str) -> bool {
     text.contains("://")
+        || URL_VARIABLES
+            .iter()
+            .all(|v| std::env::var(v).map_or(true, |u| u.is_empty()))
 }
 
 /// The URL given, or the first of `URL_VARIABLES` set (said on stderr).

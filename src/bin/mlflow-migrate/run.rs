@@ -70,6 +70,7 @@ pub fn migrate(
     }
     if !out.quiet && !revisions.is_empty() {
         eprint!("{}", table(&revisions));
+        eprintln!("mlflow-migrate: {:.1} s", elapsed.as_secs_f64());
     }
     let outcome = outcome?;
     let show = |v: &[String]| {
@@ -87,12 +88,11 @@ pub fn migrate(
         ));
     } else {
         out.line(format!(
-            "{} -> {} ({} revision(s), {} statement(s), {:.1} s)",
+            "{} -> {} ({} revision(s), {} statement(s))",
             show(&outcome.before),
             show(&outcome.after),
             outcome.steps,
             outcome.statements,
-            elapsed.as_secs_f64()
         ));
     }
     Ok(())
