@@ -367,7 +367,7 @@ fn every_command_speaks_json_in_its_documented_shape() {
     let sql = json_of(&["sql", "base:heads", "--dialect", "sqlite"]);
     assert_eq!(sql["steps"].as_array().unwrap().len(), chain.len());
     assert!(sql["script"].as_str().unwrap().contains("CREATE TABLE"));
-    assert!(sql["steps"][0]["statements"].as_array().unwrap().len() > 0);
+    assert!(!sql["steps"][0]["statements"].as_array().unwrap().is_empty());
     assert!(json_of(&["history"])["history"].as_array().unwrap().len() == chain.len());
     assert_revision_object(&json_of(&["show", "heads"])["revisions"][0]);
     assert_eq!(
