@@ -14,9 +14,9 @@ pub const TARGET_HELP: &str = "A revision spec, as Alembic's: heads, head, base,
 or unique prefix, a branch label, label@head, rev@head, relative +N / -N, rev+N, label@+N.";
 
 pub const EXIT_CODES: &str = "Exit codes: 0 success; 1 error (one paragraph on stderr; the \
-database is left as it was, or at its last checkpoint); 2 usage error. `check`: 0 at the \
-target, 1 behind, 2 ahead of the target or on another branch, 3 cannot tell (connection, \
-unknown revision).";
+database is left as it was, or at its last checkpoint); 2 usage error; 130 stopped by Ctrl-C \
+at a checkpoint. `check`: 0 at the target, 1 behind, 2 ahead of the target or on another \
+branch, 3 cannot tell (connection, unknown revision).";
 
 #[derive(Parser, Debug)]
 #[command(
