@@ -646,6 +646,11 @@ fn a_script_whose_recipe_is_pinned_to_another_sha256_is_refused() {
             && message.contains("pinned to"),
         "the message should name the file, its sha256 {sha} and the pin:\n{message}"
     );
+    // What to do, in the operator's terms, without paths of this repository.
+    assert!(
+        !message.contains("revisions/mlflow") && message.contains("without --scripts"),
+        "{message}"
+    );
 }
 
 fn sha256_hex(path: &Path) -> String {

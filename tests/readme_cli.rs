@@ -107,7 +107,8 @@ fn the_readme_command_table_options_and_exit_codes_match_help() {
             // A command with subcommands: each has a row.
             for sub in help_commands(&text) {
                 assert!(
-                    rows.iter().any(|(w, _)| w.len() == 2 && w[0] == words[0] && w[1] == sub),
+                    rows.iter()
+                        .any(|(w, _)| w.len() == 2 && w[0] == words[0] && w[1] == sub),
                     "no README row for `{} {sub}`",
                     words[0]
                 );

@@ -254,7 +254,7 @@ pub fn hint(err: &(dyn std::error::Error + 'static)) -> String {
         if let Some(ExecError::Cancelled { .. }) = e.downcast_ref::<ExecError>() {
             return " (run the same command again to continue)".to_string();
         }
-        if e.is::<alembic_engine::recipes::RecipeError>() {
+        if is_recipe_refusal(e) {
             return " (without --scripts, the MLflow scripts this tool pins are used)".to_string();
         }
         if let Some(ProjectError::Io { .. }) = e.downcast_ref::<ProjectError>() {
@@ -263,6 +263,20 @@ pub fn hint(err: &(dyn std::error::Error + 'static)) -> String {
         next = e.source();
     }
     String::new()
+}
+
+/// A recipe refused its script, however deep it is wrapped (transparent errors hide it from
+/// `source()`).
+fn is_recipe_refusal(e: &(dyn std::error::Error + 'static)) -> bool {
+    use alembic_engine::compile::CompileError;
+    use alembic_engine::plan::PlanError;
+    let compile = |c: &CompileError| matches!(c, CompileError::Recipe(_));
+    let plan = |p: &PlanError| matches!(p, PlanError::Compile(c) if compile(c));
+    e.is::<alembic_engine::recipes::RecipeError>()
+        || e.downcast_ref::<CompileError>().is_some_and(compile)
+        || e.downcast_ref::<PlanError>().is_some_and(plan)
+        || matches!(e.downcast_ref::<ExecError>(), Some(ExecError::Recipe(_)))
+        || matches!(e.downcast_ref::<ExecError>(), Some(ExecError::Plan(p)) if plan(p))
 }
 
 /// The exit code for a failed run.
