@@ -116,7 +116,7 @@ fn main() {
         let url_a = format!("sqlite:///{}", a.display());
         let (s, mb) = timed(
             &ours,
-            &["upgrade", "--quiet", &url_a],
+            &["upgrade", "--quiet", "--no-backup", &url_a],
             "mlflow-migrate upgrade",
         );
         println!("{n} metrics: mlflow-migrate {s:.1} s, peak RSS {mb:.1} MB");

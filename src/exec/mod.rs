@@ -11,6 +11,7 @@
 //! `--resume-retry`) rather than guessed. Before upgrading, the live tables and columns are
 //! checked against the ones the recorded revisions leave.
 
+mod backup;
 mod faults;
 mod journal;
 pub mod partial;
@@ -27,6 +28,7 @@ use crate::plan::{Plan, PlanError, Planner};
 use crate::project::Project;
 use crate::schema::SchemaModel;
 
+pub use backup::{dump_command, restore_command, Backup, BackupError, BackupMade};
 pub use journal::JOURNAL_TABLE;
 pub use status::{prune_journal, status, Pruned, RunReport, RunState, Status};
 pub use summary::{RevisionReport, Summary};
@@ -41,6 +43,8 @@ pub enum ExecError {
     Graph(#[from] GraphError),
     #[error(transparent)]
     Recipe(#[from] crate::recipes::RecipeError),
+    #[error(transparent)]
+    Backup(#[from] BackupError),
     #[error("{table} holds revision '{revision}', which the {project} scripts do not know; if another application shares this table, point us at ours with --version-table; if the database is newer than these scripts, upgrade mlflow-migrate's scripts")]
     UnknownRevision {
         table: String,
@@ -123,6 +127,10 @@ pub enum TransactionMode {
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
+    /// The backup taken before the first statement.
+    BackedUp {
+        backup: BackupMade,
+    },
     /// Another upgrader holds the lock; this run waits for it (up to the lock timeout).
     Waiting {
         holder: Option<crate::db::LockHolder>,
@@ -186,6 +194,8 @@ pub struct Options {
     /// (SQLite, PostgreSQL), after the current statement's checkpoint (MySQL/MariaDB); with one
     /// transaction for the whole run, everything is rolled back.
     pub cancel: Cancel,
+    /// A backup taken under the lock before the first statement, when there is work to do.
+    pub backup: Backup,
     /// The decision for a statement an interrupted MySQL run may or may not have applied.
     pub uncertain: Option<Uncertain>,
     /// Skip the check that the live tables and columns are the ones the recorded revisions
@@ -204,6 +214,7 @@ impl Default for Options {
             lock_timeout: Duration::from_secs(300),
             transaction: TransactionMode::PerRevision,
             cancel: Cancel::default(),
+            backup: Backup::None,
             uncertain: None,
             ignore_drift: false,
             adopt_partial: false,
@@ -773,6 +784,7 @@ async fn execute_checkpointed(
     interrupted: Option<&journal::Interrupted>,
     progress: &mut dyn FnMut(Event),
 ) -> Result<(), ExecError> {
+    back_up(conn, plan, options, progress).await?;
     let units = units(plan);
     let total: usize = units.iter().map(|u| u.1.len()).sum();
     let mut journal = journal::Journal::open(conn, direction_name(plan)).await?;
@@ -890,6 +902,24 @@ async fn execute_checkpointed(
     Ok(())
 }
 
+/// The backup the options ask for, before anything changes.
+async fn back_up(
+    conn: &mut Conn,
+    plan: &Plan,
+    options: &Options,
+    progress: &mut dyn FnMut(Event),
+) -> Result<(), ExecError> {
+    if matches!(options.backup, Backup::None) || conn.table_names().await?.is_empty() {
+        return Ok(()); // nothing asked, or nothing to lose
+    }
+    let first = plan.steps.first().map(|s| s.compiled.revision.as_str());
+    let label = format!("before-{}", first.unwrap_or("run"));
+    if let Some(backup) = backup::take(conn, &options.backup, &label).await? {
+        progress(Event::BackedUp { backup });
+    }
+    Ok(())
+}
+
 /// A run stopped on request at a checkpoint: journal it and say where the database is.
 async fn stopped(
     conn: &mut Conn,
@@ -957,6 +987,7 @@ async fn execute_plan(
     skip_first: usize,
     progress: &mut dyn FnMut(Event),
 ) -> Result<(), ExecError> {
+    back_up(conn, plan, options, progress).await?;
     let total = plan.statement_count();
     let mut journal = journal::Journal::open(conn, direction_name(plan)).await?;
     journal.record_start(conn, plan).await?;

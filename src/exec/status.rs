@@ -190,7 +190,7 @@ fn cast_text(backend: Backend) -> &'static str {
 }
 
 /// `secs.millis` since the epoch, as `YYYY-MM-DD HH:MM:SS UTC`.
-fn utc_text(at: &str) -> String {
+pub(super) fn utc_text(at: &str) -> String {
     let Some(secs) = at.split('.').next().and_then(|s| s.parse::<i64>().ok()) else {
         return at.to_string();
     };

@@ -109,6 +109,15 @@ pub struct RunArgs {
     /// leave.
     #[arg(long)]
     pub ignore_drift: bool,
+    /// Where backups go. SQLite: a consistent copy of the database before the first
+    /// statement, beside the database unless this names a folder. PostgreSQL, MySQL, MariaDB:
+    /// pg_dump / mariadb-dump / mysqldump into this folder first; without it, the command is
+    /// printed.
+    #[arg(long, value_name = "DIR")]
+    pub backup: Option<std::path::PathBuf>,
+    /// SQLite: no backup copy before the first statement.
+    #[arg(long, conflicts_with = "backup")]
+    pub no_backup: bool,
     /// When the database is half-way through its next revision (its first statements ran,
     /// by Python Alembic or another tool, but the version row is behind), run the rest of it.
     #[arg(long)]

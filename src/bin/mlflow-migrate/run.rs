@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use alembic_engine::db::DbUrl;
+use alembic_engine::db::{Backend, DbUrl};
 use alembic_engine::exec::{self, Event, ExecError, RevisionReport, Summary};
 use alembic_engine::graph::{Direction, RevisionGraph};
 use alembic_engine::project::{Project, ProjectError};
@@ -43,11 +43,31 @@ pub fn migrate(
             (_, true) => Some(exec::Uncertain::Retry),
             _ => None,
         },
+        backup: match (url.backend, &run.backup, run.no_backup) {
+            (_, _, true) => exec::Backup::None,
+            (Backend::Sqlite, dir, _) => exec::Backup::SqliteCopy { dir: dir.clone() },
+            (_, Some(dir), _) => exec::Backup::Dump {
+                url: url.clone(),
+                dir: dir.clone(),
+            },
+            (_, None, _) => exec::Backup::None,
+        },
         ..Default::default()
     };
+    // Servers without --backup: the command that would take one, said before any change.
+    let suggest = (url.backend != Backend::Sqlite && run.backup.is_none() && !run.no_backup)
+        .then(|| {
+            let file = std::path::Path::new("BACKUP_FILE");
+            let (tool, args) = exec::dump_command(url, file);
+            format!(
+                "mlflow-migrate: no backup taken (--backup DIR takes one first); to take one yourself: {tool} {}",
+                args.join(" ")
+            )
+        });
     stop_on_ctrl_c(&options.cancel, out.quiet);
     let started = Instant::now();
     let mut display = Display::new(out, run.lock_timeout, &project.version_table);
+    display.suggest_backup = suggest;
     let mut summary = Summary::new(&project.version_table);
     let outcome = exec::blocking::migrate(url, project, graph, &options, &mut |event| {
         summary.observe(&event);
@@ -150,6 +170,8 @@ struct Display {
     lock_timeout: u64,
     version_table: String,
     step: String,
+    /// Said once work is planned: how to back up a server first.
+    suggest_backup: Option<String>,
 }
 
 impl Display {
@@ -174,6 +196,7 @@ impl Display {
             lock_timeout,
             version_table: version_table.to_string(),
             step: String::new(),
+            suggest_backup: None,
         }
     }
 
@@ -202,7 +225,16 @@ impl Display {
                     .as_ref()
                     .map_or("another upgrader".to_string(), |h| h.to_string())
             )),
+            Event::BackedUp { backup } => self.say(&format!(
+                "mlflow-migrate: backup {} ({:.1} MB); to restore it: {}",
+                backup.path.display(),
+                backup.bytes as f64 / 1e6,
+                backup.restore
+            )),
             Event::Planned { steps, statements } => {
+                if let Some(line) = self.suggest_backup.take() {
+                    self.say(&line);
+                }
                 self.say(&format!(
                     "mlflow-migrate: {steps} revision(s), {statements} statement(s)"
                 ));
