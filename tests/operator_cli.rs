@@ -637,3 +637,44 @@ fn journal_prune_keeps_the_newest_runs_and_an_unfinished_one() {
     ok(&run(&["upgrade", "--quiet", &db.our_url()]));
     assert_matches_head(&db, Dialect::Sqlite, "after pruning");
 }
+
+// ---- history against the database -------------------------------------------------------------
+
+#[test]
+fn history_with_a_database_marks_applied_current_and_pending_revisions() {
+    let chain = mlflow_chain(Project::Mlflow);
+    // Python Alembic applied the first six revisions; we apply the next five.
+    let db = support::reference_db::reference_at(Dialect::Sqlite, Project::Mlflow, &chain[5]);
+    ok(&run(&["upgrade", "--quiet", &db.our_url(), &chain[10]]));
+    let status = json_of(&["status", &db.our_url()]);
+    let run_id = status["last_run"]["run_id"].as_str().unwrap().to_string();
+    let history = json_of(&["history", &db.our_url()]);
+    let list = history["history"].as_array().unwrap();
+    assert_eq!(list.len(), chain.len());
+    for entry in list {
+        let id = entry["revision"].as_str().unwrap();
+        let i = chain.iter().position(|c| c == id).unwrap();
+        let expected = match i {
+            10 => "current",
+            0..=9 => "applied",
+            _ => "pending",
+        };
+        assert_eq!(entry["state"], expected, "{id}");
+        match i {
+            6..=10 => assert_eq!(entry["applied"]["run_id"], run_id.as_str(), "{id}"),
+            _ => assert!(entry["applied"].is_null(), "{id}: {entry}"),
+        }
+    }
+    let (stdout, _) = text(&run(&["history", &db.our_url()]));
+    let line = |rev: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains(&format!("-> {rev},")))
+            .unwrap()
+            .to_string()
+    };
+    assert!(line(&chain[3]).ends_with("[applied (not by mlflow-migrate)]"));
+    assert!(line(&chain[8]).contains(&format!("by run {run_id}")));
+    assert!(line(&chain[10]).contains("[current, applied"));
+    assert!(line(&chain[20]).ends_with("[pending]"));
+}

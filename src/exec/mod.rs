@@ -30,7 +30,7 @@ use crate::schema::SchemaModel;
 
 pub use backup::{dump_command, restore_command, Backup, BackupError, BackupMade};
 pub use journal::JOURNAL_TABLE;
-pub use status::{prune_journal, status, Pruned, RunReport, RunState, Status};
+pub use status::{applied, prune_journal, status, Applied, Pruned, RunReport, RunState, Status};
 pub use summary::{RevisionReport, Summary};
 
 #[derive(Debug, thiserror::Error)]
@@ -1144,6 +1144,13 @@ pub mod blocking {
 
     pub fn status(url: &DbUrl, project: &Project) -> Result<Status, ExecError> {
         runtime().block_on(super::status(url, project))
+    }
+
+    pub fn applied(
+        url: &DbUrl,
+        project: &Project,
+    ) -> Result<(Vec<String>, Vec<Applied>), ExecError> {
+        runtime().block_on(super::applied(url, project))
     }
 
     pub fn prune_journal(

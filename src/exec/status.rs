@@ -103,24 +103,24 @@ async fn read_status(conn: &mut Conn, url: &DbUrl, project: &Project) -> Result<
 }
 
 async fn read_run(conn: &mut Conn, run_id: &str, locked: bool) -> Result<RunReport, ExecError> {
-    let concat = |parts: &[&str]| match conn.backend() {
-        Backend::Mysql => format!("CAST(CONCAT_WS('|', {}) AS CHAR)", parts.join(", ")),
-        _ => parts.join(" || '|' || "),
-    };
+    let backend = conn.backend();
     let sql = format!(
         "SELECT {} FROM {JOURNAL_TABLE} WHERE run_id = {} ORDER BY seq",
-        concat(&[
-            "kind",
-            "revision",
-            "CAST(statement_index AS CHAR(12))",
-            "CAST(statement_total AS CHAR(12))",
-            "at",
-            "COALESCE(direction, '')",
-            "COALESCE(detail, '')",
-        ]),
+        concat(
+            backend,
+            &[
+                "kind",
+                "revision",
+                "CAST(statement_index AS CHAR(12))",
+                "CAST(statement_total AS CHAR(12))",
+                "at",
+                "COALESCE(direction, '')",
+                "COALESCE(detail, '')",
+            ]
+        ),
         journal::quote_text(run_id)
     )
-    .replace("AS CHAR(12)", cast_text(conn.backend()));
+    .replace("AS CHAR(12)", cast_text(backend));
     let mut report = RunReport {
         run_id: run_id.to_string(),
         started_at: String::new(),
@@ -211,6 +211,80 @@ pub(super) fn utc_text(at: &str) -> String {
         rem % 3_600 / 60,
         rem % 60
     )
+}
+
+/// When our journal saw a revision applied: the last run that completed it in the
+/// direction the database now has it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Applied {
+    pub revision: String,
+    pub run_id: String,
+    /// When its last statement ran, `YYYY-MM-DD HH:MM:SS UTC`.
+    pub applied_at: String,
+    /// From its first statement to its last, in that run.
+    pub seconds: f64,
+}
+
+/// The version rows, and for each revision the journal saw upgraded (and not downgraded since),
+/// when and by which run (`history URL`). Changes nothing.
+pub async fn applied(
+    url: &DbUrl,
+    project: &Project,
+) -> Result<(Vec<String>, Vec<Applied>), ExecError> {
+    let mut conn = connect_existing(url).await?;
+    let result = async {
+        let current = conn.version_rows(&project.version_table).await?;
+        let mut applied: Vec<Applied> = Vec::new();
+        if conn.table_exists(JOURNAL_TABLE).await? {
+            let sql = format!(
+                "SELECT {} FROM {JOURNAL_TABLE} WHERE kind IN ('start', 'statement') ORDER BY at, seq",
+                concat(conn.backend(), &[
+                    "kind",
+                    "run_id",
+                    "revision",
+                    &format!("CAST(statement_index {})", cast_text(conn.backend())),
+                    &format!("CAST(statement_total {})", cast_text(conn.backend())),
+                    "at",
+                    "COALESCE(direction, 'up')",
+                ])
+            );
+            // A revision's time runs from the end of the one before it in the same run (or the
+            // run's start) to its last statement.
+            let mut since: std::collections::HashMap<String, f64> = Default::default();
+            for row in conn.strings(&sql).await?.into_iter().flatten() {
+                let f: Vec<&str> = row.splitn(7, '|').collect();
+                let [kind, run, revision, index, total, at, direction] = f[..] else {
+                    continue;
+                };
+                let t: f64 = at.parse().unwrap_or(0.0);
+                let first = *since.entry(run.to_string()).or_insert(t);
+                if kind == "start" || index != total {
+                    continue;
+                }
+                since.insert(run.to_string(), t);
+                applied.retain(|a| a.revision != revision);
+                if direction == "up" {
+                    applied.push(Applied {
+                        revision: revision.to_string(),
+                        run_id: run.to_string(),
+                        applied_at: utc_text(at),
+                        seconds: ((t - first) * 1000.0).round() / 1000.0,
+                    });
+                }
+            }
+        }
+        Ok((current, applied))
+    }
+    .await;
+    conn.close().await;
+    result
+}
+
+fn concat(backend: Backend, parts: &[&str]) -> String {
+    match backend {
+        Backend::Mysql => format!("CAST(CONCAT_WS('|', {}) AS CHAR)", parts.join(", ")),
+        _ => parts.join(" || '|' || "),
+    }
 }
 
 /// What `prune_journal` removed.

@@ -194,8 +194,12 @@ pub enum Command {
     Heads,
     /// Show the branch points and the revisions they branch into.
     Branches,
-    /// List revisions, newest first.
+    /// List revisions, newest first. Given a database, each is marked current, applied (when,
+    /// by which run and how long, where our journal saw it) or pending. Reads only.
     History {
+        /// The database to mark revisions against (optional; no environment fallback).
+        #[arg(value_name = "URL")]
+        url: Option<String>,
         /// A range `[start]:[end]`, e.g. `base:heads`, `ae10:`, `:label@head`.
         #[arg(short = 'r', long = "rev-range", allow_hyphen_values = true)]
         range: Option<String>,

@@ -64,6 +64,69 @@ pub fn current(
     Ok(())
 }
 
+pub fn history(
+    project: &Project,
+    graph: &RevisionGraph,
+    url: &DbUrl,
+    base: &str,
+    head: &str,
+    out: &mut Output,
+) -> Result<(), BoxError> {
+    let (current, applied) = blocking::applied(url, project)?;
+    let mut here = Vec::new();
+    for id in &current {
+        here.extend(graph.resolve(id)?);
+    }
+    let present = graph.ancestors(&here, true);
+    let revs = graph.history(base, head)?;
+    let mut list = Vec::new();
+    for ix in revs {
+        let id = graph.id(ix);
+        let seen = applied.iter().find(|a| a.revision == id);
+        let state = if current.iter().any(|c| c == id) {
+            "current"
+        } else if present.contains(&ix) {
+            "applied"
+        } else {
+            "pending"
+        };
+        if out.format == Format::Json {
+            let mut v = serde_json::to_value(RevisionInfo::new(graph, ix))?;
+            v["state"] = json!(state);
+            v["applied"] = json!(seen.filter(|_| state != "pending"));
+            list.push(v);
+            continue;
+        }
+        let when = match (state, seen) {
+            ("pending", _) => String::new(),
+            (_, Some(a)) => format!(
+                " {} by run {} in {:.2} s",
+                a.applied_at, a.run_id, a.seconds
+            ),
+            (_, None) => " (not by mlflow-migrate)".into(),
+        };
+        let state_text = if state == "current" {
+            "current, applied"
+        } else {
+            state
+        };
+        let style = LineStyle {
+            parents: true,
+            branches: true,
+            doc: true,
+            tree: true,
+        };
+        out.line(format!(
+            "{} [{state_text}{when}]",
+            revision_line(graph, ix, style)
+        ));
+    }
+    if out.format == Format::Json {
+        out.json(json!({ "current": current, "history": list }));
+    }
+    Ok(())
+}
+
 pub fn status(
     project: &Project,
     graph: &RevisionGraph,

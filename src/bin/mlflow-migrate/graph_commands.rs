@@ -69,26 +69,8 @@ pub fn run(
                 }
             }
         }
-        Command::History { range } => {
-            let (base, head) = match range {
-                None => ("base".to_string(), "heads".to_string()),
-                Some(r) => {
-                    let Some((b, h)) = r.trim().split_once(':') else {
-                        return Err(format!(
-                            "history range '{r}' must be [start]:[end], [start]: or :[end]"
-                        )
-                        .into());
-                    };
-                    let or = |s: &str, d: &str| {
-                        if s.is_empty() {
-                            d.to_string()
-                        } else {
-                            s.to_string()
-                        }
-                    };
-                    (or(b, "base"), or(h, "heads"))
-                }
-            };
+        Command::History { range, .. } => {
+            let (base, head) = history_range(range.as_deref())?;
             let revs = graph.history(&base, &head)?;
             if json {
                 out.json(json!({ "history": infos(&revs) }));
@@ -128,6 +110,26 @@ pub fn run(
         _ => unreachable!("dispatch sends only graph commands here"),
     }
     Ok(())
+}
+
+/// `[start]:[end]`, each side defaulting to `base` and `heads`.
+pub fn history_range(range: Option<&str>) -> Result<(String, String), BoxError> {
+    let Some(r) = range else {
+        return Ok(("base".into(), "heads".into()));
+    };
+    let Some((b, h)) = r.trim().split_once(':') else {
+        return Err(
+            format!("history range '{r}' must be [start]:[end], [start]: or :[end]").into(),
+        );
+    };
+    let or = |s: &str, d: &str| {
+        if s.is_empty() {
+            d.to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    Ok((or(b, "base"), or(h, "heads")))
 }
 
 fn sql(

@@ -142,6 +142,14 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
     let project = open_project(cli, out)?;
     let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
     match &cli.command {
+        Command::History {
+            url: Some(url),
+            range,
+        } => {
+            let url = resolve_url(Some(url), out)?;
+            let (base, head) = graph_commands::history_range(range.as_deref())?;
+            database::history(&project, &graph, &url, &base, &head, out)
+        }
         Command::Heads
         | Command::Branches
         | Command::History { .. }
