@@ -40,6 +40,10 @@ struct Cli {
     /// Do not look for an installed mlflow package; use --scripts or the pinned wheel.
     #[arg(long, global = true, hide = true)]
     ignore_installed: bool,
+    /// Seconds a connection to the database server may take (over the URL's connect_timeout;
+    /// default 15).
+    #[arg(long, global = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    connect_timeout: Option<u64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -189,6 +193,9 @@ fn main() -> ExitCode {
 
 fn real_main() -> ExitCode {
     let cli = Cli::parse();
+    alembic_engine::db::set_connect_timeout(
+        cli.connect_timeout.map(std::time::Duration::from_secs),
+    );
     let mut out = String::new();
     let result = run(&cli, &mut out);
     {

@@ -1,10 +1,19 @@
 //! Database URLs as MLflow users write them (SQLAlchemy's form): `sqlite:///relative.db`,
 //! `sqlite:////absolute.db`, `postgresql://`, `postgresql+psycopg2://`, `postgres://`,
 //! `mysql://`, `mysql+pymysql://`, `mariadb://`, with %-escaped user and password and query
-//! options (`sslmode`, `charset`, ...).
+//! parameters, each honoured or refused by name (see [`params`]).
+
+mod params;
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub use params::{
+    MysqlParams, MysqlTls, Params, PgParams, SqliteMode, SqliteParams, MYSQL_PARAMETERS,
+    POSTGRES_PARAMETERS, SQLITE_PARAMETERS,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -20,12 +29,17 @@ pub struct DbUrl {
     /// The URL said `mariadb://`.
     pub mariadb: bool,
     pub user: Option<String>,
+    /// `None` also when the URL spells an empty one (`root:@host`), as the Python drivers
+    /// read it.
     pub password: Option<String>,
     pub host: Option<String>,
     pub port: Option<u16>,
     /// Database name; for SQLite the file path (`:memory:` for an in-memory database).
     pub database: String,
+    /// The query parameters as written (decoded), in order.
     pub query: Vec<(String, String)>,
+    /// What they ask for, read for this backend.
+    pub params: Params,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,6 +54,54 @@ pub enum UrlError {
     Escape(String),
     #[error("'{0}': the port is not a number")]
     Port(String),
+    #[error(
+        "URL parameter '{parameter}' is not supported for {backend}{}; supported: {}",
+        reason.map(|r| format!(" ({r})")).unwrap_or_default(),
+        supported.join(", ")
+    )]
+    UnsupportedParameter {
+        backend: &'static str,
+        parameter: String,
+        /// Why a parameter the driver knows cannot be honoured.
+        reason: Option<&'static str>,
+        supported: Vec<&'static str>,
+    },
+    #[error("URL parameter {parameter}={value}: expected {expected}")]
+    ParameterValue {
+        parameter: String,
+        value: String,
+        expected: String,
+    },
+    #[error("URL parameter '{parameter}' is given more than once")]
+    RepeatedParameter { parameter: String },
+    #[error(
+        "PostgreSQL options: '{option}' is not a setting; only -c name=value (or --name=value) \
+         settings can be passed, e.g. options=-csearch_path%3Dmlflow"
+    )]
+    PgOption { option: String },
+    #[error(
+        "the URL names several hosts ({hosts}); a migration runs against one server: give the \
+         primary's address"
+    )]
+    HostList { hosts: String },
+}
+
+/// How long connecting to a server may take when neither the URL nor the program says.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+const UNSET: u64 = u64::MAX;
+static CONNECT_TIMEOUT_MS: AtomicU64 = AtomicU64::new(UNSET);
+
+/// Set the connect timeout of every server connection this process opens from then on,
+/// over the URLs' own `connect_timeout` (a program's setting, e.g. from its command line).
+/// `None` goes back to the URLs' own, else [`DEFAULT_CONNECT_TIMEOUT`].
+pub fn set_connect_timeout(timeout: Option<Duration>) {
+    let ms = timeout.map_or(UNSET, |t| {
+        u64::try_from(t.as_millis())
+            .unwrap_or(UNSET - 1)
+            .min(UNSET - 1)
+    });
+    CONNECT_TIMEOUT_MS.store(ms, Ordering::Relaxed);
 }
 
 fn percent_decode(s: &str, whole: &str) -> Result<String, UrlError> {
@@ -88,13 +150,30 @@ impl DbUrl {
             let (k, v) = part.split_once('=').unwrap_or((part, ""));
             pairs.push((percent_decode(k, url)?, percent_decode(v, url)?));
         }
+        let params = params::read(backend, &pairs)?;
         if backend == Backend::Sqlite {
             // sqlite:///relative.db, sqlite:////absolute.db, sqlite:// (memory).
-            let path = match rest.strip_prefix('/') {
+            let mut path = match rest.strip_prefix('/') {
                 Some(p) if !p.is_empty() => p.to_string(),
                 _ if rest.is_empty() => ":memory:".to_string(),
                 _ => return Err(malformed()),
             };
+            // With uri=true, pysqlite hands the name to SQLite as a URI: `file:path`,
+            // `file:///abs/path`.
+            let uri = pairs
+                .iter()
+                .any(|(k, v)| k == "uri" && params::boolean(k, v) == Ok(true));
+            if uri {
+                if let Some(file) = path.strip_prefix("file:") {
+                    let file = file.strip_prefix("//localhost").unwrap_or(file);
+                    let file = match file.strip_prefix("//") {
+                        Some(abs) if abs.starts_with('/') => abs,
+                        Some(_) => return Err(malformed()),
+                        None => file,
+                    };
+                    path = percent_decode(file, url)?;
+                }
+            }
             return Ok(DbUrl {
                 backend,
                 mariadb,
@@ -104,6 +183,7 @@ impl DbUrl {
                 port: None,
                 database: path,
                 query: pairs,
+                params,
             });
         }
         let (authority, database) = match rest.split_once('/') {
@@ -119,11 +199,17 @@ impl DbUrl {
             Some(u) => match u.split_once(':') {
                 Some((user, pass)) => (
                     Some(percent_decode(user, url)?),
-                    Some(percent_decode(pass, url)?),
+                    Some(percent_decode(pass, url)?).filter(|p| !p.is_empty()),
                 ),
                 None => (Some(percent_decode(u, url)?), None),
             },
         };
+        // libpq's multi-host form (`h1:5432,h2:5432`), for fail-over between servers.
+        if hostport.contains(',') {
+            return Err(UrlError::HostList {
+                hosts: hostport.to_string(),
+            });
+        }
         let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
             let (h, after) = h.split_once(']').ok_or_else(malformed)?;
             let port = match after.strip_prefix(':') {
@@ -152,12 +238,28 @@ impl DbUrl {
             port,
             database: percent_decode(database, url)?,
             query: pairs,
+            params,
         })
     }
 
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         (self.backend == Backend::Sqlite && self.database != ":memory:")
             .then(|| PathBuf::from(&self.database))
+    }
+
+    /// How long connecting may take: the process-wide setting ([`set_connect_timeout`]),
+    /// else the URL's `connect_timeout`, else [`DEFAULT_CONNECT_TIMEOUT`]. `None`: no limit
+    /// (libpq's `connect_timeout=0`). SQLite files open without one.
+    pub fn connect_timeout(&self) -> Option<Duration> {
+        match CONNECT_TIMEOUT_MS.load(Ordering::Relaxed) {
+            UNSET => {}
+            ms => return Some(Duration::from_millis(ms)),
+        }
+        match &self.params {
+            Params::Postgres(p) => p.connect_timeout.unwrap_or(Some(DEFAULT_CONNECT_TIMEOUT)),
+            Params::Mysql(p) => Some(p.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT)),
+            Params::Sqlite(_) => None,
+        }
     }
 
     pub fn option(&self, key: &str) -> Option<&str> {
