@@ -371,4 +371,106 @@ mod tests {
             .to_string();
         assert!(!e.contains("secret"), "{e}");
     }
+
+    #[test]
+    fn an_unknown_parameter_is_refused_by_name_with_the_supported_ones() {
+        let e = DbUrl::parse("postgresql://u@h/db?foo=bar").unwrap_err();
+        assert_eq!(
+            e,
+            UrlError::UnsupportedParameter {
+                backend: "PostgreSQL",
+                parameter: "foo".into(),
+                reason: None,
+                supported: POSTGRES_PARAMETERS.to_vec(),
+            }
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains("'foo'") && text.contains("options, sslmode"),
+            "{text}"
+        );
+        // A parameter of another backend is refused too.
+        assert!(matches!(
+            DbUrl::parse("mysql://u@h/db?sslmode=require"),
+            Err(UrlError::UnsupportedParameter {
+                backend: "MySQL/MariaDB",
+                ..
+            })
+        ));
+        // Known to the driver but not honourable: refused with the reason.
+        let text = DbUrl::parse("sqlite:///x.db?isolation_level=IMMEDIATE")
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("own transaction"), "{text}");
+        assert!(matches!(
+            DbUrl::parse("postgresql://u@h/db?sslmode=sometimes"),
+            Err(UrlError::ParameterValue { .. })
+        ));
+        assert!(matches!(
+            DbUrl::parse("postgresql://u@h/db?sslmode=require&sslmode=disable"),
+            Err(UrlError::RepeatedParameter { .. })
+        ));
+    }
+
+    #[test]
+    fn host_lists_are_refused() {
+        for url in [
+            "postgresql://u@h1:5432,h2:5432/db",
+            "postgresql://u@h1,h2/db",
+            "postgresql://u@/db?host=h1,h2",
+            "mysql://u@h1,h2/db",
+        ] {
+            assert!(
+                matches!(DbUrl::parse(url), Err(UrlError::HostList { .. })),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_password_is_no_password() {
+        let u = DbUrl::parse("mysql://root:@127.0.0.1:3306/db").unwrap();
+        assert_eq!((u.user.as_deref(), u.password), (Some("root"), None));
+    }
+
+    #[test]
+    fn search_path_and_socket_directory_are_read_from_the_query() {
+        let u =
+            DbUrl::parse("postgresql://u@/db?options=-csearch_path%3Dmlf&host=/var/run/postgresql")
+                .unwrap();
+        let Params::Postgres(p) = &u.params else {
+            panic!("{u:?}")
+        };
+        assert_eq!(p.search_path(), Some("mlf"));
+        assert_eq!(p.socket_dir, Some(PathBuf::from("/var/run/postgresql")));
+    }
+
+    #[test]
+    fn sqlite_uri_filenames_and_modes() {
+        let u = DbUrl::parse("sqlite:///file:data/m.db?mode=ro&uri=true").unwrap();
+        assert_eq!(u.database, "data/m.db");
+        assert_eq!(
+            u.params,
+            Params::Sqlite(SqliteParams {
+                mode: SqliteMode::ReadOnly,
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:///file:///abs/m.db?uri=true")
+                .unwrap()
+                .database,
+            "/abs/m.db"
+        );
+        // Without uri=true the name is a plain file name, as for sqlite3.
+        assert_eq!(
+            DbUrl::parse("sqlite:///file:m.db").unwrap().database,
+            "file:m.db"
+        );
+        let u = DbUrl::parse("sqlite:///m.db?timeout=2.5&check_same_thread=False").unwrap();
+        let Params::Sqlite(p) = u.params else {
+            panic!()
+        };
+        assert_eq!(p.busy_timeout, Some(Duration::from_millis(2500)));
+    }
 }
