@@ -484,8 +484,14 @@ impl Lock {
                 }
             }
             Backend::Mysql => {
+                // MySQL lock names are at most 64 characters: a longer one is hashed, not cut
+                // (cutting could give two version tables one lock).
                 let name = format!("alembic-engine:{}:{version_table}", url.database);
-                let name: String = name.chars().take(64).collect();
+                let name = if name.chars().count() <= 64 {
+                    name.replace('\\', "\\\\").replace('\'', "''")
+                } else {
+                    format!("alembic-engine:{:016x}", lock_key(&name))
+                };
                 let secs = timeout.as_secs().max(1);
                 let got = conn
                     .strings(&format!("SELECT CAST(GET_LOCK('{name}', {secs}) AS CHAR)"))

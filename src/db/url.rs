@@ -112,8 +112,8 @@ fn percent_decode(s: &str, whole: &str) -> Result<String, UrlError> {
         if bytes[i] == b'%' {
             let hex = s
                 .get(i + 1..i + 3)
-                .ok_or_else(|| UrlError::Escape(whole.into()))?;
-            let b = u8::from_str_radix(hex, 16).map_err(|_| UrlError::Escape(whole.into()))?;
+                .ok_or_else(|| UrlError::Escape(redact(whole)))?;
+            let b = u8::from_str_radix(hex, 16).map_err(|_| UrlError::Escape(redact(whole)))?;
             out.push(b);
             i += 3;
         } else {
@@ -121,7 +121,7 @@ fn percent_decode(s: &str, whole: &str) -> Result<String, UrlError> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| UrlError::Escape(whole.into()))
+    String::from_utf8(out).map_err(|_| UrlError::Escape(redact(whole)))
 }
 
 impl DbUrl {
@@ -141,6 +141,7 @@ impl DbUrl {
                 })
             }
         };
+        let (userinfo, rest) = split_userinfo(rest);
         let (rest, query) = match rest.split_once('?') {
             Some((r, q)) => (r, q),
             None => (rest, ""),
@@ -152,6 +153,9 @@ impl DbUrl {
         }
         let params = params::read(backend, &pairs)?;
         if backend == Backend::Sqlite {
+            if userinfo.is_some() {
+                return Err(malformed());
+            }
             // sqlite:///relative.db, sqlite:////absolute.db, sqlite:// (memory).
             let mut path = match rest.strip_prefix('/') {
                 Some(p) if !p.is_empty() => p.to_string(),
@@ -190,10 +194,7 @@ impl DbUrl {
             Some((a, d)) => (a, d),
             None => (rest, ""),
         };
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((u, h)) => (Some(u), h),
-            None => (None, authority),
-        };
+        let hostport = authority;
         let (user, password) = match userinfo {
             None => (None, None),
             Some(u) => match u.split_once(':') {
@@ -275,14 +276,23 @@ pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..]),
+    match split_userinfo(rest) {
+        (Some(userinfo), after) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{after}"),
             None => url.to_string(),
         },
-        None => url.to_string(),
+        (None, _) => url.to_string(),
+    }
+}
+
+/// `user:password@` and what follows, read as SQLAlchemy reads URLs: the user name has no
+/// `:` or `/`, the password runs to the first `@` (so it may hold `/`, `?` or `:` unescaped).
+fn split_userinfo(rest: &str) -> (Option<&str>, &str) {
+    match rest.split_once('@') {
+        Some((userinfo, after)) if !userinfo.split(':').next().unwrap_or("").contains('/') => {
+            (Some(userinfo), after)
+        }
+        _ => (None, rest),
     }
 }
 
@@ -294,20 +304,40 @@ impl fmt::Display for DbUrl {
             (Backend::Mysql, true) => "mariadb",
             (Backend::Mysql, false) => "mysql",
         };
-        match self.backend {
-            Backend::Sqlite => write!(f, "sqlite:///{}", self.database),
-            _ => write!(
-                f,
-                "{scheme}://{}{}{}/{}",
-                self.user
+        // Where the connection goes: a host= or port= in the query wins over the authority,
+        // and a socket is shown as the query that names it.
+        let (host, port, socket) = match &self.params {
+            Params::Postgres(p) => (
+                p.host.as_ref().or(self.host.as_ref()),
+                p.port.or(self.port),
+                p.socket_dir
                     .as_ref()
-                    .map(|u| format!("{u}{}@", if self.password.is_some() { ":***" } else { "" }))
-                    .unwrap_or_default(),
-                self.host.as_deref().unwrap_or("localhost"),
-                self.port.map(|p| format!(":{p}")).unwrap_or_default(),
-                self.database
+                    .map(|d| format!("?host={}", d.display())),
             ),
-        }
+            Params::Mysql(p) => (
+                self.host.as_ref(),
+                self.port,
+                p.unix_socket
+                    .as_ref()
+                    .map(|d| format!("?unix_socket={}", d.display())),
+            ),
+            Params::Sqlite(_) => return write!(f, "sqlite:///{}", self.database),
+        };
+        write!(
+            f,
+            "{scheme}://{}{}{}/{}{}",
+            self.user
+                .as_ref()
+                .map(|u| format!("{u}{}@", if self.password.is_some() { ":***" } else { "" }))
+                .unwrap_or_default(),
+            host.map_or(
+                if socket.is_some() { "" } else { "localhost" },
+                String::as_str
+            ),
+            port.map(|p| format!(":{p}")).unwrap_or_default(),
+            self.database,
+            socket.unwrap_or_default()
+        )
     }
 }
 
@@ -472,5 +502,48 @@ mod tests {
             panic!()
         };
         assert_eq!(p.busy_timeout, Some(Duration::from_millis(2500)));
+    }
+
+    #[test]
+    fn passwords_with_url_characters_parse_and_are_never_shown() {
+        let u = DbUrl::parse("postgresql://u:pa/ss?w:d@h:5433/db?sslmode=require").unwrap();
+        assert_eq!(u.password.as_deref(), Some("pa/ss?w:d"));
+        assert_eq!((u.host.as_deref(), u.port), (Some("h"), Some(5433)));
+        assert_eq!(u.database, "db");
+        assert!(!u.to_string().contains("pa/ss"), "{u}");
+        for bad in [
+            "postgresql://u:se/cret@h:port/db",
+            "postgresql://u:se%zzcret@h/db",
+            "postgresql://u:secret@h/db?foo=1",
+        ] {
+            let e = DbUrl::parse(bad).unwrap_err().to_string();
+            assert!(!e.contains("cret"), "{e}");
+        }
+        let e = DbUrl::parse("mssql+pyodbc://u:p@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("supported: sqlite, postgresql, mysql, mariadb"),
+            "{e}"
+        );
+        // An '@' in a SQLite path is part of the path.
+        assert_eq!(
+            DbUrl::parse("sqlite:////tmp/a@b.db").unwrap().database,
+            "/tmp/a@b.db"
+        );
+    }
+
+    #[test]
+    fn display_names_where_the_connection_goes_without_the_password() {
+        let show = |u: &str| DbUrl::parse(u).unwrap().to_string();
+        assert_eq!(
+            show("postgresql://u:secret@/db?host=/var/run/postgresql"),
+            "postgresql://u:***@/db?host=/var/run/postgresql"
+        );
+        assert_eq!(
+            show("postgresql://u@a:1/db?host=b&port=2"),
+            "postgresql://u@b:2/db"
+        );
+        assert_eq!(show("mariadb://root:@h/db"), "mariadb://root@h/db");
     }
 }
