@@ -369,3 +369,29 @@ fn sqlite_read_only_uri_mode_refuses_writes() {
     assert!(stderr(&out).contains("readonly"), "{}", stderr(&out));
     assert_eq!(db.run_sql_script(".tables").unwrap().trim(), "");
 }
+
+#[tokio::test]
+async fn mysql_unix_socket_and_charset_are_honoured() {
+    let db = TestDb::mariadb();
+    let socket = "/run/mysqld/mysqld.sock";
+    assert!(
+        std::path::Path::new(socket).exists(),
+        "MariaDB's socket {socket} is missing"
+    );
+    let url = DbUrl::parse(&format!(
+        "mysql://root@localhost/{}?unix_socket={socket}&charset=latin1",
+        db.name()
+    ))
+    .unwrap();
+    let mut conn = Conn::connect(&url).await.unwrap();
+    // The server sees a socket client as `localhost` (TCP ones as `address:port`).
+    let rows = conn
+        .strings(
+            "SELECT CAST(CONCAT(HOST, ' ', @@character_set_client) AS CHAR) \
+             FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()",
+        )
+        .await
+        .unwrap();
+    conn.close().await;
+    assert_eq!(rows, vec![Some("localhost latin1".to_string())]);
+}
