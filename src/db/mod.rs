@@ -4,6 +4,11 @@
 //! SQLite connections keep foreign keys OFF, as Python's sqlite3 module does: Alembic's batch
 //! rebuilds drop and rename tables that others reference. The journal mode is left as the
 //! database has it.
+//!
+//! On PostgreSQL the schema is the first existing one of the connection's search path (a URL's
+//! `options=-csearch_path=...`): every catalog query here and in [`live`] reads
+//! `current_schema()`, our tables are created unqualified, and the lock key names the schema.
+//! Connecting to a server is bounded by [`DbUrl::connect_timeout`].
 
 pub mod live;
 pub mod url;
@@ -149,7 +154,7 @@ fn short(sql: &str) -> String {
 
 /// What the server said. For PostgreSQL: its message with the DETAIL, HINT and CONTEXT it
 /// sent, as psql shows them, and not the line of the server's C source sqlx appends.
-pub fn server_message(e: &sqlx::Error) -> String {
+fn server_message(e: &sqlx::Error) -> String {
     let sqlx::Error::Database(db) = e else {
         return e.to_string();
     };
