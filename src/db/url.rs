@@ -1,7 +1,8 @@
 //! Database URLs as MLflow users write them (SQLAlchemy's form): `sqlite:///relative.db`,
 //! `sqlite:////absolute.db`, `postgresql://`, `postgresql+psycopg2://`, `postgres://`,
 //! `mysql://`, `mysql+pymysql://`, `mariadb://`, with %-escaped user and password and query
-//! parameters, each honoured or refused by name (`Params`; the lists per backend are `POSTGRES_PARAMETERS`, `MYSQL_PARAMETERS`, `SQLITE_PARAMETERS`).
+//! parameters, each honoured or refused by name: [`Params`], and per backend the lists
+//! [`POSTGRES_PARAMETERS`], [`MYSQL_PARAMETERS`], [`SQLITE_PARAMETERS`].
 
 mod params;
 
