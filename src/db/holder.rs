@@ -2,7 +2,7 @@
 //! an interrupted one, and a waiting upgrader says whom it waits for. Read-only: nothing is
 //! created (a missing SQLite lock file means nobody holds it).
 
-use super::{lock_key, mysql_lock_name, sqlite_lock_path, Backend, Conn, DbError, DbUrl};
+use super::{mysql_lock_name, pg_lock_key, sqlite_lock_path, Backend, Conn, DbError, DbUrl};
 
 /// The holder of the upgrade lock, as far as the database can tell.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -44,7 +44,7 @@ pub async fn lock_holder(
             }
         }
         Backend::Postgres => {
-            let key = lock_key(&format!("alembic-engine:{version_table}"));
+            let key = pg_lock_key(conn, url, version_table).await?;
             // A bigint advisory key is stored as two halves: classid (high), objid (low).
             let (high, low) = ((key >> 32) as u32, (key & 0xffff_ffff) as u32);
             let rows = conn

@@ -4,6 +4,11 @@
 //! SQLite connections keep foreign keys OFF, as Python's sqlite3 module does: Alembic's batch
 //! rebuilds drop and rename tables that others reference. The journal mode is left as the
 //! database has it.
+//!
+//! On PostgreSQL the schema is the first existing one of the connection's search path (a URL's
+//! `options=-csearch_path=...`): every catalog query here and in [`live`] reads
+//! `current_schema()`, our tables are created unqualified, and the lock key names the schema.
+//! Connecting to a server is bounded by [`DbUrl::connect_timeout`].
 
 mod holder;
 pub mod live;
@@ -15,7 +20,10 @@ use std::time::{Duration, Instant};
 use sqlx::{AssertSqlSafe, Connection as _, Row};
 
 pub use holder::{lock_holder, LockHolder};
-pub use url::{Backend, DbUrl, UrlError};
+pub use url::{
+    set_connect_timeout, Backend, DbUrl, MysqlParams, MysqlTls, Params, PgParams, SqliteMode,
+    SqliteParams, UrlError, DEFAULT_CONNECT_TIMEOUT,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -23,6 +31,15 @@ pub enum DbError {
     Url(#[from] UrlError),
     #[error("cannot connect to {url}: {message}")]
     Connect { url: String, message: String },
+    #[error("cannot connect to {url}: no answer within {after:?} (the connect timeout)")]
+    ConnectTimeout { url: String, after: Duration },
+    #[error("no SQLite database at {}", path.display())]
+    NoDatabase { path: PathBuf },
+    #[error(
+        "{url}: no schema on the search_path '{search_path}' exists in the database; create it \
+         first (CREATE SCHEMA ...)"
+    )]
+    NoSchema { url: String, search_path: String },
     #[error("{message}\n  while running: {sql}")]
     Statement { sql: String, message: String },
     #[error("{0}")]
@@ -35,6 +52,90 @@ pub enum DbError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn pg_options(url: &DbUrl, p: &PgParams) -> Result<sqlx::postgres::PgConnectOptions, DbError> {
+    // Without a host, sqlx looks for the local server's socket as libpq does.
+    let mut opts = sqlx::postgres::PgConnectOptions::new().database(&url.database);
+    if let Some(host) = p.host.as_ref().or(url.host.as_ref()) {
+        opts = opts.host(host);
+    }
+    if let Some(dir) = &p.socket_dir {
+        opts = opts.socket(dir);
+    }
+    if let Some(port) = p.port.or(url.port) {
+        opts = opts.port(port);
+    }
+    if let Some(u) = &url.user {
+        opts = opts.username(u);
+    }
+    if let Some(pw) = &url.password {
+        opts = opts.password(pw);
+    }
+    if let Some(mode) = &p.ssl_mode {
+        opts = opts.ssl_mode(mode.parse().map_err(|_| DbError::Connect {
+            url: url.to_string(),
+            message: format!("unknown sslmode '{mode}'"),
+        })?);
+    }
+    if let Some(cert) = &p.ssl_root_cert {
+        opts = opts.ssl_root_cert(cert);
+    }
+    if let Some(cert) = &p.ssl_cert {
+        opts = opts.ssl_client_cert(cert);
+    }
+    if let Some(key) = &p.ssl_key {
+        opts = opts.ssl_client_key(key);
+    }
+    if let Some(name) = &p.application_name {
+        opts = opts.application_name(name);
+    }
+    if !p.settings.is_empty() {
+        opts = opts.options(p.settings.iter().map(|(k, v)| (k, v)));
+    }
+    Ok(opts)
+}
+
+fn mysql_options(url: &DbUrl, p: &MysqlParams) -> sqlx::mysql::MySqlConnectOptions {
+    use sqlx::mysql::MySqlSslMode;
+    let mut opts = sqlx::mysql::MySqlConnectOptions::new()
+        .host(url.host.as_deref().unwrap_or("localhost"))
+        .database(&url.database)
+        .ssl_mode(match p.tls {
+            MysqlTls::Preferred => MySqlSslMode::Preferred,
+            MysqlTls::Disabled => MySqlSslMode::Disabled,
+            MysqlTls::Required => MySqlSslMode::Required,
+            MysqlTls::VerifyCa => MySqlSslMode::VerifyCa,
+            MysqlTls::VerifyIdentity => MySqlSslMode::VerifyIdentity,
+        });
+    if let Some(port) = url.port {
+        opts = opts.port(port);
+    }
+    if let Some(dir) = &p.unix_socket {
+        opts = opts.socket(dir);
+    }
+    if let Some(u) = &url.user {
+        opts = opts.username(u);
+    }
+    if let Some(pw) = &url.password {
+        opts = opts.password(pw);
+    }
+    if let Some(c) = &p.charset {
+        opts = opts.charset(c);
+    }
+    if let Some(c) = &p.collation {
+        opts = opts.collation(c);
+    }
+    if let Some(ca) = &p.ssl_ca {
+        opts = opts.ssl_ca(ca);
+    }
+    if let Some(cert) = &p.ssl_cert {
+        opts = opts.ssl_client_cert(cert);
+    }
+    if let Some(key) = &p.ssl_key {
+        opts = opts.ssl_client_key(key);
+    }
+    opts
 }
 
 /// One connection to a live database.
@@ -53,74 +154,109 @@ fn short(sql: &str) -> String {
     }
 }
 
+/// What the server said. For PostgreSQL: its message with the DETAIL, HINT and CONTEXT it
+/// sent, as psql shows them, and not the line of the server's C source sqlx appends.
+fn server_message(e: &sqlx::Error) -> String {
+    let sqlx::Error::Database(db) = e else {
+        return e.to_string();
+    };
+    let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() else {
+        return db.to_string();
+    };
+    let mut text = pg.message().to_string();
+    for (label, part) in [
+        ("DETAIL", pg.detail()),
+        ("HINT", pg.hint()),
+        ("CONTEXT", pg.r#where()),
+    ] {
+        if let Some(part) = part {
+            text.push_str(&format!("\n{label}: {part}"));
+        }
+    }
+    text
+}
+
+/// `connect`, bounded by the URL's connect timeout.
+async fn within_timeout<T>(
+    url: &DbUrl,
+    attempt: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, DbError> {
+    let fail = |e: sqlx::Error| DbError::Connect {
+        url: url.to_string(),
+        message: server_message(&e),
+    };
+    match url.connect_timeout() {
+        None => attempt.await.map_err(fail),
+        Some(limit) => match tokio::time::timeout(limit, attempt).await {
+            Ok(r) => r.map_err(fail),
+            Err(_) => Err(DbError::ConnectTimeout {
+                url: url.to_string(),
+                after: limit,
+            }),
+        },
+    }
+}
+
 impl Conn {
+    /// Connect to `url`'s database; a SQLite file that does not exist is created (unless the
+    /// URL says `mode=rw` or `mode=ro`).
     pub async fn connect(url: &DbUrl) -> Result<Conn, DbError> {
-        let fail = |e: sqlx::Error| DbError::Connect {
-            url: url.to_string(),
-            message: e.to_string(),
-        };
-        Ok(match url.backend {
-            Backend::Sqlite => {
+        Conn::open(url, true).await
+    }
+
+    /// Connect to a database that exists: as [`Conn::connect`], but a SQLite file that does
+    /// not exist is [`DbError::NoDatabase`] and nothing is created.
+    pub async fn connect_existing(url: &DbUrl) -> Result<Conn, DbError> {
+        Conn::open(url, false).await
+    }
+
+    async fn open(url: &DbUrl, create: bool) -> Result<Conn, DbError> {
+        Ok(match &url.params {
+            Params::Sqlite(p) => {
+                if let Some(path) = url.sqlite_path().filter(|_| !create) {
+                    if !path.exists() {
+                        return Err(DbError::NoDatabase { path });
+                    }
+                }
                 let mut opts = sqlx::sqlite::SqliteConnectOptions::new()
                     .filename(&url.database)
                     .foreign_keys(false)
-                    .create_if_missing(true);
-                if url.option("mode") == Some("ro") {
-                    opts = opts.read_only(true);
+                    .create_if_missing(create && p.mode == SqliteMode::ReadWriteCreate)
+                    .read_only(p.mode == SqliteMode::ReadOnly)
+                    .immutable(p.immutable)
+                    .shared_cache(p.shared_cache);
+                if let Some(t) = p.busy_timeout {
+                    opts = opts.busy_timeout(t);
                 }
                 Conn::Sqlite(
                     sqlx::SqliteConnection::connect_with(&opts)
                         .await
-                        .map_err(fail)?,
+                        .map_err(|e| DbError::Connect {
+                            url: url.to_string(),
+                            message: server_message(&e),
+                        })?,
                 )
             }
-            Backend::Postgres => {
-                let mut opts = sqlx::postgres::PgConnectOptions::new()
-                    .host(url.host.as_deref().unwrap_or("localhost"))
-                    .database(&url.database);
-                if let Some(p) = url.port {
-                    opts = opts.port(p);
+            Params::Postgres(p) => {
+                let opts = pg_options(url, p)?;
+                let mut conn = Conn::Postgres(
+                    within_timeout(url, sqlx::PgConnection::connect_with(&opts)).await?,
+                );
+                if let Some(search_path) = p.search_path() {
+                    let schema = conn.strings("SELECT current_schema()::text").await?;
+                    if schema.first().cloned().flatten().is_none() {
+                        conn.close().await;
+                        return Err(DbError::NoSchema {
+                            url: url.to_string(),
+                            search_path: search_path.to_string(),
+                        });
+                    }
                 }
-                if let Some(u) = &url.user {
-                    opts = opts.username(u);
-                }
-                if let Some(p) = &url.password {
-                    opts = opts.password(p);
-                }
-                if let Some(mode) = url.option("sslmode") {
-                    let mode = mode.parse().map_err(|_| DbError::Connect {
-                        url: url.to_string(),
-                        message: format!("unknown sslmode '{mode}'"),
-                    })?;
-                    opts = opts.ssl_mode(mode);
-                }
-                Conn::Postgres(
-                    sqlx::PgConnection::connect_with(&opts)
-                        .await
-                        .map_err(fail)?,
-                )
+                conn
             }
-            Backend::Mysql => {
-                let mut opts = sqlx::mysql::MySqlConnectOptions::new()
-                    .host(url.host.as_deref().unwrap_or("localhost"))
-                    .database(&url.database);
-                if let Some(p) = url.port {
-                    opts = opts.port(p);
-                }
-                if let Some(u) = &url.user {
-                    opts = opts.username(u);
-                }
-                if let Some(p) = &url.password {
-                    opts = opts.password(p);
-                }
-                if let Some(c) = url.option("charset") {
-                    opts = opts.charset(c);
-                }
-                Conn::Mysql(
-                    sqlx::MySqlConnection::connect_with(&opts)
-                        .await
-                        .map_err(fail)?,
-                )
+            Params::Mysql(p) => {
+                let opts = mysql_options(url, p);
+                Conn::Mysql(within_timeout(url, sqlx::MySqlConnection::connect_with(&opts)).await?)
             }
         })
     }
@@ -148,7 +284,7 @@ impl Conn {
         };
         r.map_err(|e| DbError::Statement {
             sql: short(sql),
-            message: e.to_string(),
+            message: server_message(&e),
         })
     }
 
@@ -157,7 +293,7 @@ impl Conn {
         let q = AssertSqlSafe(sql.to_string());
         let err = |e: sqlx::Error| DbError::Statement {
             sql: short(sql),
-            message: e.to_string(),
+            message: server_message(&e),
         };
         Ok(match self {
             Conn::Sqlite(c) => sqlx::query(q)
@@ -282,10 +418,30 @@ fn sqlite_lock_path(url: &DbUrl) -> Option<PathBuf> {
     )))
 }
 
-/// The MySQL named lock (64 characters at most) for a database and version table.
+/// The MySQL named lock for a database and version table, quoted for a string literal. Lock
+/// names are at most 64 characters: a longer one is hashed, not cut (cutting could give two
+/// version tables one lock).
 fn mysql_lock_name(url: &DbUrl, version_table: &str) -> String {
     let name = format!("alembic-engine:{}:{version_table}", url.database);
-    name.chars().take(64).collect()
+    if name.chars().count() <= 64 {
+        name.replace('\\', "\\\\").replace('\'', "''")
+    } else {
+        format!("alembic-engine:{:016x}", lock_key(&name))
+    }
+}
+
+/// The PostgreSQL advisory-lock key. Advisory locks are per database; the schema is in the
+/// key so that two schemas of one database (`options=-csearch_path=...`) are upgraded
+/// independently.
+async fn pg_lock_key(conn: &mut Conn, url: &DbUrl, version_table: &str) -> Result<i64, DbError> {
+    let schema = conn
+        .strings("SELECT COALESCE(current_schema()::text, '')")
+        .await?;
+    let schema = schema.first().cloned().flatten().unwrap_or_default();
+    Ok(lock_key(&format!(
+        "alembic-engine:{}:{schema}:{version_table}",
+        url.database
+    )))
 }
 
 fn lock_key(name: &str) -> i64 {
@@ -339,7 +495,7 @@ impl Lock {
                 }
             }
             Backend::Postgres => {
-                let key = lock_key(&format!("alembic-engine:{version_table}"));
+                let key = pg_lock_key(conn, url, version_table).await?;
                 loop {
                     let got = conn
                         .strings(&format!("SELECT pg_try_advisory_lock({key})::text"))

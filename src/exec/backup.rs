@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::ExecError;
-use crate::db::{Backend, Conn, DbUrl};
+use crate::db::{Backend, Conn, DbUrl, Params};
 
 /// What to back up before a run changes anything.
 #[derive(Debug, Clone, Default)]
@@ -18,7 +18,7 @@ pub enum Backup {
     /// SQLite: a consistent copy of the database file, beside it or in `dir`.
     SqliteCopy { dir: Option<PathBuf> },
     /// PostgreSQL, MySQL, MariaDB: the server's dump tool writes into `dir`.
-    Dump { url: DbUrl, dir: PathBuf },
+    Dump { url: Box<DbUrl>, dir: PathBuf },
 }
 
 /// A backup that was made: where, how big, and how to put it back.
@@ -157,11 +157,13 @@ pub fn dump_command(url: &DbUrl, file: &Path) -> (String, Vec<String>) {
             args.push(b);
         }
     };
+    let (host, port) = endpoint(url);
     match url.backend {
         Backend::Postgres => {
-            push("--host", url.host.clone());
-            push("--port", url.port.map(|p| p.to_string()));
+            push("--host", host);
+            push("--port", port.map(|p| p.to_string()));
             push("--username", url.user.clone());
+
             args.extend([
                 "--format=custom".to_string(),
                 "--no-password".to_string(),
@@ -171,8 +173,16 @@ pub fn dump_command(url: &DbUrl, file: &Path) -> (String, Vec<String>) {
             ("pg_dump".into(), args)
         }
         _ => {
-            push("--host", url.host.clone());
-            push("--port", url.port.map(|p| p.to_string()));
+            match &url.params {
+                Params::Mysql(m) if m.unix_socket.is_some() => push(
+                    "--socket",
+                    m.unix_socket.as_ref().map(|p| p.display().to_string()),
+                ),
+                _ => {
+                    push("--host", host);
+                    push("--port", port.map(|p| p.to_string()));
+                }
+            }
             push("--user", url.user.clone());
             args.extend([
                 "--single-transaction".to_string(),
@@ -191,20 +201,36 @@ pub fn dump_command(url: &DbUrl, file: &Path) -> (String, Vec<String>) {
     }
 }
 
+/// The host (or PostgreSQL socket folder) and port the URL connects to, its query
+/// parameters over its authority, as the connection reads them.
+fn endpoint(url: &DbUrl) -> (Option<String>, Option<u16>) {
+    match &url.params {
+        Params::Postgres(pg) => (
+            pg.host
+                .clone()
+                .or_else(|| pg.socket_dir.as_ref().map(|d| d.display().to_string()))
+                .or_else(|| url.host.clone()),
+            pg.port.or(url.port),
+        ),
+        _ => (url.host.clone(), url.port),
+    }
+}
+
 /// How to put a dump back (the password left out).
 pub fn restore_command(url: &DbUrl, file: &Path) -> String {
-    let host = url.host.as_deref().unwrap_or("localhost");
+    let (host, port) = endpoint(url);
+    let host = host.unwrap_or_else(|| "localhost".into());
     let user = url.user.as_deref().unwrap_or("");
     match url.backend {
         Backend::Postgres => format!(
             "pg_restore --clean --if-exists --host {host}{} --username '{user}' --dbname '{}' '{}'",
-            url.port.map(|p| format!(" --port {p}")).unwrap_or_default(),
+            port.map(|p| format!(" --port {p}")).unwrap_or_default(),
             url.database,
             file.display()
         ),
         _ => format!(
             "mysql --host {host}{} --user '{user}' -p '{}' < '{}'",
-            url.port.map(|p| format!(" --port {p}")).unwrap_or_default(),
+            port.map(|p| format!(" --port {p}")).unwrap_or_default(),
             url.database,
             file.display()
         ),
@@ -240,8 +266,27 @@ fn dump(url: &DbUrl, dir: &Path, label: &str) -> Result<BackupMade, BackupError>
             _ => command.env("MYSQL_PWD", password),
         };
     }
-    if let (Backend::Postgres, Some(mode)) = (url.backend, url.option("sslmode")) {
-        command.env("PGSSLMODE", mode);
+    if let Params::Postgres(pg) = &url.params {
+        let files = [
+            ("PGSSLMODE", pg.ssl_mode.clone()),
+            (
+                "PGSSLROOTCERT",
+                pg.ssl_root_cert.as_ref().map(|p| p.display().to_string()),
+            ),
+            (
+                "PGSSLCERT",
+                pg.ssl_cert.as_ref().map(|p| p.display().to_string()),
+            ),
+            (
+                "PGSSLKEY",
+                pg.ssl_key.as_ref().map(|p| p.display().to_string()),
+            ),
+        ];
+        for (var, value) in files {
+            if let Some(value) = value {
+                command.env(var, value);
+            }
+        }
     }
     let out = command.output().map_err(|e| BackupError::Tool {
         tool: tool.clone(),

@@ -53,8 +53,6 @@ pub enum ExecError {
     },
     #[error("the database has tables but no revision in {table}, and they are not the tables this project starts from ({differences}): it was not created by this project's migrations. Nothing was changed (stamp it with `stamp` if you know its revision)")]
     Unversioned { table: String, differences: String },
-    #[error("no SQLite database at {}: nothing to read (a read-only command creates nothing; check the path, or create the database with `upgrade`)", path.display())]
-    NoDatabase { path: std::path::PathBuf },
     #[error("executing on {0} is not supported yet (use `sql` for an offline script)")]
     Unsupported(String),
     #[error("revision {revision} failed at statement {index} of {total}: {source}")]

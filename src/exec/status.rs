@@ -65,12 +65,7 @@ pub struct Status {
 
 /// Connect for reading only: a SQLite file that does not exist is an error, never created.
 pub(super) async fn connect_existing(url: &DbUrl) -> Result<Conn, ExecError> {
-    if let Some(path) = url.sqlite_path() {
-        if !path.exists() {
-            return Err(ExecError::NoDatabase { path });
-        }
-    }
-    Ok(Conn::connect(url).await?)
+    Ok(Conn::connect_existing(url).await?)
 }
 
 /// The version rows, the last run and whether one is running now. Changes nothing.

@@ -49,6 +49,10 @@ pub struct Cli {
     /// Print nothing but errors.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Seconds a connection to the database server may take (over the URL's connect_timeout;
+    /// default 15).
+    #[arg(long, global = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub connect_timeout: Option<u64>,
     /// Do not look for an installed mlflow package; use --scripts or the pinned wheel.
     #[arg(long, global = true, hide = true)]
     pub ignore_installed: bool,

@@ -94,6 +94,9 @@ impl Output {
 
 fn real_main() -> ExitCode {
     let cli = Cli::parse();
+    alembic_engine::db::set_connect_timeout(
+        cli.connect_timeout.map(std::time::Duration::from_secs),
+    );
     let mut out = Output {
         text: String::new(),
         format: cli.format,

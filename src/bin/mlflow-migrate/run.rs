@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use alembic_engine::db::{Backend, DbUrl};
+use alembic_engine::db::{Backend, DbError, DbUrl};
 use alembic_engine::exec::{self, Event, ExecError, RevisionReport, Summary};
 use alembic_engine::graph::{Direction, RevisionGraph};
 use alembic_engine::project::{Project, ProjectError};
@@ -47,7 +47,7 @@ pub fn migrate(
             (_, _, true) => exec::Backup::None,
             (Backend::Sqlite, dir, _) => exec::Backup::SqliteCopy { dir: dir.clone() },
             (_, Some(dir), _) => exec::Backup::Dump {
-                url: url.clone(),
+                url: Box::new(url.clone()),
                 dir: dir.clone(),
             },
             (_, None, _) => exec::Backup::None,
@@ -285,6 +285,10 @@ pub fn hint(err: &(dyn std::error::Error + 'static)) -> String {
     while let Some(e) = next {
         if let Some(ExecError::Cancelled { .. }) = e.downcast_ref::<ExecError>() {
             return " (run the same command again to continue)".to_string();
+        }
+        if let Some(ExecError::Db(DbError::NoDatabase { .. })) = e.downcast_ref::<ExecError>() {
+            return " (nothing was created: check the path, or create the database with `upgrade`)"
+                .to_string();
         }
         if is_recipe_refusal(e) {
             return " (without --scripts, the MLflow scripts this tool pins are used)".to_string();
