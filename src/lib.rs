@@ -57,5 +57,6 @@ pub mod ir;
 pub mod plan;
 pub mod project;
 pub mod recipes;
+pub mod releases;
 pub mod schema;
 pub mod script;
