@@ -106,6 +106,13 @@ fn heads_in_wheel(wheel: &Path, folder: &str) -> Option<(Vec<String>, usize)> {
     Some((heads, count))
 }
 
+/// The tracking project's graph as the reference environment (the pinned 3.17.2) installs it.
+fn pinned_graph() -> RevisionGraph {
+    let dir = support::mlflow_scripts_dir();
+    let scripts = ScriptDirectory::load(&dir, &[dir.join("versions")], false).unwrap();
+    RevisionGraph::build(scripts.revisions).unwrap()
+}
+
 #[test]
 fn sampled_releases_record_the_heads_their_own_wheels_ship() {
     let releases = Releases::builtin();
@@ -150,9 +157,7 @@ fn the_pinned_release_maps_to_the_pinned_scripts_head() {
     );
 
     // The reference environment installs the pinned wheel: its scripts' head is the one listed.
-    let dir = support::mlflow_scripts_dir();
-    let scripts = ScriptDirectory::load(&dir, &[dir.join("versions")], false).unwrap();
-    let graph = RevisionGraph::build(scripts.revisions).unwrap();
+    let graph = pinned_graph();
     let heads: Vec<&str> = graph.heads().iter().map(|&ix| graph.id(ix)).collect();
     assert_eq!(heads, [releases.head_of("3.17.2").unwrap()]);
 }
@@ -219,9 +224,7 @@ fn releases_whose_heads_go_back_in_version_order_print_as_runs() {
 
 #[test]
 fn a_revision_between_release_heads_lies_after_older_releases_and_before_newer_ones() {
-    let dir = support::mlflow_scripts_dir();
-    let scripts = ScriptDirectory::load(&dir, &[dir.join("versions")], false).unwrap();
-    let graph = RevisionGraph::build(scripts.revisions).unwrap();
+    let graph = pinned_graph();
     let releases = Releases::builtin();
 
     // 2d6e25af4d3e (the parent of acf3f17fdcc7) is no release's head.
