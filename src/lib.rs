@@ -57,6 +57,7 @@ pub mod ir;
 pub mod plan;
 pub mod project;
 pub mod recipes;
+pub mod releases;
 pub mod report;
 pub mod schema;
 pub mod script;
