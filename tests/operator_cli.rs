@@ -678,3 +678,83 @@ fn history_with_a_database_marks_applied_current_and_pending_revisions() {
     assert!(line(&chain[10]).contains("[current, applied"));
     assert!(line(&chain[20]).ends_with("[pending]"));
 }
+
+// ---- MLflow releases ---------------------------------------------------------------------------
+
+#[test]
+fn mlflow_version_targets_resolve_to_the_release_head_and_check_answers_for_a_server() {
+    let db = TestDb::sqlite();
+    // MLflow 2.9.2 ships acf3f17fdcc7 (its wheel's head; tests/releases.rs reads the wheel).
+    ok(&run(&[
+        "upgrade",
+        "--quiet",
+        &db.our_url(),
+        "--mlflow-version",
+        "2.9.2",
+    ]));
+    assert_eq!(
+        sqlite3(&db, "SELECT version_num FROM alembic_version;").trim(),
+        "acf3f17fdcc7"
+    );
+    let (stdout, _) = text(&run(&["current", &db.our_url()]));
+    assert!(
+        stdout.contains("schema of: MLflow 2.8.0 – 2.12.2"),
+        "{stdout}"
+    );
+    assert_eq!(
+        run(&["check", &db.our_url(), "--mlflow-version", "2.9.2"])
+            .status
+            .code(),
+        Some(0)
+    );
+    // The reference's own server (3.17.2) refuses this database: check says 1, and agrees
+    // with MLflow's schema check.
+    let verify = |db: &TestDb| {
+        Command::new(support::ref_python())
+            .args([
+                "-c",
+                "import sys, sqlalchemy; from mlflow.store.db.utils import _verify_schema; \
+                 _verify_schema(sqlalchemy.create_engine(sys.argv[1]))",
+            ])
+            .arg(db.sqlalchemy_url())
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    let behind = run(&["check", &db.our_url(), "--mlflow-version", "3.17.2"]);
+    assert_eq!(behind.status.code(), Some(1), "{:?}", text(&behind));
+    assert!(text(&behind).0.contains("does not start"));
+    assert!(!verify(&db));
+    // An older release's server does not start on the newer schema either.
+    assert_eq!(
+        run(&["check", &db.our_url(), "--mlflow-version", "2.5.0"])
+            .status
+            .code(),
+        Some(2)
+    );
+    ok(&run(&[
+        "upgrade",
+        "--quiet",
+        &db.our_url(),
+        "--mlflow-version",
+        "3.17.2",
+    ]));
+    assert_eq!(
+        run(&["check", &db.our_url(), "--mlflow-version", "3.17.2"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert!(verify(&db));
+    // An unknown release is a clear error: 3 for check, 1 for upgrade, nothing changed.
+    let unknown = run(&["check", &db.our_url(), "--mlflow-version", "9.9.9"]);
+    assert_eq!(unknown.status.code(), Some(3));
+    assert!(text(&unknown).1.contains("9.9.9"));
+    let unknown = run(&["upgrade", &db.our_url(), "--mlflow-version", "9.9.9"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert_eq!(
+        sqlite3(&db, "SELECT version_num FROM alembic_version;").trim(),
+        head()
+    );
+}

@@ -113,6 +113,10 @@ pub struct RunArgs {
     /// leave.
     #[arg(long)]
     pub ignore_drift: bool,
+    /// Target the schema MLflow release X ships (its head revision; see `releases.toml`)
+    /// instead of TARGET.
+    #[arg(long, value_name = "X")]
+    pub mlflow_version: Option<String>,
     /// Where backups go. SQLite: a consistent copy of the database before the first
     /// statement, beside the database unless this names a folder. PostgreSQL, MySQL, MariaDB:
     /// pg_dump / mariadb-dump / mysqldump into this folder first; without it, the command is
@@ -170,6 +174,10 @@ pub enum Command {
         url: UrlArg,
         #[arg(value_name = "TARGET", help = TARGET_HELP, allow_hyphen_values = true)]
         target: Option<String>,
+        /// Whether a server of MLflow release X starts on this database (its schema must be
+        /// exactly that release's head).
+        #[arg(long, value_name = "X", conflicts_with = "target")]
+        mlflow_version: Option<String>,
     },
     /// Record revisions in the version table without running migrations.
     Stamp {

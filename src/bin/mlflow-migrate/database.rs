@@ -10,6 +10,7 @@ use alembic_engine::exec::{blocking, RunState};
 use alembic_engine::graph::{Position, RevisionGraph};
 use alembic_engine::inspect::{revision_line, LineStyle, RevisionInfo};
 use alembic_engine::project::Project;
+use alembic_engine::releases::Releases;
 
 use crate::cli::Format;
 use crate::{BoxError, Output, Verdict};
@@ -45,6 +46,57 @@ fn line_of(graph: &RevisionGraph, id: &str) -> String {
     }
 }
 
+/// The head revision MLflow release `version` ships for this project.
+pub fn release_head(project: &Project, version: &str) -> Result<String, BoxError> {
+    let releases = Releases::builtin();
+    match project.name.as_str() {
+        "mlflow" => Ok(releases.head_of(version)?.to_string()),
+        "mlflow-auth" => releases
+            .auth_head_of(version)?
+            .map(str::to_string)
+            .ok_or_else(|| {
+                format!("MLflow {version} has no auth database (it appears in 2.5.0)").into()
+            }),
+        other => Err(format!(
+            "--mlflow-version names MLflow releases; the project here is '{other}'"
+        )
+        .into()),
+    }
+}
+
+/// The MLflow releases whose schema the version rows are (tracking project only):
+/// "MLflow 2.8.0 – 2.12.2", or where the revision lies between releases.
+fn releases_note(project: &Project, graph: &RevisionGraph, rows: &[String]) -> Option<String> {
+    if project.name != "mlflow" {
+        return None;
+    }
+    let releases = Releases::builtin();
+    let [row] = rows else {
+        return None;
+    };
+    let at = releases.releases_at(row);
+    if !at.is_empty() {
+        return Some(releases.range_text(&at));
+    }
+    let place = releases.place(graph, row).ok()?;
+    let before = place
+        .before
+        .iter()
+        .max_by_key(|r| &r.published)
+        .map(|r| r.version.clone());
+    let after = place
+        .after
+        .iter()
+        .min_by_key(|r| &r.published)
+        .map(|r| r.version.clone());
+    Some(match (before, after) {
+        (Some(b), Some(a)) => format!("no release's schema: after MLflow {b}, before MLflow {a}"),
+        (None, Some(a)) => format!("no release's schema: before MLflow {a}"),
+        (Some(b), None) => format!("no release's schema: after MLflow {b}"),
+        (None, None) => "no known release".to_string(),
+    })
+}
+
 pub fn current(
     project: &Project,
     graph: &RevisionGraph,
@@ -52,13 +104,17 @@ pub fn current(
     out: &mut Output,
 ) -> Result<(), BoxError> {
     let rows = blocking::current(url, project, graph)?;
+    let releases = releases_note(project, graph, &rows);
     if out.format == Format::Json {
-        out.json(json!({ "current": infos(graph, &rows) }));
+        out.json(json!({ "current": infos(graph, &rows), "releases": releases }));
     } else if rows.is_empty() {
         out.line("(base: no revision recorded)");
     } else {
         for r in &rows {
             out.line(line_of(graph, r));
+        }
+        if let Some(note) = releases {
+            out.line(format!("schema of: {note}"));
         }
     }
     Ok(())
@@ -137,10 +193,14 @@ pub fn status(
     if out.format == Format::Json {
         let mut value = serde_json::to_value(&status)?;
         value["current"] = json!(infos(graph, &status.current));
+        value["releases"] = json!(releases_note(project, graph, &status.current));
         out.json(value);
         return Ok(());
     }
     out.line(format!("at: {}", at_text(&status.current)));
+    if let Some(note) = releases_note(project, graph, &status.current) {
+        out.line(format!("schema of: {note}"));
+    }
     if let Some(holder) = &status.lock_holder {
         out.line(format!("an upgrade holds the lock now: {holder}"));
     }
@@ -206,6 +266,7 @@ pub fn check(
     graph: &RevisionGraph,
     url: &DbUrl,
     target: &str,
+    release: Option<&str>,
     out: &mut Output,
 ) -> Result<(), BoxError> {
     let rows = blocking::current(url, project, graph)?;
@@ -223,8 +284,18 @@ pub fn check(
         .into_iter()
         .map(|ix| graph.id(ix).to_string())
         .collect();
+    if let (Some(version), Format::Text) = (release, out.format) {
+        out.line(if position == Position::AtTarget {
+            format!("a server of MLflow {version} starts on this database")
+        } else {
+            format!(
+                "a server of MLflow {version} does not start on this database: it needs exactly {target}"
+            )
+        });
+    }
     if out.format == Format::Json {
         out.json(json!({
+            "mlflow_version": release,
             "position": position,
             "current": infos(graph, &rows),
             "target": target,

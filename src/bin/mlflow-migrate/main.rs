@@ -161,15 +161,22 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
         | Command::Sql { .. } => graph_commands::run(&cli.command, &project, &graph, out),
         Command::Upgrade { url, target, run } => {
             let (url, target) = url_and_target(url.url.as_deref(), target.as_deref(), out)?;
-            let target = target.unwrap_or_else(|| "heads".into());
+            let target = match (target, &run.mlflow_version) {
+                (Some(_), Some(_)) => return Err(both_targets()),
+                (_, Some(version)) => database::release_head(&project, version)?,
+                (target, None) => target.unwrap_or_else(|| "heads".into()),
+            };
             run::migrate(&project, &graph, &url, &target, true, run, out)
         }
         Command::Downgrade { args, run } => {
             let (url, rest) = url_and_rest(args, out)?;
-            let [target] = &rest[..] else {
-                return Err("downgrade needs a TARGET (a revision, `-1`, or `base`)".into());
+            let target = match (&rest[..], &run.mlflow_version) {
+                ([], Some(version)) => database::release_head(&project, version)?,
+                ([target], None) => target.clone(),
+                ([_], Some(_)) => return Err(both_targets()),
+                _ => return Err("downgrade needs a TARGET (a revision, `-1`, or `base`)".into()),
             };
-            run::migrate(&project, &graph, &url, target, false, run, out)
+            run::migrate(&project, &graph, &url, &target, false, run, out)
         }
         Command::Current { url } => {
             let url = resolve_url(url.url.as_deref(), out)?;
@@ -179,10 +186,25 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
             let url = resolve_url(url.url.as_deref(), out)?;
             database::status(&project, &graph, &url, out)
         }
-        Command::Check { url, target } => {
+        Command::Check {
+            url,
+            target,
+            mlflow_version,
+        } => {
             let (url, target) = url_and_target(url.url.as_deref(), target.as_deref(), out)?;
-            let target = target.unwrap_or_else(|| "heads".into());
-            database::check(&project, &graph, &url, &target, out)
+            let target = match (target, mlflow_version) {
+                (Some(_), Some(_)) => return Err(both_targets()),
+                (_, Some(version)) => database::release_head(&project, version)?,
+                (target, None) => target.unwrap_or_else(|| "heads".into()),
+            };
+            database::check(
+                &project,
+                &graph,
+                &url,
+                &target,
+                mlflow_version.as_deref(),
+                out,
+            )
         }
         Command::Stamp {
             args,
@@ -212,6 +234,10 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
             database::prune(&project, &url, *keep, *lock_timeout, out)
         }
     }
+}
+
+fn both_targets() -> BoxError {
+    "give a TARGET or --mlflow-version, not both".into()
 }
 
 fn open_project(cli: &Cli, out: &Output) -> Result<Project, BoxError> {
