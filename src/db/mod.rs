@@ -12,6 +12,7 @@
 
 mod holder;
 pub mod live;
+mod stats;
 pub mod url;
 
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 use sqlx::{AssertSqlSafe, Connection as _, Row};
 
 pub use holder::{lock_holder, LockHolder};
+pub use stats::row_counts;
 pub use url::{
     set_connect_timeout, Backend, DbUrl, MysqlParams, MysqlTls, Params, PgParams, SqliteMode,
     SqliteParams, UrlError, DEFAULT_CONNECT_TIMEOUT,
