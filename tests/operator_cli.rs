@@ -159,6 +159,11 @@ fn status_while_another_upgrader_runs(dialect: Dialect) {
             err.contains("waiting up to 1 s for the upgrade lock, held by"),
             "{err}"
         );
+        // The wait is said rounded, with what to do.
+        assert!(
+            err.contains("within 1.") && err.contains(" s (wait longer with --lock-timeout"),
+            "{err}"
+        );
         if dialect != Dialect::Sqlite {
             // The server names the holding session.
             assert!(

@@ -27,13 +27,26 @@ pub use url::{
     SqliteParams, UrlError, DEFAULT_CONNECT_TIMEOUT,
 };
 
+/// A duration for messages: whole seconds, or tenths below ten seconds.
+fn seconds(d: &Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 10.0 {
+        format!("{s:.1} s")
+    } else {
+        format!("{} s", s.round())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error(transparent)]
     Url(#[from] UrlError),
     #[error("cannot connect to {url}: {message}")]
     Connect { url: String, message: String },
-    #[error("cannot connect to {url}: no answer within {after:?} (the connect timeout)")]
+    #[error(
+        "cannot connect to {url}: no answer within {} (the connect timeout)",
+        seconds(after)
+    )]
     ConnectTimeout { url: String, after: Duration },
     #[error("no SQLite database at {}", path.display())]
     NoDatabase { path: PathBuf },
@@ -46,7 +59,10 @@ pub enum DbError {
     Statement { sql: String, message: String },
     #[error("{0}")]
     Query(String),
-    #[error("another upgrader holds the lock on {target} and did not release it within {waited:?} (--lock-timeout)")]
+    #[error(
+        "another upgrader holds the lock on {target} and did not release it within {}",
+        seconds(waited)
+    )]
     LockTimeout { target: String, waited: Duration },
     #[error("{path}: {source}")]
     Io {

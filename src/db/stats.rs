@@ -21,8 +21,10 @@ pub async fn row_counts(conn: &mut Conn) -> Result<BTreeMap<String, u64>, DbErro
              FROM information_schema.tables WHERE table_schema = DATABASE() \
              AND table_type = 'BASE TABLE'"
         }
-        Backend::Sqlite => "SELECT name || '|-1' FROM sqlite_master WHERE type = 'table' \
-             AND name NOT LIKE 'sqlite_%'",
+        Backend::Sqlite => {
+            "SELECT name || '|-1' FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%'"
+        }
     };
     for row in conn.strings(estimates).await?.into_iter().flatten() {
         let Some((table, n)) = row.rsplit_once('|') else {

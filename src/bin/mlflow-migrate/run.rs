@@ -286,6 +286,10 @@ pub fn hint(err: &(dyn std::error::Error + 'static)) -> String {
         if let Some(ExecError::Cancelled { .. }) = e.downcast_ref::<ExecError>() {
             return " (run the same command again to continue)".to_string();
         }
+        if let Some(ExecError::Db(DbError::LockTimeout { .. })) = e.downcast_ref::<ExecError>() {
+            return " (wait longer with --lock-timeout SECS; `status` says who holds it)"
+                .to_string();
+        }
         if let Some(ExecError::Db(DbError::NoDatabase { .. })) = e.downcast_ref::<ExecError>() {
             return " (nothing was created: check the path, or create the database with `upgrade`)"
                 .to_string();
