@@ -13,6 +13,7 @@
 
 mod journal;
 pub mod partial;
+mod shared;
 
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -306,28 +307,6 @@ async fn run_locked(
         }),
         _ => None,
     };
-    // A database with tables but no version row: MLflow upgrades it from its initial tables
-    // (as after `downgrade base`, or an upgrade that died before its first revision ended);
-    // anything else is refused below when its tables are not those.
-    let mut unversioned = false;
-    let fresh = rows.is_empty() && {
-        let tables: Vec<String> = conn
-            .table_names()
-            .await?
-            .into_iter()
-            .filter(|t| t != journal::JOURNAL_TABLE && *t != project.version_table)
-            .collect();
-        if !tables.is_empty() && interrupted.is_none() {
-            if project.initial_models.is_none() {
-                return Err(ExecError::Unversioned {
-                    table: project.version_table.clone(),
-                    differences: "no revision of this project has run".into(),
-                });
-            }
-            unversioned = true;
-        }
-        tables.is_empty() || interrupted.is_some()
-    };
     if steps.is_empty() {
         return Ok(Outcome {
             before: rows.clone(),
@@ -338,11 +317,25 @@ async fn run_locked(
     }
     let dialect = dialect_for(conn.backend(), mariadb)?;
     let planner = Planner::for_project(project, graph, dialect, false)?;
-    let model = if rows.is_empty() && !unversioned {
-        SchemaModel::default()
-    } else {
-        planner.schema_at(&rows)?
+    // Without a version row, the database starts from nothing when none of this project's
+    // tables is there (other applications' tables may be), and from MLflow's initial tables
+    // when they are (as after `downgrade base`, or an upgrade that died before its first
+    // revision ended); anything else is refused below when its tables are not those.
+    let live = shared::live_tables(conn, project).await?;
+    let start = shared::start(
+        project,
+        &planner,
+        &rows,
+        &steps,
+        &live,
+        interrupted.is_some(),
+    )?;
+    let unversioned = matches!(start, shared::Start::Unversioned);
+    let (model, fresh_plan) = match start {
+        shared::Start::Fresh(plan) => (SchemaModel::default(), Some(*plan)),
+        _ => (planner.schema_at(&rows)?, None),
     };
+    let fresh = fresh_plan.is_some();
     let checked =
         (!rows.is_empty() || unversioned) && interrupted.is_none() && !options.ignore_drift;
     let mut diffs = if checked {
@@ -352,20 +345,17 @@ async fn run_locked(
     };
     let known: BTreeSet<String> = model.tables.iter().map(|t| t.name.clone()).collect();
     // Other applications' tables in the same database (MLflow's tracking tables beside its
-    // auth tables) are listed to scripts that inspect the database, as Alembic lists them:
-    // auth's f1a2b3c4d5e6 rewrites prompt grants only when it finds the model registry. A
-    // table the plan itself creates is not another application's, even when it is already
-    // there: an interrupted run (ours, or Python's) created it, and the plan must stay the one
-    // that run had (MLflow's 3500859a5d39 creates its table only when it is missing).
-    let others: BTreeSet<String> = conn
-        .table_names()
-        .await?
-        .into_iter()
-        .filter(|t| {
-            !known.contains(t) && t != journal::JOURNAL_TABLE && *t != project.version_table
-        })
-        .collect();
-    let mut plan = planner.plan(&rows, &steps, model.clone(), fresh)?;
+    // auth tables, an application's own) are listed to scripts that inspect the database, as
+    // Alembic lists them: auth's f1a2b3c4d5e6 rewrites prompt grants only when it finds the
+    // model registry. A table the plan itself creates is not another application's, even when
+    // it is already there: an interrupted run (ours, or Python's) created it, and the plan
+    // must stay the one that run had (MLflow's 3500859a5d39 creates its table only when it is
+    // missing).
+    let others: BTreeSet<String> = live.difference(&known).cloned().collect();
+    let mut plan = match fresh_plan {
+        Some(plan) => plan,
+        None => planner.plan(&rows, &steps, model.clone(), fresh)?,
+    };
     if !others.is_empty() {
         let created = tables_created(&plan);
         let mut model = model;
@@ -384,9 +374,17 @@ async fn run_locked(
     let mut adopted = None;
     if checked {
         let touched = first_step_tables(conn, &plan, &steps);
-        for t in conn.table_names().await? {
-            if !known.contains(&t) && touched.contains(&t) {
+        let created = tables_created(&plan);
+        for t in live.difference(&known) {
+            if touched.contains(t) {
                 diffs.push((t.clone(), format!("table {t} is unexpected")));
+            } else if created.contains(t) {
+                // Another application's table under a name a later revision gives its own:
+                // refused now, not when that revision's CREATE TABLE fails halfway through.
+                diffs.push((
+                    t.clone(),
+                    format!("table {t} is there though a later revision creates it"),
+                ));
             }
         }
         if !diffs.is_empty() {
