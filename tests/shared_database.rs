@@ -139,6 +139,8 @@ fn foreign_dump(db: &TestDb) -> String {
                 "postgres",
                 "--no-owner",
             ])
+            // A fixed key for the `\restrict` line pg_dump otherwise draws at random.
+            .arg("--restrict-key=aetsharedtest")
             .args(["-t", "app_teams", "-t", "app_users", "-d", &db.name()])
             .output()
             .unwrap(),
