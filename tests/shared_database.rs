@@ -303,6 +303,27 @@ fn mariadb_foreign_tables_are_left_byte_identical_by_a_tracking_upgrade_from_emp
     foreign_tables_survive_a_tracking_upgrade_from_empty(Dialect::MariaDb);
 }
 
+/// What a failed `mlflow db upgrade` leaves beside another application's tables (on SQLite,
+/// an empty `alembic_version`): upgraded as the tracking server upgrades it.
+#[test]
+fn foreign_tables_after_mlflow_db_upgrade_failed_on_them_are_upgraded_as_the_server_does() {
+    let db = TestDb::sqlite();
+    add_foreign_tables(&db);
+    let dump = foreign_dump(&db);
+    assert!(!support::cli::mlflow_db_upgrade(&db).status.success());
+    assert!(
+        whole(&db)["tables"].get("alembic_version").is_some(),
+        "mlflow db upgrade no longer leaves its version table behind: the case is gone"
+    );
+    let reference = db.copy_to_new();
+
+    ok(&tracking_upgrade(&db));
+    assert_eq!(dump, foreign_dump(&db), "the foreign tables changed");
+    mlflow_tracking_server_start(&reference);
+    assert_same(&whole(&reference), &whole(&db), "after the failed upgrade");
+    assert_mlflow_accepts(&db, "after the failed upgrade");
+}
+
 /// Python Alembic's MLflow database at an older revision, with another application's tables
 /// added: they are not drift, the upgrade equals MLflow's own of the same database, and they
 /// are left exactly as they were.
