@@ -61,9 +61,9 @@ fn stderr(out: &Output) -> String {
 
 /// What MLflow's tracking server does at start (`SqlAlchemyStore.__init__`): when one of its
 /// tables is missing, the initial tables, then Alembic's upgrade to the head.
-fn mlflow_tracking_server_start(db: &TestDb) {
+fn try_mlflow_tracking_server_start(db: &TestDb) -> Output {
     let artifacts = tempfile::tempdir().unwrap();
-    let out = support::reference_db::reference_command(&support::ref_python())
+    support::reference_db::reference_command(&support::ref_python())
         .args([
             "-c",
             "import sys; from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore; \
@@ -72,7 +72,11 @@ fn mlflow_tracking_server_start(db: &TestDb) {
         .arg(db.sqlalchemy_url())
         .arg(artifacts.path())
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn mlflow_tracking_server_start(db: &TestDb) {
+    let out = try_mlflow_tracking_server_start(db);
     assert!(
         out.status.success(),
         "MLflow's tracking server did not start on {db:?}:\n{}",
@@ -382,6 +386,66 @@ fn sqlite_foreign_tables_are_left_byte_identical_by_an_auth_upgrade() {
 #[test]
 fn postgres_foreign_tables_are_left_byte_identical_by_an_auth_upgrade() {
     foreign_tables_survive_an_auth_upgrade(Dialect::Postgres);
+}
+
+/// Another application's index (SQLite, PostgreSQL) or foreign key (MariaDB) under a name
+/// MLflow gives one of its own, where the database allows a name once: MLflow's server fails
+/// at that statement; we refuse before anything runs, naming both.
+fn a_taken_name_is_refused_before_any_change(dialect: Dialect) {
+    let db = TestDb::new(dialect);
+    add_foreign_tables(&db);
+    let (name, ours, sql) = match dialect {
+        Dialect::MariaDb => (
+            "fk_endpoint_tags_endpoint_id",
+            "endpoint_tags",
+            "CREATE TABLE app_badges (id INTEGER NOT NULL PRIMARY KEY, user_id INTEGER, \
+             CONSTRAINT fk_endpoint_tags_endpoint_id FOREIGN KEY (user_id) REFERENCES app_users (id));",
+        ),
+        _ => (
+            "index_params_run_uuid",
+            "params",
+            "CREATE INDEX index_params_run_uuid ON app_users (team_id);",
+        ),
+    };
+    db.run_sql_script(sql).unwrap();
+    let before = whole(&db);
+    let twin = db.copy_to_new();
+
+    let out = tracking_upgrade(&db);
+    let message = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains(&format!("{name} is named like the one"))
+            && message.contains(&format!("creates on {ours}")),
+        "{message}"
+    );
+    assert_same(&before, &whole(&db), "after the refusal");
+
+    let python = try_mlflow_tracking_server_start(&twin);
+    let traceback = stderr(&python);
+    assert!(
+        !python.status.success(),
+        "MLflow's tracking server started beside {name} after all"
+    );
+    assert!(
+        traceback.contains(name) || traceback.contains("Duplicate key on write or update"),
+        "MLflow's tracking server failed for another reason: {traceback}"
+    );
+}
+
+#[test]
+fn sqlite_a_foreign_index_under_an_mlflow_index_name_is_refused_before_any_change() {
+    a_taken_name_is_refused_before_any_change(Dialect::Sqlite);
+}
+
+#[test]
+fn postgres_a_foreign_index_under_an_mlflow_index_name_is_refused_before_any_change() {
+    a_taken_name_is_refused_before_any_change(Dialect::Postgres);
+}
+
+#[test]
+fn mariadb_a_foreign_key_under_an_mlflow_foreign_key_name_is_refused_before_any_change() {
+    a_taken_name_is_refused_before_any_change(Dialect::MariaDb);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -104,3 +104,113 @@ fn names(tables: &[&str]) -> String {
     }
     text
 }
+
+/// A name the plan gives one of this project's objects that another application's table
+/// already uses, where the database allows one object of that name per database or schema:
+/// indexes on SQLite and PostgreSQL (where primary keys and unique constraints are indexes
+/// too), foreign keys on MySQL/MariaDB. The statement would fail halfway through the run;
+/// refused before it starts instead.
+#[derive(Debug)]
+pub(super) struct NameTaken {
+    pub table: String,
+    pub kind: &'static str,
+    pub name: String,
+    pub revision: String,
+    pub ours: String,
+}
+
+/// The first name the plan would create that a table in `others` holds already.
+pub(super) async fn name_taken(
+    conn: &mut Conn,
+    plan: &Plan,
+    others: &BTreeSet<String>,
+) -> Result<Option<NameTaken>, ExecError> {
+    use crate::db::Backend;
+    use crate::ir::{Constraint, Op};
+    if others.is_empty() {
+        return Ok(None);
+    }
+    let backend = conn.backend();
+    let (kind, theirs): (&'static str, BTreeSet<(String, String)>) = match backend {
+        Backend::Sqlite | Backend::Postgres => (
+            "index",
+            crate::db::live::LiveSchema::read(conn).await?.indexes,
+        ),
+        Backend::Mysql => (
+            "foreign key",
+            conn.strings(
+                "SELECT CAST(CONCAT(table_name, '|', constraint_name) AS CHAR) \
+                 FROM information_schema.referential_constraints \
+                 WHERE constraint_schema = DATABASE()",
+            )
+            .await?
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.split_once('|').map(|(t, n)| (t.into(), n.into())))
+            .collect(),
+        ),
+    };
+    let theirs: Vec<(String, String)> = theirs
+        .into_iter()
+        .filter(|(t, _)| others.contains(t))
+        .collect();
+    if theirs.is_empty() {
+        return Ok(None);
+    }
+    // The names a constraint takes in that namespace.
+    let constraint_name = |c: &Constraint| -> Option<String> {
+        match (backend, c) {
+            (Backend::Postgres, Constraint::PrimaryKey { name, .. })
+            | (Backend::Postgres, Constraint::Unique { name, .. }) => name.clone(),
+            (Backend::Mysql, Constraint::ForeignKey(fk)) => fk.name.clone(),
+            _ => None,
+        }
+    };
+    let steps = plan
+        .initial
+        .iter()
+        .chain(plan.steps.iter().map(|s| &s.compiled));
+    for step in steps {
+        for e in &step.emitted {
+            let (table, names): (&str, Vec<String>) = match &e.op {
+                Op::CreateTable { table } => (
+                    &table.name,
+                    table
+                        .constraints
+                        .iter()
+                        .filter_map(constraint_name)
+                        .chain(
+                            table
+                                .indexes
+                                .iter()
+                                .filter(|_| backend != Backend::Mysql)
+                                .map(|i| i.name.clone()),
+                        )
+                        .collect(),
+                ),
+                Op::CreateIndex { index } if backend != Backend::Mysql => {
+                    (&index.table, vec![index.name.clone()])
+                }
+                Op::AddConstraint { table, constraint } => {
+                    (table, constraint_name(constraint).into_iter().collect())
+                }
+                _ => continue,
+            };
+            for name in names {
+                if let Some((t, n)) = theirs.iter().find(|(_, n)| *n == name) {
+                    return Ok(Some(NameTaken {
+                        table: t.clone(),
+                        kind,
+                        name: n.clone(),
+                        revision: match step.revision.as_str() {
+                            "initial" => "the initial tables".to_string(),
+                            r => format!("revision {r}"),
+                        },
+                        ours: table.to_string(),
+                    }));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
