@@ -415,7 +415,7 @@ fn a_taken_name_is_refused_before_any_change(dialect: Dialect) {
     let message = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{message}");
     assert!(
-        message.contains(&format!("{name} is named like the one"))
+        message.contains(&format!("{name} on it is named like the one"))
             && message.contains(&format!("creates on {ours}")),
         "{message}"
     );

@@ -45,15 +45,13 @@ pub enum ExecError {
     },
     #[error("the database has tables but no revision in {table}, and they are not the tables this project starts from ({differences}): it was not created by this project's migrations. Nothing was changed (stamp it with `stamp` if you know its revision)")]
     Unversioned { table: String, differences: String },
-    #[error("{table} is another application's table, and its {kind} {name} is named like the one {revision} creates on {ours}; {database} allows one {kind} of a name per {scope}. Nothing was changed. Rename the other application's {kind}, or keep the applications in separate databases")]
+    #[error("{table} is another application's table, and {name} on it is named like the one {revision} creates on {ours} ({rule}). Nothing was changed. Rename the other application's, or keep the applications in separate databases")]
     NameTaken {
         table: String,
-        kind: String,
         name: String,
         revision: String,
         ours: String,
-        database: String,
-        scope: String,
+        rule: &'static str,
     },
     #[error("executing on {0} is not supported yet (use `sql` for an offline script)")]
     Unsupported(String),
@@ -376,19 +374,12 @@ async fn run_locked(
     }
     let others: BTreeSet<String> = others.difference(&tables_created(&plan)).cloned().collect();
     if let Some(taken) = shared::name_taken(conn, &plan, &others).await? {
-        let (database, scope) = match conn.backend() {
-            Backend::Sqlite => ("SQLite", "database"),
-            Backend::Postgres => ("PostgreSQL", "schema"),
-            Backend::Mysql => ("MySQL/MariaDB", "database"),
-        };
         return Err(ExecError::NameTaken {
             table: taken.table,
-            kind: taken.kind.into(),
             name: taken.name,
             revision: taken.revision,
             ours: taken.ours,
-            database: database.into(),
-            scope: scope.into(),
+            rule: taken.rule,
         });
     }
     if interrupted.is_none() {

@@ -113,10 +113,11 @@ fn names(tables: &[&str]) -> String {
 #[derive(Debug)]
 pub(super) struct NameTaken {
     pub table: String,
-    pub kind: &'static str,
     pub name: String,
     pub revision: String,
     pub ours: String,
+    /// The database's rule, in words.
+    pub rule: &'static str,
 }
 
 /// The first name the plan would create that a table in `others` holds already.
@@ -131,13 +132,17 @@ pub(super) async fn name_taken(
         return Ok(None);
     }
     let backend = conn.backend();
-    let (kind, theirs): (&'static str, BTreeSet<(String, String)>) = match backend {
+    let (rule, theirs): (&'static str, BTreeSet<(String, String)>) = match backend {
         Backend::Sqlite | Backend::Postgres => (
-            "index",
+            if backend == Backend::Sqlite {
+                "SQLite allows one index of a name per database"
+            } else {
+                "PostgreSQL allows one index of a name per schema"
+            },
             crate::db::live::LiveSchema::read(conn).await?.indexes,
         ),
         Backend::Mysql => (
-            "foreign key",
+            "MySQL/MariaDB allow one foreign key of a name per database",
             conn.strings(
                 "SELECT CAST(CONCAT(table_name, '|', constraint_name) AS CHAR) \
                  FROM information_schema.referential_constraints \
@@ -200,13 +205,13 @@ pub(super) async fn name_taken(
                 if let Some((t, n)) = theirs.iter().find(|(_, n)| *n == name) {
                     return Ok(Some(NameTaken {
                         table: t.clone(),
-                        kind,
                         name: n.clone(),
                         revision: match step.revision.as_str() {
                             "initial" => "the initial tables".to_string(),
                             r => format!("revision {r}"),
                         },
                         ours: table.to_string(),
+                        rule,
                     }));
                 }
             }
