@@ -127,7 +127,6 @@ pub(super) async fn name_taken(
     others: &BTreeSet<String>,
 ) -> Result<Option<NameTaken>, ExecError> {
     use crate::db::Backend;
-    use crate::ir::{Constraint, Op};
     if others.is_empty() {
         return Ok(None);
     }
@@ -162,60 +161,72 @@ pub(super) async fn name_taken(
     if theirs.is_empty() {
         return Ok(None);
     }
-    // The names a constraint takes in that namespace.
-    let constraint_name = |c: &Constraint| -> Option<String> {
-        match (backend, c) {
-            (Backend::Postgres, Constraint::PrimaryKey { name, .. })
-            | (Backend::Postgres, Constraint::Unique { name, .. }) => name.clone(),
-            (Backend::Mysql, Constraint::ForeignKey(fk)) => fk.name.clone(),
-            _ => None,
-        }
-    };
     let steps = plan
         .initial
         .iter()
         .chain(plan.steps.iter().map(|s| &s.compiled));
     for step in steps {
+        let mut created = Vec::new();
         for e in &step.emitted {
-            let (table, names): (&str, Vec<String>) = match &e.op {
-                Op::CreateTable { table } => (
-                    &table.name,
-                    table
-                        .constraints
-                        .iter()
-                        .filter_map(constraint_name)
-                        .chain(
-                            table
-                                .indexes
-                                .iter()
-                                .filter(|_| backend != Backend::Mysql)
-                                .map(|i| i.name.clone()),
-                        )
-                        .collect(),
-                ),
-                Op::CreateIndex { index } if backend != Backend::Mysql => {
-                    (&index.table, vec![index.name.clone()])
-                }
-                Op::AddConstraint { table, constraint } => {
-                    (table, constraint_name(constraint).into_iter().collect())
-                }
-                _ => continue,
-            };
-            for name in names {
-                if let Some((t, n)) = theirs.iter().find(|(_, n)| *n == name) {
-                    return Ok(Some(NameTaken {
-                        table: t.clone(),
-                        name: n.clone(),
-                        revision: match step.revision.as_str() {
-                            "initial" => "the initial tables".to_string(),
-                            r => format!("revision {r}"),
-                        },
-                        ours: table.to_string(),
-                        rule,
-                    }));
-                }
+            names_created(backend, &e.op, &mut created);
+        }
+        for (table, name) in created {
+            if let Some((t, n)) = theirs.iter().find(|(_, n)| *n == name) {
+                return Ok(Some(NameTaken {
+                    table: t.clone(),
+                    name: n.clone(),
+                    revision: match step.revision.as_str() {
+                        "initial" => "the initial tables".to_string(),
+                        r => format!("revision {r}"),
+                    },
+                    ours: table,
+                    rule,
+                }));
             }
         }
     }
     Ok(None)
+}
+
+/// The (table, name) pairs `op` creates in the namespace the database keeps per database or
+/// schema: explicitly named indexes (SQLite, PostgreSQL; there also primary keys and unique
+/// constraints, which are indexes), foreign keys (MySQL/MariaDB). Unnamed ones are left out:
+/// PostgreSQL picks a free name for them, as it does for Python.
+fn names_created(backend: crate::db::Backend, op: &crate::ir::Op, out: &mut Vec<(String, String)>) {
+    use crate::db::Backend;
+    use crate::ir::{Constraint, Op};
+    let constraint_name = |c: &Constraint| match (backend, c) {
+        (Backend::Postgres, Constraint::PrimaryKey { name, .. })
+        | (Backend::Postgres, Constraint::Unique { name, .. }) => name.clone(),
+        (Backend::Mysql, Constraint::ForeignKey(fk)) => fk.name.clone(),
+        _ => None,
+    };
+    let indexes = backend != Backend::Mysql;
+    match op {
+        Op::CreateTable { table } => {
+            let constraints = table.constraints.iter().filter_map(constraint_name);
+            let index_names = table
+                .indexes
+                .iter()
+                .filter(|_| indexes)
+                .map(|i| i.name.clone());
+            out.extend(
+                constraints
+                    .chain(index_names)
+                    .map(|n| (table.name.clone(), n)),
+            );
+        }
+        Op::CreateIndex { index } if indexes => {
+            out.push((index.table.clone(), index.name.clone()));
+        }
+        Op::AddConstraint { table, constraint } => {
+            out.extend(constraint_name(constraint).map(|n| (table.clone(), n)));
+        }
+        Op::Batch(batch) => {
+            for op in &batch.ops {
+                names_created(backend, op, out);
+            }
+        }
+        _ => {}
+    }
 }
