@@ -359,29 +359,24 @@ async fn run_locked(
     // it is already there: an interrupted run (ours, or Python's) created it, and the plan
     // must stay the one that run had (MLflow's 3500859a5d39 creates its table only when it is
     // missing).
-    let others: BTreeSet<String> = live.difference(&known).cloned().collect();
+    let candidates: BTreeSet<String> = live.difference(&known).cloned().collect();
     let mut plan = match fresh_plan {
         Some(plan) => plan,
         None => planner.plan(&rows, &steps, model.clone(), fresh)?,
     };
-    if !others.is_empty() {
-        let created = tables_created(&plan);
+    if !candidates.is_empty() {
         let mut model = model;
-        model.other_tables = others.difference(&created).cloned().collect();
+        model.other_tables = candidates
+            .difference(&tables_created(&plan))
+            .cloned()
+            .collect();
         if !model.other_tables.is_empty() {
             plan = planner.plan(&rows, &steps, model, fresh)?;
         }
     }
-    let others: BTreeSet<String> = others.difference(&tables_created(&plan)).cloned().collect();
-    if let Some(taken) = shared::name_taken(conn, &plan, &others).await? {
-        return Err(ExecError::NameTaken {
-            table: taken.table,
-            name: taken.name,
-            revision: taken.revision,
-            ours: taken.ours,
-            rule: taken.rule,
-        });
-    }
+    let created = tables_created(&plan);
+    let others: BTreeSet<String> = candidates.difference(&created).cloned().collect();
+    shared::refuse_taken_names(conn, &plan, &others).await?;
     if interrupted.is_none() {
         // Alembic leaves the table when it deletes the last row (`downgrade base`).
         plan.create_version_table = !conn.table_exists(&project.version_table).await?;
@@ -392,8 +387,7 @@ async fn run_locked(
     let mut adopted = None;
     if checked {
         let touched = first_step_tables(conn, &plan, &steps);
-        let created = tables_created(&plan);
-        for t in live.difference(&known) {
+        for t in &candidates {
             if touched.contains(t) {
                 diffs.push((t.clone(), format!("table {t} is unexpected")));
             } else if created.contains(t) {

@@ -105,30 +105,20 @@ fn names(tables: &[&str]) -> String {
     text
 }
 
-/// A name the plan gives one of this project's objects that another application's table
-/// already uses, where the database allows one object of that name per database or schema:
-/// indexes on SQLite and PostgreSQL (where primary keys and unique constraints are indexes
-/// too), foreign keys on MySQL/MariaDB. The statement would fail halfway through the run;
-/// refused before it starts instead.
-#[derive(Debug)]
-pub(super) struct NameTaken {
-    pub table: String,
-    pub name: String,
-    pub revision: String,
-    pub ours: String,
-    /// The database's rule, in words.
-    pub rule: &'static str,
-}
-
-/// The first name the plan would create that a table in `others` holds already.
-pub(super) async fn name_taken(
+/// Refuse a plan that would give one of this project's objects a name another application's
+/// table (in `others`) already uses, where the database allows one object of that name per
+/// database or schema: indexes on SQLite and PostgreSQL (where primary keys and unique
+/// constraints are indexes too), foreign keys on MySQL/MariaDB. The statement would fail
+/// halfway through the run (after the revisions before it, on MySQL/MariaDB within its own);
+/// refused before anything runs instead.
+pub(super) async fn refuse_taken_names(
     conn: &mut Conn,
     plan: &Plan,
     others: &BTreeSet<String>,
-) -> Result<Option<NameTaken>, ExecError> {
+) -> Result<(), ExecError> {
     use crate::db::Backend;
     if others.is_empty() {
-        return Ok(None);
+        return Ok(());
     }
     let backend = conn.backend();
     let (rule, theirs): (&'static str, BTreeSet<(String, String)>) = match backend {
@@ -159,7 +149,7 @@ pub(super) async fn name_taken(
         .filter(|(t, _)| others.contains(t))
         .collect();
     if theirs.is_empty() {
-        return Ok(None);
+        return Ok(());
     }
     let steps = plan
         .initial
@@ -172,7 +162,7 @@ pub(super) async fn name_taken(
         }
         for (table, name) in created {
             if let Some((t, n)) = theirs.iter().find(|(_, n)| *n == name) {
-                return Ok(Some(NameTaken {
+                return Err(ExecError::NameTaken {
                     table: t.clone(),
                     name: n.clone(),
                     revision: match step.revision.as_str() {
@@ -181,11 +171,11 @@ pub(super) async fn name_taken(
                     },
                     ours: table,
                     rule,
-                }));
+                });
             }
         }
     }
-    Ok(None)
+    Ok(())
 }
 
 /// The (table, name) pairs `op` creates in the namespace the database keeps per database or
