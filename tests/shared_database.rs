@@ -521,6 +521,45 @@ fn auth_tables_without_a_version_row_are_refused_by_name() {
     assert_same(&before, &whole(&db), "after the refusal");
 }
 
+/// An auth database from before MLflow 3.6 (its tables, no `alembic_version_auth`): MLflow's
+/// auth store stamps its first revision there and upgrades. We refuse, naming the tables, and
+/// `stamp 8606fa83a998` then `upgrade` gives MLflow's result.
+#[test]
+fn a_legacy_auth_database_is_refused_and_stamping_its_first_revision_upgrades_it_as_mlflow_does() {
+    let first = mlflow_chain(Project::MlflowAuth)[0].clone();
+    assert_eq!(
+        first, "8606fa83a998",
+        "MLflow's auth project starts elsewhere now"
+    );
+    let db = reference_at(Dialect::Sqlite, Project::MlflowAuth, &first);
+    db.run_sql_script(&format!("DROP TABLE {AUTH_VERSION_TABLE};"))
+        .unwrap();
+    let before = whole(&db);
+    let out = auth_upgrade(&db);
+    let message = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("users")
+            && message.contains("which its revisions create, are already there"),
+        "{message}"
+    );
+    assert_same(&before, &whole(&db), "after the refusal");
+
+    let stamp = support::mlflow_migrate()
+        .args(["--project", "mlflow-auth", "--scripts"])
+        .arg(support::mlflow_auth_scripts_dir())
+        .args(["stamp", &db.our_url(), &first])
+        .output()
+        .unwrap();
+    ok(&stamp);
+    ok(&auth_upgrade(&db));
+    let expected =
+        support::reference_db::reference_reflection(Dialect::Sqlite, Project::MlflowAuth, "heads");
+    let mut ours = reflect(&db, AUTH_VERSION_TABLE);
+    ours["tables"].as_object_mut().unwrap().remove(JOURNAL);
+    assert_same(&expected, &ours, "stamped, then upgraded");
+}
+
 /// Another application's table under the name a later revision gives one of MLflow's tables:
 /// refused before anything runs (MLflow's own upgrade would fail at that revision's CREATE
 /// TABLE, after the revisions before it).
