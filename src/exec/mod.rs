@@ -15,6 +15,7 @@ mod backup;
 mod faults;
 mod journal;
 pub mod partial;
+mod shared;
 mod status;
 mod summary;
 
@@ -53,6 +54,14 @@ pub enum ExecError {
     },
     #[error("the database has tables but no revision in {table}, and they are not the tables this project starts from ({differences}): it was not created by this project's migrations. Nothing was changed (stamp it with `stamp` if you know its revision)")]
     Unversioned { table: String, differences: String },
+    #[error("{table} is another application's table, and {name} on it is named like the one {revision} creates on {ours} ({rule}). Nothing was changed. Rename the other application's, or keep the applications in separate databases")]
+    NameTaken {
+        table: String,
+        name: String,
+        revision: String,
+        ours: String,
+        rule: &'static str,
+    },
     #[error("executing on {0} is not supported yet (use `sql` for an offline script)")]
     Unsupported(String),
     #[error("revision {revision} failed at statement {index} of {total}: {source}")]
@@ -317,28 +326,6 @@ async fn run_locked(
         }),
         _ => None,
     };
-    // A database with tables but no version row: MLflow upgrades it from its initial tables
-    // (as after `downgrade base`, or an upgrade that died before its first revision ended);
-    // anything else is refused below when its tables are not those.
-    let mut unversioned = false;
-    let fresh = rows.is_empty() && {
-        let tables: Vec<String> = conn
-            .table_names()
-            .await?
-            .into_iter()
-            .filter(|t| t != journal::JOURNAL_TABLE && *t != project.version_table)
-            .collect();
-        if !tables.is_empty() && interrupted.is_none() {
-            if project.initial_models.is_none() {
-                return Err(ExecError::Unversioned {
-                    table: project.version_table.clone(),
-                    differences: "no revision of this project has run".into(),
-                });
-            }
-            unversioned = true;
-        }
-        tables.is_empty() || interrupted.is_some()
-    };
     if steps.is_empty() {
         return Ok(Outcome {
             before: rows.clone(),
@@ -349,11 +336,25 @@ async fn run_locked(
     }
     let dialect = dialect_for(conn.backend(), mariadb)?;
     let planner = Planner::for_project(project, graph, dialect, false)?;
-    let model = if rows.is_empty() && !unversioned {
-        SchemaModel::default()
-    } else {
-        planner.schema_at(&rows)?
+    // Without a version row, the database starts from nothing when none of this project's
+    // tables is there (other applications' tables may be), and from MLflow's initial tables
+    // when they are (as after `downgrade base`, or an upgrade that died before its first
+    // revision ended); anything else is refused below when its tables are not those.
+    let live = shared::live_tables(conn, project).await?;
+    let start = shared::start(
+        project,
+        &planner,
+        &rows,
+        &steps,
+        &live,
+        interrupted.is_some(),
+    )?;
+    let unversioned = matches!(start, shared::Start::Unversioned);
+    let (model, fresh_plan) = match start {
+        shared::Start::Fresh(plan) => (SchemaModel::default(), Some(*plan)),
+        _ => (planner.schema_at(&rows)?, None),
     };
+    let fresh = fresh_plan.is_some();
     let checked =
         (!rows.is_empty() || unversioned) && interrupted.is_none() && !options.ignore_drift;
     let mut diffs = if checked {
@@ -363,28 +364,30 @@ async fn run_locked(
     };
     let known: BTreeSet<String> = model.tables.iter().map(|t| t.name.clone()).collect();
     // Other applications' tables in the same database (MLflow's tracking tables beside its
-    // auth tables) are listed to scripts that inspect the database, as Alembic lists them:
-    // auth's f1a2b3c4d5e6 rewrites prompt grants only when it finds the model registry. A
-    // table the plan itself creates is not another application's, even when it is already
-    // there: an interrupted run (ours, or Python's) created it, and the plan must stay the one
-    // that run had (MLflow's 3500859a5d39 creates its table only when it is missing).
-    let others: BTreeSet<String> = conn
-        .table_names()
-        .await?
-        .into_iter()
-        .filter(|t| {
-            !known.contains(t) && t != journal::JOURNAL_TABLE && *t != project.version_table
-        })
-        .collect();
-    let mut plan = planner.plan(&rows, &steps, model.clone(), fresh)?;
-    if !others.is_empty() {
-        let created = tables_created(&plan);
+    // auth tables, an application's own) are listed to scripts that inspect the database, as
+    // Alembic lists them: auth's f1a2b3c4d5e6 rewrites prompt grants only when it finds the
+    // model registry. A table the plan itself creates is not another application's, even when
+    // it is already there: an interrupted run (ours, or Python's) created it, and the plan
+    // must stay the one that run had (MLflow's 3500859a5d39 creates its table only when it is
+    // missing).
+    let candidates: BTreeSet<String> = live.difference(&known).cloned().collect();
+    let mut plan = match fresh_plan {
+        Some(plan) => plan,
+        None => planner.plan(&rows, &steps, model.clone(), fresh)?,
+    };
+    if !candidates.is_empty() {
         let mut model = model;
-        model.other_tables = others.difference(&created).cloned().collect();
+        model.other_tables = candidates
+            .difference(&tables_created(&plan))
+            .cloned()
+            .collect();
         if !model.other_tables.is_empty() {
             plan = planner.plan(&rows, &steps, model, fresh)?;
         }
     }
+    let created = tables_created(&plan);
+    let others: BTreeSet<String> = candidates.difference(&created).cloned().collect();
+    shared::refuse_taken_names(conn, &plan, &others).await?;
     if interrupted.is_none() {
         // Alembic leaves the table when it deletes the last row (`downgrade base`).
         plan.create_version_table = !conn.table_exists(&project.version_table).await?;
@@ -395,9 +398,16 @@ async fn run_locked(
     let mut adopted = None;
     if checked {
         let touched = first_step_tables(conn, &plan, &steps);
-        for t in conn.table_names().await? {
-            if !known.contains(&t) && touched.contains(&t) {
+        for t in &candidates {
+            if touched.contains(t) {
                 diffs.push((t.clone(), format!("table {t} is unexpected")));
+            } else if created.contains(t) {
+                // Another application's table under a name a later revision gives its own:
+                // refused now, not when that revision's CREATE TABLE fails halfway through.
+                diffs.push((
+                    t.clone(),
+                    format!("table {t} is there though a later revision creates it"),
+                ));
             }
         }
         if !diffs.is_empty() {
