@@ -10,7 +10,7 @@
 //! harmless; anything it uses that disappears, is renamed, becomes required, narrower or newly
 //! constrained breaks it; a table rewrite that blocks writes stalls it for its duration.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -165,9 +165,29 @@ fn sqlite_cost(work: Work) -> Cost {
     }
 }
 
-/// Whether a type change only widens (old values and old servers' values still fit).
-fn widens(from: Option<&SqlType>, to: &SqlType) -> bool {
+/// The dialect name whose `with_variant` types apply on `server`.
+fn dialect_name(server: Server) -> &'static str {
+    match server {
+        Server::Sqlite => "sqlite",
+        Server::Postgres => "postgresql",
+        Server::Mysql => "mysql",
+    }
+}
+
+/// Whether a type change only widens (old values and old servers' values still fit), with
+/// `with_variant` types resolved for `server`.
+fn widens(from: Option<&SqlType>, to: &SqlType, server: Server) -> bool {
     use SqlType::*;
+    let dialect = dialect_name(server);
+    let from = from.map(|t| t.for_dialect(dialect));
+    let to = to.for_dialect(dialect);
+    // MySQL's text types by size: TEXT < MEDIUMTEXT < LONGTEXT (bytes 2^16, 2^24, 2^32).
+    let mysql_text = |t: &SqlType| match t {
+        Text { length: None } => Some(1),
+        DialectSpecific { name, .. } if name.eq_ignore_ascii_case("MEDIUMTEXT") => Some(2),
+        DialectSpecific { name, .. } if name.eq_ignore_ascii_case("LONGTEXT") => Some(3),
+        _ => None,
+    };
     match (from, to) {
         (Some(Varchar { length: a, .. }), Varchar { length: b, .. })
         | (Some(Varchar { length: a, .. }), Text { length: b }) => match (a, b) {
@@ -177,6 +197,11 @@ fn widens(from: Option<&SqlType>, to: &SqlType) -> bool {
         },
         (Some(Text { .. }), Text { length: None }) => true,
         (Some(SmallInteger), Integer | BigInteger) | (Some(Integer), BigInteger) => true,
+        // VARCHAR(n) holds at most 4n bytes in utf8mb4; every VARCHAR fits MEDIUMTEXT.
+        (Some(Varchar { .. }), b) if mysql_text(b).is_some_and(|n| n >= 2) => true,
+        (Some(a), b) if mysql_text(a).is_some() && mysql_text(b).is_some() => {
+            mysql_text(b) >= mysql_text(a)
+        }
         (Some(a), b) => a == b,
         (None, _) => false,
     }
@@ -185,10 +210,12 @@ fn widens(from: Option<&SqlType>, to: &SqlType) -> bool {
 /// Whether PostgreSQL changes the type without rewriting the table (binary coercible).
 fn pg_coercible(from: Option<&SqlType>, to: &SqlType) -> bool {
     use SqlType::*;
+    let from = from.map(|t| t.for_dialect("postgresql"));
+    let to = to.for_dialect("postgresql");
     matches!(
         (from, to),
         (Some(Varchar { .. }), Varchar { .. } | Text { .. })
-    ) && widens(from, to)
+    ) && widens(from, to, Server::Postgres)
 }
 
 fn classify(op: &Op, server: Server) -> (Change, String, Cost, Verdict) {
@@ -379,7 +406,7 @@ fn alter_column(a: &crate::ir::AlterColumn, server: Server) -> (Change, String, 
         );
     }
     if let Some(ty) = &a.type_ {
-        let wider = widens(a.existing_type.as_ref(), ty);
+        let wider = widens(a.existing_type.as_ref(), ty, server);
         let cost = match server {
             Server::Postgres if pg_coercible(a.existing_type.as_ref(), ty) => Cost {
                 lock: "ACCESS EXCLUSIVE on the table, briefly (binary-coercible, no rewrite)"
@@ -595,11 +622,34 @@ pub fn report(
 ) -> PlanReport {
     let rates = rates(server);
     let mut revisions = Vec::new();
+    // Tables the path itself creates: servers of the release before it never use them, so
+    // nothing done to them later on the path (drops, renames, new keys, rewrites) affects
+    // those servers. MLflow's 2.9.2 server against every later revision showed this
+    // (tests/rolling_upgrade.rs): spans, jobs, scorers, secrets... change, it never notices.
+    let mut created: BTreeSet<String> = BTreeSet::new();
     for step in &plan.steps {
         let mut ops = Vec::new();
         for emitted in &step.compiled.emitted {
-            let (change, summary, cost, verdict) = classify(&emitted.op, server);
+            let (change, summary, cost, mut verdict) = classify(&emitted.op, server);
             let table = emitted.op.table().map(str::to_string);
+            if let Some(t) = table.as_ref().filter(|t| created.contains(*t)) {
+                if !verdict.keeps_old_servers {
+                    verdict = Verdict::keeps(format!(
+                        "{t} is new on this path: servers of the old release do not use it \
+                         (was: {})",
+                        verdict.reason
+                    ));
+                }
+            }
+            match &emitted.op {
+                Op::CreateTable { table } => {
+                    created.insert(table.name.clone());
+                }
+                Op::RenameTable { table, new_name } if created.contains(table) => {
+                    created.insert(new_name.clone());
+                }
+                _ => {}
+            }
             let n = table.as_ref().and_then(|t| rows.get(t)).copied();
             let per_row = match cost.work {
                 Work::None => 0.0,
