@@ -218,7 +218,13 @@ fn pg_coercible(from: Option<&SqlType>, to: &SqlType) -> bool {
     ) && widens(from, to, Server::Postgres)
 }
 
-fn classify(op: &Op, server: Server) -> (Change, String, Cost, Verdict) {
+fn classify(op: &Op, server: Server, seen: &PathSoFar) -> (Change, String, Cost, Verdict) {
+    let (change, summary, cost, verdict) = classify_alone(op, server, seen);
+    (change, summary, cost, seen.refine(op, verdict))
+}
+
+/// An operation's classification by itself (a batch's inner operations in their context).
+fn classify_alone(op: &Op, server: Server, seen: &PathSoFar) -> (Change, String, Cost, Verdict) {
     use Server::*;
     let catalog = |lock: &str| Cost {
         lock: lock.into(),
@@ -265,7 +271,8 @@ fn classify(op: &Op, server: Server) -> (Change, String, Cost, Verdict) {
             )),
         ),
         Op::AddColumn { table, column, .. } => {
-            let required = !column.nullable && column.server_default.is_none();
+            let required =
+                !column.nullable && column.server_default.is_none() && column.computed.is_none();
             (
                 Change::Additive,
                 format!("add column {table}.{}", column.name),
@@ -376,7 +383,7 @@ fn classify(op: &Op, server: Server) -> (Change, String, Cost, Verdict) {
             ),
             Verdict::keeps("changes rows, not the schema old servers use"),
         ),
-        Op::Batch(b) => batch(b, server),
+        Op::Batch(b) => batch(b, server, seen),
     }
 }
 
@@ -548,8 +555,33 @@ fn add_constraint(table: &str, c: &Constraint, server: Server) -> (Change, Strin
     }
 }
 
-fn batch(b: &crate::ir::Batch, server: Server) -> (Change, String, Cost, Verdict) {
-    let inner: Vec<_> = b.ops.iter().map(|op| classify(op, server)).collect();
+fn batch(
+    b: &crate::ir::Batch,
+    server: Server,
+    seen: &PathSoFar,
+) -> (Change, String, Cost, Verdict) {
+    let mut inner: Vec<_> = b.ops.iter().map(|op| classify(op, server, seen)).collect();
+    // A column dropped and added again in the same batch (MLflow does it to move a generated
+    // column on SQLite) is still there afterwards: the re-added column's verdict applies.
+    for (i, op) in b.ops.iter().enumerate() {
+        if let Op::DropColumn { table, column } = op {
+            let again = b.ops[i + 1..].iter().position(|later| {
+                matches!(later, Op::AddColumn { table: t, column: c, .. }
+                    if t == table && c.name == *column)
+            });
+            if let Some(j) = again {
+                let added = inner[i + 1 + j].3.clone();
+                inner[i].3 = if added.keeps_old_servers {
+                    Verdict::keeps(format!(
+                        "drops and re-adds {table}.{column} in one rebuild: {}",
+                        added.reason
+                    ))
+                } else {
+                    added
+                };
+            }
+        }
+    }
     let verdict = inner
         .iter()
         .map(|i| i.3.clone())
@@ -613,6 +645,85 @@ fn batch(b: &crate::ir::Batch, server: Server) -> (Change, String, Cost, Verdict
     )
 }
 
+/// Tables and columns the path itself has created so far: servers of the release before the
+/// path never use them, so nothing done to them later on the path (drops, renames, new keys,
+/// rewrites) affects those servers. MLflow 2.9.2's and 3.5.0's own stores against every later
+/// revision show it (`tests/rolling_upgrade.rs`): spans, jobs, scorers, secrets and their
+/// newer columns change, and servers that predate them never notice.
+#[derive(Default)]
+struct PathSoFar {
+    tables: BTreeSet<String>,
+    columns: BTreeSet<(String, String)>,
+}
+
+impl PathSoFar {
+    fn new_table(&self, table: &str) -> bool {
+        self.tables.contains(table)
+    }
+
+    fn new_column(&self, table: &str, column: &str) -> bool {
+        self.new_table(table)
+            || self
+                .columns
+                .contains(&(table.to_string(), column.to_string()))
+    }
+
+    /// `verdict`, unless what breaks is something the path created.
+    fn refine(&self, op: &Op, verdict: Verdict) -> Verdict {
+        if verdict.keeps_old_servers {
+            return verdict;
+        }
+        let new = match op {
+            Op::DropColumn { table, column } => self.new_column(table, column),
+            Op::AlterColumn(a) => self.new_column(&a.table, &a.column),
+            Op::Batch(_) => false, // its inner operations were refined one by one
+            other => other.table().is_some_and(|t| self.new_table(t)),
+        };
+        if new {
+            Verdict::keeps(format!(
+                "created on this path, so servers of the old release do not use it (else: {})",
+                verdict.reason
+            ))
+        } else {
+            verdict
+        }
+    }
+
+    fn record(&mut self, op: &Op) {
+        match op {
+            Op::CreateTable { table } => {
+                self.tables.insert(table.name.clone());
+            }
+            Op::RenameTable { table, new_name } if self.new_table(table) => {
+                self.tables.insert(new_name.clone());
+            }
+            Op::AddColumn { table, column, .. } => {
+                self.columns.insert((table.clone(), column.name.clone()));
+            }
+            Op::AlterColumn(a) if self.new_column(&a.table, &a.column) => {
+                if let Some(new) = &a.new_name {
+                    self.columns.insert((a.table.clone(), new.clone()));
+                }
+            }
+            Op::Batch(b) => {
+                // A column dropped before it is added in the same batch existed already.
+                let mut dropped = BTreeSet::new();
+                for inner in &b.ops {
+                    match inner {
+                        Op::DropColumn { table, column } => {
+                            dropped.insert((table.clone(), column.clone()));
+                        }
+                        Op::AddColumn { table, column, .. }
+                            if dropped.contains(&(table.clone(), column.name.clone())) => {}
+                        other => self.record(other),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The report of `plan` on `server`, with `rows` the live row counts by table.
 pub fn report(
     plan: &Plan,
@@ -622,34 +733,13 @@ pub fn report(
 ) -> PlanReport {
     let rates = rates(server);
     let mut revisions = Vec::new();
-    // Tables the path itself creates: servers of the release before it never use them, so
-    // nothing done to them later on the path (drops, renames, new keys, rewrites) affects
-    // those servers. MLflow's 2.9.2 server against every later revision showed this
-    // (tests/rolling_upgrade.rs): spans, jobs, scorers, secrets... change, it never notices.
-    let mut created: BTreeSet<String> = BTreeSet::new();
+    let mut seen = PathSoFar::default();
     for step in &plan.steps {
         let mut ops = Vec::new();
         for emitted in &step.compiled.emitted {
-            let (change, summary, cost, mut verdict) = classify(&emitted.op, server);
+            let (change, summary, cost, verdict) = classify(&emitted.op, server, &seen);
+            seen.record(&emitted.op);
             let table = emitted.op.table().map(str::to_string);
-            if let Some(t) = table.as_ref().filter(|t| created.contains(*t)) {
-                if !verdict.keeps_old_servers {
-                    verdict = Verdict::keeps(format!(
-                        "{t} is new on this path: servers of the old release do not use it \
-                         (was: {})",
-                        verdict.reason
-                    ));
-                }
-            }
-            match &emitted.op {
-                Op::CreateTable { table } => {
-                    created.insert(table.name.clone());
-                }
-                Op::RenameTable { table, new_name } if created.contains(table) => {
-                    created.insert(new_name.clone());
-                }
-                _ => {}
-            }
             let n = table.as_ref().and_then(|t| rows.get(t)).copied();
             let per_row = match cost.work {
                 Work::None => 0.0,

@@ -54,6 +54,17 @@ const MLFLOW_2_9_2: Release = Release {
     ],
 };
 
+const MLFLOW_3_5_0: Release = Release {
+    version: "3.5.0",
+    head: "bf29a5ff90ea",
+    // mlflow-skinny 3.x no longer installs SQLAlchemy and Alembic; these are from its months.
+    pins: &[
+        "mlflow-skinny==3.5.0",
+        "sqlalchemy==2.0.58",
+        "alembic==1.16.5",
+    ],
+};
+
 /// Breaking verdicts that reality does not confirm for a server of the release, with why.
 /// (release, revision, why the old server does not notice). A conservative verdict is
 /// acceptable; a "keeps" that reality breaks is not (the test fails on it).
@@ -83,6 +94,18 @@ const CONSERVATIVE: &[(&str, &str, &str)] = &[
          name) by (workspace, name) with workspace defaulted to 'default': every row an old \
          server writes has the default workspace, so the new key refuses exactly what the old \
          one did. The report cannot see the dropped key's columns, so it stays conservative",
+    ),
+    (
+        "3.5.0",
+        "1b5f0d9ad7c1",
+        "as for 2.9.2: the new (workspace, ...) keys replace keys on the same names, with the \
+         workspace defaulted, so they refuse nothing more from a 3.5.0 server",
+    ),
+    (
+        "3.5.0",
+        "17e22815139b",
+        "as for 2.9.2: widens experiment_tags.value by a table rebuild, a stall while it \
+         copies, no failure afterwards",
     ),
 ];
 
@@ -394,4 +417,9 @@ fn check_release(release: &Release) {
 #[test]
 fn mlflow_2_9_2_server_against_later_revisions() {
     check_release(&MLFLOW_2_9_2);
+}
+
+#[test]
+fn mlflow_3_5_0_server_against_later_revisions() {
+    check_release(&MLFLOW_3_5_0);
 }

@@ -32,6 +32,14 @@ from mlflow.store.tracking.sqlalchemy_store import (  # noqa: E402
     SqlAlchemyStore as TrackingStore,
 )
 
+try:  # MLflow 3.x: traces with spans in the tracking database, and a job store
+    from mlflow.entities.span import create_mlflow_span
+    from mlflow.store.jobs.sqlalchemy_store import SqlAlchemyJobStore as JobStore
+    from mlflow.tracing.utils import generate_trace_id_v3
+    from opentelemetry.sdk.trace import TracerProvider
+except ImportError:
+    JobStore = None
+
 
 def describe(exc):
     text = f"{type(exc).__name__}: {exc}"
@@ -71,6 +79,8 @@ def operations(db_path, label, verify):
         artifacts = tempfile.mkdtemp(prefix="old-server-artifacts-")
         attempt("open tracking store", [], lambda: TrackingStore(uri, artifacts))
         attempt("open registry store", [], lambda: RegistryStore(uri))
+        if JobStore is not None:
+            attempt("open job store", [], lambda: JobStore(uri))
     finally:
         db_utils._verify_schema, db_utils._all_tables_exist = saved
 
@@ -165,7 +175,42 @@ def operations(db_path, label, verify):
         lambda: tracking.delete_run(state["create run"]),
     )
 
-    for store in (tracking, registry):
+    if JobStore is not None:
+
+        def log_spans():
+            otel = TracerProvider().get_tracer("old-server").start_span(f"root-{label}")
+            span = create_mlflow_span(otel, generate_trace_id_v3(otel))
+            otel.end()
+            return tracking.log_spans(state["create experiment"], [span])
+
+        attempt("log spans", tr + ["create experiment"], log_spans)
+
+        def search_traces():
+            found, _ = tracking.search_traces(
+                [state["create experiment"]], filter_string=f"span.name = 'root-{label}'"
+            )
+            if len(found) != 1:
+                raise AssertionError(f"search traces by span name found {len(found)} traces")
+            return found
+
+        attempt("search traces by span", tr + ["log spans"], search_traces)
+        jobs = state.get("open job store")
+        attempt(
+            "create job",
+            ["open job store"],
+            lambda: jobs.create_job(f"jobs.{label}", "{}").job_id,
+        )
+
+        def list_jobs():
+            found = list(jobs.list_jobs(function_fullname=f"jobs.{label}"))
+            if len(found) != 1:
+                raise AssertionError(f"list jobs found {len(found)} jobs")
+            return found
+
+        attempt("list jobs", ["create job"], list_jobs)
+        attempt("get job", ["create job"], lambda: jobs.get_job(state["create job"]))
+
+    for store in (tracking, registry, state.get("open job store")):
         if store is not None:
             store.engine.dispose()
     return results
