@@ -38,6 +38,9 @@ use support::reference_db::Project;
 /// An older MLflow release and the packages its stores need, exactly as handed to pip.
 struct Release {
     version: &'static str,
+    /// The classes of breaking verdicts that this release's server really fails on, found by
+    /// running it (the test checks the finding stays true).
+    really_breaks: &'static [&'static str],
     /// Its tracking head (`revisions/mlflow/releases.toml`).
     head: &'static str,
     pins: &'static [&'static str],
@@ -45,6 +48,9 @@ struct Release {
 
 const MLFLOW_2_9_2: Release = Release {
     version: "2.9.2",
+    // Every later change that touches what 2.9.2 uses is a widening rebuild or the workspace
+    // keys; its server keeps working up to the newest revision.
+    really_breaks: &[],
     head: "acf3f17fdcc7",
     // 2.9.2 predates SQLAlchemy 2.1 and Alembic 1.14; the newest of each before them work.
     pins: &[
@@ -56,6 +62,8 @@ const MLFLOW_2_9_2: Release = Release {
 
 const MLFLOW_3_5_0: Release = Release {
     version: "3.5.0",
+    // 5d2d30f0abce renames jobs.function_fullname: its job store's inserts fail.
+    really_breaks: &["rename"],
     head: "bf29a5ff90ea",
     // mlflow-skinny 3.x no longer installs SQLAlchemy and Alembic; these are from its months.
     pins: &[
@@ -405,6 +413,29 @@ fn check_release(release: &Release) {
             }
         }
     }
+    let confirmed: Vec<&str> = confirmed.into_iter().collect();
+    if confirmed != release.really_breaks {
+        problems.push(format!(
+            "MLflow {} really fails on the classes {confirmed:?}, expected {:?}",
+            release.version, release.really_breaks
+        ));
+    }
+
+    // A server of the release that starts after the upgrade (or a worker that restarts)
+    // refuses the database: the verdict speaks of servers already running. Its stores find
+    // tables they do not know, take the database for an empty one, run their own migrations
+    // and stop at the unknown revision (before the schema-version check is even reached).
+    let started = old_server(&python, "start", std::slice::from_ref(&dbs[1]));
+    let refused = &started[&dbs[1].display().to_string()];
+    assert!(
+        refused
+            .iter()
+            .any(|(op, r)| op == "open tracking store" && r.contains("Can't locate revision")),
+        "MLflow {} started on a database at {} with its checks on: {refused:?}",
+        release.version,
+        revisions[0]
+    );
+
     eprintln!("MLflow {} from {}:\n{table}", release.version, release.head);
     assert!(
         problems.is_empty(),

@@ -4,6 +4,8 @@ Usage:
     python old_server.py init DB_PATH
         Create DB_PATH with the release's own stores (they build the schema of the release's
         head) and run the operations once, so later checks find rows of the old release.
+    python old_server.py start DB_PATH...
+        Open the stores as a server of the release starting now would, start-up checks on.
     python old_server.py check DB_PATH...
         Run the operations against each database, as a server of the release that was already
         running would: the stores' start-up checks (schema version, table set) are switched
@@ -220,6 +222,8 @@ def main():
     mode, paths = sys.argv[1], sys.argv[2:]
     if mode == "init":
         out = {p: operations(p, "init", verify=True) for p in paths}
+    elif mode == "start":
+        out = {p: operations(p, "start", verify=True) for p in paths}
     elif mode == "check":
         out = {p: operations(p, f"check-{i}", verify=False) for i, p in enumerate(paths)}
     else:
