@@ -809,3 +809,53 @@ fn copies(statements: &[String]) -> f64 {
 fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn varchar(n: u32) -> SqlType {
+        SqlType::Varchar {
+            length: Some(n),
+            collation: None,
+        }
+    }
+
+    /// MLflow's 17e22815139b: `String(5000)` to `Text().with_variant(MEDIUMTEXT, "mysql")`.
+    fn text_or_mediumtext() -> SqlType {
+        SqlType::Variant {
+            base: Box::new(SqlType::Text { length: None }),
+            variants: vec![(
+                "mysql".into(),
+                SqlType::DialectSpecific {
+                    dialect: "mysql".into(),
+                    name: "MEDIUMTEXT".into(),
+                },
+            )],
+        }
+    }
+
+    #[test]
+    fn variants_are_judged_as_the_server_sees_them() {
+        let to = text_or_mediumtext();
+        for server in [Server::Sqlite, Server::Postgres, Server::Mysql] {
+            assert!(widens(Some(&varchar(5000)), &to, server), "{server:?}");
+        }
+        assert!(pg_coercible(Some(&varchar(5000)), &to));
+    }
+
+    #[test]
+    fn narrowing_is_still_narrowing() {
+        assert!(!widens(Some(&varchar(500)), &varchar(250), Server::Sqlite));
+        let mediumtext = SqlType::DialectSpecific {
+            dialect: "mysql".into(),
+            name: "MEDIUMTEXT".into(),
+        };
+        assert!(!widens(
+            Some(&mediumtext),
+            &SqlType::Text { length: None },
+            Server::Mysql
+        ));
+        assert!(!widens(None, &varchar(10), Server::Postgres));
+    }
+}
