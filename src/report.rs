@@ -9,6 +9,9 @@
 //! columns and tables it knows, so added tables, nullable or defaulted columns and indexes are
 //! harmless; anything it uses that disappears, is renamed, becomes required, narrower or newly
 //! constrained breaks it; a table rewrite that blocks writes stalls it for its duration.
+//! Tables and columns the path itself creates are unknown to those servers, so later changes
+//! to them on the same path keep them working. `tests/rolling_upgrade.rs` checks the verdicts
+//! against MLflow 2.9.2's and 3.5.0's own stores.
 
 use std::collections::{BTreeMap, BTreeSet};
 
