@@ -9,8 +9,11 @@
 //! columns and tables it knows, so added tables, nullable or defaulted columns and indexes are
 //! harmless; anything it uses that disappears, is renamed, becomes required, narrower or newly
 //! constrained breaks it; a table rewrite that blocks writes stalls it for its duration.
+//! Tables and columns the path itself creates are unknown to those servers, so later changes
+//! to them on the same path keep them working. `tests/rolling_upgrade.rs` checks the verdicts
+//! against MLflow 2.9.2's and 3.5.0's own stores.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -165,9 +168,29 @@ fn sqlite_cost(work: Work) -> Cost {
     }
 }
 
-/// Whether a type change only widens (old values and old servers' values still fit).
-fn widens(from: Option<&SqlType>, to: &SqlType) -> bool {
+/// The dialect name whose `with_variant` types apply on `server`.
+fn dialect_name(server: Server) -> &'static str {
+    match server {
+        Server::Sqlite => "sqlite",
+        Server::Postgres => "postgresql",
+        Server::Mysql => "mysql",
+    }
+}
+
+/// Whether a type change only widens (old values and old servers' values still fit), with
+/// `with_variant` types resolved for `server`.
+fn widens(from: Option<&SqlType>, to: &SqlType, server: Server) -> bool {
     use SqlType::*;
+    let dialect = dialect_name(server);
+    let from = from.map(|t| t.for_dialect(dialect));
+    let to = to.for_dialect(dialect);
+    // MySQL's text types by size: TEXT < MEDIUMTEXT < LONGTEXT (bytes 2^16, 2^24, 2^32).
+    let mysql_text = |t: &SqlType| match t {
+        Text { length: None } => Some(1),
+        DialectSpecific { name, .. } if name.eq_ignore_ascii_case("MEDIUMTEXT") => Some(2),
+        DialectSpecific { name, .. } if name.eq_ignore_ascii_case("LONGTEXT") => Some(3),
+        _ => None,
+    };
     match (from, to) {
         (Some(Varchar { length: a, .. }), Varchar { length: b, .. })
         | (Some(Varchar { length: a, .. }), Text { length: b }) => match (a, b) {
@@ -177,6 +200,11 @@ fn widens(from: Option<&SqlType>, to: &SqlType) -> bool {
         },
         (Some(Text { .. }), Text { length: None }) => true,
         (Some(SmallInteger), Integer | BigInteger) | (Some(Integer), BigInteger) => true,
+        // VARCHAR(n) holds at most 4n bytes in utf8mb4; every VARCHAR fits MEDIUMTEXT.
+        (Some(Varchar { .. }), b) if mysql_text(b).is_some_and(|n| n >= 2) => true,
+        (Some(a), b) if mysql_text(a).is_some() && mysql_text(b).is_some() => {
+            mysql_text(b) >= mysql_text(a)
+        }
         (Some(a), b) => a == b,
         (None, _) => false,
     }
@@ -185,13 +213,21 @@ fn widens(from: Option<&SqlType>, to: &SqlType) -> bool {
 /// Whether PostgreSQL changes the type without rewriting the table (binary coercible).
 fn pg_coercible(from: Option<&SqlType>, to: &SqlType) -> bool {
     use SqlType::*;
+    let from = from.map(|t| t.for_dialect("postgresql"));
+    let to = to.for_dialect("postgresql");
     matches!(
         (from, to),
         (Some(Varchar { .. }), Varchar { .. } | Text { .. })
-    ) && widens(from, to)
+    ) && widens(from, to, Server::Postgres)
 }
 
-fn classify(op: &Op, server: Server) -> (Change, String, Cost, Verdict) {
+fn classify(op: &Op, server: Server, seen: &PathSoFar) -> (Change, String, Cost, Verdict) {
+    let (change, summary, cost, verdict) = classify_alone(op, server, seen);
+    (change, summary, cost, seen.refine(op, verdict))
+}
+
+/// An operation's classification by itself (a batch's inner operations in their context).
+fn classify_alone(op: &Op, server: Server, seen: &PathSoFar) -> (Change, String, Cost, Verdict) {
     use Server::*;
     let catalog = |lock: &str| Cost {
         lock: lock.into(),
@@ -238,7 +274,8 @@ fn classify(op: &Op, server: Server) -> (Change, String, Cost, Verdict) {
             )),
         ),
         Op::AddColumn { table, column, .. } => {
-            let required = !column.nullable && column.server_default.is_none();
+            let required =
+                !column.nullable && column.server_default.is_none() && column.computed.is_none();
             (
                 Change::Additive,
                 format!("add column {table}.{}", column.name),
@@ -349,7 +386,7 @@ fn classify(op: &Op, server: Server) -> (Change, String, Cost, Verdict) {
             ),
             Verdict::keeps("changes rows, not the schema old servers use"),
         ),
-        Op::Batch(b) => batch(b, server),
+        Op::Batch(b) => batch(b, server, seen),
     }
 }
 
@@ -379,7 +416,7 @@ fn alter_column(a: &crate::ir::AlterColumn, server: Server) -> (Change, String, 
         );
     }
     if let Some(ty) = &a.type_ {
-        let wider = widens(a.existing_type.as_ref(), ty);
+        let wider = widens(a.existing_type.as_ref(), ty, server);
         let cost = match server {
             Server::Postgres if pg_coercible(a.existing_type.as_ref(), ty) => Cost {
                 lock: "ACCESS EXCLUSIVE on the table, briefly (binary-coercible, no rewrite)"
@@ -521,8 +558,33 @@ fn add_constraint(table: &str, c: &Constraint, server: Server) -> (Change, Strin
     }
 }
 
-fn batch(b: &crate::ir::Batch, server: Server) -> (Change, String, Cost, Verdict) {
-    let inner: Vec<_> = b.ops.iter().map(|op| classify(op, server)).collect();
+fn batch(
+    b: &crate::ir::Batch,
+    server: Server,
+    seen: &PathSoFar,
+) -> (Change, String, Cost, Verdict) {
+    let mut inner: Vec<_> = b.ops.iter().map(|op| classify(op, server, seen)).collect();
+    // A column dropped and added again in the same batch (MLflow does it to move a generated
+    // column on SQLite) is still there afterwards: the re-added column's verdict applies.
+    for (i, op) in b.ops.iter().enumerate() {
+        if let Op::DropColumn { table, column } = op {
+            let again = b.ops[i + 1..].iter().position(|later| {
+                matches!(later, Op::AddColumn { table: t, column: c, .. }
+                    if t == table && c.name == *column)
+            });
+            if let Some(j) = again {
+                let added = inner[i + 1 + j].3.clone();
+                inner[i].3 = if added.keeps_old_servers {
+                    Verdict::keeps(format!(
+                        "drops and re-adds {table}.{column} in one rebuild: {}",
+                        added.reason
+                    ))
+                } else {
+                    added
+                };
+            }
+        }
+    }
     let verdict = inner
         .iter()
         .map(|i| i.3.clone())
@@ -586,6 +648,85 @@ fn batch(b: &crate::ir::Batch, server: Server) -> (Change, String, Cost, Verdict
     )
 }
 
+/// Tables and columns the path itself has created so far: servers of the release before the
+/// path never use them, so nothing done to them later on the path (drops, renames, new keys,
+/// rewrites) affects those servers. MLflow 2.9.2's and 3.5.0's own stores against every later
+/// revision show it (`tests/rolling_upgrade.rs`): spans, jobs, scorers, secrets and their
+/// newer columns change, and servers that predate them never notice.
+#[derive(Default)]
+struct PathSoFar {
+    tables: BTreeSet<String>,
+    columns: BTreeSet<(String, String)>,
+}
+
+impl PathSoFar {
+    fn new_table(&self, table: &str) -> bool {
+        self.tables.contains(table)
+    }
+
+    fn new_column(&self, table: &str, column: &str) -> bool {
+        self.new_table(table)
+            || self
+                .columns
+                .contains(&(table.to_string(), column.to_string()))
+    }
+
+    /// `verdict`, unless what breaks is something the path created.
+    fn refine(&self, op: &Op, verdict: Verdict) -> Verdict {
+        if verdict.keeps_old_servers {
+            return verdict;
+        }
+        let new = match op {
+            Op::DropColumn { table, column } => self.new_column(table, column),
+            Op::AlterColumn(a) => self.new_column(&a.table, &a.column),
+            Op::Batch(_) => false, // its inner operations were refined one by one
+            other => other.table().is_some_and(|t| self.new_table(t)),
+        };
+        if new {
+            Verdict::keeps(format!(
+                "created on this path, so servers of the old release do not use it (else: {})",
+                verdict.reason
+            ))
+        } else {
+            verdict
+        }
+    }
+
+    fn record(&mut self, op: &Op) {
+        match op {
+            Op::CreateTable { table } => {
+                self.tables.insert(table.name.clone());
+            }
+            Op::RenameTable { table, new_name } if self.new_table(table) => {
+                self.tables.insert(new_name.clone());
+            }
+            Op::AddColumn { table, column, .. } => {
+                self.columns.insert((table.clone(), column.name.clone()));
+            }
+            Op::AlterColumn(a) if self.new_column(&a.table, &a.column) => {
+                if let Some(new) = &a.new_name {
+                    self.columns.insert((a.table.clone(), new.clone()));
+                }
+            }
+            Op::Batch(b) => {
+                // A column dropped before it is added in the same batch existed already.
+                let mut dropped = BTreeSet::new();
+                for inner in &b.ops {
+                    match inner {
+                        Op::DropColumn { table, column } => {
+                            dropped.insert((table.clone(), column.clone()));
+                        }
+                        Op::AddColumn { table, column, .. }
+                            if dropped.contains(&(table.clone(), column.name.clone())) => {}
+                        other => self.record(other),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The report of `plan` on `server`, with `rows` the live row counts by table.
 pub fn report(
     plan: &Plan,
@@ -595,10 +736,12 @@ pub fn report(
 ) -> PlanReport {
     let rates = rates(server);
     let mut revisions = Vec::new();
+    let mut seen = PathSoFar::default();
     for step in &plan.steps {
         let mut ops = Vec::new();
         for emitted in &step.compiled.emitted {
-            let (change, summary, cost, verdict) = classify(&emitted.op, server);
+            let (change, summary, cost, verdict) = classify(&emitted.op, server, &seen);
+            seen.record(&emitted.op);
             let table = emitted.op.table().map(str::to_string);
             let n = table.as_ref().and_then(|t| rows.get(t)).copied();
             let per_row = match cost.work {
@@ -668,4 +811,54 @@ fn copies(statements: &[String]) -> f64 {
 
 fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn varchar(n: u32) -> SqlType {
+        SqlType::Varchar {
+            length: Some(n),
+            collation: None,
+        }
+    }
+
+    /// MLflow's 17e22815139b: `String(5000)` to `Text().with_variant(MEDIUMTEXT, "mysql")`.
+    fn text_or_mediumtext() -> SqlType {
+        SqlType::Variant {
+            base: Box::new(SqlType::Text { length: None }),
+            variants: vec![(
+                "mysql".into(),
+                SqlType::DialectSpecific {
+                    dialect: "mysql".into(),
+                    name: "MEDIUMTEXT".into(),
+                },
+            )],
+        }
+    }
+
+    #[test]
+    fn variants_are_judged_as_the_server_sees_them() {
+        let to = text_or_mediumtext();
+        for server in [Server::Sqlite, Server::Postgres, Server::Mysql] {
+            assert!(widens(Some(&varchar(5000)), &to, server), "{server:?}");
+        }
+        assert!(pg_coercible(Some(&varchar(5000)), &to));
+    }
+
+    #[test]
+    fn narrowing_is_still_narrowing() {
+        assert!(!widens(Some(&varchar(500)), &varchar(250), Server::Sqlite));
+        let mediumtext = SqlType::DialectSpecific {
+            dialect: "mysql".into(),
+            name: "MEDIUMTEXT".into(),
+        };
+        assert!(!widens(
+            Some(&mediumtext),
+            &SqlType::Text { length: None },
+            Server::Mysql
+        ));
+        assert!(!widens(None, &varchar(10), Server::Postgres));
+    }
 }
