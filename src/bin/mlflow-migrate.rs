@@ -12,6 +12,8 @@ use alembic_engine::graph::{Direction, Lower, RevisionGraph, Step};
 use alembic_engine::inspect::{revision_entry, revision_line, LineStyle, RevisionInfo};
 use alembic_engine::project::{Locator, Project};
 
+mod distribution;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "mlflow-migrate",
@@ -38,10 +40,17 @@ struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
     /// Do not look for an installed mlflow package; use --scripts or the pinned wheel.
-    #[arg(long, global = true, hide = true)]
+    #[arg(long, global = true)]
     ignore_installed: bool,
     #[command(subcommand)]
     command: Command,
+    /// The Python package index (PEP 503/691 simple index) to fetch the pinned MLflow wheel
+    /// from (default: $PIP_INDEX_URL, else PyPI).
+    #[arg(long, global = true, value_name = "URL")]
+    index_url: Option<String>,
+    /// Never download the pinned MLflow wheel: use the cache (see `fetch`) or fail.
+    #[arg(long, global = true)]
+    offline: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -168,6 +177,16 @@ enum Command {
         #[arg(long, value_enum)]
         direction: Option<DirectionArg>,
     },
+    /// Download, check and unpack the pinned MLflow wheel into the cache now (for images that
+    /// have no network when they run).
+    Fetch,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
 }
 
 fn main() -> ExitCode {
@@ -221,6 +240,7 @@ fn open_project(cli: &Cli) -> Result<Project, BoxError> {
         scripts: cli.scripts.clone(),
         cache_dir: cli.cache_dir.clone(),
         ignore_installed: cli.ignore_installed,
+        ..distribution::fetch_options(cli)
     };
     let name = match (&cli.project, &cli.scripts) {
         (Some(p), _) => Some(p.as_str()),
@@ -258,6 +278,9 @@ macro_rules! say {
 }
 
 fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
+    if let Some(done) = distribution::run_without_project(cli, out) {
+        return done;
+    }
     let project = open_project(cli)?;
     let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
     let info = |ix| RevisionInfo::new(&graph, ix);
@@ -597,6 +620,8 @@ fn run(cli: &Cli, out: &mut String) -> Result<(), BoxError> {
                 }
             }
         }
+        // Answered before the project is opened.
+        Command::Fetch | Command::Completions { .. } | Command::Man => {}
     }
     Ok(())
 }
