@@ -61,7 +61,7 @@ pub enum ProjectError {
     Download {
         wheel: String,
         index: String,
-        http: FetchError,
+        http: Box<FetchError>,
         pip: String,
     },
     #[error("could not fetch {wheel}: {source}")]
@@ -346,7 +346,7 @@ impl Locator {
         .map_err(|pip| ProjectError::Download {
             wheel: pin.wheel.clone(),
             index: fetch::redact(&index),
-            http,
+            http: Box::new(http),
             pip,
         })?;
         let actual = sha256_file(&path)?;

@@ -43,9 +43,11 @@ pub enum FetchEvent {
     PipFallback { reason: String },
 }
 
+type ObserverFn = dyn Fn(&FetchEvent) + Send + Sync;
+
 /// A callback for [`FetchEvent`]s (the CLI draws a progress bar with it).
 #[derive(Clone, Default)]
-pub struct FetchObserver(Option<Arc<dyn Fn(&FetchEvent) + Send + Sync>>);
+pub struct FetchObserver(Option<Arc<ObserverFn>>);
 
 impl FetchObserver {
     pub fn new(f: impl Fn(&FetchEvent) + Send + Sync + 'static) -> Self {
