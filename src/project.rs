@@ -274,6 +274,7 @@ impl Locator {
         let lock_path = cache.dir.join(".lock");
         let lock = fs::File::create(&lock_path).map_err(io(&lock_path))?;
         fs4::fs_std::FileExt::lock_exclusive(&lock).map_err(io(&lock_path))?;
+        cache.remove_leftovers();
 
         // Checked again under the lock: another process may have just repaired it.
         match cache.check_wheel(pin) {

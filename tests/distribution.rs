@@ -269,13 +269,17 @@ fn a_tampered_cached_wheel_is_refused_and_fetched_again() {
 }
 
 #[test]
-fn a_partial_download_left_in_place_of_the_wheel_is_fetched_again() {
+fn a_partial_download_is_fetched_again_and_leftovers_of_killed_runs_are_removed() {
     let index = html_index(None, wheel_bytes().to_vec());
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     fs::create_dir_all(&cache).unwrap();
     let half = &wheel_bytes()[..wheel_bytes().len() / 2];
     fs::write(cache.join(pin().wheel), half).unwrap();
+    // What a killed download and a killed unpack leave behind.
+    let part = cache.join(format!(".{}.part-999999", pin().wheel));
+    fs::write(&part, half).unwrap();
+    fs::create_dir_all(cache.join(".unpack-999999/mlflow")).unwrap();
     let out = local(dir.path(), &cache, &index.simple())
         .arg("heads")
         .output()
@@ -286,6 +290,7 @@ fn a_partial_download_left_in_place_of_the_wheel_is_fetched_again() {
         fs::read(cache.join(pin().wheel)).unwrap().len(),
         wheel_bytes().len()
     );
+    assert!(!part.exists() && !cache.join(".unpack-999999").exists());
 }
 
 #[test]
@@ -576,4 +581,66 @@ fn the_man_page_documents_every_command_and_the_fetch_flags() {
     ] {
         assert!(page.contains(word), "the man page mentions {word}");
     }
+}
+
+#[test]
+fn when_the_index_cannot_be_reached_pip_download_is_the_fallback_and_its_file_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    // A stand-in `python3` that does what `python3 -m pip download -d DIR` does: puts the
+    // file named by $FAKE_WHEEL into DIR, and logs its arguments.
+    let bin = dir.path().join("empty-bin");
+    fs::create_dir_all(&bin).unwrap();
+    let python = bin.join("python3");
+    fs::write(
+        &python,
+        "#!/bin/sh\n\
+         PATH=/usr/bin:/bin\n\
+         echo \"$@\" >> \"$FAKE_LOG\"\n\
+         while [ $# -gt 0 ]; do if [ \"$1\" = -d ]; then dest=$2; fi; shift; done\n\
+         mkdir -p \"$dest\" && cp \"$FAKE_WHEEL\" \"$dest/\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&python, fs::Permissions::from_mode(0o755)).unwrap();
+    let source = dir.path().join("from-pip");
+    fs::create_dir_all(&source).unwrap();
+    let wheel = source.join(pin().wheel);
+    let log = dir.path().join("pip.log");
+    let run = |cache: &Path| {
+        local(dir.path(), cache, "http://127.0.0.1:9/simple/")
+            .env("PATH", &bin)
+            .env("FAKE_WHEEL", &wheel)
+            .env("FAKE_LOG", &log)
+            .arg("heads")
+            .output()
+            .unwrap()
+    };
+
+    fs::write(&wheel, wheel_bytes()).unwrap();
+    let out = run(&dir.path().join("cache"));
+    assert_eq!(heads(&out), "dc11669786a5 (head)");
+    assert!(
+        stderr(&out).contains("trying `python3 -m pip download`"),
+        "{}",
+        stderr(&out)
+    );
+    let args = fs::read_to_string(&log).unwrap();
+    assert!(
+        args.contains("-m pip download --no-deps")
+            && args.contains("--index-url http://127.0.0.1:9/simple/")
+            && args.contains("mlflow-skinny==3.17.2"),
+        "{args}"
+    );
+
+    // What pip brings is held to the same pin.
+    let mut bad = wheel_bytes().to_vec();
+    bad[7] ^= 1;
+    fs::write(&wheel, bad).unwrap();
+    let cache = dir.path().join("cache2");
+    let err = failed(&run(&cache));
+    assert!(
+        err.contains("python3 -m pip download delivered a file with sha256"),
+        "{err}"
+    );
+    assert!(!cache.join(pin().wheel).exists());
 }

@@ -82,6 +82,23 @@ impl WheelCache {
         prefixes
     }
 
+    /// Remove what a killed process left: partial downloads, staging folders. Only called
+    /// under the lock, so no living process is writing them.
+    pub fn remove_leftovers(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            if name.starts_with(".unpack-") || name.starts_with(".pip-") {
+                let _ = fs::remove_dir_all(&path);
+            } else if name.starts_with('.') && name.contains(".part-") {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+
     /// The wheel: present with the pinned hash?
     pub fn check_wheel(&self, pin: &WheelPin) -> Result<(), CacheProblem> {
         if !self.wheel.is_file() {
