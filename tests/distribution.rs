@@ -644,3 +644,45 @@ fn when_the_index_cannot_be_reached_pip_download_is_the_fallback_and_its_file_is
     );
     assert!(!cache.join(pin().wheel).exists());
 }
+
+#[test]
+fn on_a_terminal_the_download_shows_a_progress_bar() {
+    let index = html_index(None, wheel_bytes().to_vec());
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    // util-linux's `script` gives the command a pseudo-terminal.
+    let command = format!(
+        "'{}' --ignore-installed --cache-dir '{}' --index-url '{}' fetch",
+        env!("CARGO_BIN_EXE_mlflow-migrate"),
+        cache.display(),
+        index.simple()
+    );
+    let mut script = Command::new("script");
+    for var in PROXY_VARS {
+        script.env_remove(var);
+    }
+    let out = script
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .unwrap();
+    ok(&out);
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains(&format!("downloading {} (3.92 MiB)", pin().wheel)),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("/3.92 MiB") && screen.contains("  ["),
+        "a bar: {screen}"
+    );
+    assert!(screen.contains("cache ready in"), "{screen}");
+
+    // Not on a terminal: the same lines, no bar.
+    let plain = local(dir.path(), &dir.path().join("cache2"), &index.simple())
+        .arg("fetch")
+        .output()
+        .unwrap();
+    ok(&plain);
+    assert!(stderr(&plain).contains("downloading"));
+    assert!(!stderr(&plain).contains("/3.92 MiB"), "{}", stderr(&plain));
+}

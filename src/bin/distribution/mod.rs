@@ -80,7 +80,7 @@ fn stderr_observer() -> FetchObserver {
                 size,
             } => {
                 let size_text = size
-                    .map(|s| format!(" ({:.1} MB)", s as f64 / 1e6))
+                    .map(|s| format!(" ({})", indicatif::HumanBytes(s)))
                     .unwrap_or_default();
                 eprintln!(
                     "mlflow-migrate: downloading {file}{size_text} from {url} (index {index})"
