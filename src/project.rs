@@ -3,18 +3,23 @@
 //! MLflow's tracking and auth databases are built in. Their scripts come from, in order: an
 //! explicit `--scripts DIR`; the `mlflow` package installed for `python3` (found on disk by
 //! looking at site-packages folders, without running Python or importing mlflow); else the
-//! pinned `mlflow-skinny` wheel, fetched once with `python3 -m pip download --no-deps`, checked
-//! against the sha256 in `revisions/mlflow/source.toml`, and unpacked into a cache folder.
-//! Any other Alembic project is opened from its own folder.
+//! pinned `mlflow-skinny` wheel, fetched once from the Python package index over HTTPS
+//! ([`fetch`]; `python3 -m pip download` only as a fallback), checked against the sha256 in
+//! `revisions/mlflow/source.toml`, and unpacked into a cache folder ([`cache`]) that is checked
+//! again on every use. Any other Alembic project is opened from its own folder.
+
+pub mod cache;
+pub mod fetch;
 
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde::Deserialize;
 
 use crate::script::{ScriptDirectory, ScriptError};
+pub use cache::{CacheProblem, WheelCache};
+pub use fetch::{FetchError, FetchEvent, FetchObserver};
 
 const SOURCE_TOML: &str = include_str!("../revisions/mlflow/source.toml");
 
@@ -52,9 +57,22 @@ pub enum ProjectError {
     Script(#[from] ScriptError),
     #[error("unknown project '{0}'; the built-in projects are 'mlflow' and 'mlflow-auth' (use --scripts DIR for any other Alembic project)")]
     UnknownProject(String),
-    #[error("could not fetch {wheel}: `python3 -m pip download` {detail}. Install mlflow for python3, or pass --scripts pointing at MLflow's migrations folder")]
-    Download { wheel: String, detail: String },
-    #[error("{path} has sha256 {actual}, but revisions/mlflow/source.toml pins {expected}; refusing to use it (delete the file to fetch it again)")]
+    #[error("could not fetch {wheel} from the index {index}: {http}; the fallback `python3 -m pip download` {pip}. Check --index-url / PIP_INDEX_URL and the proxy variables (HTTPS_PROXY, NO_PROXY), run `mlflow-migrate fetch` where the index can be reached and copy the cache folder, or pass --scripts pointing at MLflow's migrations folder")]
+    Download {
+        wheel: String,
+        index: String,
+        http: Box<FetchError>,
+        pip: String,
+    },
+    #[error("could not fetch {wheel}: {source}")]
+    Fetch {
+        wheel: String,
+        #[source]
+        source: FetchError,
+    },
+    #[error("--offline: the pinned wheel {wheel} is not in the cache {cache}, and downloading is not allowed. Run `mlflow-migrate fetch --cache-dir {cache}` where the package index can be reached (or copy a filled cache there), or pass --scripts pointing at MLflow's migrations folder")]
+    Offline { wheel: String, cache: PathBuf },
+    #[error("{path} has sha256 {actual}, but revisions/mlflow/source.toml pins {expected}; refusing it (--offline: run without it to fetch the wheel again)")]
     WheelChecksum {
         path: PathBuf,
         actual: String,
@@ -138,6 +156,13 @@ pub struct Locator {
     pub cache_dir: Option<PathBuf>,
     /// Skip looking for an installed mlflow (tests use this to reach the wheel path).
     pub ignore_installed: bool,
+    /// The simple index (PEP 503 or 691) the pinned wheel is fetched from; default
+    /// `$PIP_INDEX_URL`, then PyPI.
+    pub index_url: Option<String>,
+    /// Never download: a cache without the pinned wheel is an error, and nothing is written.
+    pub offline: bool,
+    /// Told about downloads and repairs of the cache (a progress display).
+    pub observer: FetchObserver,
 }
 
 impl Locator {
@@ -169,10 +194,13 @@ impl Locator {
             let dir = site.join(&project_pin.scripts);
             (dir.clone(), ScriptOrigin::Installed { path: dir, version })
         } else {
-            let (wheel, unpacked) = self.unpacked_wheel(&pin)?;
+            let cache = self.wheel_cache(&pin)?;
             (
-                unpacked.join(&project_pin.scripts),
-                ScriptOrigin::Wheel { wheel, unpacked },
+                cache.unpacked.join(&project_pin.scripts),
+                ScriptOrigin::Wheel {
+                    wheel: cache.wheel,
+                    unpacked: cache.unpacked,
+                },
             )
         };
         // MLflow's alembic.ini names a script_location relative to MLflow's source tree, so
@@ -205,7 +233,15 @@ impl Locator {
         })
     }
 
-    fn cache_dir(&self) -> PathBuf {
+    /// Fill the cache with the pinned wheel and its unpacked folders (what `mlflow-migrate
+    /// fetch` does), whether or not an installed mlflow would be used.
+    pub fn fetch(&self) -> Result<WheelCache, ProjectError> {
+        self.wheel_cache(&WheelPin::builtin())
+    }
+
+    /// The cache folder: `cache_dir`, else `$MLFLOW_MIGRATE_CACHE`, `$XDG_CACHE_HOME/alembic-engine`,
+    /// `~/.cache/alembic-engine`.
+    pub fn cache_dir(&self) -> PathBuf {
         if let Some(dir) = &self.cache_dir {
             return dir.clone();
         }
@@ -221,86 +257,113 @@ impl Locator {
         }
     }
 
-    /// The pinned wheel, downloaded if needed, checked, and unpacked once.
-    fn unpacked_wheel(&self, pin: &WheelPin) -> Result<(PathBuf, PathBuf), ProjectError> {
-        let cache = self.cache_dir();
-        fs::create_dir_all(&cache).map_err(io(&cache))?;
-        let lock_path = cache.join(".lock");
-        let lock = fs::File::create(&lock_path).map_err(io(&lock_path))?;
-        fs4::fs_std::FileExt::lock_exclusive(&lock).map_err(io(&lock_path))?;
-
-        let wheel = cache.join(&pin.wheel);
-        let unpacked = cache.join(format!("{}-{}", pin.package, pin.version));
-        let marker = unpacked.join(".sha256");
-        // The marker names the layout too, so a cache unpacked with fewer files is redone.
-        let marker_text = format!("{} layout-3", pin.sha256);
-        if fs::read_to_string(&marker).ok().as_deref() == Some(marker_text.as_str()) {
-            return Ok((wheel, unpacked));
+    /// The pinned wheel and its unpacked folders, checked; fetched or repaired if needed.
+    fn wheel_cache(&self, pin: &WheelPin) -> Result<WheelCache, ProjectError> {
+        let cache = WheelCache::new(self.cache_dir(), pin);
+        // A complete cache is used as it is: no lock, no write (read-only images work).
+        if cache.check_wheel(pin).is_ok() && cache.check_unpacked(pin).is_ok() {
+            return Ok(cache);
         }
-        if !wheel.is_file() {
-            download(pin, &cache)?;
-        }
-        let actual = sha256_file(&wheel)?;
-        if actual != pin.sha256 {
-            return Err(ProjectError::WheelChecksum {
-                path: wheel,
-                actual,
-                expected: pin.sha256.clone(),
+        if self.offline && !cache.wheel.is_file() {
+            return Err(ProjectError::Offline {
+                wheel: pin.wheel.clone(),
+                cache: cache.dir,
             });
         }
-        let staging = cache.join(format!(".unpack-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&staging);
-        let prefixes: Vec<String> = pin
-            .projects
-            .values()
-            .flat_map(|p| {
-                std::iter::once(format!("{}/", p.scripts))
-                    .chain(p.initial_models.clone())
-                    .chain(p.package_files.clone())
-            })
-            .collect();
-        unpack(&wheel, &staging, &prefixes)?;
-        fs::write(staging.join(".sha256"), &marker_text).map_err(io(&staging))?;
-        let _ = fs::remove_dir_all(&unpacked);
-        fs::rename(&staging, &unpacked).map_err(io(&unpacked))?;
-        Ok((wheel, unpacked))
-    }
-}
+        fs::create_dir_all(&cache.dir).map_err(io(&cache.dir))?;
+        let lock_path = cache.dir.join(".lock");
+        let lock = fs::File::create(&lock_path).map_err(io(&lock_path))?;
+        fs4::fs_std::FileExt::lock_exclusive(&lock).map_err(io(&lock_path))?;
+        cache.remove_leftovers();
 
-fn download(pin: &WheelPin, dest: &Path) -> Result<(), ProjectError> {
-    let spec = format!("{}=={}", pin.package, pin.version);
-    let output = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--only-binary",
-            ":all:",
-            "-q",
-            "-d",
-        ])
-        .arg(dest)
-        .arg(&spec)
-        .output()
-        .map_err(|e| ProjectError::Download {
+        // Checked again under the lock: another process may have just repaired it.
+        match cache.check_wheel(pin) {
+            Ok(()) => {}
+            Err(CacheProblem::WheelMissing) if self.offline => {
+                return Err(ProjectError::Offline {
+                    wheel: pin.wheel.clone(),
+                    cache: cache.dir,
+                })
+            }
+            Err(CacheProblem::WheelHash { actual }) if self.offline => {
+                return Err(ProjectError::WheelChecksum {
+                    path: cache.wheel,
+                    actual,
+                    expected: pin.sha256.clone(),
+                })
+            }
+            Err(problem) => {
+                if problem != CacheProblem::WheelMissing {
+                    self.observer.emit(FetchEvent::Repairing {
+                        path: cache.wheel.clone(),
+                        reason: problem.to_string(),
+                    });
+                    fs::remove_file(&cache.wheel).map_err(io(&cache.wheel))?;
+                }
+                self.download(pin, &cache.dir)?;
+            }
+        }
+        if let Err(problem) = cache.check_unpacked(pin) {
+            if cache.unpacked.exists() {
+                self.observer.emit(FetchEvent::Repairing {
+                    path: cache.unpacked.clone(),
+                    reason: problem.to_string(),
+                });
+            }
+            cache.unpack(pin)?;
+        }
+        Ok(cache)
+    }
+
+    /// Download the pinned wheel into `dir`: from the index, else with pip.
+    fn download(&self, pin: &WheelPin, dir: &Path) -> Result<(), ProjectError> {
+        let index = fetch::index_url(self.index_url.as_deref());
+        let request = fetch::WheelRequest {
+            package: &pin.package,
+            file: &pin.wheel,
+            sha256: &pin.sha256,
+            index: &index,
+        };
+        let http = match fetch::download_from_index(&request, dir, &self.observer) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.is_integrity() => {
+                return Err(ProjectError::Fetch {
+                    wheel: pin.wheel.clone(),
+                    source: e,
+                })
+            }
+            Err(e) => e,
+        };
+        self.observer.emit(FetchEvent::PipFallback {
+            reason: http.to_string(),
+        });
+        let path = fetch::download_with_pip(
+            &pin.package,
+            &pin.version,
+            &pin.wheel,
+            self.index_url.as_deref(),
+            dir,
+        )
+        .map_err(|pip| ProjectError::Download {
             wheel: pin.wheel.clone(),
-            detail: format!("could not start: {e}"),
+            index: fetch::redact(&index),
+            http: Box::new(http),
+            pip,
         })?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(ProjectError::Download {
-            wheel: pin.wheel.clone(),
-            detail: format!("failed ({}): {}", output.status, stderr.trim()),
-        });
+        let actual = sha256_file(&path)?;
+        if actual != pin.sha256 {
+            let _ = fs::remove_file(&path);
+            return Err(ProjectError::Fetch {
+                wheel: pin.wheel.clone(),
+                source: FetchError::Hash {
+                    url: "python3 -m pip download".into(),
+                    actual,
+                    expected: pin.sha256.clone(),
+                },
+            });
+        }
+        Ok(())
     }
-    if !dest.join(&pin.wheel).is_file() {
-        return Err(ProjectError::Download {
-            wheel: pin.wheel.clone(),
-            detail: "succeeded but did not produce the pinned file name".into(),
-        });
-    }
-    Ok(())
 }
 
 pub fn sha256_file(path: &Path) -> Result<String, ProjectError> {
@@ -316,36 +379,6 @@ pub fn sha256_file(path: &Path) -> Result<String, ProjectError> {
         hasher.update(&buf[..n]);
     }
     Ok(hex::encode(hasher.finalize()))
-}
-
-/// Extract the entries under `prefixes` (and nothing that would escape `dest`).
-fn unpack(wheel: &Path, dest: &Path, prefixes: &[String]) -> Result<(), ProjectError> {
-    let unpack_err = |detail: String| ProjectError::Unpack {
-        path: wheel.to_path_buf(),
-        detail,
-    };
-    let file = fs::File::open(wheel).map_err(io(wheel))?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|e| unpack_err(e.to_string()))?;
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).map_err(|e| unpack_err(e.to_string()))?;
-        let Some(rel) = entry.enclosed_name() else {
-            continue;
-        };
-        let rel_str = rel.to_string_lossy().replace('\\', "/");
-        if entry.is_dir() || !prefixes.iter().any(|p| rel_str.starts_with(p.as_str())) {
-            continue;
-        }
-        let out = dest.join(&rel);
-        if let Some(parent) = out.parent() {
-            fs::create_dir_all(parent).map_err(io(parent))?;
-        }
-        let mut bytes = Vec::new();
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| unpack_err(e.to_string()))?;
-        fs::write(&out, bytes).map_err(io(&out))?;
-    }
-    Ok(())
 }
 
 /// Find `mlflow` in the site-packages of `python3` (or the active virtualenv) by looking at

@@ -177,7 +177,7 @@ pub enum Reading {
     /// Its effects on named objects (they tell whether it ran).
     Effects(Vec<Effect>),
     /// Running it again is harmless, and its effect may not be visible (ALTER ... MODIFY,
-    /// SET DEFAULT, IF [NOT] EXISTS forms).
+    /// SET DEFAULT, IF \[NOT\] EXISTS forms).
     Idempotent,
     /// Rows, not schema: the schema cannot tell whether it ran.
     Data,

@@ -54,8 +54,15 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub connect_timeout: Option<u64>,
     /// Do not look for an installed mlflow package; use --scripts or the pinned wheel.
-    #[arg(long, global = true, hide = true)]
+    #[arg(long, global = true)]
     pub ignore_installed: bool,
+    /// The Python package index (PEP 503/691 simple index) to fetch the pinned MLflow wheel
+    /// from (default: $PIP_INDEX_URL, else PyPI).
+    #[arg(long, global = true, value_name = "URL")]
+    pub index_url: Option<String>,
+    /// Never download the pinned MLflow wheel: use the cache (see `fetch`) or fail.
+    #[arg(long, global = true)]
+    pub offline: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -231,6 +238,16 @@ pub enum Command {
         #[arg(long, value_enum)]
         direction: Option<DirectionArg>,
     },
+    /// Download, check and unpack the pinned MLflow wheel into the cache now (for images that
+    /// have no network when they run).
+    Fetch,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
     /// Keep the journal (our own bookkeeping table) small.
     Journal {
         #[command(subcommand)]

@@ -2,6 +2,7 @@
 
 mod cli;
 mod database;
+mod distribution;
 mod graph_commands;
 mod run;
 
@@ -11,7 +12,7 @@ use clap::Parser;
 
 use alembic_engine::db::DbUrl;
 use alembic_engine::graph::RevisionGraph;
-use alembic_engine::project::{Locator, Project, ScriptOrigin};
+use alembic_engine::project::{Project, ScriptOrigin};
 
 use cli::{Cli, Command, Format, JournalAction};
 
@@ -142,6 +143,9 @@ fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
+    if let Some(done) = distribution::run_without_project(cli, out) {
+        return done;
+    }
     let project = open_project(cli, out)?;
     let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
     match &cli.command {
@@ -222,6 +226,9 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
                 out,
             )
         }
+        Command::Fetch | Command::Completions { .. } | Command::Man => {
+            unreachable!("answered before the project is opened")
+        }
         Command::Journal {
             action:
                 JournalAction::Prune {
@@ -241,11 +248,7 @@ fn both_targets() -> BoxError {
 }
 
 fn open_project(cli: &Cli, out: &Output) -> Result<Project, BoxError> {
-    let locator = Locator {
-        scripts: cli.scripts.clone(),
-        cache_dir: cli.cache_dir.clone(),
-        ignore_installed: cli.ignore_installed,
-    };
+    let locator = distribution::fetch_options(cli);
     let name = match (&cli.project, &cli.scripts) {
         (Some(p), _) => Some(p.as_str()),
         (None, Some(_)) => None,

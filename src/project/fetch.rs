@@ -1,0 +1,657 @@
+//! Fetching the pinned wheel from a Python package index, without Python.
+//!
+//! The index is a PEP 503 (HTML) or PEP 691 (JSON) "simple" index: `PIP_INDEX_URL` or
+//! `--index-url`, else PyPI's. The project page lists files by name; the pinned file is found
+//! by its exact name, its listed sha256 (when the index gives one) must be the pin's, and the
+//! downloaded bytes are hashed while they stream into a temporary file that is renamed into
+//! place only when the hash matches. Proxies come from the usual variables (`HTTPS_PROXY`,
+//! `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, lower case too); extra CA certificates from
+//! `PIP_CERT` or `SSL_CERT_FILE` (a PEM bundle), else the bundled Mozilla roots, so a minimal
+//! container needs no CA files. When the index cannot be reached, `python3 -m pip download` is
+//! tried as a fallback (the caller decides). Nothing here prints: progress goes to a
+//! [`FetchObserver`].
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+/// The index asked when neither `--index-url` nor `PIP_INDEX_URL` names one.
+pub const DEFAULT_INDEX: &str = "https://pypi.org/simple/";
+
+/// What a fetch reports while it works, for a progress display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchEvent {
+    /// A cached file failed its check and is being replaced.
+    Repairing { path: PathBuf, reason: String },
+    /// The download starts: `size` is the server's Content-Length, if it sent one.
+    Downloading {
+        file: String,
+        url: String,
+        index: String,
+        size: Option<u64>,
+    },
+    /// Bytes received so far.
+    Progress { received: u64 },
+    /// The file arrived and its sha256 is the pinned one.
+    Downloaded { file: String, bytes: u64 },
+    /// The index could not be used; `python3 -m pip download` is tried instead.
+    PipFallback { reason: String },
+}
+
+type ObserverFn = dyn Fn(&FetchEvent) + Send + Sync;
+
+/// A callback for [`FetchEvent`]s (the CLI draws a progress bar with it).
+#[derive(Clone, Default)]
+pub struct FetchObserver(Option<Arc<ObserverFn>>);
+
+impl FetchObserver {
+    pub fn new(f: impl Fn(&FetchEvent) + Send + Sync + 'static) -> Self {
+        FetchObserver(Some(Arc::new(f)))
+    }
+
+    pub(crate) fn emit(&self, event: FetchEvent) {
+        if let Some(f) = &self.0 {
+            f(&event);
+        }
+    }
+}
+
+impl std::fmt::Debug for FetchObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "FetchObserver(Some(..))"
+        } else {
+            "FetchObserver(None)"
+        })
+    }
+}
+
+/// Why the index could not deliver the pinned file.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url}: {detail}")]
+    Http { url: String, detail: String },
+    #[error("{url} answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: cannot read the index page: {detail}")]
+    IndexPage { url: String, detail: String },
+    #[error("the index page {url} does not list {file}")]
+    NotListed { url: String, file: String },
+    #[error("the index {url} lists {file} with sha256 {listed}, but revisions/mlflow/source.toml pins {expected}; refusing it")]
+    ListedHash {
+        url: String,
+        file: String,
+        listed: String,
+        expected: String,
+    },
+    #[error("{url} delivered a file with sha256 {actual}, but revisions/mlflow/source.toml pins {expected}; refusing it (nothing was kept)")]
+    Hash {
+        url: String,
+        actual: String,
+        expected: String,
+    },
+    #[error("{path}: cannot read the CA certificates: {detail}")]
+    Certificates { path: PathBuf, detail: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl FetchError {
+    /// A refusal on integrity grounds: another source would not make the file acceptable.
+    pub fn is_integrity(&self) -> bool {
+        matches!(
+            self,
+            FetchError::ListedHash { .. } | FetchError::Hash { .. }
+        )
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FetchError + '_ {
+    move |source| FetchError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The file to fetch and where from.
+#[derive(Debug, Clone)]
+pub struct WheelRequest<'a> {
+    pub package: &'a str,
+    pub file: &'a str,
+    pub sha256: &'a str,
+    /// A simple index (`…/simple/`).
+    pub index: &'a str,
+}
+
+/// The index to ask: the explicit one, else `PIP_INDEX_URL`, else PyPI.
+pub fn index_url(explicit: Option<&str>) -> String {
+    explicit
+        .map(str::to_string)
+        .or_else(|| {
+            std::env::var("PIP_INDEX_URL")
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+        })
+        .unwrap_or_else(|| DEFAULT_INDEX.to_string())
+}
+
+/// A URL as it may be shown: a password in it is replaced by `****`.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("****"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// PEP 503's normalized project name: lower case, runs of `-`, `_`, `.` as one `-`.
+pub fn normalized_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !in_sep {
+                out.push('-');
+            }
+            in_sep = true;
+        } else {
+            out.extend(c.to_lowercase());
+            in_sep = false;
+        }
+    }
+    out
+}
+
+/// A file a project page lists: its absolute URL and the sha256 the index gives for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub url: String,
+    pub sha256: Option<String>,
+}
+
+/// Download `req.file` from the index into `dest_dir/req.file`, through a temporary file that
+/// is renamed into place once its sha256 is the pinned one.
+pub fn download_from_index(
+    req: &WheelRequest<'_>,
+    dest_dir: &Path,
+    observer: &FetchObserver,
+) -> Result<PathBuf, FetchError> {
+    let agent = agent()?;
+    let listed = find_file(&agent, req)?;
+    if let Some(listed_hash) = &listed.sha256 {
+        if !listed_hash.eq_ignore_ascii_case(req.sha256) {
+            return Err(FetchError::ListedHash {
+                url: redact(&page_url(req.index, req.package)),
+                file: req.file.to_string(),
+                listed: listed_hash.clone(),
+                expected: req.sha256.to_string(),
+            });
+        }
+    }
+    let shown_url = redact(&listed.url);
+    let mut response = agent
+        .get(&listed.url)
+        .call()
+        .map_err(|e| http(&shown_url, e))?;
+    check_status(&shown_url, response.status().as_u16())?;
+    observer.emit(FetchEvent::Downloading {
+        file: req.file.to_string(),
+        url: shown_url.clone(),
+        index: redact(req.index),
+        size: response.body().content_length(),
+    });
+
+    let final_path = dest_dir.join(req.file);
+    let part = dest_dir.join(format!(".{}.part-{}", req.file, std::process::id()));
+    let result = stream_to(
+        &mut response.body_mut().as_reader(),
+        &part,
+        observer,
+        &shown_url,
+    );
+    let (actual, bytes) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = fs::remove_file(&part);
+            return Err(e);
+        }
+    };
+    if !actual.eq_ignore_ascii_case(req.sha256) {
+        let _ = fs::remove_file(&part);
+        return Err(FetchError::Hash {
+            url: shown_url,
+            actual,
+            expected: req.sha256.to_string(),
+        });
+    }
+    fs::rename(&part, &final_path).map_err(io(&final_path))?;
+    observer.emit(FetchEvent::Downloaded {
+        file: req.file.to_string(),
+        bytes,
+    });
+    Ok(final_path)
+}
+
+/// Copy a body into `path`, hashing it; returns the hex sha256 and the length.
+fn stream_to(
+    body: &mut impl Read,
+    path: &Path,
+    observer: &FetchObserver,
+    url: &str,
+) -> Result<(String, u64), FetchError> {
+    let mut file = fs::File::create(path).map_err(io(path))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut received = 0u64;
+    loop {
+        let n = match body.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(FetchError::Http {
+                    url: url.to_string(),
+                    detail: format!("the download broke off after {received} bytes: {e}"),
+                })
+            }
+        };
+        hasher.update(&buf[..n]);
+        file.write_all(&buf[..n]).map_err(io(path))?;
+        received += n as u64;
+        observer.emit(FetchEvent::Progress { received });
+    }
+    file.sync_all().map_err(io(path))?;
+    Ok((hex::encode(hasher.finalize()), received))
+}
+
+fn page_url(index: &str, package: &str) -> String {
+    format!(
+        "{}/{}/",
+        index.trim_end_matches('/'),
+        normalized_name(package)
+    )
+}
+
+fn http(url: &str, e: ureq::Error) -> FetchError {
+    FetchError::Http {
+        url: url.to_string(),
+        detail: e.to_string(),
+    }
+}
+
+fn check_status(url: &str, status: u16) -> Result<(), FetchError> {
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(FetchError::Status {
+            url: url.to_string(),
+            status,
+        })
+    }
+}
+
+fn agent() -> Result<ureq::Agent, FetchError> {
+    let mut tls = ureq::tls::TlsConfig::builder();
+    let ca_file = ["PIP_CERT", "SSL_CERT_FILE"]
+        .iter()
+        .find_map(|var| std::env::var_os(var).filter(|v| !v.is_empty()));
+    if let Some(path) = ca_file.map(PathBuf::from) {
+        let pem = fs::read(&path).map_err(io(&path))?;
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(&pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert),
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(FetchError::Certificates {
+                        path,
+                        detail: e.to_string(),
+                    })
+                }
+            }
+        }
+        if certs.is_empty() {
+            return Err(FetchError::Certificates {
+                path,
+                detail: "no certificate in the file".into(),
+            });
+        }
+        tls = tls.root_certs(ureq::tls::RootCerts::Specific(Arc::new(certs)));
+    }
+    // The default configuration already reads the proxy variables (and NO_PROXY).
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(30)))
+        .timeout_recv_response(Some(Duration::from_secs(60)))
+        .user_agent(concat!("alembic-engine/", env!("CARGO_PKG_VERSION")))
+        .tls_config(tls.build())
+        .build();
+    Ok(config.into())
+}
+
+/// Read the project page and find `req.file` on it.
+fn find_file(agent: &ureq::Agent, req: &WheelRequest<'_>) -> Result<Listed, FetchError> {
+    let page = page_url(req.index, req.package);
+    let shown = redact(&page);
+    let mut response = agent
+        .get(&page)
+        .header(
+            "Accept",
+            "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01",
+        )
+        .call()
+        .map_err(|e| http(&shown, e))?;
+    check_status(&shown, response.status().as_u16())?;
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    // Relative links are relative to the page as finally served (after redirects).
+    let base = ureq::ResponseExt::get_uri(&response).to_string();
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| http(&shown, e))?;
+    let entries = if content_type.contains("json") {
+        parse_json_page(&body).map_err(|detail| FetchError::IndexPage {
+            url: shown.clone(),
+            detail,
+        })?
+    } else {
+        parse_html_page(&body)
+    };
+    let (href, sha256) = entries
+        .into_iter()
+        .find(|(name, _, _)| name == req.file)
+        .map(|(_, href, sha)| (href, sha))
+        .ok_or_else(|| FetchError::NotListed {
+            url: shown.clone(),
+            file: req.file.to_string(),
+        })?;
+    let url = url::Url::parse(&base)
+        .and_then(|b| b.join(&href))
+        .map_err(|e| FetchError::IndexPage {
+            url: shown,
+            detail: format!("bad link {href}: {e}"),
+        })?;
+    let mut url = url.to_string();
+    if let Some(i) = url.find('#') {
+        url.truncate(i);
+    }
+    Ok(Listed { url, sha256 })
+}
+
+/// (file name, link, sha256) from a PEP 691 JSON page.
+pub(crate) fn parse_json_page(body: &str) -> Result<Vec<(String, String, Option<String>)>, String> {
+    #[derive(serde::Deserialize)]
+    struct Page {
+        files: Vec<File>,
+    }
+    #[derive(serde::Deserialize)]
+    struct File {
+        filename: String,
+        url: String,
+        #[serde(default)]
+        hashes: std::collections::BTreeMap<String, String>,
+    }
+    let page: Page = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    Ok(page
+        .files
+        .into_iter()
+        .map(|f| {
+            let sha = f.hashes.get("sha256").cloned();
+            (f.filename, f.url, sha)
+        })
+        .collect())
+}
+
+/// (file name, link, sha256) from a PEP 503 HTML page: every `<a href=…>name</a>`, the hash
+/// from a `#sha256=` fragment.
+pub(crate) fn parse_html_page(body: &str) -> Vec<(String, String, Option<String>)> {
+    let lower = body.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(start) = find_tag(&lower, at) {
+        let Some(tag_end) = lower[start..].find('>').map(|i| start + i) else {
+            break;
+        };
+        let Some(close) = lower[tag_end..].find("</a").map(|i| tag_end + i) else {
+            break;
+        };
+        at = close;
+        let Some(href) = attribute(&body[start..tag_end], &lower[start..tag_end], "href") else {
+            continue;
+        };
+        let href = decode_entities(&href);
+        let text = decode_entities(body[tag_end + 1..close].trim());
+        let name = if text.is_empty() {
+            href.split('#')
+                .next()
+                .and_then(|p| p.rsplit('/').next())
+                .unwrap_or("")
+                .to_string()
+        } else {
+            text
+        };
+        let sha = href.split_once('#').and_then(|(_, fragment)| {
+            fragment
+                .strip_prefix("sha256=")
+                .map(|h| h.split('&').next().unwrap_or(h).to_string())
+        });
+        out.push((name, href, sha));
+    }
+    out
+}
+
+/// The next `<a` that starts an anchor tag (not `<abbr`).
+fn find_tag(lower: &str, from: usize) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let i = lower[at..].find("<a")? + at;
+        let next = lower[i + 2..].chars().next();
+        if next.is_some_and(|c| c.is_ascii_whitespace()) {
+            return Some(i);
+        }
+        at = i + 2;
+    }
+}
+
+/// An attribute's value in a tag (quoted with `"` or `'`, or bare).
+fn attribute(tag: &str, lower_tag: &str, name: &str) -> Option<String> {
+    let mut at = 0;
+    while let Some(i) = lower_tag[at..].find(name).map(|i| i + at) {
+        at = i + name.len();
+        let before_ok = i > 0 && lower_tag.as_bytes()[i - 1].is_ascii_whitespace();
+        let rest = tag[at..].trim_start();
+        if !before_ok || !rest.starts_with('=') {
+            continue;
+        }
+        let value = rest[1..].trim_start();
+        return Some(match value.chars().next() {
+            Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or("").to_string(),
+            _ => value
+                .split(|c: char| c.is_ascii_whitespace() || c == '>')
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        });
+    }
+    None
+}
+
+/// The HTML character references an index page uses in links and names.
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = rest.find(';').filter(|&e| e <= 10) else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity.strip_prefix('#').and_then(|num| {
+                let code = match num.strip_prefix(['x', 'X']) {
+                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                    None => num.parse().ok(),
+                };
+                code.and_then(char::from_u32)
+            }),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `python3 -m pip download --no-deps` of the pinned file into `dest_dir` (the fallback when
+/// the index cannot be reached from here but pip's own configuration can).
+pub fn download_with_pip(
+    package: &str,
+    version: &str,
+    file: &str,
+    index: Option<&str>,
+    dest_dir: &Path,
+) -> Result<PathBuf, String> {
+    // pip writes into a folder of its own first, so a half-written file never has the
+    // pinned name in the cache.
+    let staging = dest_dir.join(format!(".pip-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
+    let mut cmd = Command::new("python3");
+    cmd.args([
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary",
+        ":all:",
+        "-q",
+        "-d",
+    ])
+    .arg(&staging);
+    if let Some(index) = index {
+        cmd.args(["--index-url", index]);
+    }
+    cmd.arg(format!("{package}=={version}"));
+    let output = cmd.output().map_err(|e| format!("could not start: {e}"));
+    let result = output.and_then(|output| {
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Err(format!("failed ({}): {}", output.status, stderr.trim()));
+        }
+        let got = staging.join(file);
+        if !got.is_file() {
+            return Err("succeeded but did not produce the pinned file name".into());
+        }
+        let dest = dest_dir.join(file);
+        fs::rename(&got, &dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+        Ok(dest)
+    });
+    let _ = fs::remove_dir_all(&staging);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_normalized_as_pep_503_says() {
+        assert_eq!(normalized_name("mlflow-skinny"), "mlflow-skinny");
+        assert_eq!(normalized_name("MLflow__Skinny"), "mlflow-skinny");
+        assert_eq!(normalized_name("a.-_b"), "a-b");
+    }
+
+    #[test]
+    fn html_pages_give_name_link_and_hash() {
+        let page = r#"<!DOCTYPE html><html><body>
+            <abbr title="x">no</abbr>
+            <a href="../../packages/aa/x-1.0.tar.gz#sha256=00ff" data-requires-python="&gt;=3.9">x-1.0.tar.gz</a><br/>
+            <A HREF='https://files.example/x-1.0-py3-none-any.whl#md5=1&amp;sha256=AB'>x-1.0-py3-none-any.whl</A>
+            <a href="x-2.0-py3-none-any.whl"></a>
+        </body></html>"#;
+        let files = parse_html_page(page);
+        assert_eq!(
+            files,
+            vec![
+                (
+                    "x-1.0.tar.gz".to_string(),
+                    "../../packages/aa/x-1.0.tar.gz#sha256=00ff".to_string(),
+                    Some("00ff".to_string())
+                ),
+                (
+                    "x-1.0-py3-none-any.whl".to_string(),
+                    "https://files.example/x-1.0-py3-none-any.whl#md5=1&sha256=AB".to_string(),
+                    None
+                ),
+                (
+                    "x-2.0-py3-none-any.whl".to_string(),
+                    "x-2.0-py3-none-any.whl".to_string(),
+                    None
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn json_pages_give_name_link_and_hash() {
+        let page = r#"{"meta": {"api-version": "1.1"}, "name": "x", "files": [
+            {"filename": "x-1.0-py3-none-any.whl", "url": "https://f/x.whl",
+             "hashes": {"sha256": "ab12"}, "yanked": false},
+            {"filename": "x-1.0.tar.gz", "url": "x-1.0.tar.gz", "hashes": {}}]}"#;
+        let files = parse_json_page(page).unwrap();
+        assert_eq!(files[0].2.as_deref(), Some("ab12"));
+        assert_eq!(
+            files[1],
+            ("x-1.0.tar.gz".into(), "x-1.0.tar.gz".into(), None)
+        );
+        assert!(parse_json_page("<html>").is_err());
+    }
+
+    #[test]
+    fn passwords_in_index_urls_are_not_shown() {
+        assert_eq!(
+            redact("https://user:secret@pypi.example/simple/"),
+            "https://user:****@pypi.example/simple/"
+        );
+        assert_eq!(redact(DEFAULT_INDEX), DEFAULT_INDEX);
+    }
+
+    #[test]
+    fn entities_in_links_are_decoded() {
+        assert_eq!(decode_entities("a&amp;b&#x3d;c&#61;&bogus"), "a&b=c=&bogus");
+    }
+}
