@@ -137,6 +137,8 @@ fn a_path_that_is_not_a_directory_is_reported() {
     );
 }
 
+/// Offline, a cached wheel that fails its check is refused (online it is fetched again:
+/// tests/distribution.rs).
 #[test]
 fn a_wheel_whose_sha256_does_not_match_the_pin_is_refused() {
     let cache = tempfile::tempdir().unwrap();
@@ -144,7 +146,7 @@ fn a_wheel_whose_sha256_does_not_match_the_pin_is_refused() {
     let wheel = pin["wheel"].as_str().unwrap();
     std::fs::write(cache.path().join(wheel), b"not the real wheel").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_mlflow-migrate"))
-        .args(["--project", "mlflow", "--ignore-installed", "--cache-dir"])
+        .args(["--project", "mlflow", "--ignore-installed", "--offline", "--cache-dir"])
         .arg(cache.path())
         .arg("heads")
         .output()
