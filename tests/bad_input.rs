@@ -146,7 +146,13 @@ fn a_wheel_whose_sha256_does_not_match_the_pin_is_refused() {
     let wheel = pin["wheel"].as_str().unwrap();
     std::fs::write(cache.path().join(wheel), b"not the real wheel").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_mlflow-migrate"))
-        .args(["--project", "mlflow", "--ignore-installed", "--offline", "--cache-dir"])
+        .args([
+            "--project",
+            "mlflow",
+            "--ignore-installed",
+            "--offline",
+            "--cache-dir",
+        ])
         .arg(cache.path())
         .arg("heads")
         .output()

@@ -148,7 +148,7 @@ fn the_pip_installed_binary_upgrades_an_empty_mlflow_database_that_mlflow_accept
         .env("PATH", venv.join("bin"))
         .env("VIRTUAL_ENV", &venv)
         .env("MLFLOW_MIGRATE_CACHE", dir.path().join("cache"))
-        .args(["upgrade", "--quiet", &db.our_url()])
+        .args(["upgrade", &db.our_url()])
         .output()
         .unwrap();
     ok(&out);

@@ -20,7 +20,12 @@ pub fn fetch_options(cli: &Cli) -> Locator {
         ignore_installed: cli.ignore_installed,
         index_url: cli.index_url.clone(),
         offline: cli.offline,
-        observer: stderr_observer(),
+        // `--quiet`: nothing but errors, downloads included.
+        observer: if cli.quiet {
+            FetchObserver::default()
+        } else {
+            stderr_observer()
+        },
     }
 }
 
