@@ -51,7 +51,7 @@ pub enum RecipeError {
     },
     #[error("recipe {recipe}: no module variable `script_sha256` pinning the script it replaces")]
     NoPin { recipe: PathBuf },
-    #[error("revision {revision} ({path}) has sha256 {actual}, but the data-migration recipe this tool ships for it is pinned to {expected}: the script is not the one the recipe was written and tested for, so it is refused rather than migrated by a recipe that may no longer match it. Use the MLflow scripts this tool pins (or the mlflow-migrate release made for your MLflow version)")]
+    #[error("revision {revision} ({path}) has sha256 {actual}, but the data-migration recipe this tool ships for it is pinned to {expected}: the script changed since the recipe was written and tested, so it is refused rather than migrated by a recipe that may no longer match it. Use the MLflow scripts this tool pins (or the mlflow-migrate release made for your MLflow version)")]
     PinMismatch {
         revision: String,
         path: PathBuf,
