@@ -219,3 +219,32 @@ fn a_dump_that_cannot_be_made_stops_the_upgrade_before_any_change() {
         );
     }
 }
+
+/// Two runs within one second (a downgrade right after an upgrade, as scripts do) each get
+/// their own backup file: the second never fails on, or overwrites, the first one's copy.
+#[test]
+fn backups_of_runs_within_one_second_do_not_collide() {
+    let db = TestDb::new(Dialect::Sqlite);
+    let chain = mlflow_chain(Project::Mlflow);
+    ok(&run(&[
+        "upgrade",
+        "--quiet",
+        "--no-backup",
+        &db.our_url(),
+        &chain[30],
+    ]));
+    let mut files = Vec::new();
+    for target in [&chain[31], &chain[30], &chain[31]] {
+        let command = if *target == chain[30] {
+            "downgrade"
+        } else {
+            "upgrade"
+        };
+        let out = run(&[command, &db.our_url(), target]);
+        ok(&out);
+        files.push(backup_path(&out));
+    }
+    let distinct: std::collections::BTreeSet<_> = files.iter().collect();
+    assert_eq!(distinct.len(), 3, "backup files: {files:?}");
+    assert!(files.iter().all(|f| f.exists()), "backup files: {files:?}");
+}

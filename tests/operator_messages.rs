@@ -57,7 +57,9 @@ fn shipped_builds_do_not_enable_fault_injection() {
         .cloned()
         .unwrap_or_default();
     assert!(
-        !default.iter().any(|f| f.as_str() == Some("fault-injection")),
+        !default
+            .iter()
+            .any(|f| f.as_str() == Some("fault-injection")),
         "fault injection is on by default"
     );
     let pyproject: toml::Value =
@@ -69,7 +71,9 @@ fn shipped_builds_do_not_enable_fault_injection() {
         .cloned()
         .unwrap_or_default();
     assert!(
-        !wheel_features.iter().any(|f| f.as_str() == Some("fault-injection")),
+        !wheel_features
+            .iter()
+            .any(|f| f.as_str() == Some("fault-injection")),
         "the wheel enables fault injection"
     );
     // The library's options carry no test hooks.

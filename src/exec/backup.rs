@@ -56,6 +56,18 @@ pub enum BackupError {
     },
 }
 
+/// `stem` + `ext` in `dir`, or, when a backup of the same second is already there (two runs
+/// within one second), `stem-2` + `ext`, `stem-3` + `ext`, …: never an existing file.
+fn free_path(dir: &Path, stem: &str, ext: &str) -> PathBuf {
+    let mut path = dir.join(format!("{stem}{ext}"));
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("{stem}-{n}{ext}"));
+        n += 1;
+    }
+    path
+}
+
 fn stamp() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -107,7 +119,7 @@ async fn sqlite_copy(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "database".into());
-    let path = dir.join(format!("{name}.backup-{label}-{}", stamp()));
+    let path = free_path(&dir, &format!("{name}.backup-{label}-{}", stamp()), "");
     let size = conn
         .strings(
             "SELECT CAST(page_count * page_size AS TEXT) FROM pragma_page_count, pragma_page_size",
@@ -248,7 +260,11 @@ pub fn dump_file(url: &DbUrl, dir: &Path, label: &str) -> PathBuf {
         Backend::Postgres => "dump",
         _ => "sql",
     };
-    dir.join(format!("{}.backup-{label}-{}.{ext}", url.database, stamp()))
+    free_path(
+        dir,
+        &format!("{}.backup-{label}-{}", url.database, stamp()),
+        &format!(".{ext}"),
+    )
 }
 
 fn dump(url: &DbUrl, dir: &Path, label: &str) -> Result<BackupMade, BackupError> {

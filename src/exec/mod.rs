@@ -15,6 +15,7 @@ mod backup;
 mod faults;
 mod journal;
 pub mod partial;
+mod prepare;
 mod shared;
 mod status;
 mod summary;
@@ -24,10 +25,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::db::{Backend, Conn, DbError, DbUrl, Lock};
-use crate::graph::{Direction, GraphError, Lower, RevisionGraph, Step};
-use crate::plan::{Plan, PlanError, Planner};
+use crate::graph::{Direction, GraphError, RevisionGraph};
+use crate::plan::{Plan, PlanError};
 use crate::project::Project;
-use crate::schema::SchemaModel;
+use prepare::{family, one_line};
 
 pub use backup::{dump_command, restore_command, Backup, BackupError, BackupMade};
 pub use journal::JOURNAL_TABLE;
@@ -101,6 +102,8 @@ pub enum ExecError {
         revisions: String,
         differences: String,
     },
+    #[error("the path breaks servers of the release before it, so a rolling upgrade would fail them: {reason}. Nothing was changed. Stop the old servers first, or run without the compatibility requirement")]
+    BreaksOldServers { reason: String },
     #[error("the last run stopped inside revision {revision}, but the statements planned now differ from the ones it applied (at statement {index}); the scripts changed since: restore the database or finish with the scripts that started it")]
     ResumeMismatch { revision: String, index: usize },
 }
@@ -164,6 +167,8 @@ pub enum Event {
         revision: String,
         /// What it does, in a few words (`CREATE TABLE datasets`, `INSERT INTO tags`).
         summary: String,
+        /// The statement itself, as sent to the database.
+        sql: String,
     },
     /// A data statement changed `rows` rows.
     Rows {
@@ -211,6 +216,9 @@ pub struct Options {
     /// Finish a revision whose first statements the live schema shows applied though the
     /// version table is behind (an upgrade that stopped halfway without our journal).
     pub adopt_partial: bool,
+    /// Refuse (before any change) a path whose rolling-upgrade verdict is that servers of the
+    /// release before it stop working while or after it runs.
+    pub require_compatible: bool,
 }
 
 impl Default for Options {
@@ -225,6 +233,7 @@ impl Default for Options {
             uncertain: None,
             ignore_drift: false,
             adopt_partial: false,
+            require_compatible: false,
         }
     }
 }
@@ -309,153 +318,28 @@ async fn run_locked(
     options: &Options,
     progress: &mut dyn FnMut(Event),
 ) -> Result<Outcome, ExecError> {
-    // Re-read the heads under the lock: a concurrent upgrader may have finished already.
-    let rows = conn.version_rows(&project.version_table).await?;
-    check_rows(project, graph, &rows)?;
-    let current = Lower::Many(rows.clone());
-    let steps: Vec<Step> = match options.direction {
-        Direction::Up => graph.upgrade_path(&current, &options.target)?,
-        Direction::Down => graph.downgrade_path(&current, &options.target)?,
-    };
-    // MySQL/MariaDB: a run may have stopped inside the revision we are about to run.
-    let interrupted = match conn.backend() {
-        Backend::Mysql => journal::interrupted(conn).await?.filter(|i| {
-            steps
-                .first()
-                .is_some_and(|s| graph.id(s.revision) == i.revision)
-        }),
-        _ => None,
-    };
-    if steps.is_empty() {
+    let prepared = prepare::prepare(conn, mariadb, project, graph, options).await?;
+    let rows = prepared.rows;
+    let Some(plan) = prepared.plan else {
         return Ok(Outcome {
             before: rows.clone(),
             after: rows,
             steps: 0,
             statements: 0,
         });
-    }
-    let dialect = dialect_for(conn.backend(), mariadb)?;
-    let planner = Planner::for_project(project, graph, dialect, false)?;
-    // Without a version row, the database starts from nothing when none of this project's
-    // tables is there (other applications' tables may be), and from MLflow's initial tables
-    // when they are (as after `downgrade base`, or an upgrade that died before its first
-    // revision ended); anything else is refused below when its tables are not those.
-    let live = shared::live_tables(conn, project).await?;
-    let start = shared::start(
-        project,
-        &planner,
-        &rows,
-        &steps,
-        &live,
-        interrupted.is_some(),
-    )?;
-    let unversioned = matches!(start, shared::Start::Unversioned);
-    let (model, fresh_plan) = match start {
-        shared::Start::Fresh(plan) => (SchemaModel::default(), Some(*plan)),
-        _ => (planner.schema_at(&rows)?, None),
     };
-    let fresh = fresh_plan.is_some();
-    let checked =
-        (!rows.is_empty() || unversioned) && interrupted.is_none() && !options.ignore_drift;
-    let mut diffs = if checked {
-        drift(conn, &model, &project.version_table).await?
-    } else {
-        Vec::new()
-    };
-    let known: BTreeSet<String> = model.tables.iter().map(|t| t.name.clone()).collect();
-    // Other applications' tables in the same database (MLflow's tracking tables beside its
-    // auth tables, an application's own) are listed to scripts that inspect the database, as
-    // Alembic lists them: auth's f1a2b3c4d5e6 rewrites prompt grants only when it finds the
-    // model registry. A table the plan itself creates is not another application's, even when
-    // it is already there: an interrupted run (ours, or Python's) created it, and the plan
-    // must stay the one that run had (MLflow's 3500859a5d39 creates its table only when it is
-    // missing).
-    let candidates: BTreeSet<String> = live.difference(&known).cloned().collect();
-    let mut plan = match fresh_plan {
-        Some(plan) => plan,
-        None => planner.plan(&rows, &steps, model.clone(), fresh)?,
-    };
-    if !candidates.is_empty() {
-        let mut model = model;
-        model.other_tables = candidates
-            .difference(&tables_created(&plan))
-            .cloned()
-            .collect();
-        if !model.other_tables.is_empty() {
-            plan = planner.plan(&rows, &steps, model, fresh)?;
+    if options.require_compatible {
+        let verdict = crate::report::report(&plan, server(conn), "", &Default::default()).verdict;
+        if !verdict.keeps_old_servers {
+            return Err(ExecError::BreaksOldServers {
+                reason: verdict.reason,
+            });
         }
     }
-    let created = tables_created(&plan);
-    let others: BTreeSet<String> = candidates.difference(&created).cloned().collect();
-    shared::refuse_taken_names(conn, &plan, &others).await?;
-    if interrupted.is_none() {
-        // Alembic leaves the table when it deletes the last row (`downgrade base`).
-        plan.create_version_table = !conn.table_exists(&project.version_table).await?;
-    }
-    // A drifted schema may be the next revision half-applied by a tool without our journal:
-    // its objects partly there (a table it creates, such as SQLite's `_alembic_tmp_<table>`,
-    // counts), the version row behind.
-    let mut adopted = None;
-    if checked {
-        let touched = first_step_tables(conn, &plan, &steps);
-        for t in &candidates {
-            if touched.contains(t) {
-                diffs.push((t.clone(), format!("table {t} is unexpected")));
-            } else if created.contains(t) {
-                // Another application's table under a name a later revision gives its own:
-                // refused now, not when that revision's CREATE TABLE fails halfway through.
-                diffs.push((
-                    t.clone(),
-                    format!("table {t} is there though a later revision creates it"),
-                ));
-            }
-        }
-        if !diffs.is_empty() {
-            let partial = if diffs.iter().all(|(t, _)| touched.contains(t)) {
-                half_migrated(conn, &mut plan).await?
-            } else {
-                None
-            };
-            match partial {
-                Some(applied) if options.adopt_partial => adopted = Some(applied),
-                Some(applied) => {
-                    let stmts: Vec<&str> = plan.steps[0].compiled.statements().collect();
-                    return Err(ExecError::HalfMigrated {
-                        revision: plan.steps[0].compiled.revision.clone(),
-                        applied,
-                        total: stmts.len(),
-                        table: project.version_table.clone(),
-                        next: stmts.get(applied).map(|s| one_line(s)).unwrap_or_else(|| {
-                            "(none: only the version change remains)".to_string()
-                        }),
-                    });
-                }
-                None if unversioned => {
-                    return Err(ExecError::Unversioned {
-                        table: project.version_table.clone(),
-                        differences: drift_text(&diffs),
-                    })
-                }
-                None => return Err(drift_error(&rows, &diffs)),
-            }
-        }
-    }
-    let adopted_journal = adopted.map(|n| journal::Interrupted {
-        revision: plan.steps[0].compiled.revision.clone(),
-        applied: plan.steps[0]
-            .compiled
-            .statements()
-            .take(n)
-            .map(journal::statement_sha)
-            .collect(),
-        uncertain: None,
-    });
-    if adopted_journal.is_some() && plan.create_version_table {
-        // The statements adopted are the revision's own: the version table comes first.
+    if prepared.version_table_first {
         conn.execute(&plan.version_table_ddl()).await?;
-        plan.create_version_table = false;
     }
-    let interrupted = interrupted.or(adopted_journal);
+    let interrupted = prepared.interrupted;
     let total = plan.statement_count();
     progress(Event::Planned {
         steps: plan.steps.len(),
@@ -479,223 +363,81 @@ async fn run_locked(
     })
 }
 
-/// The tables a plan creates or renames into, anywhere along it.
-fn tables_created(plan: &crate::plan::Plan) -> BTreeSet<String> {
-    plan.initial
-        .iter()
-        .chain(plan.steps.iter().map(|s| &s.compiled))
-        .flat_map(|c| c.emitted.iter())
-        .filter_map(|e| match &e.op {
-            crate::ir::Op::CreateTable { table } => Some(table.name.clone()),
-            crate::ir::Op::RenameTable { new_name, .. } => Some(new_name.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Compare the live schema with the one the recorded revisions leave: a table, column, named
-/// constraint or index missing, or a column added to one of the project's tables. Each
-/// difference comes with its table.
-async fn drift(
-    conn: &mut Conn,
-    model: &SchemaModel,
-    version_table: &str,
-) -> Result<Vec<(String, String)>, ExecError> {
-    use std::collections::BTreeMap;
-    let ours = |t: &str| t == journal::JOURNAL_TABLE || t == version_table;
-    let mut live: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (t, c) in conn.columns().await? {
-        if !ours(&t) {
-            live.entry(t).or_default().insert(c);
-        }
-    }
-    let mut diffs = Vec::new();
-    // Tables the model does not know are not drift: other applications may share the
-    // database (and their version tables). Named constraints and indexes the model knows
-    // must be there under their names (later revisions drop and create them by name).
-    let named = crate::db::live::LiveSchema::read(conn).await?;
-    for t in &model.tables {
-        if live.contains_key(&t.name) {
-            for c in &t.constraints {
-                let Some(name) = c.name() else { continue };
-                if matches!(c, crate::ir::Constraint::PrimaryKey { .. }) {
-                    continue;
-                }
-                if !named
-                    .constraints
-                    .contains(&(t.name.clone(), name.to_string()))
-                {
-                    diffs.push((
-                        t.name.clone(),
-                        format!("constraint {name} on {} is missing", t.name),
-                    ));
-                }
-            }
-            for i in &t.indexes {
-                if !named.indexes.contains(&(t.name.clone(), i.name.clone())) {
-                    diffs.push((
-                        t.name.clone(),
-                        format!("index {} on {} is missing", i.name, t.name),
-                    ));
-                }
-            }
-        }
-        let cols: BTreeSet<String> = t.columns.iter().map(|c| c.name.clone()).collect();
-        match live.get(&t.name) {
-            None => diffs.push((t.name.clone(), format!("table {} is missing", t.name))),
-            Some(have) => {
-                for c in cols.difference(have) {
-                    diffs.push((t.name.clone(), format!("column {}.{c} is missing", t.name)));
-                }
-                for c in have.difference(&cols) {
-                    diffs.push((
-                        t.name.clone(),
-                        format!("column {}.{c} is unexpected", t.name),
-                    ));
-                }
-            }
-        }
-    }
-    Ok(diffs)
-}
-
-fn drift_error(rows: &[String], diffs: &[(String, String)]) -> ExecError {
-    ExecError::Drift {
-        revisions: rows.join(", "),
-        differences: drift_text(diffs),
-    }
-}
-
-fn drift_text(diffs: &[(String, String)]) -> String {
-    let shown = diffs.len().min(6);
-    let mut differences = diffs[..shown]
-        .iter()
-        .map(|d| d.1.as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
-    if diffs.len() > shown {
-        differences += &format!("; and {} more", diffs.len() - shown);
-    }
-    differences
-}
-
-fn one_line(sql: &str) -> String {
-    let one = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-    one.chars().take(160).collect()
-}
-
-fn family(conn: &Conn) -> crate::dialect::sqltext::Family {
-    use crate::dialect::sqltext::Family;
+fn server(conn: &Conn) -> crate::report::Server {
     match conn.backend() {
-        Backend::Sqlite => Family::Sqlite,
-        Backend::Postgres => Family::Postgres,
-        Backend::Mysql => Family::Mysql,
+        Backend::Sqlite => crate::report::Server::Sqlite,
+        Backend::Postgres => crate::report::Server::Postgres,
+        Backend::Mysql => crate::report::Server::Mysql,
     }
 }
 
-/// The tables the first step of an upgrade touches (creates, drops, renames, alters).
-fn first_step_tables(conn: &Conn, plan: &Plan, steps: &[Step]) -> BTreeSet<String> {
-    use crate::dialect::sqltext::{read_statement, Effect, Reading};
-    let mut touched = BTreeSet::new();
-    let (Some(first), Some(step)) = (plan.steps.first(), steps.first()) else {
-        return touched;
-    };
-    if step.direction != Direction::Up {
-        return touched;
+/// What `migrate` with these options would run on the database now, found without the lock
+/// and without changing anything (the `plan` command).
+#[derive(Debug)]
+pub struct DryRun {
+    /// The version rows the run would start from.
+    pub before: Vec<String>,
+    /// `None`: nothing to do.
+    pub plan: Option<Plan>,
+    /// Every statement the run would send, by revision and in order: the initial schema and
+    /// the version table with the first revision, each revision's version change last; what
+    /// an interrupted run already applied left out.
+    pub statements: Vec<(String, Vec<String>)>,
+    /// Live row counts by table (statistics where the server keeps them).
+    pub rows: std::collections::BTreeMap<String, u64>,
+    /// Which kind of server the database is on.
+    pub server: crate::report::Server,
+}
+
+impl DryRun {
+    /// The dry-run report: per revision and operation its kind, lock, rows, estimate and
+    /// rolling-upgrade verdict.
+    pub fn report(&self, database: &str) -> Option<crate::report::PlanReport> {
+        let plan = self.plan.as_ref()?;
+        Some(crate::report::report(
+            plan,
+            self.server,
+            database,
+            &self.rows,
+        ))
     }
-    let fam = family(conn);
-    for s in first.compiled.statements() {
-        if let Reading::Effects(effects) = read_statement(s, fam) {
-            for e in effects {
-                match e {
-                    Effect::Set(o, _) => touched.extend(o.table().map(str::to_string)),
-                    Effect::DropTable(t) => {
-                        touched.insert(t);
-                    }
-                    Effect::RenameTable { from, to } => touched.extend([from, to]),
-                    Effect::Temporary(_) => {}
-                }
+}
+
+/// Plan a run against the live database, changing nothing: the same decisions `migrate`
+/// takes under its lock (fresh, unversioned, shared, resumed, drift, half-applied revisions).
+pub async fn dry_run(
+    url: &DbUrl,
+    project: &Project,
+    graph: &RevisionGraph,
+    options: &Options,
+) -> Result<DryRun, ExecError> {
+    let mut conn = status::connect_existing(url).await?;
+    let result = async {
+        let mariadb = url.mariadb || conn.is_mariadb().await?;
+        let prepared = prepare::prepare(&mut conn, mariadb, project, graph, options).await?;
+        let rows = match prepared.plan {
+            Some(_) => crate::db::row_counts(&mut conn).await?,
+            None => Default::default(),
+        };
+        let mut statements = prepared.plan.as_ref().map(units).unwrap_or_default();
+        if let Some(first) = statements.first_mut() {
+            let applied = prepared.interrupted.map_or(0, |i| i.applied.len());
+            first.1.drain(..applied.min(first.1.len()));
+            if let (true, Some(plan)) = (prepared.version_table_first, &prepared.plan) {
+                first.1.insert(0, plan.version_table_ddl());
             }
         }
+        Ok(DryRun {
+            before: prepared.rows,
+            plan: prepared.plan,
+            statements,
+            rows,
+            server: server(&conn),
+        })
     }
-    touched
-}
-
-/// Whether the live schema is the first step of the plan half-applied: it agrees with the
-/// state after its first j statements, j ≥ 1. Returns j.
-async fn half_migrated(conn: &mut Conn, plan: &mut Plan) -> Result<Option<usize>, ExecError> {
-    let Some(first) = plan.steps.first_mut() else {
-        return Ok(None);
-    };
-    let fam = family(conn);
-    // SQLAlchemy creates a new table's indexes in the order of a Python set, which changes
-    // from run to run; so a revision Python stopped inside may have run them in another order
-    // than ours. Our order first, then each other order of one table's indexes.
-    for (op, order) in index_orders(&first.compiled.emitted) {
-        let mut emitted = first.compiled.emitted.clone();
-        if let Some(op) = op {
-            let reordered = order
-                .iter()
-                .map(|&i| emitted[op].statements[i].clone())
-                .collect();
-            emitted[op].statements = reordered;
-        }
-        let stmts: Vec<String> = emitted
-            .iter()
-            .flat_map(|e| e.statements.iter().cloned())
-            .collect();
-        if let partial::Verdict::Applied(j) =
-            partial::judge(conn, fam, &stmts, 0..=stmts.len()).await?
-        {
-            if j >= 1 {
-                first.compiled.emitted = emitted;
-                return Ok(Some(j));
-            }
-        }
-    }
-    Ok(None)
-}
-
-/// The statement orders to try for a half-applied revision: ours (`None`), then, for each
-/// operation that creates a table and then its indexes, every other order of those indexes
-/// (the table first), for tables of up to five indexes.
-fn index_orders(emitted: &[crate::compile::EmittedOp]) -> Vec<(Option<usize>, Vec<usize>)> {
-    let mut out = vec![(None, Vec::new())];
-    for (op, e) in emitted.iter().enumerate() {
-        let s = &e.statements;
-        let creates_indexes = s.len() > 2
-            && s.len() <= 6
-            && s[0].trim_start().to_uppercase().starts_with("CREATE TABLE")
-            && s[1..].iter().all(|x| {
-                let x = x.trim_start().to_uppercase();
-                x.starts_with("CREATE INDEX") || x.starts_with("CREATE UNIQUE INDEX")
-            });
-        if !creates_indexes {
-            continue;
-        }
-        let mut rest: Vec<usize> = (1..s.len()).collect();
-        let mut orders = Vec::new();
-        permutations(&mut rest, 0, &mut orders);
-        for order in orders.into_iter().skip(1) {
-            let mut full = vec![0];
-            full.extend(order);
-            out.push((Some(op), full));
-        }
-    }
-    out
-}
-
-/// Every permutation of `items[k..]`, by swapping in place, the identity first.
-fn permutations(items: &mut Vec<usize>, k: usize, out: &mut Vec<Vec<usize>>) {
-    if k == items.len() {
-        out.push(items.clone());
-        return;
-    }
-    for i in k..items.len() {
-        items.swap(k, i);
-        permutations(items, k + 1, out);
-        items.swap(k, i);
-    }
+    .await;
+    conn.close().await;
+    result
 }
 
 /// The plan as units of work: the initial schema and the version table go with the first
@@ -859,6 +601,7 @@ async fn execute_checkpointed(
                 total,
                 revision: revision.clone(),
                 summary: summary(sql),
+                sql: sql.clone(),
             });
             let dml = is_dml(sql);
             journal
@@ -1024,6 +767,7 @@ async fn execute_plan(
                 total,
                 revision: revision.clone(),
                 summary: summary(sql),
+                sql: sql.clone(),
             });
             let result = conn.execute_counting(sql).await;
             if let (Ok(rows), true) = (&result, is_dml(sql)) {
@@ -1142,6 +886,15 @@ pub mod blocking {
         runtime().block_on(super::migrate(url, project, graph, options, progress))
     }
 
+    pub fn dry_run(
+        url: &DbUrl,
+        project: &Project,
+        graph: &RevisionGraph,
+        options: &Options,
+    ) -> Result<DryRun, ExecError> {
+        runtime().block_on(super::dry_run(url, project, graph, options))
+    }
+
     pub fn current(
         url: &DbUrl,
         project: &Project,
@@ -1186,21 +939,5 @@ pub mod blocking {
             purge,
             lock_timeout,
         ))
-    }
-}
-
-#[cfg(test)]
-mod index_order_tests {
-    use super::permutations;
-
-    #[test]
-    fn permutations_start_with_the_identity_and_are_all_distinct() {
-        let mut items = vec![1, 2, 3];
-        let mut out = Vec::new();
-        permutations(&mut items, 0, &mut out);
-        assert_eq!(out[0], vec![1, 2, 3]);
-        assert_eq!(out.len(), 6);
-        let distinct: std::collections::BTreeSet<_> = out.iter().cloned().collect();
-        assert_eq!(distinct.len(), 6);
     }
 }

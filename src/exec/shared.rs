@@ -64,7 +64,7 @@ pub(super) fn start(
     if interrupted {
         return Ok(Start::Fresh(Box::new(fresh)));
     }
-    let ours = super::tables_created(&fresh);
+    let ours = super::prepare::tables_created(&fresh);
     let found: Vec<&str> = live
         .iter()
         .filter(|t| ours.contains(*t))

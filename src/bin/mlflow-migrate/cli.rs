@@ -137,6 +137,10 @@ pub struct RunArgs {
     /// by Python Alembic or another tool, but the version row is behind), run the rest of it.
     #[arg(long)]
     pub adopt_partial: bool,
+    /// Refuse, before any change, a path that would break servers of the release before it
+    /// (a rolling upgrade: old servers keep serving while it runs); `plan` shows the verdicts.
+    #[arg(long)]
+    pub require_compatible: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -151,6 +155,30 @@ pub enum Command {
         target: Option<String>,
         #[command(flatten)]
         run: RunArgs,
+    },
+    /// A dry run against the live database, changing nothing: per revision its MLflow
+    /// release and statements; per operation its kind (additive, destructive, table rewrite,
+    /// data migration), what it locks and how, rows touched (live statistics), an estimated
+    /// time, and whether servers of the old release keep working (rolling upgrades). Totals
+    /// at the end. Reads only.
+    Plan {
+        #[command(flatten)]
+        url: UrlArg,
+        #[arg(value_name = "TARGET", help = TARGET_HELP, allow_hyphen_values = true)]
+        target: Option<String>,
+        /// Plan a downgrade to TARGET instead of an upgrade.
+        #[arg(long)]
+        downgrade: bool,
+        /// Target the schema MLflow release X ships (its head revision).
+        #[arg(long, value_name = "X", conflicts_with = "target")]
+        mlflow_version: Option<String>,
+        /// Plan even when the live tables and columns differ from what the recorded
+        /// revisions leave.
+        #[arg(long)]
+        ignore_drift: bool,
+        /// Plan the rest of a revision the database is half-way through (see upgrade).
+        #[arg(long)]
+        adopt_partial: bool,
     },
     /// Downgrade a database to a target revision (`-1`: one step down; `base`: everything).
     #[command(allow_negative_numbers = true)]

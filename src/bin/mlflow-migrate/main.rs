@@ -4,6 +4,7 @@ mod cli;
 mod database;
 mod distribution;
 mod graph_commands;
+mod plan;
 mod run;
 
 use std::process::ExitCode;
@@ -171,6 +172,34 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
                 (target, None) => target.unwrap_or_else(|| "heads".into()),
             };
             run::migrate(&project, &graph, &url, &target, true, run, out)
+        }
+        Command::Plan {
+            url,
+            target,
+            downgrade,
+            mlflow_version,
+            ignore_drift,
+            adopt_partial,
+        } => {
+            let (url, target) = url_and_target(url.url.as_deref(), target.as_deref(), out)?;
+            let target = match (target, mlflow_version) {
+                (Some(_), Some(_)) => return Err(both_targets()),
+                (_, Some(version)) => database::release_head(&project, version)?,
+                (Some(target), None) => target,
+                (None, None) if *downgrade => {
+                    return Err(
+                        "plan --downgrade needs a TARGET (a revision, `-1`, or `base`)".into(),
+                    )
+                }
+                (None, None) => "heads".into(),
+            };
+            let options = plan::Request {
+                target,
+                downgrade: *downgrade,
+                ignore_drift: *ignore_drift,
+                adopt_partial: *adopt_partial,
+            };
+            plan::run(&project, &graph, &url, options, out)
         }
         Command::Downgrade { args, run } => {
             let (url, rest) = url_and_rest(args, out)?;

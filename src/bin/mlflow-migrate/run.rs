@@ -38,6 +38,7 @@ pub fn migrate(
         },
         ignore_drift: run.ignore_drift,
         adopt_partial: run.adopt_partial,
+        require_compatible: run.require_compatible,
         uncertain: match (run.resume_skip, run.resume_retry) {
             (true, _) => Some(exec::Uncertain::Skip),
             (_, true) => Some(exec::Uncertain::Retry),
@@ -285,6 +286,9 @@ pub fn hint(err: &(dyn std::error::Error + 'static)) -> String {
     while let Some(e) = next {
         if let Some(ExecError::Cancelled { .. }) = e.downcast_ref::<ExecError>() {
             return " (run the same command again to continue)".to_string();
+        }
+        if let Some(ExecError::BreaksOldServers { .. }) = e.downcast_ref::<ExecError>() {
+            return " (`plan` shows each revision's verdict; without --require-compatible the upgrade runs, with the old servers stopped)".to_string();
         }
         if let Some(ExecError::Db(DbError::LockTimeout { .. })) = e.downcast_ref::<ExecError>() {
             return " (wait longer with --lock-timeout SECS; `status` says who holds it)"

@@ -1,0 +1,200 @@
+//! `plan`: the dry run against a live database. The library decides what the run would do
+//! (the same decisions `upgrade` takes under its lock) and classifies it; this prints it.
+
+use serde_json::json;
+
+use alembic_engine::db::DbUrl;
+use alembic_engine::exec::{blocking, Options};
+use alembic_engine::graph::{Direction, RevisionGraph};
+use alembic_engine::project::Project;
+use alembic_engine::releases::Releases;
+use alembic_engine::report::{Change, OpReport, Verdict};
+
+use crate::cli::Format;
+use crate::{BoxError, Output};
+
+/// What to plan.
+pub struct Request {
+    pub target: String,
+    pub downgrade: bool,
+    pub ignore_drift: bool,
+    pub adopt_partial: bool,
+}
+
+/// The first MLflow release whose schema includes `revision` (tracking project only).
+fn introduced_in(project: &Project, graph: &RevisionGraph, revision: &str) -> Option<String> {
+    if project.name != "mlflow" {
+        return None;
+    }
+    let releases = Releases::builtin()
+        .releases_containing(graph, revision)
+        .ok()?;
+    releases.first().map(|r| r.version.clone())
+}
+
+fn change_name(change: Change) -> &'static str {
+    match change {
+        Change::Additive => "additive",
+        Change::Destructive => "destructive",
+        Change::TableRewrite => "table rewrite",
+        Change::DataMigration => "data migration",
+    }
+}
+
+fn verdict_text(v: &Verdict) -> String {
+    let word = if v.keeps_old_servers {
+        "keep working"
+    } else {
+        "break"
+    };
+    format!("old servers {word} ({})", v.reason)
+}
+
+fn seconds(s: f64) -> String {
+    if s < 0.1 {
+        "< 0.1 s".to_string()
+    } else {
+        format!("~{s:.1} s")
+    }
+}
+
+fn at_text(rows: &[String]) -> String {
+    if rows.is_empty() {
+        "base".into()
+    } else {
+        rows.join(", ")
+    }
+}
+
+fn op_line(op: &OpReport) -> String {
+    let rows = op.rows.map(|n| format!(", {n} row(s)")).unwrap_or_default();
+    let writes = if op.blocks_writes {
+        ", writes wait"
+    } else {
+        ""
+    };
+    format!(
+        "    {:<14} {} [{}{writes}{rows}] {}{}",
+        change_name(op.change),
+        op.summary,
+        op.lock,
+        seconds(op.estimate_seconds),
+        if op.verdict.keeps_old_servers {
+            String::new()
+        } else {
+            format!("; breaks old servers: {}", op.verdict.reason)
+        }
+    )
+}
+
+pub fn run(
+    project: &Project,
+    graph: &RevisionGraph,
+    url: &DbUrl,
+    request: Request,
+    out: &mut Output,
+) -> Result<(), BoxError> {
+    let options = Options {
+        target: request.target.clone(),
+        direction: if request.downgrade {
+            Direction::Down
+        } else {
+            Direction::Up
+        },
+        ignore_drift: request.ignore_drift,
+        adopt_partial: request.adopt_partial,
+        ..Default::default()
+    };
+    let dry = blocking::dry_run(url, project, graph, &options)?;
+    let database = url.to_string();
+    let Some(report) = dry.report(&database) else {
+        if out.format == Format::Json {
+            out.json(json!({
+                "database": database,
+                "before": dry.before,
+                "target": request.target,
+                "revisions": [],
+                "statements": 0,
+                "estimate_seconds": 0.0,
+                "verdict": {"keeps_old_servers": true, "reason": "nothing to do"},
+            }));
+        } else {
+            out.line(format!(
+                "nothing to do: {database} is at {}",
+                at_text(&dry.before)
+            ));
+        }
+        return Ok(());
+    };
+    let sql = |i: usize| {
+        dry.statements
+            .get(i)
+            .map(|u| u.1.clone())
+            .unwrap_or_default()
+    };
+    if out.format == Format::Json {
+        let revisions: Vec<serde_json::Value> = report
+            .revisions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut value = serde_json::to_value(r).unwrap_or_default();
+                value["release"] = json!(introduced_in(project, graph, &r.revision));
+                value["sql"] = json!(sql(i));
+                value
+            })
+            .collect();
+        out.json(json!({
+            "database": database,
+            "before": dry.before,
+            "target": request.target,
+            "revisions": revisions,
+            "statements": dry.statements.iter().map(|u| u.1.len()).sum::<usize>(),
+            "estimate_seconds": report.estimate_seconds,
+            "verdict": report.verdict,
+        }));
+        return Ok(());
+    }
+    let total: usize = dry.statements.iter().map(|u| u.1.len()).sum();
+    out.line(format!(
+        "plan for {database}: {} -> {} ({} revision(s), {total} statement(s)); nothing is changed",
+        at_text(&dry.before),
+        request.target,
+        report.revisions.len(),
+    ));
+    for (i, r) in report.revisions.iter().enumerate() {
+        let release = introduced_in(project, graph, &r.revision)
+            .map(|v| format!(" [MLflow {v}]"))
+            .unwrap_or_default();
+        let direction = match r.direction {
+            Direction::Up => "upgrade",
+            Direction::Down => "downgrade",
+        };
+        out.line(String::new());
+        out.line(format!(
+            "{direction} {} {}{release}: {}; {}",
+            r.revision,
+            r.message,
+            seconds(r.estimate_seconds),
+            verdict_text(&r.verdict)
+        ));
+        for op in &r.ops {
+            out.line(op_line(op));
+        }
+        for statement in sql(i) {
+            let text = statement.trim_end().trim_end_matches(';');
+            out.line(format!("      {};", text.replace('\n', "\n      ")));
+        }
+    }
+    out.line(String::new());
+    out.line(format!(
+        "total: {} revision(s), {total} statement(s), {}; {}",
+        report.revisions.len(),
+        seconds(report.estimate_seconds),
+        verdict_text(&report.verdict)
+    ));
+    if dry.server == alembic_engine::report::Server::Sqlite {
+        out.line("SQLite: every statement holds the database's write lock while it runs");
+    }
+    Ok(())
+}
