@@ -9,7 +9,8 @@
 //! (`target/ref-venv`, created by the test suite: run `cargo test --test data_conformance`
 //! once first). `$SKIP_PYTHON=1` times only ours — MLflow needs about 15 minutes at 1M metrics
 //! on this machine. The last lines are a table for the README. The bench fails when our peak
-//! RSS is over 40 MB at any size.
+//! RSS is over 40 MB at any size, or when `plan`'s estimate for the upgrade is not within 2×
+//! of its measured time at 1M metrics or more (below that, fixed costs dominate).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -95,6 +96,23 @@ fn timed(program: &Path, args: &[&str], what: &str) -> (f64, f64) {
     (secs, kb / 1024.0)
 }
 
+/// The upgrade's estimated seconds, as `plan --format json` gives them.
+fn plan_estimate(program: &Path, url: &str) -> f64 {
+    let out = Command::new(program)
+        .args(["--quiet", "--format", "json", "plan", url])
+        .output()
+        .expect("mlflow-migrate plan runs");
+    assert!(
+        out.status.success(),
+        "plan failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan prints JSON");
+    plan["estimate_seconds"]
+        .as_f64()
+        .expect("plan gives estimate_seconds")
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not used here.
     let sizes: Vec<usize> = std::env::var("METRICS")
@@ -114,12 +132,22 @@ fn main() {
         std::fs::copy(&base, &a).unwrap();
         std::fs::copy(&base, &b).unwrap();
         let url_a = format!("sqlite:///{}", a.display());
+        let estimate = plan_estimate(&ours, &url_a);
         let (s, mb) = timed(
             &ours,
             &["upgrade", "--quiet", "--no-backup", &url_a],
             "mlflow-migrate upgrade",
         );
-        println!("{n} metrics: mlflow-migrate {s:.1} s, peak RSS {mb:.1} MB");
+        println!(
+            "{n} metrics: mlflow-migrate {s:.1} s (plan estimated {estimate:.1} s), peak RSS {mb:.1} MB"
+        );
+        if n >= 1_000_000 {
+            let ratio = s / estimate;
+            assert!(
+                (0.5..=2.0).contains(&ratio),
+                "{n} metrics: plan estimated {estimate:.1} s, the upgrade took {s:.1} s ({ratio:.2}×)"
+            );
+        }
         // The goal: memory does not grow with the database.
         assert!(
             mb <= RSS_GOAL_MB,
@@ -136,15 +164,17 @@ fn main() {
             );
             Some(t)
         };
-        table.push((n, (s, mb), theirs));
+        table.push((n, (s, mb), estimate, theirs));
     }
     println!();
-    println!("| metrics | mlflow-migrate | peak RSS | mlflow db upgrade | peak RSS |");
-    println!("|---|---|---|---|---|");
-    for (n, (s, mb), theirs) in table {
+    println!(
+        "| metrics | mlflow-migrate | plan's estimate | peak RSS | mlflow db upgrade | peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (n, (s, mb), estimate, theirs) in table {
         let (ts, tmb) = theirs
             .map(|(a, b)| (format!("{a:.1} s"), format!("{b:.0} MB")))
             .unwrap_or(("-".into(), "-".into()));
-        println!("| {n} | {s:.1} s | {mb:.1} MB | {ts} | {tmb} |");
+        println!("| {n} | {s:.1} s | {estimate:.1} s | {mb:.1} MB | {ts} | {tmb} |");
     }
 }
