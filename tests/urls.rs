@@ -313,19 +313,19 @@ fn a_server_that_does_not_answer_fails_within_the_connect_timeout() {
     fails_within(
         &["--connect-timeout", "2", "current", &pg],
         Duration::from_secs(2),
-        "no answer within 2s",
+        "no answer within 2.0 s",
     );
     let mysql = format!("mysql://root@127.0.0.1:{port}/x?connect_timeout=2");
     fails_within(
         &["current", &mysql],
         Duration::from_secs(2),
-        "no answer within 2s",
+        "no answer within 2.0 s",
     );
     // The command line's setting is over the URL's.
     fails_within(
         &["current", "--connect-timeout", "3", &mysql],
         Duration::from_secs(3),
-        "no answer within 3s",
+        "no answer within 3.0 s",
     );
     drop(listener);
 }
