@@ -31,16 +31,17 @@ fn tolerance(dialect: Dialect) -> f64 {
     }
 }
 
+/// How many files are in a SQLite database's folder (None on a server).
+fn files_beside(db: &TestDb) -> Option<usize> {
+    let dir = db.path()?.parent()?;
+    Some(std::fs::read_dir(dir).unwrap().count())
+}
+
 fn plan_then_upgrade(dialect: Dialect) {
     let chain = mlflow_chain(Project::Mlflow);
     let db = reference_at(dialect, Project::Mlflow, &chain[20]);
     populate(&db, 3_000);
-    let files_before: Vec<_> = db
-        .path()
-        .and_then(|p| p.parent())
-        .map(|d| std::fs::read_dir(d).unwrap().count())
-        .into_iter()
-        .collect();
+    let files_before = files_beside(&db);
     let before = snapshot(&db);
 
     let plan = json(&run(&["plan", "--format", "json", &db.our_url()]));
@@ -49,12 +50,7 @@ fn plan_then_upgrade(dialect: Dialect) {
         before,
         "{dialect:?}: plan changed the database"
     );
-    let files_after: Vec<_> = db
-        .path()
-        .and_then(|p| p.parent())
-        .map(|d| std::fs::read_dir(d).unwrap().count())
-        .into_iter()
-        .collect();
+    let files_after = files_beside(&db);
     assert_eq!(
         files_before, files_after,
         "plan created a file beside the database"

@@ -15,7 +15,7 @@ use alembic_engine::releases::Releases;
 use crate::cli::Format;
 use crate::{BoxError, Output, Verdict};
 
-fn at_text(rows: &[String]) -> String {
+pub fn at_text(rows: &[String]) -> String {
     if rows.is_empty() {
         "base".into()
     } else {

@@ -166,11 +166,7 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
         | Command::Sql { .. } => graph_commands::run(&cli.command, &project, &graph, out),
         Command::Upgrade { url, target, run } => {
             let (url, target) = url_and_target(url.url.as_deref(), target.as_deref(), out)?;
-            let target = match (target, &run.mlflow_version) {
-                (Some(_), Some(_)) => return Err(both_targets()),
-                (_, Some(version)) => database::release_head(&project, version)?,
-                (target, None) => target.unwrap_or_else(|| "heads".into()),
-            };
+            let target = target_or_release(&project, target, run.mlflow_version.as_deref())?;
             run::migrate(&project, &graph, &url, &target, true, run, out)
         }
         Command::Plan {
@@ -182,17 +178,10 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
             adopt_partial,
         } => {
             let (url, target) = url_and_target(url.url.as_deref(), target.as_deref(), out)?;
-            let target = match (target, mlflow_version) {
-                (Some(_), Some(_)) => return Err(both_targets()),
-                (_, Some(version)) => database::release_head(&project, version)?,
-                (Some(target), None) => target,
-                (None, None) if *downgrade => {
-                    return Err(
-                        "plan --downgrade needs a TARGET (a revision, `-1`, or `base`)".into(),
-                    )
-                }
-                (None, None) => "heads".into(),
-            };
+            if *downgrade && target.is_none() && mlflow_version.is_none() {
+                return Err("plan --downgrade needs a TARGET (a revision, `-1`, or `base`)".into());
+            }
+            let target = target_or_release(&project, target, mlflow_version.as_deref())?;
             let options = plan::Request {
                 target,
                 downgrade: *downgrade,
@@ -225,11 +214,7 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
             mlflow_version,
         } => {
             let (url, target) = url_and_target(url.url.as_deref(), target.as_deref(), out)?;
-            let target = match (target, mlflow_version) {
-                (Some(_), Some(_)) => return Err(both_targets()),
-                (_, Some(version)) => database::release_head(&project, version)?,
-                (target, None) => target.unwrap_or_else(|| "heads".into()),
-            };
+            let target = target_or_release(&project, target, mlflow_version.as_deref())?;
             database::check(
                 &project,
                 &graph,
@@ -333,6 +318,19 @@ fn resolve_url(given: Option<&str>, out: &Output) -> Result<DbUrl, BoxError> {
 
 /// `[URL] [TARGET]`: a first argument that is not a URL is the target, the URL then comes
 /// from the environment.
+/// TARGET, or the head of MLflow release `--mlflow-version`, or `heads`; not both.
+fn target_or_release(
+    project: &Project,
+    target: Option<String>,
+    mlflow_version: Option<&str>,
+) -> Result<String, BoxError> {
+    match (target, mlflow_version) {
+        (Some(_), Some(_)) => Err(both_targets()),
+        (_, Some(version)) => database::release_head(project, version),
+        (target, None) => Ok(target.unwrap_or_else(|| "heads".into())),
+    }
+}
+
 fn url_and_target(
     first: Option<&str>,
     second: Option<&str>,

@@ -11,6 +11,7 @@ use alembic_engine::releases::Releases;
 use alembic_engine::report::{Change, OpReport, Verdict};
 
 use crate::cli::Format;
+use crate::database::at_text;
 use crate::{BoxError, Output};
 
 /// What to plan.
@@ -55,14 +56,6 @@ fn seconds(s: f64) -> String {
         "< 0.1 s".to_string()
     } else {
         format!("~{s:.1} s")
-    }
-}
-
-fn at_text(rows: &[String]) -> String {
-    if rows.is_empty() {
-        "base".into()
-    } else {
-        rows.join(", ")
     }
 }
 
