@@ -30,6 +30,9 @@ pub struct WheelPin {
     pub wheel: String,
     pub sha256: String,
     pub projects: std::collections::BTreeMap<String, ProjectPin>,
+    /// For a release no pin names: the file its sha256 was recorded in on first use.
+    #[serde(skip)]
+    pub recorded_in: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -48,6 +51,34 @@ impl WheelPin {
     pub fn builtin() -> Self {
         toml::from_str(SOURCE_TOML)
             .expect("revisions/mlflow/source.toml is valid (checked by a test)")
+    }
+
+    /// The file name of release `version`'s pure-Python wheel of the same package.
+    pub fn wheel_of(&self, version: &str) -> String {
+        format!(
+            "{}-{version}-py3-none-any.whl",
+            self.package.replace('-', "_")
+        )
+    }
+
+    /// The same projects, read from another release's wheel whose sha256 was recorded in
+    /// `recorded_in` on first use.
+    pub fn for_release(&self, version: &str, sha256: &str, recorded_in: PathBuf) -> WheelPin {
+        WheelPin {
+            version: version.to_string(),
+            wheel: self.wheel_of(version),
+            sha256: sha256.to_string(),
+            recorded_in: Some(recorded_in),
+            ..self.clone()
+        }
+    }
+
+    /// Where the sha256 comes from, as messages say it.
+    pub fn pinned_by(&self) -> String {
+        match &self.recorded_in {
+            None => "revisions/mlflow/source.toml".into(),
+            Some(path) => format!("the hash recorded on first use in {}", path.display()),
+        }
     }
 }
 
@@ -68,16 +99,19 @@ pub enum ProjectError {
     Fetch {
         wheel: String,
         #[source]
-        source: FetchError,
+        source: Box<FetchError>,
     },
-    #[error("--offline: the pinned wheel {wheel} is not in the cache {cache}, and downloading is not allowed. Run `mlflow-migrate fetch --cache-dir {cache}` where the package index can be reached (or copy a filled cache there), or pass --scripts pointing at MLflow's migrations folder")]
+    #[error("--offline: the wheel {wheel} is not in the cache {cache}, and downloading is not allowed. Run `mlflow-migrate fetch --cache-dir {cache}` where the package index can be reached (or copy a filled cache there), or pass --scripts pointing at MLflow's migrations folder")]
     Offline { wheel: String, cache: PathBuf },
-    #[error("{path} has sha256 {actual}, but revisions/mlflow/source.toml pins {expected}; refusing it (--offline: run without it to fetch the wheel again)")]
+    #[error("{path} has sha256 {actual}, but {pinned_by} pins {expected}; refusing it (--offline: run without it to fetch the wheel again)")]
     WheelChecksum {
         path: PathBuf,
         actual: String,
         expected: String,
+        pinned_by: String,
     },
+    #[error("{path}: the sha256 recorded there on first use is not 64 hex digits ('{text}'); delete the file to trust the index's hash again")]
+    RecordedHash { path: PathBuf, text: String },
     #[error("{path}: cannot unpack the wheel: {detail}")]
     Unpack { path: PathBuf, detail: String },
     #[error("{path}: {source}")]
@@ -106,6 +140,8 @@ pub enum ScriptOrigin {
     Wheel {
         wheel: PathBuf,
         unpacked: PathBuf,
+        /// Read from the release asked for (`Locator::release`), not the pinned one.
+        requested: Option<String>,
     },
 }
 
@@ -122,9 +158,17 @@ impl std::fmt::Display for ScriptOrigin {
                     .unwrap_or_default(),
                 path.display()
             ),
-            ScriptOrigin::Wheel { wheel, unpacked } => write!(
+            ScriptOrigin::Wheel {
+                wheel,
+                unpacked,
+                requested,
+            } => write!(
                 f,
-                "scripts from the pinned wheel {} (unpacked in {})",
+                "scripts from {} {} (unpacked in {})",
+                match requested {
+                    Some(version) => format!("MLflow {version}'s wheel"),
+                    None => "the pinned wheel".into(),
+                },
                 wheel.display(),
                 unpacked.display()
             ),
@@ -163,6 +207,11 @@ pub struct Locator {
     pub offline: bool,
     /// Told about downloads and repairs of the cache (a progress display).
     pub observer: FetchObserver,
+    /// Read the built-in projects from this MLflow release's wheel instead of the pinned one
+    /// (or an installed mlflow): a release newer than the pin is fetched from the index, its
+    /// sha256 taken from the index's listing and recorded in the cache on first use, every
+    /// later use checked against that record.
+    pub release: Option<String>,
 }
 
 impl Locator {
@@ -188,6 +237,16 @@ impl Locator {
             .clone();
         let (dir, origin) = if let Some(dir) = &self.scripts {
             (dir.clone(), ScriptOrigin::Explicit(dir.clone()))
+        } else if let Some(version) = &self.release {
+            let cache = self.release_cache(version)?;
+            (
+                cache.unpacked.join(&project_pin.scripts),
+                ScriptOrigin::Wheel {
+                    wheel: cache.wheel,
+                    unpacked: cache.unpacked,
+                    requested: Some(version.clone()),
+                },
+            )
         } else if let Some((site, version)) =
             (!self.ignore_installed).then(installed_mlflow).flatten()
         {
@@ -200,6 +259,7 @@ impl Locator {
                 ScriptOrigin::Wheel {
                     wheel: cache.wheel,
                     unpacked: cache.unpacked,
+                    requested: None,
                 },
             )
         };
@@ -233,10 +293,59 @@ impl Locator {
         })
     }
 
-    /// Fill the cache with the pinned wheel and its unpacked folders (what `mlflow-migrate
-    /// fetch` does), whether or not an installed mlflow would be used.
+    /// Fill the cache with the pinned wheel (or `release`'s) and its unpacked folders (what
+    /// `mlflow-migrate fetch` does), whether or not an installed mlflow would be used.
     pub fn fetch(&self) -> Result<WheelCache, ProjectError> {
-        self.wheel_cache(&WheelPin::builtin())
+        match &self.release {
+            Some(version) => self.release_cache(version),
+            None => self.wheel_cache(&WheelPin::builtin()),
+        }
+    }
+
+    /// Release `version`'s wheel, cached. The pinned release is the pinned wheel. Any other
+    /// release's sha256 is recorded beside its wheel on first use (`<wheel>.sha256`, the hash
+    /// the index lists, else the bytes' own when the index lists none) and required from then
+    /// on, as a pin is.
+    fn release_cache(&self, version: &str) -> Result<WheelCache, ProjectError> {
+        let builtin = WheelPin::builtin();
+        if version == builtin.version {
+            return self.wheel_cache(&builtin);
+        }
+        let dir = self.cache_dir();
+        let wheel = builtin.wheel_of(version);
+        let record = dir.join(format!("{wheel}.sha256"));
+        if let Some(pin) = recorded_pin(&builtin, version, &record)? {
+            return self.wheel_cache(&pin);
+        }
+        if self.offline {
+            return Err(ProjectError::Offline { wheel, cache: dir });
+        }
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        {
+            let lock_path = dir.join(".lock");
+            let lock = fs::File::create(&lock_path).map_err(io(&lock_path))?;
+            fs4::fs_std::FileExt::lock_exclusive(&lock).map_err(io(&lock_path))?;
+            // Another process may have recorded it while this one waited.
+            if recorded_pin(&builtin, version, &record)?.is_none() {
+                let first_use = WheelPin {
+                    version: version.to_string(),
+                    wheel: wheel.clone(),
+                    sha256: String::new(),
+                    ..builtin.clone()
+                };
+                let wheel_path = dir.join(&wheel);
+                if wheel_path.exists() {
+                    fs::remove_file(&wheel_path).map_err(io(&wheel_path))?;
+                }
+                let sha256 = self.download(&first_use, None, &dir)?;
+                let part = dir.join(format!(".{wheel}.sha256.part-{}", std::process::id()));
+                fs::write(&part, format!("{sha256}\n")).map_err(io(&part))?;
+                fs::rename(&part, &record).map_err(io(&record))?;
+            }
+        }
+        let pin =
+            recorded_pin(&builtin, version, &record)?.expect("the sha256 was recorded just above");
+        self.wheel_cache(&pin)
     }
 
     /// The cache folder: `cache_dir`, else `$MLFLOW_MIGRATE_CACHE`, `$XDG_CACHE_HOME/alembic-engine`,
@@ -290,6 +399,7 @@ impl Locator {
                     path: cache.wheel,
                     actual,
                     expected: pin.sha256.clone(),
+                    pinned_by: pin.pinned_by(),
                 })
             }
             Err(problem) => {
@@ -300,7 +410,7 @@ impl Locator {
                     });
                     fs::remove_file(&cache.wheel).map_err(io(&cache.wheel))?;
                 }
-                self.download(pin, &cache.dir)?;
+                self.download(pin, Some(&pin.sha256), &cache.dir)?;
             }
         }
         if let Err(problem) = cache.check_unpacked(pin) {
@@ -315,21 +425,37 @@ impl Locator {
         Ok(cache)
     }
 
-    /// Download the pinned wheel into `dir`: from the index, else with pip.
-    fn download(&self, pin: &WheelPin, dir: &Path) -> Result<(), ProjectError> {
+    /// Download `pin`'s wheel into `dir`: from the index, else with pip; checked against
+    /// `sha256` when one is required. Returns the file's sha256.
+    fn download(
+        &self,
+        pin: &WheelPin,
+        sha256: Option<&str>,
+        dir: &Path,
+    ) -> Result<String, ProjectError> {
         let index = fetch::index_url(self.index_url.as_deref());
+        let pinned_by = pin.pinned_by();
         let request = fetch::WheelRequest {
             package: &pin.package,
             file: &pin.wheel,
-            sha256: &pin.sha256,
+            sha256,
+            pinned_by: &pinned_by,
             index: &index,
         };
         let http = match fetch::download_from_index(&request, dir, &self.observer) {
-            Ok(_) => return Ok(()),
+            Ok((_, actual)) => return Ok(actual),
+            // A release no pin names that the reachable index does not list does not exist
+            // there: pip, asking the same index, would not find it either.
+            Err(e @ FetchError::NotListed { .. }) if sha256.is_none() => {
+                return Err(ProjectError::Fetch {
+                    wheel: pin.wheel.clone(),
+                    source: Box::new(e),
+                })
+            }
             Err(e) if e.is_integrity() => {
                 return Err(ProjectError::Fetch {
                     wheel: pin.wheel.clone(),
-                    source: e,
+                    source: Box::new(e),
                 })
             }
             Err(e) => e,
@@ -351,19 +477,45 @@ impl Locator {
             pip,
         })?;
         let actual = sha256_file(&path)?;
-        if actual != pin.sha256 {
+        if let Some(expected) = sha256.filter(|e| *e != actual) {
             let _ = fs::remove_file(&path);
             return Err(ProjectError::Fetch {
                 wheel: pin.wheel.clone(),
-                source: FetchError::Hash {
+                source: Box::new(FetchError::Hash {
                     url: "python3 -m pip download".into(),
                     actual,
-                    expected: pin.sha256.clone(),
-                },
+                    expected: expected.to_string(),
+                    pinned_by,
+                }),
             });
         }
-        Ok(())
+        Ok(actual)
     }
+}
+
+/// The pin of release `version` if its sha256 was recorded in `record`.
+fn recorded_pin(
+    builtin: &WheelPin,
+    version: &str,
+    record: &Path,
+) -> Result<Option<WheelPin>, ProjectError> {
+    let text = match fs::read_to_string(record) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(record)(e)),
+    };
+    let hash = text.trim().to_ascii_lowercase();
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ProjectError::RecordedHash {
+            path: record.to_path_buf(),
+            text: text.trim().chars().take(80).collect(),
+        });
+    }
+    Ok(Some(builtin.for_release(
+        version,
+        &hash,
+        record.to_path_buf(),
+    )))
 }
 
 pub fn sha256_file(path: &Path) -> Result<String, ProjectError> {

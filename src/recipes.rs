@@ -49,7 +49,7 @@ pub enum RecipeError {
         #[source]
         source: ScriptError,
     },
-    #[error("recipe {recipe}: no module variable `script_sha256` pinning the script it replaces")]
+    #[error("recipe {recipe}: no module variable `script_sha256` pinning the script it replaces (a string, or a tuple of strings for versions of the script reviewed to do the same)")]
     NoPin { recipe: PathBuf },
     #[error("revision {revision} ({path}) has sha256 {actual}, but the data-migration recipe this tool ships for it is pinned to {expected}: the script changed since the recipe was written and tested, so it is refused rather than migrated by a recipe that may no longer match it. Use the MLflow scripts this tool pins (or the mlflow-migrate release made for your MLflow version)")]
     PinMismatch {
@@ -65,7 +65,9 @@ pub enum RecipeError {
 pub struct Recipe {
     /// The recipe module, read like a revision script.
     pub module: Revision,
-    pub script_sha256: String,
+    /// The sha256 of each version of the script the recipe was reviewed against (MLflow
+    /// sometimes edits a published revision: 3.18.0 changed how 75868b020152 pages).
+    pub script_sha256: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -73,14 +75,23 @@ pub struct RecipeBook {
     recipes: Vec<Recipe>,
 }
 
-fn read_pin(rev: &Revision) -> Option<String> {
+fn read_pin(rev: &Revision) -> Option<Vec<String>> {
+    use crate::script::ast::{ExprKind, StmtKind};
+    let text = |e: &crate::script::ast::Expr| match &e.kind {
+        ExprKind::Str(v) => Some(v.clone()),
+        _ => None,
+    };
     rev.module.body.iter().find_map(|s| match &s.kind {
-        crate::script::ast::StmtKind::Assign { targets, value } => {
+        StmtKind::Assign { targets, value } => {
             let named = targets
                 .iter()
-                .any(|t| matches!(&t.kind, crate::script::ast::ExprKind::Name(n) if n == "script_sha256"));
-            match (&value.kind, named) {
-                (crate::script::ast::ExprKind::Str(v), true) => Some(v.clone()),
+                .any(|t| matches!(&t.kind, ExprKind::Name(n) if n == "script_sha256"));
+            match &value.kind {
+                _ if !named => None,
+                ExprKind::Str(v) => Some(vec![v.clone()]),
+                ExprKind::Tuple(items) if !items.is_empty() => {
+                    items.iter().map(text).collect::<Option<Vec<_>>>()
+                }
                 _ => None,
             }
         }
@@ -135,12 +146,12 @@ impl RecipeBook {
         let Some(recipe) = self.recipes.iter().find(|r| r.module.id == rev.id) else {
             return Ok(None);
         };
-        if recipe.script_sha256 != rev.sha256 {
+        if !recipe.script_sha256.contains(&rev.sha256) {
             return Err(RecipeError::PinMismatch {
                 revision: rev.id.clone(),
                 path: rev.path.clone(),
                 recipe: recipe.module.path.clone(),
-                expected: recipe.script_sha256.clone(),
+                expected: recipe.script_sha256.join(" or "),
                 actual: rev.sha256.clone(),
             });
         }
@@ -157,7 +168,11 @@ mod tests {
         let book = RecipeBook::builtin("mlflow").unwrap();
         assert_eq!(book.len(), MLFLOW_RECIPES.len());
         for r in &book.recipes {
-            assert_eq!(r.script_sha256.len(), 64, "{}", r.module.id);
+            assert!(
+                r.script_sha256.iter().all(|h| h.len() == 64),
+                "{}",
+                r.module.id
+            );
         }
         assert_eq!(RecipeBook::builtin("mlflow-auth").unwrap().len(), 1);
     }

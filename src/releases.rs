@@ -217,6 +217,27 @@ impl Releases {
             })
     }
 
+    /// Whether `version` is a release number above every release listed (published after
+    /// this table was generated), as opposed to a gap in it.
+    ///
+    /// ```
+    /// use alembic_engine::releases::Releases;
+    ///
+    /// let releases = Releases::builtin();
+    /// assert!(releases.after_latest("99.0.0"));
+    /// assert!(!releases.after_latest("2.9.7"));
+    /// assert!(!releases.after_latest("not-a-version"));
+    /// ```
+    pub fn after_latest(&self, version: &str) -> bool {
+        match (
+            version_key(version.trim()),
+            version_key(&self.latest().version),
+        ) {
+            (Some(asked), Some(latest)) => asked > latest,
+            _ => false,
+        }
+    }
+
     /// The tracking-project revision a release's server expects.
     pub fn head_of(&self, version: &str) -> Result<&str, ReleaseError> {
         Ok(&self.get(version)?.head)

@@ -9,26 +9,14 @@
 mod support;
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use alembic_engine::project::WheelPin;
 use support::cli::{assert_mlflow_accepts, ok};
 use support::db::TestDb;
-
-const PROXY_VARS: &[&str] = &[
-    "ALL_PROXY",
-    "all_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
+use support::index::{LocalIndex, PROXY_VARS};
 
 fn pin() -> WheelPin {
     WheelPin::builtin()
@@ -97,74 +85,6 @@ fn wheel_bytes() -> &'static [u8] {
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(bytes))
-}
-
-/// A response of the local index: status, content type, body.
-type Reply = (u16, &'static str, Vec<u8>);
-
-/// A local HTTP server; `requests` holds each request's target as received (a proxy gets the
-/// absolute URL).
-struct LocalIndex {
-    base: String,
-    requests: Arc<Mutex<Vec<String>>>,
-}
-
-impl LocalIndex {
-    fn start(route: impl Fn(&str) -> Reply + Send + 'static) -> LocalIndex {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let seen = requests.clone();
-        std::thread::spawn(move || {
-            // A bounded number of connections: each test makes a handful.
-            for stream in listener.incoming().take(64) {
-                let Ok(mut stream) = stream else { continue };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                // A proxy is first asked to CONNECT; the request then comes through the tunnel.
-                let path = loop {
-                    let mut request_line = String::new();
-                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-                        break None;
-                    }
-                    let mut line = String::new();
-                    while reader.read_line(&mut line).unwrap_or(0) > 0 && line.trim() != "" {
-                        line.clear();
-                    }
-                    let mut words = request_line.split_whitespace();
-                    let method = words.next().unwrap_or("").to_string();
-                    let target = words.next().unwrap_or("").to_string();
-                    seen.lock().unwrap().push(format!("{method} {target}"));
-                    if method == "CONNECT" {
-                        let _ = stream.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
-                        continue;
-                    }
-                    break Some(target);
-                };
-                let Some(path) = path else { continue };
-                let (status, content_type, body) = route(&path);
-                let head = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&body);
-            }
-        });
-        LocalIndex { base, requests }
-    }
-
-    fn simple(&self) -> String {
-        format!("{}/simple/", self.base)
-    }
-
-    fn count(&self, needle: &str) -> usize {
-        self.requests
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| r.contains(needle))
-            .count()
-    }
 }
 
 /// A PEP 503 page listing the pinned file by a relative link with `hash` in its fragment,

@@ -37,8 +37,13 @@ pub enum FetchEvent {
     },
     /// Bytes received so far.
     Progress { received: u64 },
-    /// The file arrived and its sha256 is the pinned one.
-    Downloaded { file: String, bytes: u64 },
+    /// The file arrived and its sha256 is the pinned one (`first_use`: no pin named it; its
+    /// hash, the one the index lists, is recorded for later runs).
+    Downloaded {
+        file: String,
+        bytes: u64,
+        first_use: bool,
+    },
     /// The index could not be used; `python3 -m pip download` is tried instead.
     PipFallback { reason: String },
 }
@@ -82,18 +87,22 @@ pub enum FetchError {
     IndexPage { url: String, detail: String },
     #[error("the index page {url} does not list {file}")]
     NotListed { url: String, file: String },
-    #[error("the index {url} lists {file} with sha256 {listed}, but revisions/mlflow/source.toml pins {expected}; refusing it")]
+    #[error("the index {url} lists {file} with sha256 {listed}, but {pinned_by} pins {expected}; refusing it")]
     ListedHash {
         url: String,
         file: String,
         listed: String,
         expected: String,
+        /// Where the expected hash comes from (`revisions/mlflow/source.toml`, a hash file
+        /// recorded on first use).
+        pinned_by: String,
     },
-    #[error("{url} delivered a file with sha256 {actual}, but revisions/mlflow/source.toml pins {expected}; refusing it (nothing was kept)")]
+    #[error("{url} delivered a file with sha256 {actual}, but {pinned_by} pins {expected}; refusing it (nothing was kept)")]
     Hash {
         url: String,
         actual: String,
         expected: String,
+        pinned_by: String,
     },
     #[error("{path}: cannot read the CA certificates: {detail}")]
     Certificates { path: PathBuf, detail: String },
@@ -127,7 +136,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FetchError + '_ {
 pub struct WheelRequest<'a> {
     pub package: &'a str,
     pub file: &'a str,
-    pub sha256: &'a str,
+    /// The sha256 the file must have; `None` on first use of a release no pin names: the
+    /// hash the index lists is then the one required (trust on first use), and the caller
+    /// records what arrived.
+    pub sha256: Option<&'a str>,
+    /// Where `sha256` comes from, for messages.
+    pub pinned_by: &'a str,
     /// A simple index (`…/simple/`).
     pub index: &'a str,
 }
@@ -181,24 +195,34 @@ pub struct Listed {
 }
 
 /// Download `req.file` from the index into `dest_dir/req.file`, through a temporary file that
-/// is renamed into place once its sha256 is the pinned one.
+/// is renamed into place once its sha256 is the expected one; returns the path and the sha256.
 pub fn download_from_index(
     req: &WheelRequest<'_>,
     dest_dir: &Path,
     observer: &FetchObserver,
-) -> Result<PathBuf, FetchError> {
+) -> Result<(PathBuf, String), FetchError> {
     let agent = agent()?;
     let listed = find_file(&agent, req)?;
-    if let Some(listed_hash) = &listed.sha256 {
-        if !listed_hash.eq_ignore_ascii_case(req.sha256) {
+    let (expected, pinned_by) = match (req.sha256, &listed.sha256) {
+        (Some(pinned), Some(listed_hash)) if !listed_hash.eq_ignore_ascii_case(pinned) => {
             return Err(FetchError::ListedHash {
                 url: redact(&page_url(req.index, req.package)),
                 file: req.file.to_string(),
                 listed: listed_hash.clone(),
-                expected: req.sha256.to_string(),
+                expected: pinned.to_string(),
+                pinned_by: req.pinned_by.to_string(),
             });
         }
-    }
+        (Some(pinned), _) => (Some(pinned.to_string()), req.pinned_by.to_string()),
+        (None, Some(listed_hash)) => (
+            Some(listed_hash.to_ascii_lowercase()),
+            format!(
+                "the index page {}",
+                redact(&page_url(req.index, req.package))
+            ),
+        ),
+        (None, None) => (None, String::new()),
+    };
     let shown_url = redact(&listed.url);
     let mut response = agent
         .get(&listed.url)
@@ -227,20 +251,22 @@ pub fn download_from_index(
             return Err(e);
         }
     };
-    if !actual.eq_ignore_ascii_case(req.sha256) {
+    if let Some(expected) = expected.filter(|e| !actual.eq_ignore_ascii_case(e)) {
         let _ = fs::remove_file(&part);
         return Err(FetchError::Hash {
             url: shown_url,
             actual,
-            expected: req.sha256.to_string(),
+            expected,
+            pinned_by,
         });
     }
     fs::rename(&part, &final_path).map_err(io(&final_path))?;
     observer.emit(FetchEvent::Downloaded {
         file: req.file.to_string(),
         bytes,
+        first_use: req.sha256.is_none(),
     });
-    Ok(final_path)
+    Ok((final_path, actual))
 }
 
 /// Copy a body into `path`, hashing it; returns the hex sha256 and the length.

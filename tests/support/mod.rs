@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod db;
+pub mod index;
 pub mod reference_db;
 pub mod schema_diff;
 
@@ -92,6 +93,36 @@ pub fn site_packages() -> PathBuf {
             PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
         })
         .clone()
+}
+
+/// The release newer than the pinned wheel that the tests fetch from the real index (it
+/// edits one published script and adds revisions, one a data migration no recipe covers).
+pub const NEWER_RELEASE: &str = "3.18.0";
+
+/// The cache the tests keep `NEWER_RELEASE`'s wheel in (fetched once per target directory).
+pub fn release_cache() -> PathBuf {
+    target_dir().join("release-cache")
+}
+
+/// `NEWER_RELEASE`'s tracking scripts, fetched with `mlflow-migrate fetch
+/// --scripts-from-release` into `release_cache()` (the binary's own file lock serialises
+/// concurrent fetches).
+pub fn newer_release_scripts_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = run(
+            mlflow_migrate()
+                .args(["--quiet", "--format", "json", "--cache-dir"])
+                .arg(release_cache())
+                .args(["--scripts-from-release", NEWER_RELEASE, "fetch"]),
+            "fetch the newer MLflow release",
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        existing_dir(
+            PathBuf::from(doc["unpacked"].as_str().unwrap()).join("mlflow/store/db_migrations"),
+        )
+    })
+    .clone()
 }
 
 /// MLflow's tracking-store revision scripts as installed in the reference environment.

@@ -130,7 +130,13 @@ import alembic_engine
 
 revision = "75868b020152"
 down_revision = "b7e2c1a4d9f3"
-script_sha256 = "c60fedf1d17c2be02b440dc3df371cc573b8790371ddc2cafd7adb905ee8ee79"
+# The script as MLflow 3.6.0 - 3.17.2 ship it, and as MLflow 3.18.0 ships it: 3.18.0 changed
+# only how its Python loops page through spans and deleted rows (a keyset cursor instead of
+# re-reading from the start), which selects and deletes the same rows.
+script_sha256 = (
+    "c60fedf1d17c2be02b440dc3df371cc573b8790371ddc2cafd7adb905ee8ee79",
+    "d92bb8bb6741028458f5071684d91be28fd18d653b7315d525a6cf25b32a0f3e",
+)
 
 _TOKEN_KEYS = [
     "input_tokens",

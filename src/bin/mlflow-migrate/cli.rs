@@ -63,6 +63,13 @@ pub struct Cli {
     /// Never download the pinned MLflow wheel: use the cache (see `fetch`) or fail.
     #[arg(long, global = true)]
     pub offline: bool,
+    /// Read MLflow's scripts from release X's `mlflow-skinny` wheel instead of the pinned one
+    /// or an installed mlflow. A release newer than the pinned one is fetched from the index
+    /// on first use; the sha256 the index lists is recorded in the cache and required from
+    /// then on. `--mlflow-version X` does this by itself when X's schema is newer than the
+    /// scripts at hand.
+    #[arg(long, global = true, value_name = "X", conflicts_with = "scripts")]
+    pub scripts_from_release: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -9,7 +9,7 @@ use alembic_engine::db::DbUrl;
 use alembic_engine::exec::{blocking, RunState};
 use alembic_engine::graph::{Position, RevisionGraph};
 use alembic_engine::inspect::{revision_line, LineStyle, RevisionInfo};
-use alembic_engine::project::Project;
+use alembic_engine::project::{Project, ScriptOrigin};
 use alembic_engine::releases::Releases;
 
 use crate::cli::Format;
@@ -46,9 +46,22 @@ fn line_of(graph: &RevisionGraph, id: &str) -> String {
     }
 }
 
-/// The head revision MLflow release `version` ships for this project.
-pub fn release_head(project: &Project, version: &str) -> Result<String, BoxError> {
+/// The head revision MLflow release `version` ships for this project: from `releases.toml`,
+/// or, for a release newer than it whose wheel the project was read from, the graph's head.
+pub fn release_head(
+    project: &Project,
+    graph: &RevisionGraph,
+    version: &str,
+) -> Result<String, BoxError> {
     let releases = Releases::builtin();
+    let from_wheel = matches!(&project.origin,
+        ScriptOrigin::Wheel { requested: Some(v), .. } if v == version);
+    if from_wheel && releases.get(version).is_err() {
+        return match graph.heads()[..] {
+            [head] => Ok(graph.id(head).to_string()),
+            _ => Err(format!("MLflow {version}'s scripts have more than one head").into()),
+        };
+    }
     match project.name.as_str() {
         "mlflow" => Ok(releases.head_of(version)?.to_string()),
         "mlflow-auth" => releases
@@ -61,6 +74,30 @@ pub fn release_head(project: &Project, version: &str) -> Result<String, BoxError
             "--mlflow-version names MLflow releases; the project here is '{other}'"
         )
         .into()),
+    }
+}
+
+/// Whether `--mlflow-version version` needs that known release's own scripts: its head is not
+/// among the revisions at hand.
+pub fn scripts_lack_release(project: &Project, graph: &RevisionGraph, version: &str) -> bool {
+    let releases = Releases::builtin();
+    let head = match project.name.as_str() {
+        "mlflow" => releases.head_of(version).map(Some),
+        "mlflow-auth" => releases.auth_head_of(version),
+        _ => return false,
+    };
+    matches!(head, Ok(Some(head)) if graph.get(head).is_none())
+}
+
+/// A release's wheel could not be opened: for a release `releases.toml` does not know, say
+/// that first.
+pub fn release_fetch_error(version: &str, err: BoxError) -> BoxError {
+    match Releases::builtin().get(version) {
+        Ok(_) => format!("MLflow {version}'s scripts are needed: {err}").into(),
+        Err(unknown) => format!(
+            "{unknown}, and its wheel could not be read either (a release published after this build is fetched from the package index): {err}"
+        )
+        .into(),
     }
 }
 

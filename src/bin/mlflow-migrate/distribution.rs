@@ -20,6 +20,7 @@ pub fn fetch_options(cli: &Cli) -> Locator {
         ignore_installed: cli.ignore_installed,
         index_url: cli.index_url.clone(),
         offline: cli.offline,
+        release: cli.scripts_from_release.clone(),
         // `--quiet`: nothing but errors, downloads included.
         observer: if cli.quiet {
             FetchObserver::default()
@@ -104,11 +105,19 @@ fn stderr_observer() -> FetchObserver {
                     progress.set_position(*received);
                 }
             }
-            FetchEvent::Downloaded { file, bytes } => {
+            FetchEvent::Downloaded {
+                file,
+                bytes,
+                first_use,
+            } => {
                 if let Some(progress) = bar.take() {
                     progress.finish_and_clear();
                 }
-                eprintln!("mlflow-migrate: {file}: {bytes} bytes, sha256 is the pinned one");
+                if *first_use {
+                    eprintln!("mlflow-migrate: {file}: {bytes} bytes, sha256 as the index lists it, recorded in the cache: later runs require the same bytes");
+                } else {
+                    eprintln!("mlflow-migrate: {file}: {bytes} bytes, sha256 is the pinned one");
+                }
             }
             FetchEvent::Repairing { path, reason } => {
                 eprintln!("mlflow-migrate: {}: {reason}; replacing it", path.display());

@@ -14,6 +14,7 @@ use clap::Parser;
 use alembic_engine::db::DbUrl;
 use alembic_engine::graph::RevisionGraph;
 use alembic_engine::project::{Project, ScriptOrigin};
+use alembic_engine::releases::Releases;
 
 use cli::{Cli, Command, Format, JournalAction};
 
@@ -147,8 +148,7 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
     if let Some(done) = distribution::run_without_project(cli, out) {
         return done;
     }
-    let project = open_project(cli, out)?;
-    let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
+    let (project, graph) = open_project(cli, out)?;
     match &cli.command {
         Command::History {
             url: Some(url),
@@ -166,7 +166,8 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
         | Command::Sql { .. } => graph_commands::run(&cli.command, &project, &graph, out),
         Command::Upgrade { url, target, run } => {
             let (url, target) = url_and_target(url.url.as_deref(), target.as_deref(), out)?;
-            let target = target_or_release(&project, target, run.mlflow_version.as_deref())?;
+            let target =
+                target_or_release(&project, &graph, target, run.mlflow_version.as_deref())?;
             run::migrate(&project, &graph, &url, &target, true, run, out)
         }
         Command::Plan {
@@ -181,7 +182,7 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
             if *downgrade && target.is_none() && mlflow_version.is_none() {
                 return Err("plan --downgrade needs a TARGET (a revision, `-1`, or `base`)".into());
             }
-            let target = target_or_release(&project, target, mlflow_version.as_deref())?;
+            let target = target_or_release(&project, &graph, target, mlflow_version.as_deref())?;
             let options = plan::Request {
                 target,
                 downgrade: *downgrade,
@@ -193,7 +194,7 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
         Command::Downgrade { args, run } => {
             let (url, rest) = url_and_rest(args, out)?;
             let target = match (&rest[..], &run.mlflow_version) {
-                ([], Some(version)) => database::release_head(&project, version)?,
+                ([], Some(version)) => database::release_head(&project, &graph, version)?,
                 ([target], None) => target.clone(),
                 ([_], Some(_)) => return Err(both_targets()),
                 _ => return Err("downgrade needs a TARGET (a revision, `-1`, or `base`)".into()),
@@ -214,7 +215,7 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
             mlflow_version,
         } => {
             let (url, target) = url_and_target(url.url.as_deref(), target.as_deref(), out)?;
-            let target = target_or_release(&project, target, mlflow_version.as_deref())?;
+            let target = target_or_release(&project, &graph, target, mlflow_version.as_deref())?;
             database::check(
                 &project,
                 &graph,
@@ -261,8 +262,46 @@ fn both_targets() -> BoxError {
     "give a TARGET or --mlflow-version, not both".into()
 }
 
-fn open_project(cli: &Cli, out: &Output) -> Result<Project, BoxError> {
-    let locator = distribution::fetch_options(cli);
+/// The project and its graph. A command's `--mlflow-version X` whose schema the scripts at
+/// hand do not know (a release newer than them) reads X's own wheel instead.
+fn open_project(cli: &Cli, out: &Output) -> Result<(Project, RevisionGraph), BoxError> {
+    let mut locator = distribution::fetch_options(cli);
+    let release = match &cli.command {
+        Command::Upgrade { run, .. } | Command::Downgrade { run, .. } => &run.mlflow_version,
+        Command::Plan { mlflow_version, .. } | Command::Check { mlflow_version, .. } => {
+            mlflow_version
+        }
+        _ => &None,
+    };
+    let release = release
+        .as_deref()
+        .filter(|_| locator.scripts.is_none() && locator.release.is_none());
+    // A release published after `releases.toml` was generated: straight to its wheel.
+    if let Some(version) = release.filter(|v| Releases::builtin().after_latest(v)) {
+        locator.release = Some(version.to_string());
+        let project =
+            open_with(cli, &locator, out).map_err(|e| database::release_fetch_error(version, e))?;
+        let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
+        return Ok((project, graph));
+    }
+    let project = open_with(cli, &locator, out)?;
+    let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
+    let Some(version) = release.filter(|v| database::scripts_lack_release(&project, &graph, v))
+    else {
+        return Ok((project, graph));
+    };
+    locator.release = Some(version.to_string());
+    let project =
+        open_with(cli, &locator, out).map_err(|e| database::release_fetch_error(version, e))?;
+    let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
+    Ok((project, graph))
+}
+
+fn open_with(
+    cli: &Cli,
+    locator: &alembic_engine::project::Locator,
+    out: &Output,
+) -> Result<Project, BoxError> {
     let name = match (&cli.project, &cli.scripts) {
         (Some(p), _) => Some(p.as_str()),
         (None, Some(_)) => None,
@@ -321,12 +360,13 @@ fn resolve_url(given: Option<&str>, out: &Output) -> Result<DbUrl, BoxError> {
 /// TARGET, or the head of MLflow release `--mlflow-version`, or `heads`; not both.
 fn target_or_release(
     project: &Project,
+    graph: &RevisionGraph,
     target: Option<String>,
     mlflow_version: Option<&str>,
 ) -> Result<String, BoxError> {
     match (target, mlflow_version) {
         (Some(_), Some(_)) => Err(both_targets()),
-        (_, Some(version)) => database::release_head(project, version),
+        (_, Some(version)) => database::release_head(project, graph, version),
         (target, None) => Ok(target.unwrap_or_else(|| "heads".into())),
     }
 }
