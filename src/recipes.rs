@@ -34,6 +34,15 @@ const MLFLOW_RECIPES: &[(&str, &str)] = &[
         "dc11669786a5.py",
         include_str!("../revisions/mlflow/recipes/dc11669786a5.py"),
     ),
+    // Revisions of MLflow 3.18.0, newer than the pinned wheel (`--scripts-from-release`).
+    (
+        "8b6ad64cb8f5.py",
+        include_str!("../revisions/mlflow/recipes/8b6ad64cb8f5.py"),
+    ),
+    (
+        "f4a9b2c7d1e6.py",
+        include_str!("../revisions/mlflow/recipes/f4a9b2c7d1e6.py"),
+    ),
 ];
 
 const MLFLOW_AUTH_RECIPES: &[(&str, &str)] = &[(

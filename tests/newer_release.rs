@@ -401,12 +401,62 @@ fn a_release_the_index_does_not_list_and_an_offline_first_use_are_clear_errors()
     failed_with(&both, 2);
 }
 
-/// MLflow 3.18.0 from the real index: its first new revision (skill registry tables) equals
-/// Python Alembic's on `dialect`, and its next one, a data migration reading rows in Python,
-/// is refused with file and line, the database left at the revision before it.
+/// An SQL string literal of `text` on `dialect` (MySQL reads backslashes as escapes).
+fn literal(dialect: Dialect, text: &str) -> String {
+    let text = text.replace('\'', "''");
+    match dialect {
+        Dialect::MariaDb => format!("'{}'", text.replace('\\', "\\\\")),
+        _ => format!("'{text}'"),
+    }
+}
+
+/// An experiment and one issue per entry of `categories` (JSON text, or NULL).
+fn write_issues(db: &TestDb, categories: &[Option<&str>]) {
+    let mut script = String::from(
+        "INSERT INTO experiments (experiment_id, name, lifecycle_stage, creation_time, \
+         last_update_time) VALUES (7, 'issues', 'active', 0, 0);\n",
+    );
+    for (i, cats) in categories.iter().enumerate() {
+        let cats = cats.map_or("NULL".to_string(), |c| literal(db.dialect(), c));
+        script += &format!(
+            "INSERT INTO issues (issue_id, experiment_id, name, description, status, categories, \
+             created_timestamp, last_updated_timestamp) VALUES ('issue-{i}', 7, 'n{i}', 'd', \
+             'open', {cats}, {}, 5);\n",
+            1000 + i
+        );
+    }
+    db.run_sql_script(&script).unwrap();
+}
+
+/// What MLflow writes (`json.dumps` escapes all but ASCII), and the awkward corners the
+/// recipe must agree on: whitespace Python strips (\x1f, tabs), escapes, one hash met several
+/// times (the last text wins), empty lists and NULL.
+const CATEGORIES: &[Option<&str>] = &[
+    Some(r#"["Latency", "  latency ", "Cost", "cost\t"]"#),
+    Some("[]"),
+    None,
+    Some(r#"["A\u0042c", " \u001fTrim\t", "x  y"]"#),
+    Some(r#"["Dup", "dup", "DUP"]"#),
+    Some(" [ ] "),
+];
+
+fn rows_of(db: &TestDb, table: &str) -> serde_json::Value {
+    support::reference_db::rows(db)[table].clone()
+}
+
+/// MLflow 3.18.0 from the real index, on `dialect`: its three revisions (skill registry tables;
+/// issue facets, whose Python copy of categories the recipe replaces; case-sensitive MCP
+/// versions) give Python Alembic's schema and rows; where the recipe cannot be exact it
+/// refuses before any change.
 fn mlflow_3_18_0(dialect: Dialect) {
     let scripts = support::newer_release_scripts_dir();
     let db = reference_at(dialect, Project::Mlflow, &head());
+    // SQLite has no sha256: only lists without categories are copied there.
+    let categories: Vec<Option<&str>> = match dialect {
+        Dialect::Sqlite => vec![Some("[]"), None, Some(" [ ] ")],
+        _ => CATEGORIES.to_vec(),
+    };
+    write_issues(&db, &categories);
     let twin = db.copy_to_new();
     let ours_cmd = |args: &[&str]| {
         support::mlflow_migrate()
@@ -417,46 +467,151 @@ fn mlflow_3_18_0(dialect: Dialect) {
             .unwrap()
     };
     ok(&ours_cmd(&[
-        "--scripts-from-release",
-        support::NEWER_RELEASE,
         "upgrade",
         "--quiet",
         "--no-backup",
         &db.our_url(),
-        "e7d1f4b2a9c6",
+        "--mlflow-version",
+        support::NEWER_RELEASE,
     ]));
-    build_reference(&twin, Project::Mlflow, &scripts, "e7d1f4b2a9c6");
+    build_reference(&twin, Project::Mlflow, &scripts, "heads");
     let diff = schema_differences(&reflect(&twin, "alembic_version"), &ours(&db));
     assert!(diff.is_empty(), "{dialect}:\n{}", diff.join("\n"));
-
-    let before = reflect(&db, "alembic_version");
-    let out = ours_cmd(&[
-        "upgrade",
-        "--no-backup",
+    assert_eq!(version_rows(&db), ["f4a9b2c7d1e6"]);
+    for table in ["issues", "issue_categories"] {
+        assert_eq!(
+            rows_of(&db, table),
+            rows_of(&twin, table),
+            "{dialect}: {table}"
+        );
+    }
+    if dialect != Dialect::Sqlite {
+        let copied = rows_of(&db, "issue_categories");
+        assert_eq!(
+            copied["rows"].as_array().map(Vec::len),
+            Some(6),
+            "{dialect}: the comparison compared something: {copied}"
+        );
+    }
+    // A server of 3.18.0 would start.
+    ok(&ours_cmd(&[
+        "check",
         &db.our_url(),
         "--mlflow-version",
         support::NEWER_RELEASE,
-    ]);
-    let err = failed_with(&out, 1);
-    assert!(
-        err.contains("8b6ad64cb8f5_extend_issue_contract.py:") && err.contains("a recipe"),
-        "{err}"
-    );
-    assert_eq!(reflect(&db, "alembic_version"), before);
-    assert_eq!(version_rows(&db), ["e7d1f4b2a9c6"]);
+    ]));
+}
+
+/// `categories` values the recipe refuses on `dialect`, with the check that names each.
+fn refused_categories(dialect: Dialect) -> Vec<(&'static str, &'static str)> {
+    let mut cases = vec![
+        (r#"{"a": "b"}"#, "issue_categories_not_a_list_of_strings"),
+        (r#"["ok", 3]"#, "issue_categories_not_a_list_of_strings"),
+        ("not json", "issue_categories_not_a_list_of_strings"),
+    ];
+    cases.push(match dialect {
+        Dialect::Sqlite => (r#"["Latency"]"#, "issue_categories_on_sqlite"),
+        _ => (r#"["caf\u00e9"]"#, "non_ascii_issue_category"),
+    });
+    cases
+}
+
+fn refuses_what_it_cannot_copy_exactly(dialect: Dialect) {
+    let base = reference_at(dialect, Project::Mlflow, &head());
+    ok(&support::mlflow_migrate()
+        .arg("--cache-dir")
+        .arg(support::release_cache())
+        .args(["--scripts-from-release", support::NEWER_RELEASE])
+        .args([
+            "upgrade",
+            "--quiet",
+            "--no-backup",
+            &base.our_url(),
+            "e7d1f4b2a9c6",
+        ])
+        .output()
+        .unwrap());
+    for (categories, check) in refused_categories(dialect) {
+        let db = base.copy_to_new();
+        write_issues(&db, &[Some(categories)]);
+        let before = reflect(&db, "alembic_version");
+        let out = support::mlflow_migrate()
+            .arg("--cache-dir")
+            .arg(support::release_cache())
+            .args(["upgrade", "--no-backup", &db.our_url(), "--mlflow-version"])
+            .arg(support::NEWER_RELEASE)
+            .output()
+            .unwrap();
+        let err = failed_with(&out, 1);
+        assert!(
+            err.contains(&format!("recipe_8b6ad64cb8f5_{check}")),
+            "{dialect}, {categories}: {err}"
+        );
+        assert_eq!(
+            reflect(&db, "alembic_version"),
+            before,
+            "{dialect}: unchanged"
+        );
+    }
 }
 
 #[test]
 fn mlflow_3_18_0_on_sqlite() {
     mlflow_3_18_0(Dialect::Sqlite);
+    refuses_what_it_cannot_copy_exactly(Dialect::Sqlite);
 }
 
 #[test]
 fn mlflow_3_18_0_on_postgres() {
     mlflow_3_18_0(Dialect::Postgres);
+    refuses_what_it_cannot_copy_exactly(Dialect::Postgres);
 }
 
 #[test]
 fn mlflow_3_18_0_on_mariadb() {
     mlflow_3_18_0(Dialect::MariaDb);
+    refuses_what_it_cannot_copy_exactly(Dialect::MariaDb);
+}
+
+/// On MariaDB, MLflow 3.18.0 refuses an MCP version reference that matches its server version
+/// only case-insensitively; so does the recipe, naming its check, after the revisions before
+/// it.
+#[test]
+fn mlflow_3_18_0_refuses_case_insensitive_mcp_version_references_on_mariadb() {
+    let db = reference_at(Dialect::MariaDb, Project::Mlflow, &head());
+    db.run_sql_script(
+        "INSERT INTO mcp_servers (name, created_at, last_updated_at) VALUES ('srv', 0, 0);\n\
+         INSERT INTO mcp_server_versions (name, version, version_major, version_minor, \
+         version_patch, version_prerelease_sort_key, server_json, created_at, last_updated_at) \
+         VALUES ('srv', 'V1', 1, 0, 0, '', '{}', 0, 0);\n\
+         INSERT INTO mcp_server_aliases (name, alias, version) VALUES ('srv', 'prod', 'v1');\n",
+    )
+    .unwrap();
+    let twin = db.copy_to_new();
+    let python = support::reference_db::try_build_reference(
+        &twin,
+        Project::Mlflow,
+        &support::newer_release_scripts_dir(),
+        "heads",
+    );
+    assert!(
+        python
+            .as_ref()
+            .is_err_and(|e| e.contains("Cannot make MCP server versions case-sensitive")),
+        "MLflow refuses it too: {python:?}"
+    );
+    let out = support::mlflow_migrate()
+        .arg("--cache-dir")
+        .arg(support::release_cache())
+        .args(["upgrade", "--no-backup", &db.our_url(), "--mlflow-version"])
+        .arg(support::NEWER_RELEASE)
+        .output()
+        .unwrap();
+    let err = failed_with(&out, 1);
+    assert!(
+        err.contains("recipe_f4a9b2c7d1e6_case_insensitive_version_reference"),
+        "{err}"
+    );
+    assert_eq!(version_rows(&db), ["8b6ad64cb8f5"]);
+    assert_eq!(version_rows(&twin), ["8b6ad64cb8f5"]);
 }
