@@ -210,11 +210,30 @@ fn widens(from: Option<&SqlType>, to: &SqlType, server: Server) -> bool {
     }
 }
 
-/// Whether PostgreSQL changes the type without rewriting the table (binary coercible).
+/// Whether PostgreSQL changes the type without rewriting the table: binary coercible, or the
+/// same type as PostgreSQL stores it (`FLOAT` and `FLOAT(53)` are both `double precision`;
+/// `ALTER COLUMN … TYPE` to the type a column has rewrites nothing).
 fn pg_coercible(from: Option<&SqlType>, to: &SqlType) -> bool {
     use SqlType::*;
     let from = from.map(|t| t.for_dialect("postgresql"));
     let to = to.for_dialect("postgresql");
+    let stored = |t: &SqlType| match t {
+        Float { precision, double } => {
+            let double = *double || precision.is_none_or(|p| p > 24);
+            Float {
+                precision: None,
+                double,
+            }
+        }
+        Boolean { .. } => Boolean {
+            create_constraint: false,
+            name: None,
+        },
+        other => other.clone(),
+    };
+    if from.is_some_and(|f| stored(f) == stored(to)) {
+        return true;
+    }
     matches!(
         (from, to),
         (Some(Varchar { .. }), Varchar { .. } | Text { .. })
@@ -309,7 +328,7 @@ fn classify_alone(op: &Op, server: Server, seen: &PathSoFar) -> (Change, String,
                 "drops {table}.{column}, which old servers read and write"
             )),
         ),
-        Op::AlterColumn(a) => alter_column(a, server),
+        Op::AlterColumn(a) => alter_column(a, server, seen),
         Op::CreateIndex { index } => (
             Change::Additive,
             format!(
@@ -390,7 +409,11 @@ fn classify_alone(op: &Op, server: Server, seen: &PathSoFar) -> (Change, String,
     }
 }
 
-fn alter_column(a: &crate::ir::AlterColumn, server: Server) -> (Change, String, Cost, Verdict) {
+fn alter_column(
+    a: &crate::ir::AlterColumn,
+    server: Server,
+    seen: &PathSoFar,
+) -> (Change, String, Cost, Verdict) {
     let name = format!("{}.{}", a.table, a.column);
     if let Some(new) = &a.new_name {
         let cost = match server {
@@ -418,12 +441,21 @@ fn alter_column(a: &crate::ir::AlterColumn, server: Server) -> (Change, String, 
     if let Some(ty) = &a.type_ {
         let wider = widens(a.existing_type.as_ref(), ty, server);
         let cost = match server {
-            Server::Postgres if pg_coercible(a.existing_type.as_ref(), ty) => Cost {
-                lock: "ACCESS EXCLUSIVE on the table, briefly (binary-coercible, no rewrite)"
-                    .into(),
-                blocks_writes: false,
-                work: Work::None,
-            },
+            Server::Postgres
+                if pg_coercible(
+                    a.existing_type
+                        .as_ref()
+                        .or(seen.type_before(&a.table, &a.column)),
+                    ty,
+                ) =>
+            {
+                Cost {
+                    lock: "ACCESS EXCLUSIVE on the table, briefly (same or binary-coercible type, no rewrite)"
+                        .into(),
+                    blocks_writes: false,
+                    work: Work::None,
+                }
+            }
             Server::Postgres => Cost {
                 lock: "ACCESS EXCLUSIVE on the table while it is rewritten (reads and writes wait)"
                     .into(),
@@ -657,9 +689,18 @@ fn batch(
 struct PathSoFar {
     tables: BTreeSet<String>,
     columns: BTreeSet<(String, String)>,
+    /// The current operation's retyped columns, as the schema model had them before it.
+    types_before: Vec<((String, String), SqlType)>,
 }
 
 impl PathSoFar {
+    fn type_before(&self, table: &str, column: &str) -> Option<&SqlType> {
+        self.types_before
+            .iter()
+            .find(|((t, c), _)| t == table && c == column)
+            .map(|(_, ty)| ty)
+    }
+
     fn new_table(&self, table: &str) -> bool {
         self.tables.contains(table)
     }
@@ -740,6 +781,7 @@ pub fn report(
     for step in &plan.steps {
         let mut ops = Vec::new();
         for emitted in &step.compiled.emitted {
+            seen.types_before = emitted.types_before.clone();
             let (change, summary, cost, verdict) = classify(&emitted.op, server, &seen);
             seen.record(&emitted.op);
             let table = emitted.op.table().map(str::to_string);
@@ -750,8 +792,22 @@ pub fn report(
                 Work::Index => 1.0 / rates.index,
                 Work::Data => 1.0 / rates.data,
             };
+            let passes = match &emitted.op {
+                // PostgreSQL runs a batch's operations one by one: each moves, scans or
+                // indexes the rows only when it does so alone.
+                Op::Batch(b) if server == Server::Postgres => b
+                    .ops
+                    .iter()
+                    .map(|inner| match classify_alone(inner, server, &seen).2.work {
+                        Work::None => 0.0,
+                        _ => 1.0,
+                    })
+                    .sum(),
+                _ if server == Server::Postgres => 1.0,
+                _ => copies(&emitted.statements),
+            };
             let estimate = emitted.statements.len() as f64 * rates.statement
-                + n.unwrap_or(0) as f64 * per_row * copies(&emitted.statements);
+                + n.unwrap_or(0) as f64 * per_row * passes;
             ops.push(OpReport {
                 change,
                 summary,
@@ -845,6 +901,24 @@ mod tests {
             assert!(widens(Some(&varchar(5000)), &to, server), "{server:?}");
         }
         assert!(pg_coercible(Some(&varchar(5000)), &to));
+    }
+
+    #[test]
+    fn postgres_does_not_rewrite_for_the_type_a_column_already_has() {
+        let float = |precision| SqlType::Float {
+            precision,
+            double: false,
+        };
+        let boolean = |create_constraint| SqlType::Boolean {
+            create_constraint,
+            name: None,
+        };
+        // MLflow's 181f10493468: Float to Float(precision=53), both double precision.
+        assert!(pg_coercible(Some(&float(None)), &float(Some(53))));
+        assert!(pg_coercible(Some(&boolean(false)), &boolean(true)));
+        // real to double precision is a rewrite.
+        assert!(!pg_coercible(Some(&float(Some(24))), &float(Some(53))));
+        assert!(!pg_coercible(None, &float(Some(53))));
     }
 
     #[test]

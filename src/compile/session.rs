@@ -22,6 +22,38 @@ pub struct EmittedOp {
     pub op: Op,
     pub statements: Vec<String>,
     pub pos: Pos,
+    /// For each column whose type the op changes (a batch's included), its type in the
+    /// schema model just before: what the server compares the new type with, when the script
+    /// gave no `existing_type`.
+    pub types_before: Vec<((String, String), crate::ir::SqlType)>,
+}
+
+/// The model's type of every column `op` retypes.
+fn types_before(model: &SchemaModel, op: &Op) -> Vec<((String, String), crate::ir::SqlType)> {
+    let retyped: Vec<&crate::ir::AlterColumn> = match op {
+        Op::AlterColumn(a) => vec![a],
+        Op::Batch(b) => b
+            .ops
+            .iter()
+            .filter_map(|o| match o {
+                Op::AlterColumn(a) => Some(a),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    retyped
+        .into_iter()
+        .filter(|a| a.type_.is_some())
+        .filter_map(|a| {
+            let column = model
+                .table(&a.table)?
+                .columns
+                .iter()
+                .find(|c| c.name == a.column)?;
+            Some(((a.table.clone(), a.column.clone()), column.ty.clone()))
+        })
+        .collect()
 }
 
 pub struct Session {
@@ -59,6 +91,7 @@ impl Shared {
     pub fn emit(&self, op: Op, ctx: &mut Ctx) -> Result<()> {
         let mut s = self.0.borrow_mut();
         let dialect = s.dialect.clone();
+        let before = types_before(&s.model, &op);
         let statements = dialect
             .render(&mut s.model, &op)
             .map_err(|e| ctx.native_error("alembic.op", e.to_string()))?;
@@ -66,6 +99,7 @@ impl Shared {
             op,
             statements,
             pos: ctx.pos(),
+            types_before: before,
         });
         Ok(())
     }
