@@ -21,7 +21,6 @@
 use std::cell::OnceCell;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -209,8 +208,8 @@ impl Chain {
             .iter()
             .map(|s| (graph.revision(s.revision).clone(), s.direction))
             .collect();
-        let mut compiler =
-            Compiler::for_project(&project, Rc::new(Sqlite)).expect("the project's compiler");
+        let mut compiler = Compiler::for_project(&project, std::sync::Arc::new(Sqlite))
+            .expect("the project's compiler");
         // As the `sql` command plans.
         compiler.offline = true;
         let chain = Chain {
@@ -221,7 +220,8 @@ impl Chain {
 
         // The bench must measure what the planner does: same statements.
         let (_, statements) = chain.compile();
-        let mut check = Compiler::for_project(&project, Rc::new(Sqlite)).expect("compiler");
+        let mut check =
+            Compiler::for_project(&project, std::sync::Arc::new(Sqlite)).expect("compiler");
         check.offline = true;
         let planner = Planner {
             graph: &graph,

@@ -1,8 +1,6 @@
 //! Compile every revision of a project for one dialect and report, step by step, what each
 //! produced or why it failed: `cargo run --example compile_report -- <scripts> [mlflow|mlflow-auth] [sqlite]`.
 
-use std::rc::Rc;
-
 use alembic_engine::compile::Compiler;
 use alembic_engine::graph::{Lower, RevisionGraph};
 use alembic_engine::project::Locator;
@@ -18,8 +16,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     .open(Some(&project_name))?;
     let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
-    let compiler =
-        Compiler::for_project(&project, Rc::new(alembic_engine::dialect::sqlite::Sqlite))?;
+    let compiler = Compiler::for_project(
+        &project,
+        std::sync::Arc::new(alembic_engine::dialect::sqlite::Sqlite),
+    )?;
     let mut model = SchemaModel::default();
     if let Some(path) = &project.initial_models {
         let (step, after) = compiler.compile_initial_models(path, model)?;

@@ -45,6 +45,10 @@
 //! assert_eq!(blocking::current(&url, &project, &graph)?, outcome.after);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! In an async service, [`exec::migrate`] is the same run as a future that is `Send`, so it can
+//! be given to `tokio::spawn` (the progress callback must be `Send` too); the [`exec::blocking`]
+//! facade works from inside a runtime as well (it then runs on a scoped thread of its own).
 
 pub mod compile;
 pub mod db;

@@ -71,7 +71,7 @@ impl<'a> Planner<'a> {
     pub fn for_project(
         project: &crate::project::Project,
         graph: &'a RevisionGraph,
-        dialect: std::rc::Rc<dyn crate::dialect::Dialect>,
+        dialect: std::sync::Arc<dyn crate::dialect::Dialect>,
         offline: bool,
     ) -> Result<Self, crate::recipes::RecipeError> {
         let mut compiler = Compiler::for_project(project, dialect)?;

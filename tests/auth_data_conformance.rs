@@ -14,7 +14,6 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::process::Output;
-use std::rc::Rc;
 
 use serde_json::{json, Value};
 use support::cli::ok;
@@ -293,8 +292,13 @@ fn mariadb_roles_from_legacy_permissions_equal_pythons_modulo_generated_ids() {
     let twin = db.copy_to_new();
 
     let (project, graph) = support::cli::open_project(Project::MlflowAuth);
-    let planner =
-        Planner::for_project(&project, &graph, Rc::new(Mysql { mariadb: true }), true).unwrap();
+    let planner = Planner::for_project(
+        &project,
+        &graph,
+        std::sync::Arc::new(Mysql { mariadb: true }),
+        true,
+    )
+    .unwrap();
     let parent = vec![PARENT.to_string()];
     let steps = graph
         .upgrade_path(&Lower::Many(parent.clone()), "heads")

@@ -16,7 +16,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 use alembic_engine::compile::Compiler;
 use alembic_engine::dialect::sqlite::Sqlite;
@@ -98,7 +97,7 @@ fn open(dir: &Path) -> (OurProject, RevisionGraph) {
 }
 
 fn planner<'a>(project: &OurProject, graph: &'a RevisionGraph) -> Planner<'a> {
-    let mut compiler = Compiler::for_project(project, Rc::new(Sqlite)).unwrap();
+    let mut compiler = Compiler::for_project(project, std::sync::Arc::new(Sqlite)).unwrap();
     compiler.offline = true;
     Planner {
         graph,

@@ -11,7 +11,6 @@
 mod support;
 
 use std::fs;
-use std::rc::Rc;
 
 use alembic_engine::dialect::mysql::{is_for_foreign_key, Mysql};
 use alembic_engine::graph::{Lower, RevisionGraph};
@@ -30,7 +29,7 @@ fn open(project: Project) -> (OurProject, RevisionGraph) {
 }
 
 fn planner<'a>(project: &OurProject, graph: &'a RevisionGraph, mariadb: bool) -> Planner<'a> {
-    Planner::for_project(project, graph, Rc::new(Mysql { mariadb }), true).unwrap()
+    Planner::for_project(project, graph, std::sync::Arc::new(Mysql { mariadb }), true).unwrap()
 }
 
 /// The plan's offline script for the `mysql` client (no BEGIN/COMMIT: MySQL DDL is not

@@ -9,8 +9,6 @@
 
 mod support;
 
-use std::rc::Rc;
-
 use alembic_engine::dialect::postgresql::Postgresql;
 use alembic_engine::graph::{Lower, RevisionGraph};
 use alembic_engine::ir::{Constraint, ConstraintKind, IndexPart, ServerDefault};
@@ -27,7 +25,7 @@ fn open(project: Project) -> (OurProject, RevisionGraph) {
 }
 
 fn planner<'a>(project: &OurProject, graph: &'a RevisionGraph) -> Planner<'a> {
-    Planner::for_project(project, graph, Rc::new(Postgresql), true).unwrap()
+    Planner::for_project(project, graph, std::sync::Arc::new(Postgresql), true).unwrap()
 }
 
 /// Where our schema model and the server's reflection disagree on names: each table's

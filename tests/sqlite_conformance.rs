@@ -6,8 +6,6 @@
 
 mod support;
 
-use std::rc::Rc;
-
 use alembic_engine::dialect::sqlite::Sqlite;
 use alembic_engine::graph::{Lower, RevisionGraph};
 use alembic_engine::plan::Planner;
@@ -22,7 +20,7 @@ fn open(project: Project) -> (OurProject, RevisionGraph) {
 }
 
 fn planner<'a>(project: &OurProject, graph: &'a RevisionGraph) -> Planner<'a> {
-    Planner::for_project(project, graph, Rc::new(Sqlite), true).unwrap()
+    Planner::for_project(project, graph, std::sync::Arc::new(Sqlite), true).unwrap()
 }
 
 fn full_script_matches(project: Project, cli_project: &str) {

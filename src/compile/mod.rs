@@ -13,6 +13,7 @@ mod session;
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::dialect::Dialect;
 use crate::graph::Direction;
@@ -73,7 +74,7 @@ impl CompiledStep {
 
 /// Compiles steps for one dialect.
 pub struct Compiler {
-    pub dialect: Rc<dyn Dialect>,
+    pub dialect: Arc<dyn Dialect>,
     /// What scripts see as `dialect.name` (`mysql` for MariaDB too).
     pub dialect_name: String,
     pub facts: Facts,
@@ -95,7 +96,7 @@ fn is_empty_function(rev: &Revision, name: &str) -> bool {
 }
 
 impl Compiler {
-    pub fn new(dialect: Rc<dyn Dialect>, facts: Facts) -> Self {
+    pub fn new(dialect: Arc<dyn Dialect>, facts: Facts) -> Self {
         let dialect_name = dialect.name().to_string();
         Compiler {
             dialect,
@@ -110,7 +111,7 @@ impl Compiler {
     /// A compiler for a project: its application facts, its recipes and its package folder.
     pub fn for_project(
         project: &crate::project::Project,
-        dialect: Rc<dyn Dialect>,
+        dialect: Arc<dyn Dialect>,
     ) -> Result<Self, crate::recipes::RecipeError> {
         let mlflow = project.name == "mlflow" || project.name == "mlflow-auth";
         let mut compiler = Compiler::new(

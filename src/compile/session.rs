@@ -57,7 +57,7 @@ fn types_before(model: &SchemaModel, op: &Op) -> Vec<((String, String), crate::i
 }
 
 pub struct Session {
-    pub dialect: Rc<dyn Dialect>,
+    pub dialect: std::sync::Arc<dyn Dialect>,
     /// The name scripts see: `mysql` for MariaDB too.
     pub dialect_name: String,
     pub model: SchemaModel,

@@ -24,18 +24,18 @@ pub enum RenderError {
 
 /// The dialect for a name as URLs and `--dialect` spell it: `sqlite`, `postgresql`
 /// (`postgres`), `mysql`, `mariadb`.
-pub fn for_name(name: &str) -> Option<std::rc::Rc<dyn Dialect>> {
+pub fn for_name(name: &str) -> Option<std::sync::Arc<dyn Dialect>> {
     Some(match name {
-        "sqlite" => std::rc::Rc::new(sqlite::Sqlite),
-        "postgresql" | "postgres" => std::rc::Rc::new(postgresql::Postgresql),
-        "mysql" => std::rc::Rc::new(mysql::Mysql { mariadb: false }),
-        "mariadb" => std::rc::Rc::new(mysql::Mysql { mariadb: true }),
+        "sqlite" => std::sync::Arc::new(sqlite::Sqlite),
+        "postgresql" | "postgres" => std::sync::Arc::new(postgresql::Postgresql),
+        "mysql" => std::sync::Arc::new(mysql::Mysql { mariadb: false }),
+        "mariadb" => std::sync::Arc::new(mysql::Mysql { mariadb: true }),
         _ => return None,
     })
 }
 
 /// A database's spelling of operations.
-pub trait Dialect {
+pub trait Dialect: Send + Sync {
     /// `sqlite`, `postgresql` or `mysql` — the value scripts see as `dialect.name`.
     fn name(&self) -> &'static str;
     /// Quote an identifier if the database needs it.

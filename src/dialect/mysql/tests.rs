@@ -4,7 +4,6 @@
 //! the ones MariaDB 10.11 gives.
 
 use std::path::Path;
-use std::rc::Rc;
 
 use super::Mysql;
 use crate::compile::{Compiler, Facts};
@@ -43,7 +42,7 @@ fn compile(
     );
     let rev = parse_revision(Path::new("versions/abc123_test.py"), &source, String::new())
         .map_err(|e| e.to_string())?;
-    let compiler = Compiler::new(Rc::new(Mysql { mariadb }), Facts::default());
+    let compiler = Compiler::new(std::sync::Arc::new(Mysql { mariadb }), Facts::default());
     let (step, model) = compiler
         .compile_step(&rev, Direction::Up, model)
         .map_err(|e| e.to_string())?;

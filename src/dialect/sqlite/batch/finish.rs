@@ -1,0 +1,261 @@
+//! The end of a rebuild: the columns in Alembic's order, constraints kept or renamed, named
+//! by the batch's naming convention where reflection gave none, and the statements of the
+//! move and copy.
+
+use super::*;
+
+impl Rebuild {
+    /// Order columns by the partial order Alembic builds (layered, stable by current order).
+    fn ordered_entries(&mut self) {
+        if self.partial_reordering.is_empty() && self.add_col_ordering.is_empty() {
+            return;
+        }
+        let keys: Vec<String> = self.entries.iter().map(|e| e.key.clone()).collect();
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        if self.partial_reordering.is_empty() {
+            // As Alembic pairs them: the column before position i in the current order with
+            // the existing column at position i.
+            for (i, elem) in self.existing_ordering.iter().enumerate().skip(1) {
+                if let Some(prev) = keys.get(i - 1) {
+                    pairs.push((prev.clone(), elem.clone()));
+                }
+            }
+        } else {
+            for group in &self.partial_reordering {
+                for w in group.windows(2) {
+                    pairs.push((w[0].clone(), w[1].clone()));
+                }
+            }
+        }
+        pairs.extend(self.add_col_ordering.iter().cloned());
+        pairs.retain(|(a, b)| a != b);
+        let mut todo: Vec<String> = keys.clone();
+        let mut sorted = Vec::new();
+        while !todo.is_empty() {
+            let ready: Vec<String> = todo
+                .iter()
+                .filter(|n| {
+                    !pairs
+                        .iter()
+                        .any(|(p, c)| c == *n && todo.contains(p) && p != *n)
+                })
+                .cloned()
+                .collect();
+            if ready.is_empty() {
+                // A cycle in the requested order: keep the current order for the rest.
+                sorted.append(&mut todo);
+                break;
+            }
+            todo.retain(|n| !ready.contains(n));
+            sorted.extend(ready);
+        }
+        let mut entries = std::mem::take(&mut self.entries);
+        for key in sorted {
+            if let Some(pos) = entries.iter().position(|e| e.key == key) {
+                self.entries.push(entries.remove(pos));
+            }
+        }
+        self.entries.append(&mut entries);
+    }
+
+    pub(super) fn finish(mut self, existing: &Table) -> Result<(Table, Vec<String>), RenderError> {
+        self.ordered_entries();
+        let name_of = |key: &str, entries: &[Entry]| {
+            entries
+                .iter()
+                .find(|e| e.key == key)
+                .map(|e| e.column.name.clone())
+        };
+        let keys: Vec<String> = self.entries.iter().map(|e| e.key.clone()).collect();
+        let rename = |cols: &[String], entries: &[Entry]| -> Option<Vec<String>> {
+            cols.iter().map(|c| name_of(c, entries)).collect()
+        };
+        let mut constraints: Vec<Constraint> = self.table_args.clone();
+        let all: Vec<Constraint> = self
+            .named
+            .iter()
+            .map(|(_, c)| c.clone())
+            .chain(self.unnamed.iter().cloned())
+            .collect();
+        for c in all {
+            if !c.columns().iter().all(|col| keys.contains(col)) {
+                continue;
+            }
+            let renamed = match c {
+                Constraint::PrimaryKey { name, columns } => {
+                    if columns.is_empty() {
+                        continue;
+                    }
+                    Constraint::PrimaryKey {
+                        name,
+                        columns: rename(&columns, &self.entries).unwrap_or_default(),
+                    }
+                }
+                Constraint::Unique { name, columns } => Constraint::Unique {
+                    name,
+                    columns: rename(&columns, &self.entries).unwrap_or_default(),
+                },
+                Constraint::ForeignKey(fk) => Constraint::ForeignKey(ForeignKey {
+                    columns: rename(&fk.columns, &self.entries).unwrap_or_default(),
+                    ..fk
+                }),
+                check @ Constraint::Check { .. } => check,
+            };
+            constraints.push(renamed);
+        }
+        // One primary key: the last one added wins, as when SQLAlchemy appends a second.
+        if let Some(last_pk) = constraints
+            .iter()
+            .rposition(|c| c.kind() == ConstraintKind::PrimaryKey)
+        {
+            let pk = constraints.remove(last_pk);
+            constraints.retain(|c| c.kind() != ConstraintKind::PrimaryKey);
+            constraints.insert(0, pk);
+        }
+        let pk_cols: Vec<String> = constraints
+            .iter()
+            .find(|c| c.kind() == ConstraintKind::PrimaryKey)
+            .map(|c| c.columns().to_vec())
+            .unwrap_or_default();
+        let columns: Vec<Column> = self
+            .entries
+            .iter()
+            .map(|e| {
+                let mut c = e.column.clone();
+                c.primary_key = pk_cols.contains(&c.name);
+                if c.primary_key {
+                    c.nullable = false;
+                }
+                c
+            })
+            .collect();
+        let mut indexes = Vec::new();
+        for idx in self.indexes.iter().chain(self.new_indexes.iter()) {
+            let mut idx = idx.clone();
+            for part in &mut idx.parts {
+                if let IndexPart::Column(c) = part {
+                    match name_of(c, &self.entries) {
+                        Some(n) => *c = n,
+                        None if columns.iter().any(|col| col.name == *c) => {}
+                        None => {
+                            return Err(unsupported(format!(
+                                "index '{}' refers to column '{}', which the batch on '{}' removes; drop the index first",
+                                idx.name, c, self.table
+                            )))
+                        }
+                    }
+                }
+            }
+            idx.table = self.table.clone();
+            indexes.push(idx);
+        }
+        let new_table = Table {
+            name: self.table.clone(),
+            columns,
+            constraints,
+            indexes,
+            comment: existing.comment.clone(),
+        };
+        let tmp = temp_name(&self.table);
+        let mut statements = vec![create_table_sql(&new_table, &tmp)];
+        let copied: Vec<&Entry> = self.entries.iter().filter(|e| e.source.is_some()).collect();
+        if !copied.is_empty() {
+            statements.push(format!(
+                "INSERT INTO {} ({}) SELECT {} \nFROM {}",
+                quote(&tmp),
+                copied
+                    .iter()
+                    .map(|e| quote(&e.column.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                copied
+                    .iter()
+                    .map(|e| e.source.clone().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                quote(&self.table)
+            ));
+        }
+        statements.push(format!("DROP TABLE {}", quote(&self.table)));
+        statements.push(format!(
+            "ALTER TABLE {} RENAME TO {}",
+            quote(&tmp),
+            quote(&self.table)
+        ));
+        for idx in &new_table.indexes {
+            statements.push(create_index_sql(idx, &self.table));
+        }
+        Ok((new_table, statements))
+    }
+}
+
+/// Names from a batch's `naming_convention` for reflected constraints that have none.
+pub(super) fn apply_naming_convention(
+    table: &str,
+    convention: &[(String, String)],
+    named: &mut Vec<(String, Constraint)>,
+    unnamed: &mut Vec<Constraint>,
+) {
+    if convention.is_empty() {
+        return;
+    }
+    let mut still_unnamed = Vec::new();
+    for mut c in std::mem::take(unnamed) {
+        let key = match c.kind() {
+            ConstraintKind::PrimaryKey => "pk",
+            ConstraintKind::ForeignKey => "fk",
+            ConstraintKind::Unique => "uq",
+            ConstraintKind::Check => "ck",
+        };
+        let template = convention.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        match template.and_then(|t| expand_convention(t, table, &c)) {
+            Some(name) => {
+                c.set_name(Some(name.clone()));
+                named.push((name, c));
+            }
+            None => still_unnamed.push(c),
+        }
+    }
+    *unnamed = still_unnamed;
+}
+
+/// Expand `%(table_name)s`, `%(column_0_name)s`, `%(referred_table_name)s`, ... for one
+/// constraint; `None` when a token cannot be filled.
+fn expand_convention(template: &str, table: &str, c: &Constraint) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("%(") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find(")s")?;
+        let token = &after[..end];
+        let cols = c.columns();
+        let value = match token {
+            "table_name" => table.to_string(),
+            "column_0_name" | "column_0_label" | "column_0_key" => {
+                let first = cols.first()?;
+                if token == "column_0_label" {
+                    format!("{table}_{first}")
+                } else {
+                    first.clone()
+                }
+            }
+            "column_0_N_name" => cols.join("_"),
+            "column_0N_name" => cols.join(""),
+            "referred_table_name" => match c {
+                Constraint::ForeignKey(fk) => fk.ref_table.clone(),
+                _ => return None,
+            },
+            "referred_column_0_name" => match c {
+                Constraint::ForeignKey(fk) => fk.ref_columns.first()?.clone(),
+                _ => return None,
+            },
+            "constraint_name" => c.name()?.to_string(),
+            _ => return None,
+        };
+        out.push_str(&value);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Some(out)
+}

@@ -1,0 +1,88 @@
+use super::*;
+
+#[test]
+fn splits_only_where_the_parser_agrees() {
+    assert_eq!(
+        split_statements("UPDATE t SET a = ';'; DELETE FROM u;", Family::Mysql),
+        vec!["UPDATE t SET a = ';'", "DELETE FROM u"]
+    );
+    let trigger = "CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW BEGIN IF 1 THEN SIGNAL SQLSTATE '45000'; END IF; END";
+    assert_eq!(split_statements(trigger, Family::Mysql), vec![trigger]);
+    assert_eq!(
+        split_statements("  SELECT 1;\n", Family::Postgres),
+        vec!["  SELECT 1;\n"]
+    );
+    assert_eq!(
+        split_statements("this is not sql; at all", Family::Sqlite),
+        vec!["this is not sql; at all"]
+    );
+}
+
+#[test]
+fn reads_what_ddl_creates_and_drops() {
+    let r = read_statement(
+        "ALTER TABLE jobs CHANGE function_fullname job_name VARCHAR(500) NULL",
+        Family::Mysql,
+    );
+    assert_eq!(
+        r,
+        Reading::Effects(vec![
+            Effect::Set(
+                Object::Column("jobs".into(), "function_fullname".into()),
+                State::Absent
+            ),
+            Effect::Set(
+                Object::Column("jobs".into(), "job_name".into()),
+                State::Present
+            ),
+        ])
+    );
+    assert_eq!(
+        read_statement(
+            "ALTER TABLE metrics MODIFY value FLOAT(53) NOT NULL",
+            Family::Mysql
+        ),
+        Reading::Idempotent
+    );
+    assert_eq!(
+        read_statement(
+            "ALTER TABLE trace_tags DROP FOREIGN KEY fk_x",
+            Family::Mysql
+        ),
+        Reading::Effects(vec![Effect::Set(
+            Object::Constraint("trace_tags".into(), "fk_x".into()),
+            State::Absent
+        )])
+    );
+    assert_eq!(
+        read_statement(
+            "ALTER TABLE runs ADD CHECK (status IN ('A', 'B'))",
+            Family::Mysql
+        ),
+        Reading::Effects(vec![Effect::Set(
+            Object::Check("runs".into(), "statusin('a','b')".into()),
+            State::Present
+        )])
+    );
+    assert_eq!(
+        read_statement("INSERT INTO t (a) VALUES (1)", Family::Postgres),
+        Reading::Effects(vec![Effect::Set(Object::Rows("t".into()), State::Present)])
+    );
+    assert_eq!(
+        read_statement("DROP INDEX ix ON t", Family::Mysql),
+        Reading::Effects(vec![Effect::Set(
+            Object::Index("t".into(), "ix".into()),
+            State::Absent
+        )])
+    );
+    assert_eq!(
+        read_statement(
+            "ALTER TABLE _alembic_tmp_runs RENAME TO runs",
+            Family::Sqlite
+        ),
+        Reading::Effects(vec![Effect::RenameTable {
+            from: "_alembic_tmp_runs".into(),
+            to: "runs".into()
+        }])
+    );
+}

@@ -1,0 +1,381 @@
+//! Running a plan's statements: per revision in a transaction with its version-row change
+//! (SQLite, PostgreSQL), or statement by statement between journal checkpoints (MySQL,
+//! MariaDB, which commit DDL on their own), with the backup first and a stop on request at a
+//! checkpoint.
+
+use super::*;
+
+/// The plan as units of work: the initial schema and the version table go with the first
+/// revision; each revision's statements end with its version-table change.
+pub(super) fn units(plan: &Plan) -> Vec<(String, Vec<String>)> {
+    let mut units: Vec<(String, Vec<String>)> = Vec::new();
+    let mut first: Vec<String> = Vec::new();
+    if let Some(initial) = &plan.initial {
+        first.extend(initial.statements().map(str::to_string));
+    }
+    if plan.create_version_table {
+        first.push(plan.version_table_ddl());
+    }
+    for (i, step) in plan.steps.iter().enumerate() {
+        let mut stmts: Vec<String> = if i == 0 {
+            std::mem::take(&mut first)
+        } else {
+            Vec::new()
+        };
+        stmts.extend(step.compiled.statements().map(str::to_string));
+        stmts.extend(
+            step.version_changes
+                .iter()
+                .map(|c| plan.version_change_sql(c)),
+        );
+        units.push((step.compiled.revision.clone(), stmts));
+    }
+    units
+}
+
+fn direction_name(plan: &Plan) -> &'static str {
+    match plan.steps.first().map(|s| s.compiled.direction) {
+        Some(Direction::Down) => "down",
+        _ => "up",
+    }
+}
+
+/// The first words of a statement, up to the name it acts on (`ALTER TABLE runs`).
+fn summary(sql: &str) -> String {
+    let words: Vec<&str> = sql.split_whitespace().collect();
+    let keep = words
+        .iter()
+        .position(|w| {
+            let u = w.to_ascii_uppercase();
+            !matches!(
+                u.as_str(),
+                "CREATE"
+                    | "ALTER"
+                    | "DROP"
+                    | "INSERT"
+                    | "INTO"
+                    | "UPDATE"
+                    | "DELETE"
+                    | "FROM"
+                    | "TABLE"
+                    | "UNIQUE"
+                    | "INDEX"
+                    | "TRIGGER"
+                    | "TEMPORARY"
+                    | "RENAME"
+                    | "FUNCTION"
+                    | "OR"
+                    | "REPLACE"
+                    | "TYPE"
+                    | "SEQUENCE"
+            )
+        })
+        .map_or(words.len(), |i| i + 1);
+    let text = words[..keep.min(words.len())].join(" ");
+    text.split('(')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(80)
+        .collect()
+}
+
+fn is_dml(sql: &str) -> bool {
+    let head = sql.trim_start().to_ascii_uppercase();
+    ["INSERT", "UPDATE", "DELETE"]
+        .iter()
+        .any(|k| head.starts_with(k))
+}
+
+/// MySQL/MariaDB commit each DDL statement on their own: journal an intent before and a
+/// checkpoint after every statement (DML runs in a transaction with its checkpoint), and on
+/// resume skip what was applied — refusing to guess about the one statement whose outcome the
+/// journal cannot tell.
+pub(super) async fn execute_checkpointed(
+    conn: &mut Conn,
+    plan: &Plan,
+    options: &Options,
+    interrupted: Option<&journal::Interrupted>,
+    progress: &mut (dyn FnMut(Event) + Send),
+) -> Result<(), ExecError> {
+    back_up(conn, plan, options, progress).await?;
+    let units = units(plan);
+    let total: usize = units.iter().map(|u| u.1.len()).sum();
+    let mut journal = journal::Journal::open(conn, direction_name(plan)).await?;
+    journal.record_start(conn, plan).await?;
+    let mut counter = 0usize;
+    let steps_total = units.len();
+    for (u, (revision, stmts)) in units.iter().enumerate() {
+        progress(step_event(plan, u, steps_total));
+        let mut skip = 0usize;
+        if let (0, Some(i)) = (u, interrupted) {
+            for (k, sha) in i.applied.iter().enumerate() {
+                if stmts.get(k).map(|s| journal::statement_sha(s)).as_deref() != Some(sha.as_str())
+                {
+                    return Err(ExecError::ResumeMismatch {
+                        revision: revision.clone(),
+                        index: k + 1,
+                    });
+                }
+            }
+            skip = i.applied.len();
+            if let Some((index, _)) = &i.uncertain {
+                let decision = match options.uncertain {
+                    Some(d) => d,
+                    None => decide_uncertain(conn, stmts, *index)
+                        .await?
+                        .map_err(|why| ExecError::Uncertain {
+                            revision: revision.clone(),
+                            index: *index,
+                            sql: stmts
+                                .get(index - 1)
+                                .map(|s| one_line(s))
+                                .unwrap_or_default(),
+                            why,
+                        })?,
+                };
+                if decision == Uncertain::Skip {
+                    skip += 1;
+                }
+            }
+            for (k, sql) in stmts.iter().enumerate().take(skip) {
+                journal
+                    .record_checkpoint(conn, revision, k + 1, stmts.len(), sql)
+                    .await?;
+            }
+            // Temporary tables died with the interrupted run's session: the statements that
+            // made and filled the ones still in use run again (they touch nothing else).
+            let fam = family(conn);
+            for k in partial::temporary_replay(&stmts[..skip], fam) {
+                conn.execute(&stmts[k])
+                    .await
+                    .map_err(|source| ExecError::Statement {
+                        revision: revision.clone(),
+                        index: k + 1,
+                        total: stmts.len(),
+                        source,
+                    })?;
+            }
+            counter += skip;
+        }
+        for (k, sql) in stmts.iter().enumerate().skip(skip) {
+            counter += 1;
+            progress(Event::Statement {
+                index: counter,
+                total,
+                revision: revision.clone(),
+                summary: summary(sql),
+                sql: sql.clone(),
+            });
+            let dml = is_dml(sql);
+            journal
+                .record_intent(conn, revision, k + 1, stmts.len(), sql)
+                .await?;
+            if dml {
+                conn.execute("BEGIN").await?;
+            }
+            let result = conn.execute_counting(sql).await;
+            if let (Ok(rows), true) = (&result, dml) {
+                progress(Event::Rows {
+                    revision: revision.clone(),
+                    summary: summary(sql),
+                    rows: *rows,
+                });
+            }
+            if let Err(source) = result {
+                if dml {
+                    let _ = conn.execute("ROLLBACK").await;
+                }
+                let err = ExecError::Statement {
+                    revision: revision.clone(),
+                    index: k + 1,
+                    total: stmts.len(),
+                    source,
+                };
+                journal.record_error(conn, revision, &err.to_string()).await;
+                return Err(err);
+            }
+            faults::before_journal(counter)?;
+            journal
+                .record_checkpoint(conn, revision, k + 1, stmts.len(), sql)
+                .await?;
+            if dml {
+                conn.execute("COMMIT").await?;
+            }
+            faults::after(counter)?;
+            let last = u + 1 == steps_total && k + 1 == stmts.len();
+            if options.cancel.is_cancelled() && !last {
+                let done = if k + 1 == stmts.len() { u + 1 } else { u };
+                return Err(stopped(conn, plan, &mut journal, done, steps_total).await);
+            }
+        }
+        progress(Event::Committed {
+            revision: revision.clone(),
+        });
+    }
+    journal.record_done(conn).await?;
+    Ok(())
+}
+
+/// The backup the options ask for, before anything changes.
+async fn back_up(
+    conn: &mut Conn,
+    plan: &Plan,
+    options: &Options,
+    progress: &mut (dyn FnMut(Event) + Send),
+) -> Result<(), ExecError> {
+    if matches!(options.backup, Backup::None) || conn.table_names().await?.is_empty() {
+        return Ok(()); // nothing asked, or nothing to lose
+    }
+    let first = plan.steps.first().map(|s| s.compiled.revision.as_str());
+    let label = format!("before-{}", first.unwrap_or("run"));
+    if let Some(backup) = backup::take(conn, &options.backup, &label).await? {
+        progress(Event::BackedUp { backup });
+    }
+    Ok(())
+}
+
+/// A run stopped on request at a checkpoint: journal it and say where the database is.
+async fn stopped(
+    conn: &mut Conn,
+    plan: &Plan,
+    journal: &mut journal::Journal,
+    done: usize,
+    total: usize,
+) -> ExecError {
+    journal.record_stopped(conn).await;
+    ExecError::Cancelled {
+        at: conn
+            .version_rows(&plan.version_table)
+            .await
+            .unwrap_or_default(),
+        done,
+        total,
+    }
+}
+
+fn step_event(plan: &Plan, u: usize, total: usize) -> Event {
+    let step = &plan.steps[u];
+    Event::Step {
+        index: u + 1,
+        total,
+        revision: step.compiled.revision.clone(),
+        direction: step.compiled.direction,
+        message: step.message.clone(),
+        label: step.label.trim_start_matches("Running ").to_string(),
+    }
+}
+
+/// Whether statement `index` (1-based) of a unit, which a MySQL run died running, landed:
+/// a data statement ran in a transaction with its checkpoint, so without the checkpoint it
+/// was rolled back; for DDL the live schema is compared with the states before and after it.
+async fn decide_uncertain(
+    conn: &mut Conn,
+    stmts: &[String],
+    index: usize,
+) -> Result<Result<Uncertain, String>, ExecError> {
+    let Some(sql) = stmts.get(index - 1) else {
+        return Ok(Err("the statement is not in the plan".into()));
+    };
+    if is_dml(sql) {
+        return Ok(Ok(Uncertain::Retry));
+    }
+    let fam = family(conn);
+    if crate::dialect::sqltext::read_statement(sql, fam)
+        == crate::dialect::sqltext::Reading::Idempotent
+    {
+        return Ok(Ok(Uncertain::Retry));
+    }
+    Ok(
+        match partial::judge(conn, fam, &stmts[..index], index - 1..=index).await? {
+            partial::Verdict::Applied(j) if j == index => Ok(Uncertain::Skip),
+            partial::Verdict::Applied(_) => Ok(Uncertain::Retry),
+            partial::Verdict::Unclear(why) => Err(why),
+        },
+    )
+}
+
+pub(super) async fn execute_plan(
+    conn: &mut Conn,
+    plan: &Plan,
+    options: &Options,
+    skip_first: usize,
+    progress: &mut (dyn FnMut(Event) + Send),
+) -> Result<(), ExecError> {
+    back_up(conn, plan, options, progress).await?;
+    let total = plan.statement_count();
+    let mut journal = journal::Journal::open(conn, direction_name(plan)).await?;
+    journal.record_start(conn, plan).await?;
+    let mut counter = 0usize;
+    let all = options.transaction == TransactionMode::All;
+    let begin = match conn.backend() {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        _ => "BEGIN",
+    };
+    let units = units(plan);
+    if all {
+        conn.execute(begin).await?;
+    }
+    let steps_total = units.len();
+    for (u, (revision, stmts)) in units.iter().enumerate() {
+        progress(step_event(plan, u, steps_total));
+        if !all {
+            conn.execute(begin).await?;
+        }
+        let skip = if u == 0 { skip_first } else { 0 };
+        counter += skip;
+        for (k, sql) in stmts.iter().enumerate().skip(skip) {
+            counter += 1;
+            progress(Event::Statement {
+                index: counter,
+                total,
+                revision: revision.clone(),
+                summary: summary(sql),
+                sql: sql.clone(),
+            });
+            let result = conn.execute_counting(sql).await;
+            if let (Ok(rows), true) = (&result, is_dml(sql)) {
+                progress(Event::Rows {
+                    revision: revision.clone(),
+                    summary: summary(sql),
+                    rows: *rows,
+                });
+            }
+            if let Err(source) = result {
+                let _ = conn.execute("ROLLBACK").await;
+                let err = ExecError::Statement {
+                    revision: revision.clone(),
+                    index: k + 1,
+                    total: stmts.len(),
+                    source,
+                };
+                journal.record_error(conn, revision, &err.to_string()).await;
+                return Err(err);
+            }
+            journal
+                .record_statement(conn, revision, k + 1, stmts.len(), sql)
+                .await?;
+            // A simulated crash abandons the open transaction with the connection.
+            faults::after(counter)?;
+            if all && options.cancel.is_cancelled() {
+                conn.execute("ROLLBACK").await?;
+                return Err(stopped(conn, plan, &mut journal, 0, steps_total).await);
+            }
+        }
+        if !all {
+            conn.execute("COMMIT").await?;
+            progress(Event::Committed {
+                revision: revision.clone(),
+            });
+            if options.cancel.is_cancelled() && u + 1 < steps_total {
+                return Err(stopped(conn, plan, &mut journal, u + 1, steps_total).await);
+            }
+        }
+    }
+    if all {
+        conn.execute("COMMIT").await?;
+    }
+    journal.record_done(conn).await?;
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! The library embedded in a service: `exec::migrate`'s future is `Send`, so a tokio
+//! multi-threaded runtime can `spawn` it, and the blocking facade works from inside a runtime
+//! (where blocking on another would panic) as well as outside one. On all three servers.
+
+mod support;
+
+use alembic_engine::db::DbUrl;
+use alembic_engine::exec::{self, Event, Options};
+use alembic_engine::graph::RevisionGraph;
+use alembic_engine::project::{Locator, Project};
+use support::cli::{assert_matches_head, head};
+use support::db::{Dialect, TestDb};
+
+fn mlflow() -> (Project, RevisionGraph) {
+    let project = Locator {
+        scripts: Some(support::mlflow_scripts_dir()),
+        ..Default::default()
+    }
+    .open(Some("mlflow"))
+    .unwrap();
+    let graph = RevisionGraph::build(project.scripts.revisions.clone()).unwrap();
+    (project, graph)
+}
+
+fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn spawned_upgrade(dialect: Dialect) {
+    let db = TestDb::new(dialect);
+    let (project, graph) = mlflow();
+    let url = DbUrl::parse(&db.our_url()).unwrap();
+    let (outcome, events) = multi_thread().block_on(async move {
+        tokio::spawn(async move {
+            let mut events = Vec::new();
+            let mut progress = |e: Event| events.push(format!("{e:?}"));
+            let outcome =
+                exec::migrate(&url, &project, &graph, &Options::default(), &mut progress).await;
+            (outcome, events)
+        })
+        .await
+        .unwrap()
+    });
+    let outcome = outcome.unwrap();
+    assert_eq!(outcome.after, [head()], "{dialect}");
+    assert!(
+        events.iter().any(|e| e.starts_with("Planned")),
+        "progress reached the caller: {events:?}"
+    );
+    assert_matches_head(&db, dialect, &format!("spawned upgrade on {dialect}"));
+}
+
+fn blocking_inside_a_runtime(dialect: Dialect) {
+    let db = TestDb::new(dialect);
+    let (project, graph) = mlflow();
+    let url = DbUrl::parse(&db.our_url()).unwrap();
+    // From a task of a multi-threaded runtime, and from a current-thread runtime's own thread.
+    let rows = multi_thread().block_on(async {
+        let options = Options {
+            target: "+3".into(),
+            ..Options::default()
+        };
+        exec::blocking::migrate(&url, &project, &graph, &options, &mut |_| {}).unwrap();
+        exec::blocking::current(&url, &project, &graph).unwrap()
+    });
+    let chain = support::reference_db::mlflow_chain(support::reference_db::Project::Mlflow);
+    assert_eq!(rows, [chain[2].clone()], "{dialect}");
+    let current_thread = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let outcome = current_thread.block_on(async {
+        exec::blocking::migrate(&url, &project, &graph, &Options::default(), &mut |_| {})
+    });
+    assert_eq!(outcome.unwrap().after, [head()], "{dialect}");
+    assert_matches_head(&db, dialect, &format!("blocking upgrade on {dialect}"));
+}
+
+#[test]
+fn a_spawned_upgrade_on_sqlite() {
+    spawned_upgrade(Dialect::Sqlite);
+}
+
+#[test]
+fn a_spawned_upgrade_on_postgres() {
+    spawned_upgrade(Dialect::Postgres);
+}
+
+#[test]
+fn a_spawned_upgrade_on_mariadb() {
+    spawned_upgrade(Dialect::MariaDb);
+}
+
+#[test]
+fn the_blocking_facade_inside_a_runtime_on_sqlite() {
+    blocking_inside_a_runtime(Dialect::Sqlite);
+}
+
+#[test]
+fn the_blocking_facade_inside_a_runtime_on_postgres() {
+    blocking_inside_a_runtime(Dialect::Postgres);
+}
+
+#[test]
+fn the_blocking_facade_inside_a_runtime_on_mariadb() {
+    blocking_inside_a_runtime(Dialect::MariaDb);
+}
