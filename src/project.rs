@@ -88,9 +88,9 @@ impl WheelPin {
 pub enum ProjectError {
     #[error(transparent)]
     Script(#[from] ScriptError),
-    #[error("unknown project '{0}'; the built-in projects are 'mlflow' and 'mlflow-auth' (use --scripts DIR for any other Alembic project)")]
+    #[error("unknown project '{0}'; the built-in projects are 'mlflow' and 'mlflow-auth' (any other Alembic project is opened from its script directory)")]
     UnknownProject(String),
-    #[error("could not fetch {wheel} from the index {index}: {http}; the fallback `python3 -m pip download` {pip}. Check --index-url / PIP_INDEX_URL and the proxy variables (HTTPS_PROXY, NO_PROXY), run `mlflow-migrate fetch` where the index can be reached and copy the cache folder, or pass --scripts pointing at MLflow's migrations folder")]
+    #[error("could not fetch {wheel} from the index {index}: {http}; the fallback `python3 -m pip download` {pip}")]
     Download {
         wheel: String,
         index: String,
@@ -103,9 +103,11 @@ pub enum ProjectError {
         #[source]
         source: Box<FetchError>,
     },
-    #[error("--offline: the wheel {wheel} is not in the cache {cache}, and downloading is not allowed. Run `mlflow-migrate fetch --cache-dir {cache}` where the package index can be reached (or copy a filled cache there), or pass --scripts pointing at MLflow's migrations folder")]
+    #[error(
+        "offline: the wheel {wheel} is not in the cache {cache}, and downloading is not allowed"
+    )]
     Offline { wheel: String, cache: PathBuf },
-    #[error("{path} has sha256 {actual}, but {pinned_by} pins {expected}; refusing it (--offline: run without it to fetch the wheel again)")]
+    #[error("{path} has sha256 {actual}, but {pinned_by} pins {expected}; refusing it (offline: not fetched again)")]
     WheelChecksum {
         path: PathBuf,
         actual: String,

@@ -49,7 +49,7 @@ pub enum ExecError {
     Recipe(#[from] crate::recipes::RecipeError),
     #[error(transparent)]
     Backup(#[from] BackupError),
-    #[error("{table} holds revision '{revision}', which the {project} scripts do not know; if another application shares this table, point us at ours with --version-table; if the database is newer than these scripts, upgrade mlflow-migrate's scripts")]
+    #[error("{table} holds revision '{revision}', which the {project} scripts do not know: another application shares this table, or the database is newer than these scripts")]
     UnknownRevision {
         table: String,
         revision: String,
@@ -84,14 +84,14 @@ pub enum ExecError {
         done: usize,
         total: usize,
     },
-    #[error("the last run stopped while running statement {index} of revision {revision}, and MySQL/MariaDB may or may not have applied it: {sql}. The live schema does not tell ({why}). Look at the database: if it was applied, run `upgrade --resume-skip`; if not, `upgrade --resume-retry`")]
+    #[error("the last run stopped while running statement {index} of revision {revision}, and MySQL/MariaDB may or may not have applied it: {sql}. The live schema does not tell ({why}). Look at the database and say whether it was applied")]
     Uncertain {
         revision: String,
         index: usize,
         sql: String,
         why: String,
     },
-    #[error("the database is part-way through revision {revision}: the first {applied} of its {total} statements ran (the live schema shows their objects) but {table} still names the revision before, as an upgrade that stopped halfway (Python Alembic on a database without transactional DDL) leaves it. Nothing was changed. Run `upgrade --adopt-partial` to run the remaining statements, starting with: {next}")]
+    #[error("the database is part-way through revision {revision}: the first {applied} of its {total} statements ran (the live schema shows their objects) but {table} still names the revision before, as an upgrade that stopped halfway (Python Alembic on a database without transactional DDL) leaves it. Nothing was changed. Adopting it runs the remaining statements, starting with: {next}")]
     HalfMigrated {
         revision: String,
         applied: usize,
@@ -99,7 +99,7 @@ pub enum ExecError {
         table: String,
         next: String,
     },
-    #[error("the database's schema differs from what revision(s) {revisions} leave, so it was changed outside the migrations (or by a migration that stopped halfway): {differences}. Nothing was changed. Restore the schema, or pass --ignore-drift to upgrade anyway")]
+    #[error("the database's schema differs from what revision(s) {revisions} leave, so it was changed outside the migrations (or by a migration that stopped halfway): {differences}. Nothing was changed. Restore the schema, or ignore the drift to upgrade anyway")]
     Drift {
         revisions: String,
         differences: String,

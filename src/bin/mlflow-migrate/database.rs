@@ -92,13 +92,25 @@ pub fn scripts_lack_release(project: &Project, graph: &RevisionGraph, version: &
 /// A release's wheel could not be opened: for a release `releases.toml` does not know, say
 /// that first.
 pub fn release_fetch_error(version: &str, err: BoxError) -> BoxError {
-    match Releases::builtin().get(version) {
-        Ok(_) => format!("MLflow {version}'s scripts are needed: {err}").into(),
+    let context = match Releases::builtin().get(version) {
+        Ok(_) => format!("MLflow {version}'s scripts are needed"),
         Err(unknown) => format!(
-            "{unknown}, and its wheel could not be read either (a release published after this build is fetched from the package index): {err}"
-        )
-        .into(),
-    }
+            "{unknown}, and its wheel could not be read either (a release published after this build is fetched from the package index)"
+        ),
+    };
+    Box::new(ReleaseScripts {
+        context,
+        source: err,
+    })
+}
+
+/// Release X's scripts could not be opened; the cause is the source (so its hint is found).
+#[derive(Debug, thiserror::Error)]
+#[error("{context}")]
+pub struct ReleaseScripts {
+    context: String,
+    #[source]
+    source: BoxError,
 }
 
 /// The MLflow releases whose schema the version rows are (tracking project only):

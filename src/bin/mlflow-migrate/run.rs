@@ -298,6 +298,12 @@ pub fn hint(err: &(dyn std::error::Error + 'static)) -> String {
             return " (nothing was created: check the path, or create the database with `upgrade`)"
                 .to_string();
         }
+        if let Some(hint) = e.downcast_ref::<ExecError>().and_then(flag_hint) {
+            return hint;
+        }
+        if let Some(hint) = e.downcast_ref::<ProjectError>().and_then(project_hint) {
+            return hint;
+        }
         if is_recipe_refusal(e) {
             return " (without --scripts, the MLflow scripts this tool pins are used)".to_string();
         }
@@ -307,6 +313,28 @@ pub fn hint(err: &(dyn std::error::Error + 'static)) -> String {
         next = e.source();
     }
     String::new()
+}
+
+/// The flag that settles an executor's refusal.
+fn flag_hint(e: &ExecError) -> Option<String> {
+    Some(match e {
+        ExecError::UnknownRevision { .. } => " (if another application shares this table, point us at ours with --version-table; if the database is newer than these scripts, read a newer release's with --mlflow-version X or --scripts-from-release X)".into(),
+        ExecError::Uncertain { .. } => " (if it was applied, run `upgrade --resume-skip`; if not, `upgrade --resume-retry`)".into(),
+        ExecError::HalfMigrated { .. } => " (`upgrade --adopt-partial` runs them)".into(),
+        ExecError::Drift { .. } => " (pass --ignore-drift to upgrade anyway)".into(),
+        _ => return None,
+    })
+}
+
+/// What to do when the scripts could not be found or fetched.
+fn project_hint(e: &ProjectError) -> Option<String> {
+    Some(match e {
+        ProjectError::UnknownProject(_) => " (use --scripts DIR for any other Alembic project)".into(),
+        ProjectError::Download { .. } => " (check --index-url / PIP_INDEX_URL and the proxy variables HTTPS_PROXY, NO_PROXY; run `mlflow-migrate fetch` where the index can be reached and copy the cache folder; or pass --scripts pointing at MLflow's migrations folder)".into(),
+        ProjectError::Offline { cache, .. } => format!(" (--offline: run `mlflow-migrate fetch --cache-dir {}` where the package index can be reached, or copy a filled cache there, or pass --scripts pointing at MLflow's migrations folder)", cache.display()),
+        ProjectError::WheelChecksum { .. } => " (--offline: run without it to fetch the wheel again)".into(),
+        _ => return None,
+    })
 }
 
 /// A recipe refused its script, however deep it is wrapped (transparent errors hide it from
