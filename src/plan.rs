@@ -35,7 +35,8 @@ pub struct PlannedStep {
 
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub dialect: String,
+    /// The database the statements are written for.
+    pub database: crate::dialect::Database,
     pub version_table: String,
     /// MLflow's initial tables, when the plan starts from an empty database.
     pub initial: Option<CompiledStep>,
@@ -143,7 +144,7 @@ impl<'a> Planner<'a> {
             });
         }
         Ok(Plan {
-            dialect: self.compiler.dialect_name.clone(),
+            database: self.compiler.dialect.database(),
             version_table: self.version_table.clone(),
             initial,
             create_version_table: rows.is_empty(),
@@ -188,11 +189,8 @@ impl Plan {
     /// The offline script, in the shape of `alembic upgrade --sql`: BEGIN/COMMIT around
     /// everything when the dialect's DDL is transactional.
     pub fn offline_sql(&self, transactional: bool) -> String {
-        let dialect = crate::dialect::for_name(&self.dialect);
-        let offline_statement = |sql: &str| match &dialect {
-            Some(d) => d.offline_statement(sql),
-            None => format!("{};\n\n", sql.replace('\t', "    ").trim()),
-        };
+        let dialect = self.database.dialect();
+        let offline_statement = |sql: &str| dialect.offline_statement(sql);
         let mut out = String::new();
         if transactional {
             out += "BEGIN;\n\n";

@@ -22,28 +22,73 @@ pub enum RenderError {
     Unsupported(String),
 }
 
+/// The databases this engine renders for and runs on, from URL to renderer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Database {
+    Sqlite,
+    Postgresql,
+    Mysql,
+    Mariadb,
+}
+
+impl Database {
+    /// The database a name spells, as URLs and `--dialect` do: `sqlite`, `postgresql`
+    /// (`postgres`), `mysql`, `mariadb`.
+    pub fn from_name(name: &str) -> Option<Database> {
+        Some(match name {
+            "sqlite" => Database::Sqlite,
+            "postgresql" | "postgres" => Database::Postgresql,
+            "mysql" => Database::Mysql,
+            "mariadb" => Database::Mariadb,
+            _ => return None,
+        })
+    }
+
+    /// Its name, MariaDB's included (scripts see `mysql` for both: [`Dialect::name`]).
+    pub fn key(self) -> &'static str {
+        match self {
+            Database::Sqlite => "sqlite",
+            Database::Postgresql => "postgresql",
+            Database::Mysql => "mysql",
+            Database::Mariadb => "mariadb",
+        }
+    }
+
+    /// Its renderer.
+    pub fn dialect(self) -> std::sync::Arc<dyn Dialect> {
+        match self {
+            Database::Sqlite => std::sync::Arc::new(sqlite::Sqlite),
+            Database::Postgresql => std::sync::Arc::new(postgresql::Postgresql),
+            Database::Mysql => std::sync::Arc::new(mysql::Mysql { mariadb: false }),
+            Database::Mariadb => std::sync::Arc::new(mysql::Mysql { mariadb: true }),
+        }
+    }
+}
+
 /// The dialect for a name as URLs and `--dialect` spell it: `sqlite`, `postgresql`
 /// (`postgres`), `mysql`, `mariadb`.
 pub fn for_name(name: &str) -> Option<std::sync::Arc<dyn Dialect>> {
-    Some(match name {
-        "sqlite" => std::sync::Arc::new(sqlite::Sqlite),
-        "postgresql" | "postgres" => std::sync::Arc::new(postgresql::Postgresql),
-        "mysql" => std::sync::Arc::new(mysql::Mysql { mariadb: false }),
-        "mariadb" => std::sync::Arc::new(mysql::Mysql { mariadb: true }),
-        _ => return None,
-    })
+    Database::from_name(name).map(Database::dialect)
 }
 
 /// A database's spelling of operations.
 pub trait Dialect: Send + Sync {
     /// `sqlite`, `postgresql` or `mysql` — the value scripts see as `dialect.name`.
     fn name(&self) -> &'static str;
+    /// The database it renders for (MariaDB apart from MySQL).
+    fn database(&self) -> Database;
     /// Quote an identifier if the database needs it.
     fn quote(&self, ident: &str) -> String;
     /// The SQL statements for one operation; `model` is advanced past it.
     fn render(&self, model: &mut SchemaModel, op: &Op) -> Result<Vec<String>, RenderError>;
     /// Whether DDL can run inside a transaction (PostgreSQL, SQLite) or commits at once (MySQL).
     fn transactional_ddl(&self) -> bool;
+    /// Whether an offline script is wrapped in `BEGIN;` … `COMMIT;`, as Alembic writes one for
+    /// this database: PostgreSQL only (Alembic treats SQLite's DDL as non-transactional).
+    fn wraps_offline_script(&self) -> bool {
+        false
+    }
     /// A statement as an offline script writes it (Alembic's form: tabs as four spaces,
     /// trimmed, `;`, a blank line). MySQL's client needs `DELIMITER` around bodies with `;`.
     fn offline_statement(&self, sql: &str) -> String {
@@ -241,5 +286,31 @@ mod tests {
     fn keyword_lists_are_sorted_for_binary_search() {
         let kw = sqlite::keywords::KEYWORDS;
         assert!(kw.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn each_database_keeps_its_identity_from_name_to_renderer() {
+        use Database::*;
+        for database in [Sqlite, Postgresql, Mysql, Mariadb] {
+            assert_eq!(Database::from_name(database.key()), Some(database));
+            assert_eq!(database.dialect().database(), database, "{database:?}");
+            // Scripts see `mysql` for MariaDB too.
+            let seen = if database == Mariadb {
+                "mysql"
+            } else {
+                database.key()
+            };
+            assert_eq!(database.dialect().name(), seen);
+            assert_eq!(
+                database.dialect().wraps_offline_script(),
+                database == Postgresql
+            );
+            assert_eq!(
+                database.dialect().transactional_ddl(),
+                !matches!(database, Mysql | Mariadb)
+            );
+        }
+        assert_eq!(Database::from_name("postgres"), Some(Postgresql));
+        assert_eq!(Database::from_name("oracle"), None);
     }
 }

@@ -65,8 +65,6 @@ pub enum ExecError {
         ours: String,
         rule: &'static str,
     },
-    #[error("executing on {0} is not supported yet (use `sql` for an offline script)")]
-    Unsupported(String),
     #[error("revision {revision} failed at statement {index} of {total}: {source}")]
     Statement {
         revision: String,
@@ -249,17 +247,15 @@ pub struct Outcome {
     pub statements: usize,
 }
 
-fn dialect_for(
-    conn_backend: Backend,
-    mariadb: bool,
-) -> Result<std::sync::Arc<dyn crate::dialect::Dialect>, ExecError> {
-    let name = match (conn_backend, mariadb) {
-        (Backend::Sqlite, _) => "sqlite",
-        (Backend::Postgres, _) => "postgresql",
-        (Backend::Mysql, true) => "mariadb",
-        (Backend::Mysql, false) => "mysql",
-    };
-    crate::dialect::for_name(name).ok_or_else(|| ExecError::Unsupported(name.into()))
+/// The database a connection reaches.
+fn database_of(backend: Backend, mariadb: bool) -> crate::dialect::Database {
+    use crate::dialect::Database;
+    match (backend, mariadb) {
+        (Backend::Sqlite, _) => Database::Sqlite,
+        (Backend::Postgres, _) => Database::Postgresql,
+        (Backend::Mysql, true) => Database::Mariadb,
+        (Backend::Mysql, false) => Database::Mysql,
+    }
 }
 
 /// Check the version rows against the scripts.

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{check_rows, dialect_for, journal, partial, shared, ExecError, Options};
+use super::{check_rows, database_of, journal, partial, shared, ExecError, Options};
 use crate::db::{Backend, Conn};
 use crate::graph::{Direction, Lower, RevisionGraph, Step};
 use crate::plan::{Plan, Planner};
@@ -57,7 +57,7 @@ pub(super) async fn prepare(
             version_table_first: false,
         });
     }
-    let dialect = dialect_for(conn.backend(), mariadb)?;
+    let dialect = database_of(conn.backend(), mariadb).dialect();
     let planner = Planner::for_project(project, graph, dialect, false)?;
     // Without a version row, the database starts from nothing when none of this project's
     // tables is there (other applications' tables may be), and from MLflow's initial tables

@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use alembic_engine::dialect::Database;
 use alembic_engine::graph::{Direction, Lower, RevisionGraph, Step};
 use alembic_engine::inspect::{revision_entry, revision_line, LineStyle, RevisionInfo};
 use alembic_engine::project::Project;
@@ -143,15 +144,15 @@ fn sql(
         Some((f, t)) => (if f.is_empty() { "base" } else { f }, t),
         None => ("base", range),
     };
-    let dialect_name = match dialect {
-        DialectArg::Sqlite => "sqlite",
-        DialectArg::Postgresql => "postgresql",
-        DialectArg::Mysql => "mysql",
-        DialectArg::Mariadb => "mariadb",
+    let database = match dialect {
+        DialectArg::Sqlite => Database::Sqlite,
+        DialectArg::Postgresql => Database::Postgresql,
+        DialectArg::Mysql => Database::Mysql,
+        DialectArg::Mariadb => Database::Mariadb,
     };
-    let dialect = alembic_engine::dialect::for_name(dialect_name)
-        .ok_or_else(|| format!("unknown dialect {dialect_name}"))?;
-    let transactional = dialect.name() == "postgresql";
+    let dialect_name = database.key();
+    let dialect = database.dialect();
+    let transactional = dialect.wraps_offline_script();
     let planner = alembic_engine::plan::Planner::for_project(project, graph, dialect, true)?;
     let current = current_state(graph, from)?;
     let rows = current_ids(&current);

@@ -264,6 +264,14 @@ impl Dialect for Mysql {
         "mysql"
     }
 
+    fn database(&self) -> crate::dialect::Database {
+        if self.mariadb {
+            crate::dialect::Database::Mariadb
+        } else {
+            crate::dialect::Database::Mysql
+        }
+    }
+
     fn offline_statement(&self, sql: &str) -> String {
         offline::offline_statement(sql)
     }

@@ -362,11 +362,19 @@ impl Dialect for Postgresql {
         "postgresql"
     }
 
+    fn database(&self) -> crate::dialect::Database {
+        crate::dialect::Database::Postgresql
+    }
+
     fn quote(&self, ident: &str) -> String {
         quote(ident)
     }
 
     fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    fn wraps_offline_script(&self) -> bool {
         true
     }
 

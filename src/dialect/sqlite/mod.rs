@@ -334,6 +334,10 @@ impl Dialect for Sqlite {
         "sqlite"
     }
 
+    fn database(&self) -> crate::dialect::Database {
+        crate::dialect::Database::Sqlite
+    }
+
     fn quote(&self, ident: &str) -> String {
         quote(ident)
     }
