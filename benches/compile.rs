@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use alembic_engine::compile::Compiler;
 use alembic_engine::dialect::sqlite::Sqlite;
 use alembic_engine::graph::{Direction, Lower, RevisionGraph};
-use alembic_engine::plan::Planner;
+use alembic_engine::plan::{Initial, Planner};
 use alembic_engine::project::{Locator, Project};
 use alembic_engine::schema::SchemaModel;
 use alembic_engine::script::Revision;
@@ -230,7 +230,7 @@ impl Chain {
             initial_models: project.initial_models.clone(),
         };
         let plan = planner
-            .plan(&[], &path, SchemaModel::default(), true)
+            .plan(&[], &path, SchemaModel::default(), Initial::Create)
             .expect("the planner plans the whole chain");
         let planned: usize = plan.initial.as_ref().map_or(0, |i| i.statements().count())
             + plan

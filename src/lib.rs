@@ -13,7 +13,7 @@
 //! use alembic_engine::db::DbUrl;
 //! use alembic_engine::exec::{blocking, Event, Options};
 //! use alembic_engine::graph::{Lower, RevisionGraph};
-//! use alembic_engine::plan::Planner;
+//! use alembic_engine::plan::{Initial, Mode, Planner};
 //! use alembic_engine::project::Locator;
 //! use alembic_engine::schema::SchemaModel;
 //!
@@ -26,11 +26,13 @@
 //! let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
 //! let steps = graph.upgrade_path(&Lower::None, "heads")?;
 //!
-//! // Offline: the SQL script, as `alembic upgrade --sql` writes it.
-//! let dialect = alembic_engine::dialect::for_name("sqlite").unwrap();
-//! let planner = Planner::for_project(&project, &graph, dialect, true)?;
-//! let plan = planner.plan(&[], &steps, SchemaModel::default(), false)?;
-//! assert!(plan.offline_sql(true).starts_with("BEGIN;"));
+//! // Offline: the SQL script, as `alembic upgrade --sql` writes it (BEGIN/COMMIT around it
+//! // on PostgreSQL only, as Alembic does).
+//! let dialect = alembic_engine::dialect::Database::Sqlite.dialect();
+//! let planner = Planner::for_project(&project, &graph, dialect, Mode::Offline)?;
+//! let plan = planner.plan(&[], &steps, SchemaModel::default(), Initial::Create)?;
+//! let script = plan.offline_sql();
+//! assert!(script.starts_with("CREATE TABLE alembic_version"), "{script}");
 //!
 //! // Online: upgrade a SQLite file to the heads, counting statements as they run.
 //! let dir = tempfile::tempdir()?;

@@ -66,17 +66,33 @@ fn label(graph: &RevisionGraph, step: &Step) -> String {
     }
 }
 
+/// Whether a plan is a script for later (`sql`, like `alembic upgrade --sql`) or runs on a
+/// live database now: what scripts see as `context.is_offline_mode()` and `context.as_sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Offline,
+    Online,
+}
+
+/// Whether a plan first creates the tables the application makes before its first revision
+/// (MLflow's initial models): on an empty database, as the application does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Initial {
+    Create,
+    Skip,
+}
+
 impl<'a> Planner<'a> {
     /// A planner for a project on one dialect: its compiler (facts, recipes, package folder),
-    /// version table and initial models. `offline` tells scripts `context.as_sql`.
+    /// version table and initial models.
     pub fn for_project(
         project: &crate::project::Project,
         graph: &'a RevisionGraph,
         dialect: std::sync::Arc<dyn crate::dialect::Dialect>,
-        offline: bool,
+        mode: Mode,
     ) -> Result<Self, crate::recipes::RecipeError> {
         let mut compiler = Compiler::for_project(project, dialect)?;
-        compiler.offline = offline;
+        compiler.offline = mode == Mode::Offline;
         Ok(Planner {
             graph,
             compiler,
@@ -106,18 +122,18 @@ impl<'a> Planner<'a> {
     }
 
     /// Plan `steps` for a database whose version table holds `rows` (empty: no version table
-    /// yet, so the plan creates it) and whose schema is `model`. With `include_initial`, the
+    /// yet, so the plan creates it) and whose schema is `model`; with `Initial::Create`, the
     /// project's initial models are created first (a fresh database, as the application does).
     pub fn plan(
         &self,
         rows: &[String],
         steps: &[Step],
         model: SchemaModel,
-        include_initial: bool,
+        initial_tables: Initial,
     ) -> Result<Plan, PlanError> {
         let mut model = model;
         let mut initial = None;
-        if include_initial {
+        if initial_tables == Initial::Create {
             if let Some(path) = &self.initial_models {
                 let (step, after) = self.compiler.compile_initial_models(path, model)?;
                 initial = Some(step);
@@ -187,9 +203,10 @@ impl Plan {
     }
 
     /// The offline script, in the shape of `alembic upgrade --sql`: BEGIN/COMMIT around
-    /// everything when the dialect's DDL is transactional.
-    pub fn offline_sql(&self, transactional: bool) -> String {
+    /// everything where Alembic writes them (PostgreSQL).
+    pub fn offline_sql(&self) -> String {
         let dialect = self.database.dialect();
+        let transactional = dialect.wraps_offline_script();
         let offline_statement = |sql: &str| dialect.offline_statement(sql);
         let mut out = String::new();
         if transactional {

@@ -12,6 +12,7 @@
 
 mod support;
 
+use alembic_engine::plan::{Initial, Mode};
 use std::collections::BTreeMap;
 use std::process::Output;
 
@@ -296,7 +297,7 @@ fn mariadb_roles_from_legacy_permissions_equal_pythons_modulo_generated_ids() {
         &project,
         &graph,
         std::sync::Arc::new(Mysql { mariadb: true }),
-        true,
+        Mode::Offline,
     )
     .unwrap();
     let parent = vec![PARENT.to_string()];
@@ -304,9 +305,9 @@ fn mariadb_roles_from_legacy_permissions_equal_pythons_modulo_generated_ids() {
         .upgrade_path(&Lower::Many(parent.clone()), "heads")
         .unwrap();
     let plan = planner
-        .plan(&parent, &steps, SchemaModel::default(), false)
+        .plan(&parent, &steps, SchemaModel::default(), Initial::Skip)
         .unwrap();
-    db.run_sql_script(&plan.offline_sql(false))
+    db.run_sql_script(&plan.offline_sql())
         .unwrap_or_else(|e| panic!("our SQL failed on MariaDB: {e}"));
 
     python_upgrade(&twin, "heads");

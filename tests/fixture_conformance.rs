@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use alembic_engine::compile::Compiler;
 use alembic_engine::dialect::sqlite::Sqlite;
 use alembic_engine::graph::{Lower, RevisionGraph};
-use alembic_engine::plan::{Plan, Planner};
+use alembic_engine::plan::{Initial, Plan, Planner};
 use alembic_engine::project::{Locator, Project as OurProject};
 use alembic_engine::schema::SchemaModel;
 use serde_json::Value;
@@ -125,7 +125,7 @@ fn plan(
     }
     .map_err(|e| e.to_string())?;
     planner
-        .plan(rows, &steps, model, false)
+        .plan(rows, &steps, model, Initial::Skip)
         .map_err(|e| e.to_string())
 }
 
@@ -234,7 +234,7 @@ fn each_revision_upgrade_matches(fixture: &str) {
             model.clone(),
         );
         match planned.and_then(|p| {
-            run(&before, &p.offline_sql(false))?;
+            run(&before, &p.offline_sql())?;
             Ok(p.schema)
         }) {
             Ok(after) => {
@@ -326,7 +326,7 @@ fn each_revision_downgrade_matches(fixture: &str) {
                     model,
                 )
             })
-            .and_then(|p| run(&mine, &p.offline_sql(false)));
+            .and_then(|p| run(&mine, &p.offline_sql()));
         match result {
             Ok(()) => {
                 let differences = diff(
@@ -378,7 +378,7 @@ fn populated_walk_matches(fixture: &str) {
             model,
         )
         .unwrap_or_else(|e| panic!("{fixture} {revision}: {e}"));
-        run(&mine, &p.offline_sql(false)).unwrap_or_else(|e| panic!("{fixture} {revision}: {e}"));
+        run(&mine, &p.offline_sql()).unwrap_or_else(|e| panic!("{fixture} {revision}: {e}"));
         model = p.schema;
         let differences = diff(
             &reflect(&theirs, VERSION_TABLE),

@@ -14,7 +14,7 @@ use std::fs;
 
 use alembic_engine::dialect::mysql::{is_for_foreign_key, Mysql};
 use alembic_engine::graph::{Lower, RevisionGraph};
-use alembic_engine::plan::{Plan, Planner};
+use alembic_engine::plan::{Initial, Mode, Plan, Planner};
 use alembic_engine::project::Project as OurProject;
 use alembic_engine::schema::SchemaModel;
 use support::db::{Dialect, TestDb};
@@ -29,13 +29,19 @@ fn open(project: Project) -> (OurProject, RevisionGraph) {
 }
 
 fn planner<'a>(project: &OurProject, graph: &'a RevisionGraph, mariadb: bool) -> Planner<'a> {
-    Planner::for_project(project, graph, std::sync::Arc::new(Mysql { mariadb }), true).unwrap()
+    Planner::for_project(
+        project,
+        graph,
+        std::sync::Arc::new(Mysql { mariadb }),
+        Mode::Offline,
+    )
+    .unwrap()
 }
 
 /// The plan's offline script for the `mysql` client (no BEGIN/COMMIT: MySQL DDL is not
 /// transactional; trigger bodies come with their `DELIMITER`).
 fn mysql_script(plan: &Plan) -> String {
-    plan.offline_sql(false)
+    plan.offline_sql()
 }
 
 fn head_of(project: Project) -> String {
@@ -88,7 +94,7 @@ fn library_script_matches(project: Project) {
         .upgrade_path(&Lower::Many(Vec::new()), "heads")
         .unwrap();
     let plan = planner
-        .plan(&[], &steps, SchemaModel::default(), true)
+        .plan(&[], &steps, SchemaModel::default(), Initial::Create)
         .unwrap();
     let db = TestDb::mariadb();
     db.run_sql_script(&mysql_script(&plan))
@@ -165,7 +171,7 @@ fn each_revision_matches(project: Project) {
         let steps = graph
             .upgrade_path(&Lower::Many(rows.clone()), step.revision)
             .unwrap();
-        let plan = match planner.plan(&rows, &steps, model.clone(), false) {
+        let plan = match planner.plan(&rows, &steps, model.clone(), Initial::Skip) {
             Ok(plan) => plan,
             Err(e) => {
                 failures.push(format!("{}: does not compile: {e}", step.revision));
@@ -263,7 +269,7 @@ fn mlflow_auth_plan_for_mysql_is_refused_too() {
         .upgrade_path(&Lower::Many(Vec::new()), "heads")
         .unwrap();
     let err = planner
-        .plan(&[], &steps, SchemaModel::default(), true)
+        .plan(&[], &steps, SchemaModel::default(), Initial::Create)
         .unwrap_err()
         .to_string();
     assert!(
@@ -284,7 +290,7 @@ fn revision_sql(revision: &str, mariadb: bool) -> (Plan, Vec<String>) {
     let steps = graph
         .upgrade_path(&Lower::Many(parent.clone()), revision)
         .unwrap();
-    let plan = planner.plan(&parent, &steps, model, false).unwrap();
+    let plan = planner.plan(&parent, &steps, model, Initial::Skip).unwrap();
     let sql = plan.steps[0]
         .compiled
         .statements()

@@ -12,7 +12,7 @@ mod support;
 use alembic_engine::dialect::postgresql::Postgresql;
 use alembic_engine::graph::{Lower, RevisionGraph};
 use alembic_engine::ir::{Constraint, ConstraintKind, IndexPart, ServerDefault};
-use alembic_engine::plan::Planner;
+use alembic_engine::plan::{Initial, Mode, Planner};
 use alembic_engine::project::Project as OurProject;
 use alembic_engine::schema::SchemaModel;
 use serde_json::Value;
@@ -25,7 +25,13 @@ fn open(project: Project) -> (OurProject, RevisionGraph) {
 }
 
 fn planner<'a>(project: &OurProject, graph: &'a RevisionGraph) -> Planner<'a> {
-    Planner::for_project(project, graph, std::sync::Arc::new(Postgresql), true).unwrap()
+    Planner::for_project(
+        project,
+        graph,
+        std::sync::Arc::new(Postgresql),
+        Mode::Offline,
+    )
+    .unwrap()
 }
 
 /// Where our schema model and the server's reflection disagree on names: each table's
@@ -204,7 +210,7 @@ fn each_revision_matches(project: Project) {
         let steps = graph
             .upgrade_path(&Lower::Many(rows.clone()), step.revision)
             .unwrap();
-        let plan = match planner.plan(&rows, &steps, model.clone(), false) {
+        let plan = match planner.plan(&rows, &steps, model.clone(), Initial::Skip) {
             Ok(plan) => plan,
             Err(e) => {
                 failures.push(format!("{}: does not compile: {e}", step.revision));
@@ -212,7 +218,7 @@ fn each_revision_matches(project: Project) {
             }
         };
         model = plan.schema.clone();
-        if let Err(e) = step.before.run_sql_script(&plan.offline_sql(true)) {
+        if let Err(e) = step.before.run_sql_script(&plan.offline_sql()) {
             failures.push(format!("{}: psql refused our SQL: {e}", step.revision));
             return;
         }
@@ -279,7 +285,9 @@ fn unnamed_datasets_foreign_key_is_dropped_by_the_name_postgresql_gave_it() {
     let steps = graph
         .upgrade_path(&Lower::Many(vec![parent.clone()]), REVISION)
         .unwrap();
-    let plan = planner.plan(&[parent], &steps, model, false).unwrap();
+    let plan = planner
+        .plan(&[parent], &steps, model, Initial::Skip)
+        .unwrap();
     let statements: Vec<&str> = plan.steps[0].compiled.statements().collect();
     let drops: Vec<&&str> = statements
         .iter()

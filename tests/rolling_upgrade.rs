@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use alembic_engine::graph::{Lower, RevisionGraph};
-use alembic_engine::plan::Planner;
+use alembic_engine::plan::{Initial, Mode, Planner};
 use alembic_engine::report::{report, PlanReport, Server};
 use serde_json::Value;
 
@@ -281,11 +281,11 @@ fn plan_report(
     to: &str,
 ) -> PlanReport {
     let dialect = alembic_engine::dialect::for_name("sqlite").unwrap();
-    let planner = Planner::for_project(project, graph, dialect, true).unwrap();
+    let planner = Planner::for_project(project, graph, dialect, Mode::Offline).unwrap();
     let rows = vec![from.to_string()];
     let model = planner.schema_at(&rows).unwrap();
     let steps = graph.upgrade_path(&Lower::Many(rows.clone()), to).unwrap();
-    let plan = planner.plan(&rows, &steps, model, false).unwrap();
+    let plan = planner.plan(&rows, &steps, model, Initial::Skip).unwrap();
     report(&plan, Server::Sqlite, "test", &BTreeMap::new())
 }
 

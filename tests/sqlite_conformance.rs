@@ -8,7 +8,7 @@ mod support;
 
 use alembic_engine::dialect::sqlite::Sqlite;
 use alembic_engine::graph::{Lower, RevisionGraph};
-use alembic_engine::plan::Planner;
+use alembic_engine::plan::{Initial, Mode, Planner};
 use alembic_engine::project::Project as OurProject;
 use alembic_engine::schema::SchemaModel;
 use support::db::{Dialect, TestDb};
@@ -20,7 +20,7 @@ fn open(project: Project) -> (OurProject, RevisionGraph) {
 }
 
 fn planner<'a>(project: &OurProject, graph: &'a RevisionGraph) -> Planner<'a> {
-    Planner::for_project(project, graph, std::sync::Arc::new(Sqlite), true).unwrap()
+    Planner::for_project(project, graph, std::sync::Arc::new(Sqlite), Mode::Offline).unwrap()
 }
 
 fn full_script_matches(project: Project, cli_project: &str) {
@@ -79,7 +79,7 @@ fn each_revision_matches(project: Project) {
         let steps = graph
             .upgrade_path(&Lower::Many(rows.clone()), step.revision)
             .unwrap();
-        let plan = match planner.plan(&rows, &steps, model.clone(), false) {
+        let plan = match planner.plan(&rows, &steps, model.clone(), Initial::Skip) {
             Ok(plan) => plan,
             Err(e) => {
                 failures.push(format!("{}: does not compile: {e}", step.revision));
@@ -87,7 +87,7 @@ fn each_revision_matches(project: Project) {
             }
         };
         model = plan.schema.clone();
-        if let Err(e) = step.before.run_sql_script(&plan.offline_sql(false)) {
+        if let Err(e) = step.before.run_sql_script(&plan.offline_sql()) {
             failures.push(format!("{}: sqlite3 refused our SQL: {e}", step.revision));
             return;
         }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use super::{check_rows, database_of, journal, partial, shared, ExecError, Options};
 use crate::db::{Backend, Conn};
 use crate::graph::{Direction, Lower, RevisionGraph, Step};
-use crate::plan::{Plan, Planner};
+use crate::plan::{Initial, Mode, Plan, Planner};
 use crate::project::Project;
 use crate::schema::SchemaModel;
 
@@ -58,7 +58,7 @@ pub(super) async fn prepare(
         });
     }
     let dialect = database_of(conn.backend(), mariadb).dialect();
-    let planner = Planner::for_project(project, graph, dialect, false)?;
+    let planner = Planner::for_project(project, graph, dialect, Mode::Online)?;
     // Without a version row, the database starts from nothing when none of this project's
     // tables is there (other applications' tables may be), and from MLflow's initial tables
     // when they are (as after `downgrade base`, or an upgrade that died before its first
@@ -96,7 +96,16 @@ pub(super) async fn prepare(
     let candidates: BTreeSet<String> = live.difference(&known).cloned().collect();
     let mut plan = match fresh_plan {
         Some(plan) => plan,
-        None => planner.plan(&rows, &steps, model.clone(), fresh)?,
+        None => planner.plan(
+            &rows,
+            &steps,
+            model.clone(),
+            if fresh {
+                Initial::Create
+            } else {
+                Initial::Skip
+            },
+        )?,
     };
     if !candidates.is_empty() {
         let mut model = model;
@@ -105,7 +114,16 @@ pub(super) async fn prepare(
             .cloned()
             .collect();
         if !model.other_tables.is_empty() {
-            plan = planner.plan(&rows, &steps, model, fresh)?;
+            plan = planner.plan(
+                &rows,
+                &steps,
+                model,
+                if fresh {
+                    Initial::Create
+                } else {
+                    Initial::Skip
+                },
+            )?;
         }
     }
     let created = tables_created(&plan);

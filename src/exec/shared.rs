@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use crate::db::Conn;
 use crate::graph::Step;
-use crate::plan::{Plan, Planner};
+use crate::plan::{Initial, Plan, Planner};
 use crate::project::Project;
 use crate::schema::SchemaModel;
 
@@ -60,7 +60,7 @@ pub(super) fn start(
     if !rows.is_empty() {
         return Ok(Start::Versioned);
     }
-    let fresh = planner.plan(rows, steps, SchemaModel::default(), true)?;
+    let fresh = planner.plan(rows, steps, SchemaModel::default(), Initial::Create)?;
     if interrupted {
         return Ok(Start::Fresh(Box::new(fresh)));
     }

@@ -1,6 +1,7 @@
 //! Commands that need no database: the graph (`heads`, `branches`, `history`, `show`,
 //! `path`) and the offline script (`sql`).
 
+use alembic_engine::plan::{Initial, Mode};
 use serde_json::json;
 
 use alembic_engine::dialect::Database;
@@ -152,8 +153,8 @@ fn sql(
     };
     let dialect_name = database.key();
     let dialect = database.dialect();
-    let transactional = dialect.wraps_offline_script();
-    let planner = alembic_engine::plan::Planner::for_project(project, graph, dialect, true)?;
+    let planner =
+        alembic_engine::plan::Planner::for_project(project, graph, dialect, Mode::Offline)?;
     let current = current_state(graph, from)?;
     let rows = current_ids(&current);
     let steps = up_or_down(graph, &current, to)?;
@@ -163,8 +164,17 @@ fn sql(
     } else {
         planner.schema_at(&rows)?
     };
-    let plan = planner.plan(&rows, &steps, model, fresh)?;
-    let script = plan.offline_sql(transactional);
+    let plan = planner.plan(
+        &rows,
+        &steps,
+        model,
+        if fresh {
+            Initial::Create
+        } else {
+            Initial::Skip
+        },
+    )?;
+    let script = plan.offline_sql();
     if out.format == Format::Json {
         out.json(json!({
             "dialect": dialect_name,
