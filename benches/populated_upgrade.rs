@@ -8,7 +8,11 @@
 //! `451aebb31d03` filled by `tests/support/populate.py` (the generator the data tests use),
 //! copies it, and upgrades one copy with the release binary and the other with MLflow 3.17.2
 //! from the reference virtualenv (`target/ref-venv`, created by the test suite: run `cargo
-//! test --test data_conformance` once first). `$SKIP_PYTHON=1` times only ours — MLflow needs
+//! test --test data_conformance` once first). Before the populated sizes, an empty database
+//! is upgraded `$EMPTY_RUNS` times (default 5) by each, alternating, and the medians kept;
+//! `$OURS_ONLY_METRICS` (say `10000000`) adds SQLite sizes for mlflow-migrate alone, and the
+//! bench then fails if 10× the rows took over 10× the time. It prints the machine it ran on.
+//! `$SKIP_PYTHON=1` times only ours — MLflow needs
 //! about 3 minutes at 1M metrics on SQLite and 6 on MariaDB on this machine. The last lines
 //! are a table for the README. The bench fails when our peak RSS is over 40 MB at any size,
 //! or when `plan`'s estimate for the upgrade is not within 2× of its measured time at 1M
@@ -214,13 +218,67 @@ fn plan_estimate(program: &Path, url: &str) -> f64 {
         .expect("plan gives estimate_seconds")
 }
 
+/// `$NAME` as a comma-separated list of counts (empty when unset and no default).
+fn counts(name: &str, default: &str) -> Vec<usize> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse().expect("comma-separated counts"))
+        .collect()
+}
+
+/// The machine the numbers come from: CPU model and count, memory, kernel.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|m| m.trim_start_matches([' ', '\t', ':']))
+        })
+        .unwrap_or("unknown CPU")
+        .to_string();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_gb = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("{cpus} × {model}, {mem_gb:.0} GB, Linux {}", kernel.trim())
+}
+
+/// The goal: memory does not grow with the database.
+fn check_rss(what: &str, mb: f64, misses: &mut Vec<String>) {
+    if mb > RSS_GOAL_MB {
+        misses.push(format!(
+            "{what}: peak RSS {mb:.1} MB is over the {RSS_GOAL_MB} MB goal"
+        ));
+    }
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs[xs.len() / 2]
+}
+
+/// One row of the table: (seconds, peak MB) for ours, plan's estimate, and MLflow's.
+struct Cell {
+    kind: &'static str,
+    what: String,
+    ours: (f64, f64),
+    estimate: Option<f64>,
+    theirs: Option<(f64, f64)>,
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not used here.
-    let sizes: Vec<usize> = std::env::var("METRICS")
-        .unwrap_or_else(|_| "100000,1000000".into())
-        .split(',')
-        .map(|s| s.trim().parse().expect("METRICS: comma-separated counts"))
-        .collect();
+    let sizes = counts("METRICS", "100000,1000000");
+    // Sizes run by mlflow-migrate alone on SQLite (MLflow would need hours): `10000000`.
+    let ours_only = counts("OURS_ONLY_METRICS", "");
+    let empty_runs = counts("EMPTY_RUNS", "5").first().copied().unwrap_or(0);
     let kinds: Vec<&'static str> = std::env::var("DATABASES")
         .unwrap_or_else(|_| "sqlite".into())
         .split(',')
@@ -235,10 +293,64 @@ fn main() {
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_mlflow-migrate"));
     let mlflow = python().with_file_name("mlflow");
     let dir = tempfile::tempdir_in(repo().join("target")).unwrap();
-    let mut table = Vec::new();
+    let mut table: Vec<Cell> = Vec::new();
     let mut misses = Vec::new();
     for &kind in &kinds {
-        for &n in &sizes {
+        // Empty → head, alternating ours and MLflow's on fresh databases; medians.
+        if empty_runs > 0 {
+            let (mut us, mut them) = (Vec::new(), Vec::new());
+            for run in 0..empty_runs {
+                let a = BenchDb::new(kind, dir.path(), &format!("bench_empty_ours_{run}"));
+                us.push(timed(
+                    &ours,
+                    &["upgrade", "--quiet", "--no-backup", &a.ours],
+                    "mlflow-migrate upgrade",
+                ));
+                a.drop();
+                if !skip_python {
+                    let b = BenchDb::new(kind, dir.path(), &format!("bench_empty_mlflow_{run}"));
+                    them.push(timed(
+                        &mlflow,
+                        &["db", "upgrade", &b.sqlalchemy],
+                        "mlflow db upgrade",
+                    ));
+                    b.drop();
+                }
+            }
+            let ours_cell = (
+                median(us.iter().map(|t| t.0).collect()),
+                median(us.iter().map(|t| t.1).collect()),
+            );
+            let theirs = (!them.is_empty()).then(|| {
+                (
+                    median(them.iter().map(|t| t.0).collect()),
+                    median(them.iter().map(|t| t.1).collect()),
+                )
+            });
+            println!(
+                "{kind}, empty: mlflow-migrate {:.2} s (median of {empty_runs}), MLflow {:?}",
+                ours_cell.0, theirs
+            );
+            check_rss(&format!("{kind}, empty"), ours_cell.1, &mut misses);
+            table.push(Cell {
+                kind,
+                what: "empty".into(),
+                ours: ours_cell,
+                estimate: None,
+                theirs,
+            });
+        }
+        let all_sizes: Vec<(usize, bool)> = sizes
+            .iter()
+            .map(|&n| (n, skip_python))
+            .chain(
+                ours_only
+                    .iter()
+                    .filter(|_| kind == "sqlite")
+                    .map(|&n| (n, true)),
+            )
+            .collect();
+        for (n, without_mlflow) in all_sizes {
             let base = build(kind, dir.path(), n);
             let a = base.copy(dir.path(), &format!("bench_ours_{n}"));
             let estimate = plan_estimate(&ours, &a.ours);
@@ -256,13 +368,8 @@ fn main() {
                     "{kind}, {n} metrics: plan estimated {estimate:.1} s, the upgrade took {s:.1} s ({ratio:.2}×)"
                 ));
             }
-            // The goal: memory does not grow with the database.
-            if mb > RSS_GOAL_MB {
-                misses.push(format!(
-                    "{kind}, {n} metrics: peak RSS {mb:.1} MB is over the {RSS_GOAL_MB} MB goal"
-                ));
-            }
-            let theirs = if skip_python {
+            check_rss(&format!("{kind}, {n} metrics"), mb, &mut misses);
+            let theirs = if without_mlflow {
                 None
             } else {
                 let b = base.copy(dir.path(), &format!("bench_mlflow_{n}"));
@@ -280,26 +387,59 @@ fn main() {
             };
             a.drop();
             base.drop();
-            table.push((kind, n, (s, mb), estimate, theirs));
+            table.push(Cell {
+                kind,
+                what: n.to_string(),
+                ours: (s, mb),
+                estimate: Some(estimate),
+                theirs,
+            });
         }
     }
+    // Cost growth: 10× the rows must not cost more than 10× the time.
+    let time_of = |kind: &str, n: usize| {
+        table
+            .iter()
+            .find(|c| c.kind == kind && c.what == n.to_string())
+            .map(|c| c.ours.0)
+    };
+    for &n in &ours_only {
+        if let (Some(big), Some(small)) = (time_of("sqlite", n), time_of("sqlite", n / 10)) {
+            println!(
+                "sqlite: {n} metrics took {:.1}× the time of {}",
+                big / small,
+                n / 10
+            );
+            if big > 10.0 * small {
+                misses.push(format!(
+                    "sqlite: {n} metrics took {big:.1} s, over 10× the {small:.1} s of {}",
+                    n / 10
+                ));
+            }
+        }
+    }
+    println!();
+    println!("machine: {}", machine());
     println!();
     println!(
         "| database | metrics | mlflow-migrate | plan's estimate | peak RSS | mlflow db upgrade | peak RSS | ratio |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    for (kind, n, (s, mb), estimate, theirs) in table {
-        let (ts, tmb, ratio) = theirs
+    for c in &table {
+        let (ts, tmb, ratio) = c
+            .theirs
             .map(|(a, b)| {
                 (
-                    format!("{a:.1} s"),
+                    format!("{a:.2} s"),
                     format!("{b:.0} MB"),
-                    format!("{:.1}×", a / s),
+                    format!("{:.1}×", a / c.ours.0),
                 )
             })
             .unwrap_or(("-".into(), "-".into(), "-".into()));
+        let estimate = c.estimate.map_or("-".into(), |e| format!("{e:.1} s"));
         println!(
-            "| {kind} | {n} | {s:.1} s | {estimate:.1} s | {mb:.1} MB | {ts} | {tmb} | {ratio} |"
+            "| {} | {} | {:.2} s | {estimate} | {:.1} MB | {ts} | {tmb} | {ratio} |",
+            c.kind, c.what, c.ours.0, c.ours.1
         );
     }
     assert!(

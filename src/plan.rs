@@ -82,6 +82,17 @@ pub enum Initial {
     Skip,
 }
 
+impl Initial {
+    /// `Create` for a database with no version row yet (`rows` empty), else `Skip`.
+    pub fn for_rows(rows: &[String]) -> Initial {
+        if rows.is_empty() {
+            Initial::Create
+        } else {
+            Initial::Skip
+        }
+    }
+}
+
 impl<'a> Planner<'a> {
     /// A planner for a project on one dialect: its compiler (facts, recipes, package folder),
     /// version table and initial models.

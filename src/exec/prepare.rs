@@ -77,7 +77,11 @@ pub(super) async fn prepare(
         shared::Start::Fresh(plan) => (SchemaModel::default(), Some(*plan)),
         _ => (planner.schema_at(&rows)?, None),
     };
-    let fresh = fresh_plan.is_some();
+    let initial = if fresh_plan.is_some() {
+        Initial::Create
+    } else {
+        Initial::Skip
+    };
     let checked =
         (!rows.is_empty() || unversioned) && interrupted.is_none() && !options.ignore_drift;
     let mut diffs = if checked {
@@ -96,16 +100,7 @@ pub(super) async fn prepare(
     let candidates: BTreeSet<String> = live.difference(&known).cloned().collect();
     let mut plan = match fresh_plan {
         Some(plan) => plan,
-        None => planner.plan(
-            &rows,
-            &steps,
-            model.clone(),
-            if fresh {
-                Initial::Create
-            } else {
-                Initial::Skip
-            },
-        )?,
+        None => planner.plan(&rows, &steps, model.clone(), initial)?,
     };
     if !candidates.is_empty() {
         let mut model = model;
@@ -114,16 +109,7 @@ pub(super) async fn prepare(
             .cloned()
             .collect();
         if !model.other_tables.is_empty() {
-            plan = planner.plan(
-                &rows,
-                &steps,
-                model,
-                if fresh {
-                    Initial::Create
-                } else {
-                    Initial::Skip
-                },
-            )?;
+            plan = planner.plan(&rows, &steps, model, initial)?;
         }
     }
     let created = tables_created(&plan);

@@ -159,21 +159,13 @@ fn sql(
     let rows = current_ids(&current);
     let steps = up_or_down(graph, &current, to)?;
     let fresh = rows.is_empty();
+    let initial = Initial::for_rows(&rows);
     let model = if fresh {
         alembic_engine::schema::SchemaModel::default()
     } else {
         planner.schema_at(&rows)?
     };
-    let plan = planner.plan(
-        &rows,
-        &steps,
-        model,
-        if fresh {
-            Initial::Create
-        } else {
-            Initial::Skip
-        },
-    )?;
+    let plan = planner.plan(&rows, &steps, model, initial)?;
     let script = plan.offline_sql();
     if out.format == Format::Json {
         out.json(json!({
