@@ -44,23 +44,12 @@ pub(super) fn classify_alone(
     server: Server,
     seen: &PathSoFar,
 ) -> (Change, String, Cost, Verdict) {
-    use Server::*;
-    let catalog = |lock: &str| Cost {
-        lock: lock.into(),
-        blocks_writes: false,
-        work: Work::None,
-    };
-    let exclusive_brief = || catalog("ACCESS EXCLUSIVE on the table, briefly (catalog only)");
-    let pick = |pg: Cost, my: Cost, work_sqlite: Work| match server {
-        Postgres => pg,
-        Mysql => my,
-        Sqlite => sqlite_cost(work_sqlite),
-    };
     match op {
         Op::CreateTable { table } => (
             Change::Additive,
             format!("create table {}", table.name),
             pick(
+                server,
                 catalog("none on existing tables (a new table)"),
                 catalog("none on existing tables (a new table)"),
                 Work::None,
@@ -71,6 +60,7 @@ pub(super) fn classify_alone(
             Change::Destructive,
             format!("drop table {table}"),
             pick(
+                server,
                 exclusive_brief(),
                 catalog("metadata lock on the table, briefly"),
                 Work::None,
@@ -81,6 +71,7 @@ pub(super) fn classify_alone(
             Change::Destructive,
             format!("rename table {table} to {new_name}"),
             pick(
+                server,
                 exclusive_brief(),
                 catalog("metadata lock on the table, briefly"),
                 Work::None,
@@ -89,34 +80,12 @@ pub(super) fn classify_alone(
                 "renames table {table}, which old servers use by that name"
             )),
         ),
-        Op::AddColumn { table, column, .. } => {
-            let required =
-                !column.nullable && column.server_default.is_none() && column.computed.is_none();
-            (
-                Change::Additive,
-                format!("add column {table}.{}", column.name),
-                pick(
-                    exclusive_brief(),
-                    catalog("none (ALGORITHM=INSTANT)"),
-                    Work::None,
-                ),
-                if required {
-                    Verdict::breaks(format!(
-                        "adds {table}.{} NOT NULL without a default: old servers' inserts leave it out",
-                        column.name
-                    ))
-                } else {
-                    Verdict::keeps(format!(
-                        "adds {table}.{}, nullable or defaulted",
-                        column.name
-                    ))
-                },
-            )
-        }
+        Op::AddColumn { table, column, .. } => add_column(table, column, server),
         Op::DropColumn { table, column } => (
             Change::Destructive,
             format!("drop column {table}.{column}"),
             pick(
+                server,
                 exclusive_brief(),
                 catalog("none (ALGORITHM=INSTANT)"),
                 Work::None,
@@ -126,40 +95,16 @@ pub(super) fn classify_alone(
             )),
         ),
         Op::AlterColumn(a) => alter_column(a, server, seen),
-        Op::CreateIndex { index } => (
-            Change::Additive,
-            format!(
-                "create {}index {} on {}",
-                if index.unique { "unique " } else { "" },
-                index.name,
-                index.table
-            ),
-            pick(
-                Cost {
-                    lock: "SHARE on the table while the index builds (writes wait)".into(),
-                    blocks_writes: true,
-                    work: Work::Index,
-                },
-                Cost {
-                    lock: "none (ALGORITHM=INPLACE, LOCK=NONE)".into(),
-                    blocks_writes: false,
-                    work: Work::Index,
-                },
-                Work::Index,
-            ),
-            if index.unique {
-                Verdict::breaks(format!(
-                    "new uniqueness on {}: old servers may write rows it refuses",
-                    index.table
-                ))
-            } else {
-                Verdict::keeps(format!("new index {}", index.name))
-            },
-        ),
+        Op::CreateIndex { index } => create_index(index, server),
         Op::DropIndex { table, name } => (
             Change::Destructive,
             format!("drop index {name}"),
-            pick(exclusive_brief(), catalog("none (INPLACE)"), Work::None),
+            pick(
+                server,
+                exclusive_brief(),
+                catalog("none (INPLACE)"),
+                Work::None,
+            ),
             Verdict::keeps(format!(
                 "drops index {name}{}: queries still work",
                 table
@@ -173,6 +118,7 @@ pub(super) fn classify_alone(
             Change::Destructive,
             format!("drop constraint {name} on {table}"),
             pick(
+                server,
                 exclusive_brief(),
                 catalog("metadata lock, briefly"),
                 Work::None,
@@ -181,28 +127,117 @@ pub(super) fn classify_alone(
                 "drops constraint {name}: old servers' writes still pass"
             )),
         ),
-        Op::Execute { .. } | Op::BulkInsert { .. } => (
-            Change::DataMigration,
-            match op.table() {
-                Some(t) => format!("data statement on {t}"),
-                None => "SQL statement".to_string(),
-            },
-            pick(
-                Cost {
-                    lock: "row locks on the rows it changes".into(),
-                    blocks_writes: false,
-                    work: Work::Data,
-                },
-                Cost {
-                    lock: "row locks on the rows it changes".into(),
-                    blocks_writes: false,
-                    work: Work::Data,
-                },
-                Work::Data,
-            ),
-            Verdict::keeps("changes rows, not the schema old servers use"),
-        ),
+        Op::Execute { .. } | Op::BulkInsert { .. } => data_statement(op, server),
         Op::Batch(b) => batch(b, server, seen),
+    }
+}
+
+fn create_index(index: &crate::ir::Index, server: Server) -> (Change, String, Cost, Verdict) {
+    (
+        Change::Additive,
+        format!(
+            "create {}index {} on {}",
+            if index.unique { "unique " } else { "" },
+            index.name,
+            index.table
+        ),
+        pick(
+            server,
+            Cost {
+                lock: "SHARE on the table while the index builds (writes wait)".into(),
+                blocks_writes: true,
+                work: Work::Index,
+            },
+            Cost {
+                lock: "none (ALGORITHM=INPLACE, LOCK=NONE)".into(),
+                blocks_writes: false,
+                work: Work::Index,
+            },
+            Work::Index,
+        ),
+        if index.unique {
+            Verdict::breaks(format!(
+                "new uniqueness on {}: old servers may write rows it refuses",
+                index.table
+            ))
+        } else {
+            Verdict::keeps(format!("new index {}", index.name))
+        },
+    )
+}
+
+fn data_statement(op: &Op, server: Server) -> (Change, String, Cost, Verdict) {
+    (
+        Change::DataMigration,
+        match op.table() {
+            Some(t) => format!("data statement on {t}"),
+            None => "SQL statement".to_string(),
+        },
+        pick(
+            server,
+            Cost {
+                lock: "row locks on the rows it changes".into(),
+                blocks_writes: false,
+                work: Work::Data,
+            },
+            Cost {
+                lock: "row locks on the rows it changes".into(),
+                blocks_writes: false,
+                work: Work::Data,
+            },
+            Work::Data,
+        ),
+        Verdict::keeps("changes rows, not the schema old servers use"),
+    )
+}
+
+fn add_column(
+    table: &str,
+    column: &crate::ir::Column,
+    server: Server,
+) -> (Change, String, Cost, Verdict) {
+    let required = !column.nullable && column.server_default.is_none() && column.computed.is_none();
+    (
+        Change::Additive,
+        format!("add column {table}.{}", column.name),
+        pick(
+            server,
+            exclusive_brief(),
+            catalog("none (ALGORITHM=INSTANT)"),
+            Work::None,
+        ),
+        if required {
+            Verdict::breaks(format!(
+                "adds {table}.{} NOT NULL without a default: old servers' inserts leave it out",
+                column.name
+            ))
+        } else {
+            Verdict::keeps(format!(
+                "adds {table}.{}, nullable or defaulted",
+                column.name
+            ))
+        },
+    )
+}
+
+fn catalog(lock: &str) -> Cost {
+    Cost {
+        lock: lock.into(),
+        blocks_writes: false,
+        work: Work::None,
+    }
+}
+
+fn exclusive_brief() -> Cost {
+    catalog("ACCESS EXCLUSIVE on the table, briefly (catalog only)")
+}
+
+/// PostgreSQL's cost, MySQL's, or SQLite's (the database lock) with this work.
+fn pick(server: Server, pg: Cost, my: Cost, work_sqlite: Work) -> Cost {
+    match server {
+        Server::Postgres => pg,
+        Server::Mysql => my,
+        Server::Sqlite => sqlite_cost(work_sqlite),
     }
 }
 
