@@ -401,6 +401,13 @@ fn a_release_the_index_does_not_list_and_an_offline_first_use_are_clear_errors()
     failed_with(&both, 2);
 }
 
+/// `mlflow-migrate` keeping release wheels in the tests' shared release cache.
+fn with_release_cache() -> Command {
+    let mut cmd = support::mlflow_migrate();
+    cmd.arg("--cache-dir").arg(support::release_cache());
+    cmd
+}
+
 /// An SQL string literal of `text` on `dialect` (MySQL reads backslashes as escapes).
 fn literal(dialect: Dialect, text: &str) -> String {
     let text = text.replace('\'', "''");
@@ -458,14 +465,7 @@ fn mlflow_3_18_0(dialect: Dialect) {
     };
     write_issues(&db, &categories);
     let twin = db.copy_to_new();
-    let ours_cmd = |args: &[&str]| {
-        support::mlflow_migrate()
-            .arg("--cache-dir")
-            .arg(support::release_cache())
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let ours_cmd = |args: &[&str]| with_release_cache().args(args).output().unwrap();
     ok(&ours_cmd(&[
         "upgrade",
         "--quiet",
@@ -518,9 +518,7 @@ fn refused_categories(dialect: Dialect) -> Vec<(&'static str, &'static str)> {
 
 fn refuses_what_it_cannot_copy_exactly(dialect: Dialect) {
     let base = reference_at(dialect, Project::Mlflow, &head());
-    ok(&support::mlflow_migrate()
-        .arg("--cache-dir")
-        .arg(support::release_cache())
+    ok(&with_release_cache()
         .args(["--scripts-from-release", support::NEWER_RELEASE])
         .args([
             "upgrade",
@@ -535,9 +533,7 @@ fn refuses_what_it_cannot_copy_exactly(dialect: Dialect) {
         let db = base.copy_to_new();
         write_issues(&db, &[Some(categories)]);
         let before = reflect(&db, "alembic_version");
-        let out = support::mlflow_migrate()
-            .arg("--cache-dir")
-            .arg(support::release_cache())
+        let out = with_release_cache()
             .args(["upgrade", "--no-backup", &db.our_url(), "--mlflow-version"])
             .arg(support::NEWER_RELEASE)
             .output()
@@ -600,9 +596,7 @@ fn mlflow_3_18_0_refuses_case_insensitive_mcp_version_references_on_mariadb() {
             .is_err_and(|e| e.contains("Cannot make MCP server versions case-sensitive")),
         "MLflow refuses it too: {python:?}"
     );
-    let out = support::mlflow_migrate()
-        .arg("--cache-dir")
-        .arg(support::release_cache())
+    let out = with_release_cache()
         .args(["upgrade", "--no-backup", &db.our_url(), "--mlflow-version"])
         .arg(support::NEWER_RELEASE)
         .output()

@@ -13,7 +13,7 @@ use clap::Parser;
 
 use alembic_engine::db::DbUrl;
 use alembic_engine::graph::RevisionGraph;
-use alembic_engine::project::{Project, ScriptOrigin};
+use alembic_engine::project::{Locator, Project, ScriptOrigin};
 use alembic_engine::releases::Releases;
 
 use cli::{Cli, Command, Format, JournalAction};
@@ -265,7 +265,7 @@ fn both_targets() -> BoxError {
 /// The project and its graph. A command's `--mlflow-version X` whose schema the scripts at
 /// hand do not know (a release newer than them) reads X's own wheel instead.
 fn open_project(cli: &Cli, out: &Output) -> Result<(Project, RevisionGraph), BoxError> {
-    let mut locator = distribution::fetch_options(cli);
+    let locator = distribution::fetch_options(cli);
     let release = match &cli.command {
         Command::Upgrade { run, .. } | Command::Downgrade { run, .. } => &run.mlflow_version,
         Command::Plan { mlflow_version, .. } | Command::Check { mlflow_version, .. } => {
@@ -278,30 +278,37 @@ fn open_project(cli: &Cli, out: &Output) -> Result<(Project, RevisionGraph), Box
         .filter(|_| locator.scripts.is_none() && locator.release.is_none());
     // A release published after `releases.toml` was generated: straight to its wheel.
     if let Some(version) = release.filter(|v| Releases::builtin().after_latest(v)) {
-        locator.release = Some(version.to_string());
-        let project =
-            open_with(cli, &locator, out).map_err(|e| database::release_fetch_error(version, e))?;
-        let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
-        return Ok((project, graph));
+        return open_release(cli, locator, version, out);
     }
-    let project = open_with(cli, &locator, out)?;
-    let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
-    let Some(version) = release.filter(|v| database::scripts_lack_release(&project, &graph, v))
-    else {
-        return Ok((project, graph));
-    };
+    let (project, graph) = open_graph(cli, &locator, out)?;
+    match release.filter(|v| database::scripts_lack_release(&project, &graph, v)) {
+        Some(version) => open_release(cli, locator, version, out),
+        None => Ok((project, graph)),
+    }
+}
+
+/// The project from release `version`'s own wheel.
+fn open_release(
+    cli: &Cli,
+    mut locator: Locator,
+    version: &str,
+    out: &Output,
+) -> Result<(Project, RevisionGraph), BoxError> {
     locator.release = Some(version.to_string());
-    let project =
-        open_with(cli, &locator, out).map_err(|e| database::release_fetch_error(version, e))?;
+    open_graph(cli, &locator, out).map_err(|e| database::release_fetch_error(version, e))
+}
+
+fn open_graph(
+    cli: &Cli,
+    locator: &Locator,
+    out: &Output,
+) -> Result<(Project, RevisionGraph), BoxError> {
+    let project = open_with(cli, locator, out)?;
     let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
     Ok((project, graph))
 }
 
-fn open_with(
-    cli: &Cli,
-    locator: &alembic_engine::project::Locator,
-    out: &Output,
-) -> Result<Project, BoxError> {
+fn open_with(cli: &Cli, locator: &Locator, out: &Output) -> Result<Project, BoxError> {
     let name = match (&cli.project, &cli.scripts) {
         (Some(p), _) => Some(p.as_str()),
         (None, Some(_)) => None,
