@@ -64,7 +64,12 @@ impl CompiledStep {
     pub fn statements(&self) -> impl Iterator<Item = &str> {
         self.emitted
             .iter()
-            .flat_map(|e| e.statements.iter().map(String::as_str))
+            .flat_map(|e| e.statements.iter().map(|s| s.sql.as_str()))
+    }
+
+    /// The statements with their kinds and effects.
+    pub fn typed(&self) -> impl Iterator<Item = &crate::plan::Statement> {
+        self.emitted.iter().flat_map(|e| e.statements.iter())
     }
 
     pub fn ops(&self) -> impl Iterator<Item = &Op> {

@@ -20,7 +20,7 @@ use super::sa;
 #[derive(Debug, Clone)]
 pub struct EmittedOp {
     pub op: Op,
-    pub statements: Vec<String>,
+    pub statements: Vec<crate::plan::Statement>,
     pub pos: Pos,
     /// For each column whose type the op changes (a batch's included), its type in the
     /// schema model just before: what the server compares the new type with, when the script
@@ -95,6 +95,11 @@ impl Shared {
         let statements = dialect
             .render(&mut s.model, &op)
             .map_err(|e| ctx.native_error("alembic.op", e.to_string()))?;
+        let database = dialect.database();
+        let statements = statements
+            .into_iter()
+            .map(|sql| crate::plan::Statement::read(sql, database))
+            .collect();
         s.emitted.push(EmittedOp {
             op,
             statements,

@@ -16,6 +16,8 @@ use sqlparser::dialect::{
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
+pub use crate::schema::effect::{Effect, Object, Reading, State};
+
 /// The database family whose SQL grammar to read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
@@ -31,6 +33,16 @@ impl Family {
             "sqlite" => Family::Sqlite,
             "postgresql" | "postgres" => Family::Postgres,
             _ => Family::Mysql,
+        }
+    }
+
+    /// The grammar `database` is read with.
+    pub fn of(database: crate::dialect::Database) -> Family {
+        use crate::dialect::Database;
+        match database {
+            Database::Sqlite => Family::Sqlite,
+            Database::Postgresql => Family::Postgres,
+            Database::Mysql | Database::Mariadb => Family::Mysql,
         }
     }
 
@@ -95,94 +107,6 @@ pub fn split_statements(text: &str, family: Family) -> Vec<String> {
         Some(stmts) if stmts.len() == pieces.len() => pieces,
         _ => verbatim(),
     }
-}
-
-/// A schema object a live database can be asked about. Index names are per table on MySQL
-/// and per schema elsewhere; they are kept with their table here and compared by name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Object {
-    Table(String),
-    Column(String, String),
-    /// An index by its table (empty when a statement does not name it) and name; a live
-    /// database is asked by name.
-    Index(String, String),
-    /// A named constraint (foreign key, unique, check) of a table.
-    Constraint(String, String),
-    /// A table's primary key, by its columns.
-    PrimaryKey(String),
-    /// An unnamed CHECK constraint, by its normalized clause.
-    Check(String, String),
-    Trigger(String),
-    /// Whether a table created by the same revision holds rows (an `INSERT` into it ran).
-    Rows(String),
-}
-
-impl std::fmt::Display for Object {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Object::Table(t) => write!(f, "table {t}"),
-            Object::Column(t, c) => write!(f, "column {t}.{c}"),
-            Object::Index(_, i) => write!(f, "index {i}"),
-            Object::Constraint(t, c) => write!(f, "constraint {c} on {t}"),
-            Object::PrimaryKey(t) => write!(f, "the primary key of {t}"),
-            Object::Check(t, c) => write!(f, "CHECK ({c}) on {t}"),
-            Object::Trigger(t) => write!(f, "trigger {t}"),
-            Object::Rows(t) => write!(f, "rows in {t}"),
-        }
-    }
-}
-
-impl Object {
-    /// The table the object belongs to.
-    pub fn table(&self) -> Option<&str> {
-        match self {
-            Object::Table(t)
-            | Object::Column(t, _)
-            | Object::Constraint(t, _)
-            | Object::PrimaryKey(t)
-            | Object::Check(t, _)
-            | Object::Rows(t) => Some(t),
-            Object::Index(t, _) => (!t.is_empty()).then_some(t.as_str()),
-            Object::Trigger(_) => None,
-        }
-    }
-}
-
-/// What the object is after a statement: absent, present, or (a primary key) present on
-/// these columns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum State {
-    Absent,
-    Present,
-    Columns(Vec<String>),
-}
-
-/// What one statement does to the objects it names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
-    /// The object is in this state afterwards.
-    Set(Object, State),
-    /// Table `from` is renamed to `to`: its columns and constraints move with it.
-    RenameTable { from: String, to: String },
-    /// Every object of a dropped table goes with it.
-    DropTable(String),
-    /// A temporary table: it lives as long as the session, the catalog never shows it, and
-    /// what later statements do to it leaves no trace.
-    Temporary(String),
-}
-
-/// How a statement can be judged from the schema afterwards.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reading {
-    /// Its effects on named objects (they tell whether it ran).
-    Effects(Vec<Effect>),
-    /// Running it again is harmless, and its effect may not be visible (ALTER ... MODIFY,
-    /// SET DEFAULT, IF \[NOT\] EXISTS forms).
-    Idempotent,
-    /// Rows, not schema: the schema cannot tell whether it ran.
-    Data,
-    /// Text the parser cannot read, or a statement kind not judged here.
-    Unknown,
 }
 
 /// Normalize a CHECK clause for comparison with what a server reports: no quotes around

@@ -15,9 +15,9 @@ mod backup;
 pub mod blocking;
 mod faults;
 mod journal;
-pub mod partial;
+mod recover;
 mod run;
-use run::{execute_checkpointed, execute_plan, units};
+use run::{execute_checkpointed, execute_plan};
 mod prepare;
 mod shared;
 mod status;
@@ -28,9 +28,8 @@ use std::time::Duration;
 
 use crate::db::{Backend, Conn, DbError, DbUrl, Lock};
 use crate::graph::{Direction, GraphError, RevisionGraph};
-use crate::plan::{Plan, PlanError};
+use crate::plan::{Plan, PlanError, Statement, Unit};
 use crate::project::Project;
-use prepare::{family, one_line};
 
 pub use backup::{dump_command, restore_command, Backup, BackupError, BackupMade};
 pub use journal::JOURNAL_TABLE;
@@ -380,7 +379,7 @@ pub struct DryRun {
     /// Every statement the run would send, by revision and in order: the initial schema and
     /// the version table with the first revision, each revision's version change last; what
     /// an interrupted run already applied left out.
-    pub statements: Vec<(String, Vec<String>)>,
+    pub statements: Vec<Unit>,
     /// Live row counts by table (statistics where the server keeps them).
     pub rows: std::collections::BTreeMap<String, u64>,
     /// Which kind of server the database is on.
@@ -417,12 +416,15 @@ pub async fn dry_run(
             Some(_) => crate::db::row_counts(&mut conn).await?,
             None => Default::default(),
         };
-        let mut statements = prepared.plan.as_ref().map(units).unwrap_or_default();
+        let mut statements = prepared.plan.as_ref().map(Plan::units).unwrap_or_default();
         if let Some(first) = statements.first_mut() {
             let applied = prepared.interrupted.map_or(0, |i| i.applied.len());
-            first.1.drain(..applied.min(first.1.len()));
+            first
+                .statements
+                .drain(..applied.min(first.statements.len()));
             if let (true, Some(plan)) = (prepared.version_table_first, &prepared.plan) {
-                first.1.insert(0, plan.version_table_ddl());
+                let ddl = Statement::version(plan.version_table_ddl(), plan.database);
+                first.statements.insert(0, ddl);
             }
         }
         Ok(DryRun {

@@ -5,87 +5,11 @@
 
 use super::*;
 
-/// The plan as units of work: the initial schema and the version table go with the first
-/// revision; each revision's statements end with its version-table change.
-pub(super) fn units(plan: &Plan) -> Vec<(String, Vec<String>)> {
-    let mut units: Vec<(String, Vec<String>)> = Vec::new();
-    let mut first: Vec<String> = Vec::new();
-    if let Some(initial) = &plan.initial {
-        first.extend(initial.statements().map(str::to_string));
-    }
-    if plan.create_version_table {
-        first.push(plan.version_table_ddl());
-    }
-    for (i, step) in plan.steps.iter().enumerate() {
-        let mut stmts: Vec<String> = if i == 0 {
-            std::mem::take(&mut first)
-        } else {
-            Vec::new()
-        };
-        stmts.extend(step.compiled.statements().map(str::to_string));
-        stmts.extend(
-            step.version_changes
-                .iter()
-                .map(|c| plan.version_change_sql(c)),
-        );
-        units.push((step.compiled.revision.clone(), stmts));
-    }
-    units
-}
-
 fn direction_name(plan: &Plan) -> &'static str {
     match plan.steps.first().map(|s| s.compiled.direction) {
         Some(Direction::Down) => "down",
         _ => "up",
     }
-}
-
-/// The first words of a statement, up to the name it acts on (`ALTER TABLE runs`).
-fn summary(sql: &str) -> String {
-    let words: Vec<&str> = sql.split_whitespace().collect();
-    let keep = words
-        .iter()
-        .position(|w| {
-            let u = w.to_ascii_uppercase();
-            !matches!(
-                u.as_str(),
-                "CREATE"
-                    | "ALTER"
-                    | "DROP"
-                    | "INSERT"
-                    | "INTO"
-                    | "UPDATE"
-                    | "DELETE"
-                    | "FROM"
-                    | "TABLE"
-                    | "UNIQUE"
-                    | "INDEX"
-                    | "TRIGGER"
-                    | "TEMPORARY"
-                    | "RENAME"
-                    | "FUNCTION"
-                    | "OR"
-                    | "REPLACE"
-                    | "TYPE"
-                    | "SEQUENCE"
-            )
-        })
-        .map_or(words.len(), |i| i + 1);
-    let text = words[..keep.min(words.len())].join(" ");
-    text.split('(')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .chars()
-        .take(80)
-        .collect()
-}
-
-fn is_dml(sql: &str) -> bool {
-    let head = sql.trim_start().to_ascii_uppercase();
-    ["INSERT", "UPDATE", "DELETE"]
-        .iter()
-        .any(|k| head.starts_with(k))
 }
 
 /// MySQL/MariaDB commit each DDL statement on their own: journal an intent before and a
@@ -100,18 +24,29 @@ pub(super) async fn execute_checkpointed(
     progress: &mut (dyn FnMut(Event) + Send),
 ) -> Result<(), ExecError> {
     back_up(conn, plan, options, progress).await?;
-    let units = units(plan);
-    let total: usize = units.iter().map(|u| u.1.len()).sum();
+    let units = plan.units();
+    let total: usize = units.iter().map(|u| u.statements.len()).sum();
     let mut journal = journal::Journal::open(conn, direction_name(plan)).await?;
     journal.record_start(conn, plan).await?;
     let mut counter = 0usize;
     let steps_total = units.len();
-    for (u, (revision, stmts)) in units.iter().enumerate() {
+    for (
+        u,
+        Unit {
+            revision,
+            statements: stmts,
+        },
+    ) in units.iter().enumerate()
+    {
         progress(step_event(plan, u, steps_total));
         let mut skip = 0usize;
         if let (0, Some(i)) = (u, interrupted) {
             for (k, sha) in i.applied.iter().enumerate() {
-                if stmts.get(k).map(|s| journal::statement_sha(s)).as_deref() != Some(sha.as_str())
+                if stmts
+                    .get(k)
+                    .map(|s| journal::statement_sha(&s.sql))
+                    .as_deref()
+                    != Some(sha.as_str())
                 {
                     return Err(ExecError::ResumeMismatch {
                         revision: revision.clone(),
@@ -123,14 +58,14 @@ pub(super) async fn execute_checkpointed(
             if let Some((index, _)) = &i.uncertain {
                 let decision = match options.uncertain {
                     Some(d) => d,
-                    None => decide_uncertain(conn, stmts, *index)
+                    None => recover::decide_uncertain(conn, stmts, *index)
                         .await?
                         .map_err(|why| ExecError::Uncertain {
                             revision: revision.clone(),
                             index: *index,
                             sql: stmts
                                 .get(index - 1)
-                                .map(|s| one_line(s))
+                                .map(Statement::one_line)
                                 .unwrap_or_default(),
                             why,
                         })?,
@@ -139,16 +74,15 @@ pub(super) async fn execute_checkpointed(
                     skip += 1;
                 }
             }
-            for (k, sql) in stmts.iter().enumerate().take(skip) {
+            for (k, s) in stmts.iter().enumerate().take(skip) {
                 journal
-                    .record_checkpoint(conn, revision, k + 1, stmts.len(), sql)
+                    .record_checkpoint(conn, revision, k + 1, stmts.len(), &s.sql)
                     .await?;
             }
             // Temporary tables died with the interrupted run's session: the statements that
             // made and filled the ones still in use run again (they touch nothing else).
-            let fam = family(conn);
-            for k in partial::temporary_replay(&stmts[..skip], fam) {
-                conn.execute(&stmts[k])
+            for k in recover::temporary_replay(&stmts[..skip]) {
+                conn.execute(&stmts[k].sql)
                     .await
                     .map_err(|source| ExecError::Statement {
                         revision: revision.clone(),
@@ -159,16 +93,17 @@ pub(super) async fn execute_checkpointed(
             }
             counter += skip;
         }
-        for (k, sql) in stmts.iter().enumerate().skip(skip) {
+        for (k, statement) in stmts.iter().enumerate().skip(skip) {
+            let sql = &statement.sql;
             counter += 1;
             progress(Event::Statement {
                 index: counter,
                 total,
                 revision: revision.clone(),
-                summary: summary(sql),
+                summary: statement.summary(),
                 sql: sql.clone(),
             });
-            let dml = is_dml(sql);
+            let dml = statement.is_dml();
             journal
                 .record_intent(conn, revision, k + 1, stmts.len(), sql)
                 .await?;
@@ -179,7 +114,7 @@ pub(super) async fn execute_checkpointed(
             if let (Ok(rows), true) = (&result, dml) {
                 progress(Event::Rows {
                     revision: revision.clone(),
-                    summary: summary(sql),
+                    summary: statement.summary(),
                     rows: *rows,
                 });
             }
@@ -267,35 +202,6 @@ fn step_event(plan: &Plan, u: usize, total: usize) -> Event {
     }
 }
 
-/// Whether statement `index` (1-based) of a unit, which a MySQL run died running, landed:
-/// a data statement ran in a transaction with its checkpoint, so without the checkpoint it
-/// was rolled back; for DDL the live schema is compared with the states before and after it.
-async fn decide_uncertain(
-    conn: &mut Conn,
-    stmts: &[String],
-    index: usize,
-) -> Result<Result<Uncertain, String>, ExecError> {
-    let Some(sql) = stmts.get(index - 1) else {
-        return Ok(Err("the statement is not in the plan".into()));
-    };
-    if is_dml(sql) {
-        return Ok(Ok(Uncertain::Retry));
-    }
-    let fam = family(conn);
-    if crate::dialect::sqltext::read_statement(sql, fam)
-        == crate::dialect::sqltext::Reading::Idempotent
-    {
-        return Ok(Ok(Uncertain::Retry));
-    }
-    Ok(
-        match partial::judge(conn, fam, &stmts[..index], index - 1..=index).await? {
-            partial::Verdict::Applied(j) if j == index => Ok(Uncertain::Skip),
-            partial::Verdict::Applied(_) => Ok(Uncertain::Retry),
-            partial::Verdict::Unclear(why) => Err(why),
-        },
-    )
-}
-
 pub(super) async fn execute_plan(
     conn: &mut Conn,
     plan: &Plan,
@@ -313,32 +219,40 @@ pub(super) async fn execute_plan(
         Backend::Sqlite => "BEGIN IMMEDIATE",
         _ => "BEGIN",
     };
-    let units = units(plan);
+    let units = plan.units();
     if all {
         conn.execute(begin).await?;
     }
     let steps_total = units.len();
-    for (u, (revision, stmts)) in units.iter().enumerate() {
+    for (
+        u,
+        Unit {
+            revision,
+            statements: stmts,
+        },
+    ) in units.iter().enumerate()
+    {
         progress(step_event(plan, u, steps_total));
         if !all {
             conn.execute(begin).await?;
         }
         let skip = if u == 0 { skip_first } else { 0 };
         counter += skip;
-        for (k, sql) in stmts.iter().enumerate().skip(skip) {
+        for (k, statement) in stmts.iter().enumerate().skip(skip) {
+            let sql = &statement.sql;
             counter += 1;
             progress(Event::Statement {
                 index: counter,
                 total,
                 revision: revision.clone(),
-                summary: summary(sql),
+                summary: statement.summary(),
                 sql: sql.clone(),
             });
             let result = conn.execute_counting(sql).await;
-            if let (Ok(rows), true) = (&result, is_dml(sql)) {
+            if let (Ok(rows), true) = (&result, statement.is_dml()) {
                 progress(Event::Rows {
                     revision: revision.clone(),
-                    summary: summary(sql),
+                    summary: statement.summary(),
                     rows: *rows,
                 });
             }

@@ -286,7 +286,7 @@ pub fn report(
                 rows: n,
                 estimate_seconds: round(estimate),
                 verdict,
-                statements: emitted.statements.clone(),
+                statements: emitted.statements.iter().map(|s| s.sql.clone()).collect(),
             });
         }
         let verdict = ops
@@ -319,11 +319,11 @@ pub fn report(
 
 /// How many times an operation's statements move the table's rows: one per statement that
 /// copies (`INSERT INTO … SELECT`, `ALTER TABLE`), at least one.
-fn copies(statements: &[String]) -> f64 {
+fn copies(statements: &[crate::plan::Statement]) -> f64 {
     let n = statements
         .iter()
         .filter(|s| {
-            let u = s.trim_start().to_ascii_uppercase();
+            let u = s.sql.trim_start().to_ascii_uppercase();
             u.starts_with("INSERT INTO")
                 || u.starts_with("ALTER TABLE")
                 || u.starts_with("UPDATE")

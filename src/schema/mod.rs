@@ -7,6 +7,7 @@
 //! `None` for them unless the dialect module fills them in.
 
 mod diff;
+pub mod effect;
 
 use std::collections::BTreeSet;
 

@@ -122,7 +122,12 @@ pub fn run(
     let sql = |i: usize| {
         dry.statements
             .get(i)
-            .map(|u| u.1.clone())
+            .map(|u| {
+                u.statements
+                    .iter()
+                    .map(|s| s.sql.clone())
+                    .collect::<Vec<String>>()
+            })
             .unwrap_or_default()
     };
     if out.format == Format::Json {
@@ -142,13 +147,13 @@ pub fn run(
             "before": dry.before,
             "target": request.target,
             "revisions": revisions,
-            "statements": dry.statements.iter().map(|u| u.1.len()).sum::<usize>(),
+            "statements": dry.statements.iter().map(|u| u.statements.len()).sum::<usize>(),
             "estimate_seconds": report.estimate_seconds,
             "verdict": report.verdict,
         }));
         return Ok(());
     }
-    let total: usize = dry.statements.iter().map(|u| u.1.len()).sum();
+    let total: usize = dry.statements.iter().map(|u| u.statements.len()).sum();
     out.line(format!(
         "plan for {database}: {} -> {} ({} revision(s), {total} statement(s)); nothing is changed",
         at_text(&dry.before),

@@ -12,6 +12,9 @@ use crate::compile::{CompileError, CompiledStep, Compiler};
 use crate::graph::{Direction, GraphError, Lower, RevisionGraph, Step, VersionChange};
 use crate::schema::SchemaModel;
 
+mod statement;
+pub use statement::{one_line, Kind, Statement, Unit};
+
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error(transparent)]
@@ -200,6 +203,34 @@ impl Plan {
                 format!("UPDATE {t} SET version_num='{to}' WHERE {t}.version_num = '{from}'")
             }
         }
+    }
+
+    /// The plan as units of work: the initial schema and the version table go with the first
+    /// revision; each revision's statements end with its version-table change.
+    pub fn units(&self) -> Vec<Unit> {
+        let version = |sql: String| Statement::version(sql, self.database);
+        let mut first: Vec<Statement> = Vec::new();
+        if let Some(initial) = &self.initial {
+            first.extend(initial.typed().cloned());
+        }
+        if self.create_version_table {
+            first.push(version(self.version_table_ddl()));
+        }
+        let mut units = Vec::with_capacity(self.steps.len());
+        for step in &self.steps {
+            let mut statements = std::mem::take(&mut first);
+            statements.extend(step.compiled.typed().cloned());
+            statements.extend(
+                step.version_changes
+                    .iter()
+                    .map(|c| version(self.version_change_sql(c))),
+            );
+            units.push(Unit {
+                revision: step.compiled.revision.clone(),
+                statements,
+            });
+        }
+        units
     }
 
     /// Number of SQL statements the plan runs (schema and version table).

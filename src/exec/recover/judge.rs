@@ -18,7 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::db::live::LiveSchema;
 use crate::db::{Conn, DbError};
-use crate::dialect::sqltext::{read_statement, Effect, Family, Object, Reading, State};
+use crate::plan::Statement;
+use crate::schema::effect::{Effect, Object, Reading, State};
 
 /// The outcome: statements 1..=`applied` ran, the rest did not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,17 +233,17 @@ fn on_temporary(e: &Effect, temporary: &BTreeSet<String>) -> bool {
 
 /// The statements of `prefix` (0-based) that made or filled a temporary table still there at
 /// its end, and touch nothing else: what a resumed run in a new session must run again.
-pub fn temporary_replay(prefix: &[String], family: Family) -> Vec<usize> {
+pub fn temporary_replay(prefix: &[Statement]) -> Vec<usize> {
     let mut temporary: BTreeSet<String> = BTreeSet::new();
     let mut alive: BTreeSet<String> = BTreeSet::new();
     let mut only_temporary: Vec<(usize, BTreeSet<String>)> = Vec::new();
-    for (i, sql) in prefix.iter().enumerate() {
-        let Reading::Effects(effects) = read_statement(sql, family) else {
+    for (i, statement) in prefix.iter().enumerate() {
+        let Reading::Effects(effects) = &statement.effect else {
             continue;
         };
         let mut tables = BTreeSet::new();
         let mut all = true;
-        for e in &effects {
+        for e in effects {
             if let Effect::Temporary(t) = e {
                 temporary.insert(t.clone());
                 alive.insert(t.clone());
@@ -286,11 +287,10 @@ fn agrees(expected: &State, live: &State) -> bool {
 /// version-table change).
 pub async fn judge(
     conn: &mut Conn,
-    family: Family,
-    stmts: &[String],
+    stmts: &[Statement],
     candidates: std::ops::RangeInclusive<usize>,
 ) -> Result<Verdict, DbError> {
-    let readings: Vec<Reading> = stmts.iter().map(|s| read_statement(s, family)).collect();
+    let readings: Vec<Reading> = stmts.iter().map(|s| s.effect.clone()).collect();
     let sim = simulate(&readings);
     let live = LiveSchema::read(conn).await?;
     let mut rows: BTreeMap<String, bool> = BTreeMap::new();
@@ -385,11 +385,19 @@ pub async fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dialect::Database;
 
-    fn readings(stmts: &[&str]) -> Vec<Reading> {
+    fn statements(stmts: &[&str], database: Database) -> Vec<Statement> {
         stmts
             .iter()
-            .map(|s| read_statement(s, Family::Sqlite))
+            .map(|s| Statement::read(s.to_string(), database))
+            .collect()
+    }
+
+    fn readings(stmts: &[&str]) -> Vec<Reading> {
+        statements(stmts, Database::Sqlite)
+            .into_iter()
+            .map(|s| s.effect)
             .collect()
     }
 
@@ -412,33 +420,37 @@ mod tests {
 
     #[test]
     fn a_resumed_run_remakes_the_temporary_tables_still_in_use() {
-        let stmts: Vec<String> = [
-            "CREATE TEMPORARY TABLE guard (n INTEGER, CONSTRAINT g CHECK (n = 0))",
-            "INSERT INTO guard (n) SELECT COUNT(*) FROM runs",
-            "DROP TABLE guard",
-            "CREATE TEMPORARY TABLE positions (i INTEGER)",
-            "INSERT INTO positions (i) VALUES (1), (2)",
-            "ALTER TABLE runs ADD COLUMN x INTEGER",
-            "INSERT INTO tags (k) SELECT CAST(i AS CHAR) FROM positions",
-        ]
-        .map(String::from)
-        .to_vec();
-        assert_eq!(temporary_replay(&stmts, Family::Mysql), vec![3, 4]);
-        assert_eq!(temporary_replay(&stmts[..2], Family::Mysql), vec![0, 1]);
-        assert!(temporary_replay(&stmts[..3], Family::Mysql).is_empty());
+        let stmts = statements(
+            &[
+                "CREATE TEMPORARY TABLE guard (n INTEGER, CONSTRAINT g CHECK (n = 0))",
+                "INSERT INTO guard (n) SELECT COUNT(*) FROM runs",
+                "DROP TABLE guard",
+                "CREATE TEMPORARY TABLE positions (i INTEGER)",
+                "INSERT INTO positions (i) VALUES (1), (2)",
+                "ALTER TABLE runs ADD COLUMN x INTEGER",
+                "INSERT INTO tags (k) SELECT CAST(i AS CHAR) FROM positions",
+            ],
+            Database::Mysql,
+        );
+        assert_eq!(temporary_replay(&stmts), vec![3, 4]);
+        assert_eq!(temporary_replay(&stmts[..2]), vec![0, 1]);
+        assert!(temporary_replay(&stmts[..3]).is_empty());
     }
 
     #[test]
     fn indexes_of_one_name_on_two_tables_are_two_indexes() {
         // MySQL names a column's unique index after the column, on every table.
         let sim = simulate(
-            &[
-                "ALTER TABLE experiments DROP INDEX name",
-                "ALTER TABLE registered_models ADD COLUMN workspace VARCHAR(63)",
-                "ALTER TABLE registered_models DROP INDEX name",
-            ]
-            .iter()
-            .map(|s| read_statement(s, Family::Mysql))
+            &statements(
+                &[
+                    "ALTER TABLE experiments DROP INDEX name",
+                    "ALTER TABLE registered_models ADD COLUMN workspace VARCHAR(63)",
+                    "ALTER TABLE registered_models DROP INDEX name",
+                ],
+                Database::Mysql,
+            )
+            .into_iter()
+            .map(|s| s.effect)
             .collect::<Vec<_>>(),
         );
         let second = Object::Index("registered_models".into(), "name".into());

@@ -1,0 +1,226 @@
+//! Telling where a database really is when its version rows do not say it all, by comparing
+//! the live schema with what the plan's statements do (their effects, settled when they were
+//! made): drift from the schema the recorded revisions leave, a revision another tool left
+//! half-applied, and the one statement an interrupted MySQL/MariaDB run may or may not have
+//! applied.
+
+mod judge;
+
+use std::collections::BTreeSet;
+
+use super::{journal, ExecError, Uncertain};
+use crate::db::Conn;
+use crate::graph::{Direction, Step};
+use crate::plan::{Plan, Statement};
+use crate::schema::SchemaModel;
+
+pub(super) use judge::temporary_replay;
+
+/// Whether statement `index` (1-based) of a unit, which a MySQL run died running, landed:
+/// a data statement ran in a transaction with its checkpoint, so without the checkpoint it
+/// was rolled back; for DDL the live schema is compared with the states before and after it.
+pub(super) async fn decide_uncertain(
+    conn: &mut Conn,
+    stmts: &[Statement],
+    index: usize,
+) -> Result<Result<Uncertain, String>, ExecError> {
+    let Some(statement) = stmts.get(index - 1) else {
+        return Ok(Err("the statement is not in the plan".into()));
+    };
+    if statement.is_dml() || statement.is_idempotent() {
+        return Ok(Ok(Uncertain::Retry));
+    }
+    Ok(
+        match judge::judge(conn, &stmts[..index], index - 1..=index).await? {
+            judge::Verdict::Applied(j) if j == index => Ok(Uncertain::Skip),
+            judge::Verdict::Applied(_) => Ok(Uncertain::Retry),
+            judge::Verdict::Unclear(why) => Err(why),
+        },
+    )
+}
+
+/// Compare the live schema with the one the recorded revisions leave: a table, column, named
+/// constraint or index missing, or a column added to one of the project's tables. Each
+/// difference comes with its table.
+pub(super) async fn drift(
+    conn: &mut Conn,
+    model: &SchemaModel,
+    version_table: &str,
+) -> Result<Vec<(String, String)>, ExecError> {
+    use std::collections::BTreeMap;
+    let ours = |t: &str| t == journal::JOURNAL_TABLE || t == version_table;
+    let mut live: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (t, c) in conn.columns().await? {
+        if !ours(&t) {
+            live.entry(t).or_default().insert(c);
+        }
+    }
+    let mut diffs = Vec::new();
+    // Tables the model does not know are not drift: other applications may share the
+    // database (and their version tables). Named constraints and indexes the model knows
+    // must be there under their names (later revisions drop and create them by name).
+    let named = crate::db::live::LiveSchema::read(conn).await?;
+    for t in &model.tables {
+        if live.contains_key(&t.name) {
+            for c in &t.constraints {
+                let Some(name) = c.name() else { continue };
+                if matches!(c, crate::ir::Constraint::PrimaryKey { .. }) {
+                    continue;
+                }
+                if !named
+                    .constraints
+                    .contains(&(t.name.clone(), name.to_string()))
+                {
+                    diffs.push((
+                        t.name.clone(),
+                        format!("constraint {name} on {} is missing", t.name),
+                    ));
+                }
+            }
+            for i in &t.indexes {
+                if !named.indexes.contains(&(t.name.clone(), i.name.clone())) {
+                    diffs.push((
+                        t.name.clone(),
+                        format!("index {} on {} is missing", i.name, t.name),
+                    ));
+                }
+            }
+        }
+        let cols: BTreeSet<String> = t.columns.iter().map(|c| c.name.clone()).collect();
+        match live.get(&t.name) {
+            None => diffs.push((t.name.clone(), format!("table {} is missing", t.name))),
+            Some(have) => {
+                for c in cols.difference(have) {
+                    diffs.push((t.name.clone(), format!("column {}.{c} is missing", t.name)));
+                }
+                for c in have.difference(&cols) {
+                    diffs.push((
+                        t.name.clone(),
+                        format!("column {}.{c} is unexpected", t.name),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(diffs)
+}
+
+pub(super) fn drift_error(rows: &[String], diffs: &[(String, String)]) -> ExecError {
+    ExecError::Drift {
+        revisions: rows.join(", "),
+        differences: drift_text(diffs),
+    }
+}
+
+pub(super) fn drift_text(diffs: &[(String, String)]) -> String {
+    let shown = diffs.len().min(6);
+    let mut differences = diffs[..shown]
+        .iter()
+        .map(|d| d.1.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    if diffs.len() > shown {
+        differences += &format!("; and {} more", diffs.len() - shown);
+    }
+    differences
+}
+
+/// The tables the first step of an upgrade touches (creates, drops, renames, alters).
+pub(super) fn first_step_tables(plan: &Plan, steps: &[Step]) -> BTreeSet<String> {
+    match (plan.steps.first(), steps.first()) {
+        (Some(first), Some(step)) if step.direction == Direction::Up => {
+            first.compiled.typed().flat_map(Statement::tables).collect()
+        }
+        _ => BTreeSet::new(),
+    }
+}
+
+/// Whether the live schema is the first step of the plan half-applied: it agrees with the
+/// state after its first j statements, j ≥ 1. Returns j.
+pub(super) async fn half_migrated(
+    conn: &mut Conn,
+    plan: &mut Plan,
+) -> Result<Option<usize>, ExecError> {
+    let Some(first) = plan.steps.first_mut() else {
+        return Ok(None);
+    };
+    // SQLAlchemy creates a new table's indexes in the order of a Python set, which changes
+    // from run to run; so a revision Python stopped inside may have run them in another order
+    // than ours. Our order first, then each other order of one table's indexes.
+    for (op, order) in index_orders(&first.compiled.emitted) {
+        let mut emitted = first.compiled.emitted.clone();
+        if let Some(op) = op {
+            let reordered = order
+                .iter()
+                .map(|&i| emitted[op].statements[i].clone())
+                .collect();
+            emitted[op].statements = reordered;
+        }
+        let stmts: Vec<Statement> = emitted
+            .iter()
+            .flat_map(|e| e.statements.iter().cloned())
+            .collect();
+        if let judge::Verdict::Applied(j) = judge::judge(conn, &stmts, 0..=stmts.len()).await? {
+            if j >= 1 {
+                first.compiled.emitted = emitted;
+                return Ok(Some(j));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The statement orders to try for a half-applied revision: ours (`None`), then, for each
+/// operation that creates a table and then its indexes, every other order of those indexes
+/// (the table first), for tables of up to five indexes.
+fn index_orders(emitted: &[crate::compile::EmittedOp]) -> Vec<(Option<usize>, Vec<usize>)> {
+    let mut out = vec![(None, Vec::new())];
+    for (op, e) in emitted.iter().enumerate() {
+        let s = &e.statements;
+        let creates_indexes = matches!(e.op, crate::ir::Op::CreateTable { .. })
+            && s.len() > 2
+            && s.len() <= 6
+            && s[1..].iter().all(Statement::creates_index);
+        if !creates_indexes {
+            continue;
+        }
+        let mut rest: Vec<usize> = (1..s.len()).collect();
+        let mut orders = Vec::new();
+        permutations(&mut rest, 0, &mut orders);
+        for order in orders.into_iter().skip(1) {
+            let mut full = vec![0];
+            full.extend(order);
+            out.push((Some(op), full));
+        }
+    }
+    out
+}
+
+/// Every permutation of `items[k..]`, by swapping in place, the identity first.
+fn permutations(items: &mut Vec<usize>, k: usize, out: &mut Vec<Vec<usize>>) {
+    if k == items.len() {
+        out.push(items.clone());
+        return;
+    }
+    for i in k..items.len() {
+        items.swap(k, i);
+        permutations(items, k + 1, out);
+        items.swap(k, i);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permutations;
+
+    #[test]
+    fn permutations_start_with_the_identity_and_are_all_distinct() {
+        let mut items = vec![1, 2, 3];
+        let mut out = Vec::new();
+        permutations(&mut items, 0, &mut out);
+        assert_eq!(out[0], vec![1, 2, 3]);
+        assert_eq!(out.len(), 6);
+        let distinct: std::collections::BTreeSet<_> = out.iter().cloned().collect();
+        assert_eq!(distinct.len(), 6);
+    }
+}

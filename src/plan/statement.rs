@@ -1,0 +1,177 @@
+//! The one currency between the compiler and the database: a statement's SQL with what kind of
+//! work it is and what it does to the schema, settled when the statement is made. Plans,
+//! offline scripts, the journal, resume and drift consume these; nothing downstream reads SQL
+//! text again.
+
+use crate::dialect::sqltext::{read_statement, Family};
+use crate::dialect::Database;
+use crate::schema::effect::{Effect, Reading};
+
+/// What kind of work a statement is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// It changes the schema (on MySQL and MariaDB it commits on its own).
+    Ddl,
+    /// It changes rows of the application's tables: on MySQL and MariaDB it runs in a
+    /// transaction with its checkpoint, and its row count is reported.
+    Dml,
+    /// It creates the version table or changes its rows.
+    Version,
+}
+
+/// One SQL statement of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub sql: String,
+    pub kind: Kind,
+    /// What it does to the schema objects a live database can be asked about.
+    pub effect: Reading,
+}
+
+impl Statement {
+    /// A statement an operation rendered for `database`: its kind and effect read from the
+    /// text, once, here.
+    pub fn read(sql: String, database: Database) -> Statement {
+        let head = sql.trim_start().to_ascii_uppercase();
+        let kind = if ["INSERT", "UPDATE", "DELETE"]
+            .iter()
+            .any(|k| head.starts_with(k))
+        {
+            Kind::Dml
+        } else {
+            Kind::Ddl
+        };
+        let effect = read_statement(&sql, Family::of(database));
+        Statement { sql, kind, effect }
+    }
+
+    /// A statement on the version table.
+    pub fn version(sql: String, database: Database) -> Statement {
+        Statement {
+            effect: read_statement(&sql, Family::of(database)),
+            sql,
+            kind: Kind::Version,
+        }
+    }
+
+    pub fn is_dml(&self) -> bool {
+        self.kind == Kind::Dml
+    }
+
+    /// Running it again is harmless (`IF NOT EXISTS` forms, `ALTER … MODIFY`).
+    pub fn is_idempotent(&self) -> bool {
+        self.effect == Reading::Idempotent
+    }
+
+    /// The tables it creates, drops, renames or alters (temporary tables left out).
+    pub fn tables(&self) -> Vec<String> {
+        let Reading::Effects(effects) = &self.effect else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for e in effects {
+            match e {
+                Effect::Set(o, _) => out.extend(o.table().map(str::to_string)),
+                Effect::DropTable(t) => out.push(t.clone()),
+                Effect::RenameTable { from, to } => out.extend([from.clone(), to.clone()]),
+                Effect::Temporary(_) => {}
+            }
+        }
+        out
+    }
+
+    /// Whether it creates an index and nothing else.
+    pub fn creates_index(&self) -> bool {
+        matches!(&self.effect, Reading::Effects(e) if !e.is_empty() && e.iter().all(|e| matches!(
+            e,
+            Effect::Set(crate::schema::effect::Object::Index(..), crate::schema::effect::State::Present)
+        )))
+    }
+
+    /// The statement on one line, at most 160 characters: for messages.
+    pub fn one_line(&self) -> String {
+        one_line(&self.sql)
+    }
+
+    /// The first words of the statement, up to the name it acts on (`ALTER TABLE runs`): for
+    /// progress lines.
+    pub fn summary(&self) -> String {
+        let words: Vec<&str> = self.sql.split_whitespace().collect();
+        let keep = words
+            .iter()
+            .position(|w| !LEADING_WORDS.contains(&w.to_ascii_uppercase().as_str()))
+            .map_or(words.len(), |i| i + 1);
+        let text = words[..keep.min(words.len())].join(" ");
+        text.split('(')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .take(80)
+            .collect()
+    }
+}
+
+/// Words a statement starts with before the name it acts on.
+const LEADING_WORDS: &[&str] = &[
+    "CREATE",
+    "ALTER",
+    "DROP",
+    "INSERT",
+    "INTO",
+    "UPDATE",
+    "DELETE",
+    "FROM",
+    "TABLE",
+    "UNIQUE",
+    "INDEX",
+    "TRIGGER",
+    "TEMPORARY",
+    "RENAME",
+    "FUNCTION",
+    "OR",
+    "REPLACE",
+    "TYPE",
+    "SEQUENCE",
+];
+
+/// SQL on one line, at most 160 characters.
+pub fn one_line(sql: &str) -> String {
+    let one = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    one.chars().take(160).collect()
+}
+
+/// A plan's unit of work: one revision's statements, ending with its version-table change
+/// (the first also carries the initial tables and the version table's creation).
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub revision: String,
+    pub statements: Vec<Statement>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::effect::{Object, State};
+
+    #[test]
+    fn kinds_and_effects_are_settled_when_a_statement_is_made() {
+        let insert = Statement::read(
+            "INSERT INTO runs (id) SELECT id FROM x".into(),
+            Database::Sqlite,
+        );
+        assert_eq!(insert.kind, Kind::Dml);
+        let index = Statement::read(
+            "CREATE INDEX ix_runs_a ON runs (a)".into(),
+            Database::Postgresql,
+        );
+        assert_eq!(index.kind, Kind::Ddl);
+        assert!(index.creates_index());
+        assert_eq!(index.tables(), vec!["runs".to_string()]);
+        let table = Statement::read("CREATE TABLE t (id INTEGER)".into(), Database::Mysql);
+        assert!(!table.creates_index());
+        assert!(matches!(&table.effect, Reading::Effects(e)
+            if e.contains(&Effect::Set(Object::Table("t".into()), State::Present))));
+        assert_eq!(table.summary(), "CREATE TABLE t");
+    }
+}
