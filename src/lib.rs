@@ -13,9 +13,8 @@
 //! use alembic_engine::db::DbUrl;
 //! use alembic_engine::exec::{blocking, Event, Options};
 //! use alembic_engine::graph::{Lower, RevisionGraph};
-//! use alembic_engine::plan::{Initial, Mode, Planner};
+//! use alembic_engine::plan::{DbState, Mode, Planner};
 //! use alembic_engine::project::Locator;
-//! use alembic_engine::schema::SchemaModel;
 //!
 //! // A generic Alembic project (no `--project`): one of the repository's fixtures.
 //! let project = Locator {
@@ -27,10 +26,10 @@
 //! let steps = graph.upgrade_path(&Lower::None, "heads")?;
 //!
 //! // Offline: the SQL script, as `alembic upgrade --sql` writes it (BEGIN/COMMIT around it
-//! // on PostgreSQL only, as Alembic does).
+//! // on PostgreSQL only, as Alembic does), for an empty database.
 //! let dialect = alembic_engine::dialect::Database::Sqlite.dialect();
 //! let planner = Planner::for_project(&project, &graph, dialect, Mode::Offline)?;
-//! let plan = planner.plan(&[], &steps, SchemaModel::default(), Initial::Create)?;
+//! let plan = planner.plan_for(&DbState::on_paper(&[]), &steps)?.plan;
 //! let script = plan.offline_sql();
 //! assert!(script.starts_with("CREATE TABLE alembic_version"), "{script}");
 //!

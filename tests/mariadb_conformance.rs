@@ -14,7 +14,7 @@ use std::fs;
 
 use alembic_engine::dialect::mysql::{is_for_foreign_key, Mysql};
 use alembic_engine::graph::{Lower, RevisionGraph};
-use alembic_engine::plan::{Initial, Mode, Plan, Planner};
+use alembic_engine::plan::{DbState, Initial, Mode, Plan, Planner};
 use alembic_engine::project::Project as OurProject;
 use alembic_engine::schema::SchemaModel;
 use support::db::{Dialect, TestDb};
@@ -286,11 +286,13 @@ fn revision_sql(revision: &str, mariadb: bool) -> (Plan, Vec<String>) {
         .revision(graph.get(revision).unwrap())
         .down_revisions
         .clone();
-    let model = planner.schema_at(&parent).unwrap();
     let steps = graph
         .upgrade_path(&Lower::Many(parent.clone()), revision)
         .unwrap();
-    let plan = planner.plan(&parent, &steps, model, Initial::Skip).unwrap();
+    let plan = planner
+        .plan_for(&DbState::on_paper(&parent), &steps)
+        .unwrap()
+        .plan;
     let sql = plan.steps[0]
         .compiled
         .statements()

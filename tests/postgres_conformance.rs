@@ -12,7 +12,7 @@ mod support;
 use alembic_engine::dialect::postgresql::Postgresql;
 use alembic_engine::graph::{Lower, RevisionGraph};
 use alembic_engine::ir::{Constraint, ConstraintKind, IndexPart, ServerDefault};
-use alembic_engine::plan::{Initial, Mode, Planner};
+use alembic_engine::plan::{DbState, Initial, Mode, Planner};
 use alembic_engine::project::Project as OurProject;
 use alembic_engine::schema::SchemaModel;
 use serde_json::Value;
@@ -281,13 +281,13 @@ fn unnamed_datasets_foreign_key_is_dropped_by_the_name_postgresql_gave_it() {
         .expect("the reference has a datasets -> experiments foreign key")
         .to_string();
 
-    let model = planner.schema_at(std::slice::from_ref(&parent)).unwrap();
     let steps = graph
         .upgrade_path(&Lower::Many(vec![parent.clone()]), REVISION)
         .unwrap();
     let plan = planner
-        .plan(&[parent], &steps, model, Initial::Skip)
-        .unwrap();
+        .plan_for(&DbState::on_paper(&[parent]), &steps)
+        .unwrap()
+        .plan;
     let statements: Vec<&str> = plan.steps[0].compiled.statements().collect();
     let drops: Vec<&&str> = statements
         .iter()

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use alembic_engine::graph::{Lower, RevisionGraph};
-use alembic_engine::plan::{Initial, Mode, Planner};
+use alembic_engine::plan::{DbState, Mode, Planner};
 use alembic_engine::report::{report, PlanReport, Server};
 use serde_json::Value;
 
@@ -283,9 +283,11 @@ fn plan_report(
     let dialect = alembic_engine::dialect::for_name("sqlite").unwrap();
     let planner = Planner::for_project(project, graph, dialect, Mode::Offline).unwrap();
     let rows = vec![from.to_string()];
-    let model = planner.schema_at(&rows).unwrap();
     let steps = graph.upgrade_path(&Lower::Many(rows.clone()), to).unwrap();
-    let plan = planner.plan(&rows, &steps, model, Initial::Skip).unwrap();
+    let plan = planner
+        .plan_for(&DbState::on_paper(&rows), &steps)
+        .unwrap()
+        .plan;
     report(&plan, Server::Sqlite, "test", &BTreeMap::new())
 }
 

@@ -12,26 +12,10 @@
 use std::collections::BTreeSet;
 
 use crate::db::Conn;
-use crate::graph::Step;
-use crate::plan::{Initial, Plan, Planner};
+use crate::plan::Plan;
 use crate::project::Project;
-use crate::schema::SchemaModel;
 
 use super::ExecError;
-
-/// Where a run starts, as the version rows and the live tables tell.
-#[derive(Debug)]
-pub(super) enum Start {
-    /// The version table names revisions: the schema is what they leave.
-    Versioned,
-    /// No version row and none of this project's tables (other applications' tables may be
-    /// there): the initial models, then every revision. Carries the plan made to find
-    /// this project's tables, which is the run's plan when no other table is there.
-    Fresh(Box<Plan>),
-    /// No version row, but this project's tables are there: the schema must be the initial
-    /// models' (an upgrade that stopped before its first revision, or `downgrade base`).
-    Unversioned,
-}
 
 /// The live tables that are not our bookkeeping (the journal, this project's version table).
 pub(super) async fn live_tables(
@@ -46,53 +30,24 @@ pub(super) async fn live_tables(
         .collect())
 }
 
-/// Decide where a run without version rows starts from the tables in `live` (see
-/// [`live_tables`]). `interrupted`: our journal shows a run stopped inside the first revision,
-/// which continues as the fresh run it was.
-pub(super) fn start(
-    project: &Project,
-    planner: &Planner<'_>,
-    rows: &[String],
-    steps: &[Step],
-    live: &BTreeSet<String>,
-    interrupted: bool,
-) -> Result<Start, ExecError> {
-    if !rows.is_empty() {
-        return Ok(Start::Versioned);
+/// The refusal of a database without version rows that holds tables this project's
+/// revisions create (`found`), when the project has no initial tables to compare them with.
+pub(super) fn unversioned(project: &Project, found: &[String]) -> ExecError {
+    ExecError::Unversioned {
+        table: project.version_table.clone(),
+        differences: if found.len() == 1 {
+            format!(
+                "table {}, which its revisions create, is already there",
+                found[0]
+            )
+        } else {
+            let found: Vec<&str> = found.iter().map(String::as_str).collect();
+            format!(
+                "tables {}, which its revisions create, are already there",
+                names(&found)
+            )
+        },
     }
-    let fresh = planner.plan(rows, steps, SchemaModel::default(), Initial::Create)?;
-    if interrupted {
-        return Ok(Start::Fresh(Box::new(fresh)));
-    }
-    let ours = super::prepare::tables_created(&fresh);
-    let found: Vec<&str> = live
-        .iter()
-        .filter(|t| ours.contains(*t))
-        .map(String::as_str)
-        .collect();
-    if found.is_empty() {
-        return Ok(Start::Fresh(Box::new(fresh)));
-    }
-    if project.initial_models.is_none() {
-        // Nothing to compare them with: this project starts from an empty database. (MLflow's
-        // auth store stamps its first revision on such a database when it finds `users`,
-        // assuming a release before 3.6; the operator knows better, and `stamp` does it.)
-        return Err(ExecError::Unversioned {
-            table: project.version_table.clone(),
-            differences: if found.len() == 1 {
-                format!(
-                    "table {}, which its revisions create, is already there",
-                    found[0]
-                )
-            } else {
-                format!(
-                    "tables {}, which its revisions create, are already there",
-                    names(&found)
-                )
-            },
-        });
-    }
-    Ok(Start::Unversioned)
 }
 
 /// `a, b, c` — at most five names, then how many more.

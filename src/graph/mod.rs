@@ -268,6 +268,18 @@ impl RevisionGraph {
 
     // ---- plain queries -------------------------------------------------------------------
 
+    /// The steps from `current` to `target`, whichever way it lies: upward when that runs
+    /// anything, else downward (with the downward error when neither way is a path).
+    pub fn path_to(&self, current: &Lower, target: &str) -> Result<Vec<Step>, GraphError> {
+        match self.upgrade_path(current, target) {
+            Ok(up) if !up.is_empty() => Ok(up),
+            up => match self.downgrade_path(current, target) {
+                Ok(down) => Ok(down),
+                Err(down_err) => up.map_err(|_| down_err),
+            },
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.g.node_count()
     }

@@ -12,7 +12,9 @@ use crate::compile::{CompileError, CompiledStep, Compiler};
 use crate::graph::{Direction, GraphError, Lower, RevisionGraph, Step, VersionChange};
 use crate::schema::SchemaModel;
 
+mod state;
 mod statement;
+pub use state::{DbState, Decided, Start};
 pub use statement::{one_line, Kind, Statement, Unit};
 
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! Commands that need no database: the graph (`heads`, `branches`, `history`, `show`,
 //! `path`) and the offline script (`sql`).
 
-use alembic_engine::plan::{Initial, Mode};
+use alembic_engine::plan::{DbState, Mode};
 use serde_json::json;
 
 use alembic_engine::dialect::Database;
@@ -157,15 +157,8 @@ fn sql(
         alembic_engine::plan::Planner::for_project(project, graph, dialect, Mode::Offline)?;
     let current = current_state(graph, from)?;
     let rows = current_ids(&current);
-    let steps = up_or_down(graph, &current, to)?;
-    let fresh = rows.is_empty();
-    let initial = Initial::for_rows(&rows);
-    let model = if fresh {
-        alembic_engine::schema::SchemaModel::default()
-    } else {
-        planner.schema_at(&rows)?
-    };
-    let plan = planner.plan(&rows, &steps, model, initial)?;
+    let steps = graph.path_to(&current, to)?;
+    let plan = planner.plan_for(&DbState::on_paper(&rows), &steps)?.plan;
     let script = plan.offline_sql();
     if out.format == Format::Json {
         out.json(json!({
@@ -186,21 +179,6 @@ fn sql(
     Ok(())
 }
 
-/// Upgrade if that runs anything, else downgrade (a graph question: which way the target
-/// lies).
-fn up_or_down(graph: &RevisionGraph, current: &Lower, to: &str) -> Result<Vec<Step>, BoxError> {
-    match graph.upgrade_path(current, to) {
-        Ok(up) if !up.is_empty() => Ok(up),
-        up => match graph.downgrade_path(current, to) {
-            Ok(down) => Ok(down),
-            Err(down_err) => match up {
-                Ok(empty) => Ok(empty),
-                Err(_) => Err(down_err.into()),
-            },
-        },
-    }
-}
-
 fn path(
     graph: &RevisionGraph,
     from: &str,
@@ -212,7 +190,7 @@ fn path(
     let steps: Vec<Step> = match direction {
         Some(DirectionArg::Up) => graph.upgrade_path(&current, to)?,
         Some(DirectionArg::Down) => graph.downgrade_path(&current, to)?,
-        None => up_or_down(graph, &current, to)?,
+        None => graph.path_to(&current, to)?,
     };
     let dir = match (direction, steps.first()) {
         (Some(DirectionArg::Down), _) => Direction::Down,

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use super::{journal, ExecError, Uncertain};
 use crate::db::Conn;
 use crate::graph::{Direction, Step};
-use crate::plan::{Plan, Statement};
+use crate::plan::{Decided, Plan, Start, Statement};
 use crate::schema::SchemaModel;
 
 pub(super) use judge::temporary_replay;
@@ -39,10 +39,76 @@ pub(super) async fn decide_uncertain(
     )
 }
 
+/// Refuse a schema that is not what the version rows say, unless it is the plan's first
+/// revision half-applied by a tool without our journal: its objects partly there (a table it
+/// creates, such as SQLite's `_alembic_tmp_<table>`, counts), the version row behind. With
+/// `adopt`, such a revision is adopted: the plan comes back with how many of the first step's
+/// statements ran (its statements in the order that ran).
+pub(super) async fn settle(
+    conn: &mut Conn,
+    decided: Decided,
+    steps: &[Step],
+    rows: &[String],
+    version_table: &str,
+    adopt: bool,
+) -> Result<(Plan, Option<usize>), ExecError> {
+    let Decided {
+        mut plan,
+        start,
+        before,
+        unknown,
+        ..
+    } = decided;
+    let mut diffs = drift(conn, &before, version_table).await?;
+    let touched = first_step_tables(&plan, steps);
+    let created = plan.tables_created();
+    for t in &unknown {
+        if touched.contains(t) {
+            diffs.push((t.clone(), format!("table {t} is unexpected")));
+        } else if created.contains(t) {
+            // Another application's table under a name a later revision gives its own:
+            // refused now, not when that revision's CREATE TABLE fails halfway through.
+            diffs.push((
+                t.clone(),
+                format!("table {t} is there though a later revision creates it"),
+            ));
+        }
+    }
+    if diffs.is_empty() {
+        return Ok((plan, None));
+    }
+    let partial = if diffs.iter().all(|(t, _)| touched.contains(t)) {
+        half_migrated(conn, &mut plan).await?
+    } else {
+        None
+    };
+    match partial {
+        Some(applied) if adopt => Ok((plan, Some(applied))),
+        Some(applied) => {
+            let stmts: Vec<&Statement> = plan.steps[0].compiled.typed().collect();
+            Err(ExecError::HalfMigrated {
+                revision: plan.steps[0].compiled.revision.clone(),
+                applied,
+                total: stmts.len(),
+                table: version_table.to_string(),
+                next: stmts
+                    .get(applied)
+                    .map(|s| s.one_line())
+                    .unwrap_or_else(|| "(none: only the version change remains)".to_string()),
+            })
+        }
+        None if matches!(start, Start::Unversioned { .. }) => Err(ExecError::Unversioned {
+            table: version_table.to_string(),
+            differences: drift_text(&diffs),
+        }),
+        None => Err(drift_error(rows, &diffs)),
+    }
+}
+
 /// Compare the live schema with the one the recorded revisions leave: a table, column, named
 /// constraint or index missing, or a column added to one of the project's tables. Each
 /// difference comes with its table.
-pub(super) async fn drift(
+async fn drift(
     conn: &mut Conn,
     model: &SchemaModel,
     version_table: &str,
@@ -105,14 +171,14 @@ pub(super) async fn drift(
     Ok(diffs)
 }
 
-pub(super) fn drift_error(rows: &[String], diffs: &[(String, String)]) -> ExecError {
+fn drift_error(rows: &[String], diffs: &[(String, String)]) -> ExecError {
     ExecError::Drift {
         revisions: rows.join(", "),
         differences: drift_text(diffs),
     }
 }
 
-pub(super) fn drift_text(diffs: &[(String, String)]) -> String {
+fn drift_text(diffs: &[(String, String)]) -> String {
     let shown = diffs.len().min(6);
     let mut differences = diffs[..shown]
         .iter()
@@ -126,7 +192,7 @@ pub(super) fn drift_text(diffs: &[(String, String)]) -> String {
 }
 
 /// The tables the first step of an upgrade touches (creates, drops, renames, alters).
-pub(super) fn first_step_tables(plan: &Plan, steps: &[Step]) -> BTreeSet<String> {
+fn first_step_tables(plan: &Plan, steps: &[Step]) -> BTreeSet<String> {
     match (plan.steps.first(), steps.first()) {
         (Some(first), Some(step)) if step.direction == Direction::Up => {
             first.compiled.typed().flat_map(Statement::tables).collect()
@@ -137,10 +203,7 @@ pub(super) fn first_step_tables(plan: &Plan, steps: &[Step]) -> BTreeSet<String>
 
 /// Whether the live schema is the first step of the plan half-applied: it agrees with the
 /// state after its first j statements, j ≥ 1. Returns j.
-pub(super) async fn half_migrated(
-    conn: &mut Conn,
-    plan: &mut Plan,
-) -> Result<Option<usize>, ExecError> {
+async fn half_migrated(conn: &mut Conn, plan: &mut Plan) -> Result<Option<usize>, ExecError> {
     let Some(first) = plan.steps.first_mut() else {
         return Ok(None);
     };
