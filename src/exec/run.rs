@@ -41,56 +41,7 @@ pub(super) async fn execute_checkpointed(
         progress(step_event(plan, u, steps_total));
         let mut skip = 0usize;
         if let (0, Some(i)) = (u, interrupted) {
-            for (k, sha) in i.applied.iter().enumerate() {
-                if stmts
-                    .get(k)
-                    .map(|s| journal::statement_sha(&s.sql))
-                    .as_deref()
-                    != Some(sha.as_str())
-                {
-                    return Err(ExecError::ResumeMismatch {
-                        revision: revision.clone(),
-                        index: k + 1,
-                    });
-                }
-            }
-            skip = i.applied.len();
-            if let Some((index, _)) = &i.uncertain {
-                let decision = match options.uncertain {
-                    Some(d) => d,
-                    None => recover::decide_uncertain(conn, stmts, *index)
-                        .await?
-                        .map_err(|why| ExecError::Uncertain {
-                            revision: revision.clone(),
-                            index: *index,
-                            sql: stmts
-                                .get(index - 1)
-                                .map(Statement::one_line)
-                                .unwrap_or_default(),
-                            why,
-                        })?,
-                };
-                if decision == Uncertain::Skip {
-                    skip += 1;
-                }
-            }
-            for (k, s) in stmts.iter().enumerate().take(skip) {
-                journal
-                    .record_checkpoint(conn, revision, k + 1, stmts.len(), &s.sql)
-                    .await?;
-            }
-            // Temporary tables died with the interrupted run's session: the statements that
-            // made and filled the ones still in use run again (they touch nothing else).
-            for k in recover::temporary_replay(&stmts[..skip]) {
-                conn.execute(&stmts[k].sql)
-                    .await
-                    .map_err(|source| ExecError::Statement {
-                        revision: revision.clone(),
-                        index: k + 1,
-                        total: stmts.len(),
-                        source,
-                    })?;
-            }
+            skip = resume_interrupted(conn, &mut journal, &units[0], i, options).await?;
             counter += skip;
         }
         for (k, statement) in stmts.iter().enumerate().skip(skip) {
@@ -151,6 +102,69 @@ pub(super) async fn execute_checkpointed(
     }
     journal.record_done(conn).await?;
     Ok(())
+}
+
+/// Continue the unit an interrupted MySQL/MariaDB run stopped inside: check that what it
+/// applied is what is planned now, settle the statement it may have cut, checkpoint what is
+/// applied, and remake the temporary tables still in use. Returns how many statements to skip.
+async fn resume_interrupted(
+    conn: &mut Conn,
+    journal: &mut journal::Journal,
+    unit: &Unit,
+    interrupted: &journal::Interrupted,
+    options: &Options,
+) -> Result<usize, ExecError> {
+    let Unit {
+        revision,
+        statements: stmts,
+    } = unit;
+    for (k, sha) in interrupted.applied.iter().enumerate() {
+        let planned = stmts.get(k).map(|s| journal::statement_sha(&s.sql));
+        if planned.as_deref() != Some(sha.as_str()) {
+            return Err(ExecError::ResumeMismatch {
+                revision: revision.clone(),
+                index: k + 1,
+            });
+        }
+    }
+    let mut skip = interrupted.applied.len();
+    if let Some((index, _)) = &interrupted.uncertain {
+        let decision = match options.uncertain {
+            Some(d) => d,
+            None => recover::decide_uncertain(conn, stmts, *index)
+                .await?
+                .map_err(|why| ExecError::Uncertain {
+                    revision: revision.clone(),
+                    index: *index,
+                    sql: stmts
+                        .get(index - 1)
+                        .map(Statement::one_line)
+                        .unwrap_or_default(),
+                    why,
+                })?,
+        };
+        if decision == Uncertain::Skip {
+            skip += 1;
+        }
+    }
+    for (k, s) in stmts.iter().enumerate().take(skip) {
+        journal
+            .record_checkpoint(conn, revision, k + 1, stmts.len(), &s.sql)
+            .await?;
+    }
+    // Temporary tables died with the interrupted run's session: the statements that made and
+    // filled the ones still in use run again (they touch nothing else).
+    for k in recover::temporary_replay(&stmts[..skip]) {
+        conn.execute(&stmts[k].sql)
+            .await
+            .map_err(|source| ExecError::Statement {
+                revision: revision.clone(),
+                index: k + 1,
+                total: stmts.len(),
+                source,
+            })?;
+    }
+    Ok(skip)
 }
 
 /// The backup the options ask for, before anything changes.

@@ -82,9 +82,9 @@ fn index_key(map: &Expect, o: &Object) -> Object {
     o.clone()
 }
 
-fn simulate(readings: &[Reading]) -> Simulation {
-    // The state before: the inverse of each object's first touch, unless its table was
-    // dropped or renamed earlier in the revision.
+/// The state before any statement ran: the inverse of each object's first touch, unless its
+/// table was dropped or renamed earlier in the revision.
+fn state_before(readings: &[Reading]) -> Expect {
     let mut before = Expect::new();
     let mut touched: BTreeSet<Object> = BTreeSet::new();
     let mut unsettled: BTreeSet<String> = BTreeSet::new();
@@ -148,78 +148,91 @@ fn simulate(readings: &[Reading]) -> Simulation {
             }
         }
     }
-    let mut states = vec![before];
+    before
+}
+
+fn simulate(readings: &[Reading]) -> Simulation {
+    let mut states = vec![state_before(readings)];
     let mut trace = Vec::new();
     let mut created: BTreeSet<String> = BTreeSet::new();
-    temporary.clear();
+    let mut temporary: BTreeSet<String> = BTreeSet::new();
     for r in readings {
         let mut next = states.last().cloned().unwrap_or_default();
-        let mut trace_of = Trace::Visible;
-        match r {
-            Reading::Effects(effects) => {
-                if effects.iter().all(|e| on_temporary(e, &temporary)) {
-                    trace_of = Trace::Idempotent;
-                }
-                for e in effects {
-                    if let Effect::Temporary(t) = e {
-                        temporary.insert(t.clone());
-                        continue;
-                    }
-                    if on_temporary(e, &temporary) {
-                        continue;
-                    }
-                    match e {
-                        Effect::Temporary(_) => {}
-                        Effect::Set(Object::Rows(t), s) => {
-                            if created.contains(t) {
-                                next.insert(Object::Rows(t.clone()), s.clone());
-                            } else {
-                                trace_of =
-                                    Trace::Hidden("it changes rows of a table that existed before");
-                            }
-                        }
-                        Effect::Set(o, s) => {
-                            if let Object::Table(t) = o {
-                                if *s == State::Present {
-                                    created.insert(t.clone());
-                                    next.insert(Object::Rows(t.clone()), State::Absent);
-                                }
-                            }
-                            let key = index_key(&next, o);
-                            next.insert(key, s.clone());
-                        }
-                        Effect::DropTable(t) => {
-                            next.retain(|o, _| o.table() != Some(t.as_str()));
-                            next.insert(Object::Table(t.clone()), State::Absent);
-                            created.remove(t);
-                        }
-                        Effect::RenameTable { from, to } => {
-                            let moved: Vec<(Object, State)> = next
-                                .iter()
-                                .filter(|(o, _)| o.table() == Some(from.as_str()))
-                                .map(|(o, s)| (retable(o, to), s.clone()))
-                                .collect();
-                            next.retain(|o, _| o.table() != Some(from.as_str()));
-                            next.extend(moved);
-                            next.insert(Object::Table(from.clone()), State::Absent);
-                            next.insert(Object::Table(to.clone()), State::Present);
-                            if created.remove(from) {
-                                created.insert(to.clone());
-                            }
-                        }
-                    }
-                }
-            }
-            Reading::Idempotent => trace_of = Trace::Idempotent,
-            Reading::Data => trace_of = Trace::Hidden("it changes rows"),
-            Reading::Unknown => trace_of = Trace::Hidden("its effect cannot be read"),
-        }
+        let trace_of = match r {
+            Reading::Effects(effects) => advance(&mut next, effects, &mut created, &mut temporary),
+            Reading::Idempotent => Trace::Idempotent,
+            Reading::Data => Trace::Hidden("it changes rows"),
+            Reading::Unknown => Trace::Hidden("its effect cannot be read"),
+        };
         trace.push(trace_of);
         states.push(next);
     }
     Simulation { states, trace }
 }
 
+/// Advance the prediction `next` past one statement's effects; returns whether the schema
+/// shows that it ran.
+fn advance(
+    next: &mut Expect,
+    effects: &[Effect],
+    created: &mut BTreeSet<String>,
+    temporary: &mut BTreeSet<String>,
+) -> Trace {
+    let mut trace_of = if effects.iter().all(|e| on_temporary(e, temporary)) {
+        Trace::Idempotent
+    } else {
+        Trace::Visible
+    };
+    for e in effects {
+        if let Effect::Temporary(t) = e {
+            temporary.insert(t.clone());
+            continue;
+        }
+        if on_temporary(e, temporary) {
+            continue;
+        }
+        match e {
+            Effect::Temporary(_) => {}
+            Effect::Set(Object::Rows(t), s) => {
+                if created.contains(t) {
+                    next.insert(Object::Rows(t.clone()), s.clone());
+                } else {
+                    trace_of = Trace::Hidden("it changes rows of a table that existed before");
+                }
+            }
+            Effect::Set(o, s) => {
+                if let Object::Table(t) = o {
+                    if *s == State::Present {
+                        created.insert(t.clone());
+                        next.insert(Object::Rows(t.clone()), State::Absent);
+                    }
+                }
+                let key = index_key(next, o);
+                next.insert(key, s.clone());
+            }
+            Effect::DropTable(t) => {
+                next.retain(|o, _| o.table() != Some(t.as_str()));
+                next.insert(Object::Table(t.clone()), State::Absent);
+                created.remove(t);
+            }
+            Effect::RenameTable { from, to } => {
+                let moved: Vec<(Object, State)> = next
+                    .iter()
+                    .filter(|(o, _)| o.table() == Some(from.as_str()))
+                    .map(|(o, s)| (retable(o, to), s.clone()))
+                    .collect();
+                next.retain(|o, _| o.table() != Some(from.as_str()));
+                next.extend(moved);
+                next.insert(Object::Table(from.clone()), State::Absent);
+                next.insert(Object::Table(to.clone()), State::Present);
+                if created.remove(from) {
+                    created.insert(to.clone());
+                }
+            }
+        }
+    }
+    trace_of
+}
 /// Whether the effect is on a temporary table (or creates one): no trace in the catalog,
 /// and harmless to repeat in a new session.
 fn on_temporary(e: &Effect, temporary: &BTreeSet<String>) -> bool {
