@@ -9,7 +9,8 @@ mod support;
 
 use support::cli::{
     assert_matches_head, assert_mlflow_accepts, eight_concurrent_upgrades,
-    every_tenth_revision_upgrades_to_the_same_head, migrate, ok, run, JOURNAL,
+    every_tenth_revision_upgrades_to_the_same_head, fresh_upgrade_statements, migrate, ok, run,
+    statement_number, JOURNAL,
 };
 use support::db::{Dialect, TestDb};
 
@@ -30,10 +31,11 @@ fn empty_database_upgrade_equals_mlflow_db_upgrade_and_mlflow_accepts_it() {
 fn an_upgrade_stopped_after_statement_k_resumes_where_it_stopped() {
     // A sample in CI (DDL and DML statements, early and late); every index with
     // ALEMBIC_ENGINE_EXHAUSTIVE=1.
+    let total = fresh_upgrade_statements(Dialect::MariaDb).len();
     let cases: Vec<usize> = if std::env::var_os("ALEMBIC_ENGINE_EXHAUSTIVE").is_some() {
-        (1..=support::cli::fresh_upgrade_statement_total(Dialect::MariaDb)).collect()
+        (1..=total).collect()
     } else {
-        vec![1, 2, 7, 50, 61, 120, 200, 300, 362]
+        vec![1, 2, 7, 50, 61, 120, 200, 300, total]
     };
     for k in cases {
         let db = TestDb::mariadb();
@@ -68,17 +70,34 @@ fn crash_before_checkpoint(db: &TestDb, k: usize) {
 
 #[test]
 fn a_statement_of_unknown_outcome_is_settled_from_the_live_schema() {
-    // Statement numbers of a fresh upgrade (initial tables 1-5, version table 6): 8 and 203
-    // DROP PRIMARY KEY, 9 ADD CONSTRAINT ... PRIMARY KEY, 14 ADD COLUMN, 29 an unnamed ADD
-    // CHECK, 31 DROP CONSTRAINT, 61 CREATE TABLE, 62 the version UPDATE (data: rolled back
-    // with its missing checkpoint), 64 CREATE INDEX, 91 DROP FOREIGN KEY of a server-named
-    // key, 172 CHANGE (a rename). Every index with ALEMBIC_ENGINE_EXHAUSTIVE=1.
+    // Statements of a fresh upgrade, by what they do: merged ALTERs that swap a primary key
+    // (with the column it gains; 451aebb31d03's, and the workspace revision's, with a DROP
+    // INDEX), one that adds a column, an unnamed ADD CHECK, DROP CONSTRAINT, CREATE TABLE,
+    // the version UPDATE after it (data: rolled back with its missing checkpoint), CREATE
+    // INDEX, DROP FOREIGN KEY of a server-named key, CHANGE (a rename). Every statement with
+    // ALEMBIC_ENGINE_EXHAUSTIVE=1, but the trigger (see below).
+    let stmts = fresh_upgrade_statements(Dialect::MariaDb);
+    let aliases = statement_number(&stmts, 0, &["CREATE TABLE registered_model_aliases"]);
+    let trigger = statement_number(&stmts, 0, &["CREATE TRIGGER prevent_secrets_aad_mutation"]);
     let cases: Vec<usize> = if std::env::var_os("ALEMBIC_ENGINE_EXHAUSTIVE").is_some() {
-        (1..=support::cli::fresh_upgrade_statement_total(Dialect::MariaDb))
-            .filter(|k| *k != 166)
-            .collect()
+        (1..=stmts.len()).filter(|k| *k != trigger).collect()
     } else {
-        vec![8, 9, 14, 29, 31, 61, 62, 64, 91, 172, 203]
+        vec![
+            statement_number(&stmts, 0, &["ALTER TABLE metrics", "DROP PRIMARY KEY"]),
+            statement_number(&stmts, 0, &["ALTER TABLE metrics", "ADD COLUMN is_nan"]),
+            statement_number(&stmts, 0, &["ADD CHECK"]),
+            statement_number(&stmts, 0, &["DROP CONSTRAINT"]),
+            aliases,
+            statement_number(&stmts, aliases, &["UPDATE alembic_version"]),
+            statement_number(&stmts, aliases, &["CREATE INDEX"]),
+            statement_number(&stmts, 0, &["DROP FOREIGN KEY", "_ibfk_"]),
+            statement_number(&stmts, 0, &["CHANGE function_fullname job_name"]),
+            statement_number(
+                &stmts,
+                0,
+                &["DROP INDEX", "ADD COLUMN workspace", "DROP PRIMARY KEY"],
+            ),
+        ]
     };
     for k in cases {
         let db = TestDb::mariadb();
@@ -91,11 +110,21 @@ fn a_statement_of_unknown_outcome_is_settled_from_the_live_schema() {
 #[test]
 fn a_statement_that_did_not_land_is_run_again() {
     // The statement ran, but is undone by hand: the live schema says it did not land.
+    let stmts = fresh_upgrade_statements(Dialect::MariaDb);
     for (k, undo) in [
-        (14, "ALTER TABLE metrics DROP COLUMN is_nan;"),
-        (61, "DROP TABLE registered_model_aliases;"),
         (
-            172,
+            // 181f10493468's one ALTER: retype `value`, add `is_nan`, swap the primary key.
+            statement_number(&stmts, 0, &["ALTER TABLE metrics", "ADD COLUMN is_nan"]),
+            "ALTER TABLE metrics DROP PRIMARY KEY, DROP COLUMN is_nan, \
+             ADD CONSTRAINT metric_pk PRIMARY KEY (`key`, timestamp, step, run_uuid, value), \
+             MODIFY value FLOAT NOT NULL;",
+        ),
+        (
+            statement_number(&stmts, 0, &["CREATE TABLE registered_model_aliases"]),
+            "DROP TABLE registered_model_aliases;",
+        ),
+        (
+            statement_number(&stmts, 0, &["CHANGE function_fullname job_name"]),
             "ALTER TABLE jobs CHANGE job_name function_fullname VARCHAR(500) NULL;",
         ),
     ] {
@@ -109,10 +138,12 @@ fn a_statement_that_did_not_land_is_run_again() {
 
 #[test]
 fn a_statement_the_schema_cannot_settle_is_named_and_finished_by_an_explicit_choice() {
-    // Statement 166 creates a trigger whose body the SQL parser does not read: its outcome
+    // This statement creates a trigger whose body the SQL parser does not read: its outcome
     // is left to the operator, never guessed.
+    let stmts = fresh_upgrade_statements(Dialect::MariaDb);
+    let trigger = statement_number(&stmts, 0, &["CREATE TRIGGER prevent_secrets_aad_mutation"]);
     let db = TestDb::mariadb();
-    crash_before_checkpoint(&db, 166);
+    crash_before_checkpoint(&db, trigger);
     let refused = run(&["upgrade", "--quiet", &db.our_url()]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "{stderr}");
@@ -135,7 +166,7 @@ fn a_statement_the_schema_cannot_settle_is_named_and_finished_by_an_explicit_cho
 
     // The same, but the trigger did not land (dropped by hand): retry it.
     let undone = TestDb::mariadb();
-    crash_before_checkpoint(&undone, 166);
+    crash_before_checkpoint(&undone, trigger);
     undone
         .run_sql_script("DROP TRIGGER prevent_secrets_aad_mutation;")
         .unwrap();

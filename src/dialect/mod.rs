@@ -89,6 +89,13 @@ pub trait Dialect: Send + Sync {
     fn wraps_offline_script(&self) -> bool {
         false
     }
+    /// Make the statements of one revision's operations (`ops`, each operation's statements
+    /// in order) cheaper to run with the same outcome; returns what was merged. None by
+    /// default.
+    fn optimise(&self, ops: &mut [Vec<crate::plan::Statement>]) -> Vec<crate::plan::Merge> {
+        let _ = ops;
+        Vec::new()
+    }
     /// A statement as an offline script writes it (Alembic's form: tabs as four spaces,
     /// trimmed, `;`, a blank line). MySQL's client needs `DELIMITER` around bodies with `;`.
     fn offline_statement(&self, sql: &str) -> String {

@@ -380,6 +380,8 @@ pub struct DryRun {
     /// the version table with the first revision, each revision's version change last; what
     /// an interrupted run already applied left out.
     pub statements: Vec<Unit>,
+    /// What the optimiser changed, by revision.
+    pub optimised: Vec<crate::plan::Optimised>,
     /// Live row counts by table (statistics where the server keeps them).
     pub rows: std::collections::BTreeMap<String, u64>,
     /// Which kind of server the database is on.
@@ -431,6 +433,7 @@ pub async fn dry_run(
             before: prepared.rows,
             plan: prepared.plan,
             statements,
+            optimised: prepared.optimised,
             rows,
             server: server(&conn),
         })

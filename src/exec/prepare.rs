@@ -6,7 +6,7 @@
 use super::{check_rows, database_of, journal, recover, shared, ExecError, Options};
 use crate::db::{Backend, Conn};
 use crate::graph::{Direction, Lower, RevisionGraph, Step};
-use crate::plan::{DbState, Mode, Plan, Planner, Start};
+use crate::plan::{DbState, Mode, Optimised, Plan, Planner, Start};
 use crate::project::Project;
 
 /// What a run will do.
@@ -20,6 +20,8 @@ pub(super) struct Prepared {
     /// A half-applied revision is adopted on a database without its version table: the table
     /// is created before the revision's remaining statements.
     pub version_table_first: bool,
+    /// What the optimiser changed, by revision.
+    pub optimised: Vec<Optimised>,
 }
 
 pub(super) async fn prepare(
@@ -52,6 +54,7 @@ pub(super) async fn prepare(
             plan: None,
             interrupted: None,
             version_table_first: false,
+            optimised: Vec::new(),
         });
     }
     let state = DbState {
@@ -94,6 +97,7 @@ pub(super) async fn prepare(
             .collect(),
         uncertain: None,
     });
+    let optimised = optimise(&mut plan, interrupted.as_ref(), adopted.is_some());
     // The statements adopted are the revision's own: the version table comes first.
     let version_table_first = adopted_journal.is_some() && plan.create_version_table;
     if version_table_first {
@@ -104,5 +108,37 @@ pub(super) async fn prepare(
         plan: Some(plan),
         interrupted: interrupted.or(adopted_journal),
         version_table_first,
+        optimised,
     })
+}
+
+/// Optimise the plan, except a first revision whose statements ran in part unoptimised: one
+/// another tool left half-applied (`adopted`), or one an interrupted run of an earlier engine
+/// started with other statements than the optimised ones.
+fn optimise(
+    plan: &mut Plan,
+    interrupted: Option<&journal::Interrupted>,
+    adopted: bool,
+) -> Vec<Optimised> {
+    let first = match interrupted {
+        _ if adopted => 1,
+        None => 0,
+        Some(i) => {
+            let mut optimised = plan.clone();
+            optimised.optimise(0);
+            let units = optimised.units();
+            let ran = units.first().map_or(&[][..], |u| &u.statements[..]);
+            let same = i.applied.len() <= ran.len()
+                && i.applied
+                    .iter()
+                    .zip(ran)
+                    .all(|(sha, s)| *sha == journal::statement_sha(&s.sql));
+            if same {
+                0
+            } else {
+                1
+            }
+        }
+    };
+    plan.optimise(first)
 }

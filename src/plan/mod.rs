@@ -12,10 +12,12 @@ use crate::compile::{CompileError, CompiledStep, Compiler};
 use crate::graph::{Direction, GraphError, Lower, RevisionGraph, Step, VersionChange};
 use crate::schema::SchemaModel;
 
+mod optimise;
 mod state;
 mod statement;
+pub use optimise::Optimised;
 pub use state::{DbState, Decided, Start};
-pub use statement::{one_line, Kind, Statement, Unit};
+pub use statement::{one_line, Kind, Merge, Statement, Unit};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {

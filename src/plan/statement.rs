@@ -141,6 +141,13 @@ pub fn one_line(sql: &str) -> String {
     one.chars().take(160).collect()
 }
 
+/// Statements an optimisation made one: `statements` consecutive statements on `table`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Merge {
+    pub table: String,
+    pub statements: usize,
+}
+
 /// A plan's unit of work: one revision's statements, ending with its version-table change
 /// (the first also carries the initial tables and the version table's creation).
 #[derive(Debug, Clone)]

@@ -273,6 +273,8 @@ pub fn report(
                     })
                     .sum(),
                 _ if server == Server::Postgres => 1.0,
+                // Its statements were merged into an earlier operation's: that one rebuilds.
+                _ if emitted.statements.is_empty() => 0.0,
                 _ => copies(&emitted.statements),
             };
             let estimate = emitted.statements.len() as f64 * rates.statement

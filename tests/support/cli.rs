@@ -215,3 +215,31 @@ pub fn fresh_upgrade_statement_total(dialect: Dialect) -> usize {
         .parse()
         .unwrap_or_else(|_| panic!("no count in {line:?}"))
 }
+
+/// The statements a fresh upgrade of an empty MLflow database sends on `dialect`, in order (so
+/// statement k of the run is `[k - 1]`), as the `plan` command's dry run lists them.
+pub fn fresh_upgrade_statements(dialect: Dialect) -> Vec<String> {
+    let db = TestDb::new(dialect);
+    let out = run(&["plan", "--format", "json", &db.our_url()]);
+    ok(&out);
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    plan["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["sql"].as_array().unwrap().iter())
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The number (1-based) of the first statement from `after` on that contains every one of
+/// `parts`.
+pub fn statement_number(statements: &[String], after: usize, parts: &[&str]) -> usize {
+    statements
+        .iter()
+        .enumerate()
+        .skip(after)
+        .find(|(_, s)| parts.iter().all(|p| s.contains(p)))
+        .map(|(i, _)| i + 1)
+        .unwrap_or_else(|| panic!("no statement after {after} with {parts:?}"))
+}

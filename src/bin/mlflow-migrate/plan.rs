@@ -130,6 +130,13 @@ pub fn run(
             })
             .unwrap_or_default()
     };
+    let merged = |revision: &str| -> Vec<alembic_engine::plan::Merge> {
+        dry.optimised
+            .iter()
+            .filter(|o| o.revision == revision)
+            .flat_map(|o| o.merges.iter().cloned())
+            .collect()
+    };
     if out.format == Format::Json {
         let revisions: Vec<serde_json::Value> = report
             .revisions
@@ -139,6 +146,7 @@ pub fn run(
                 let mut value = serde_json::to_value(r).unwrap_or_default();
                 value["release"] = json!(introduced_in(project, graph, &r.revision));
                 value["sql"] = json!(sql(i));
+                value["merged"] = json!(merged(&r.revision));
                 value
             })
             .collect();
@@ -178,6 +186,12 @@ pub fn run(
         ));
         for op in &r.ops {
             out.line(op_line(op));
+        }
+        for m in merged(&r.revision) {
+            out.line(format!(
+                "    merged: {} ALTER TABLE statements on {} into one (one rebuild)",
+                m.statements, m.table
+            ));
         }
         for statement in sql(i) {
             let text = statement.trim_end().trim_end_matches(';');

@@ -14,6 +14,7 @@ mod data;
 mod ddl;
 mod keys;
 pub mod keywords;
+mod merge;
 mod offline;
 #[cfg(test)]
 mod tests;
@@ -278,6 +279,10 @@ impl Dialect for Mysql {
 
     fn quote(&self, ident: &str) -> String {
         quote(ident)
+    }
+
+    fn optimise(&self, ops: &mut [Vec<crate::plan::Statement>]) -> Vec<crate::plan::Merge> {
+        merge::merge_alters(ops)
     }
 
     fn transactional_ddl(&self) -> bool {

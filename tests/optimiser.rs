@@ -1,0 +1,123 @@
+//! The optimiser's output on MLflow's whole path, per database: which statements a live run
+//! merges. MySQL and MariaDB rebuild `metrics` for dropping and adding its primary key,
+//! changing a column's type and adding a CHECK; MLflow's 451aebb31d03 (add `step`, swap the
+//! primary key), 181f10493468 (retype `value`, add `is_nan`, swap the primary key) and
+//! 39d1c3be5f05 (make `is_nan` NOT NULL, add its CHECK) each become one `ALTER TABLE`.
+//! SQLite and PostgreSQL plans are left as they are. That the merged plans leave Python's
+//! schema and rows is shown by the executor and data conformance suites, which run them.
+
+mod support;
+
+use alembic_engine::dialect::Database;
+use alembic_engine::graph::Lower;
+use alembic_engine::plan::{DbState, Mode, Optimised, Planner};
+use support::reference_db::Project;
+
+fn optimised(database: Database) -> (Vec<Optimised>, Vec<String>) {
+    let (project, graph) = support::cli::open_project(Project::Mlflow);
+    let planner = Planner::for_project(&project, &graph, database.dialect(), Mode::Online).unwrap();
+    let steps = graph.upgrade_path(&Lower::None, "heads").unwrap();
+    let mut plan = planner.plan_for(&DbState::default(), &steps).unwrap().plan;
+    let before = plan.statement_count();
+    let optimised = plan.optimise(0);
+    let merged: usize = optimised
+        .iter()
+        .flat_map(|o| &o.merges)
+        .map(|m| m.statements - 1)
+        .sum();
+    assert_eq!(plan.statement_count(), before - merged, "{database:?}");
+    let sql = plan
+        .units()
+        .into_iter()
+        .flat_map(|u| u.statements)
+        .map(|s| s.sql)
+        .collect();
+    (optimised, sql)
+}
+
+/// How many statements on `metrics` the revision's merge made one (0: none merged).
+fn metrics_merged(optimised: &[Optimised], revision: &str) -> usize {
+    optimised
+        .iter()
+        .filter(|o| o.revision == revision)
+        .flat_map(|o| &o.merges)
+        .filter(|m| m.table == "metrics")
+        .map(|m| m.statements)
+        .sum()
+}
+
+#[test]
+fn mysql_and_mariadb_rebuild_metrics_once_per_revision() {
+    for database in [Database::Mysql, Database::Mariadb] {
+        let (optimised, sql) = optimised(database);
+        assert_eq!(
+            metrics_merged(&optimised, "451aebb31d03"),
+            3,
+            "{database:?}"
+        );
+        assert_eq!(
+            metrics_merged(&optimised, "181f10493468"),
+            4,
+            "{database:?}"
+        );
+        assert_eq!(
+            metrics_merged(&optimised, "39d1c3be5f05"),
+            2,
+            "{database:?}"
+        );
+        let metrics_pk: Vec<&String> = sql
+            .iter()
+            .filter(|s| s.starts_with("ALTER TABLE metrics") && s.contains("DROP PRIMARY KEY"))
+            .collect();
+        assert_eq!(metrics_pk.len(), 2, "{metrics_pk:#?}");
+        for s in &metrics_pk {
+            assert!(s.contains("ADD CONSTRAINT metric_pk PRIMARY KEY"), "{s}");
+        }
+        // Foreign keys are never merged (MySQL refuses to drop and add one name at once).
+        let alters = sql.iter().filter(|s| s.starts_with("ALTER TABLE"));
+        for s in alters.filter(|s| s.contains("FOREIGN KEY")) {
+            assert_eq!(s.matches("FOREIGN KEY").count(), 1, "{s}");
+            assert!(!s.contains(", ADD ") && !s.contains(", DROP "), "{s}");
+        }
+    }
+}
+
+#[test]
+fn sqlite_and_postgresql_plans_are_left_as_they_are() {
+    for database in [Database::Sqlite, Database::Postgresql] {
+        let (optimised, _) = optimised(database);
+        assert!(optimised.is_empty(), "{database:?}: {optimised:?}");
+    }
+}
+
+#[test]
+fn the_plan_command_shows_what_a_live_mariadb_run_merges() {
+    let db = support::db::TestDb::mariadb();
+    let out = support::cli::run(&["plan", "--format", "json", &db.our_url()]);
+    support::cli::ok(&out);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = plan["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["revision"] == "451aebb31d03")
+        .unwrap();
+    assert_eq!(
+        first["merged"],
+        serde_json::json!([{"table": "metrics", "statements": 3}])
+    );
+    let alters: Vec<&str> = first["sql"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .filter(|s| s.starts_with("ALTER TABLE metrics"))
+        .collect();
+    assert_eq!(alters.len(), 1, "{alters:#?}");
+    let text = support::cli::run(&["plan", &db.our_url()]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains("merged: 3 ALTER TABLE statements on metrics into one"),
+        "{stdout}"
+    );
+}
