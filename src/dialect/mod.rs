@@ -7,6 +7,7 @@
 
 pub mod mysql;
 pub mod postgresql;
+pub(crate) mod spelling;
 pub mod sqlite;
 pub mod sqltext;
 

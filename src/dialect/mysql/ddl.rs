@@ -1,7 +1,8 @@
 //! CREATE TABLE, column definitions, types, defaults, constraints and indexes as SQLAlchemy's
 //! MySQL DDL and type compilers write them.
 
-use super::{bool_text, columns_sql, quote, string_literal, unsupported, Mysql};
+use super::{bool_text, quote, string_literal, unsupported, Mysql};
+use crate::dialect::spelling::Spelling;
 use crate::dialect::RenderError;
 use crate::ir::{
     Affinity, Autoincrement, Column, Constraint, ConstraintKind, DialectOption, Index, IndexPart,
@@ -231,44 +232,7 @@ impl Mysql {
 
     /// A constraint as it appears in CREATE TABLE and after `ALTER TABLE ... ADD`.
     pub(super) fn constraint_sql(&self, c: &Constraint, table: &Table) -> String {
-        let preamble = match c.name() {
-            Some(n) => format!("CONSTRAINT {} ", quote(n)),
-            None => String::new(),
-        };
-        match c {
-            Constraint::PrimaryKey { columns, .. } => {
-                format!("{preamble}PRIMARY KEY ({})", columns_sql(columns))
-            }
-            Constraint::Unique { columns, .. } => {
-                format!("{preamble}UNIQUE ({})", columns_sql(columns))
-            }
-            Constraint::Check { sqltext, .. } => {
-                format!("{preamble}CHECK ({})", check_sql(table, sqltext))
-            }
-            Constraint::ForeignKey(fk) => {
-                let mut s = format!(
-                    "{preamble}FOREIGN KEY({}) REFERENCES {} ({})",
-                    columns_sql(&fk.columns),
-                    quote(&fk.ref_table),
-                    columns_sql(&fk.ref_columns)
-                );
-                if let Some(d) = &fk.ondelete {
-                    s += &format!(" ON DELETE {d}");
-                }
-                if let Some(u) = &fk.onupdate {
-                    s += &format!(" ON UPDATE {u}");
-                }
-                match fk.deferrable {
-                    Some(true) => s += " DEFERRABLE",
-                    Some(false) => s += " NOT DEFERRABLE",
-                    None => {}
-                }
-                if let Some(i) = &fk.initially {
-                    s += &format!(" INITIALLY {i}");
-                }
-                s
-            }
-        }
+        Spelled { table: Some(table) }.constraint_sql(c)
     }
 
     /// CREATE TABLE for a table as the schema model holds it (constraints table-level, names as
@@ -330,52 +294,70 @@ fn type_check_sql(column: &str, ty: &SqlType) -> Option<String> {
     }
 }
 
-pub(super) fn create_index_sql(index: &Index, table: &str) -> String {
-    let length = index.option("mysql_length");
-    let parts: Vec<String> = index
-        .parts
-        .iter()
-        .map(|p| match p {
-            IndexPart::Column(c) => {
-                let n = match length {
-                    Some(DialectOption::Int(n)) => Some(*n),
-                    Some(DialectOption::PerColumn(per)) => {
-                        per.iter().find(|(k, _)| k == c).map(|(_, n)| *n)
+/// MySQL's spelling: SQLAlchemy's default, with a CHECK of a column's own type written as
+/// the server keeps it, index prefix lengths and index kinds (`mysql_prefix`).
+struct Spelled<'a> {
+    table: Option<&'a Table>,
+}
+
+impl Spelling for Spelled<'_> {
+    fn ident(&self, name: &str) -> String {
+        quote(name)
+    }
+
+    fn check_clause(&self, sqltext: &str) -> String {
+        match self.table {
+            Some(table) => check_sql(table, sqltext),
+            None => sqltext.to_string(),
+        }
+    }
+
+    fn index_parts(&self, index: &Index) -> Vec<String> {
+        let length = index.option("mysql_length");
+        index
+            .parts
+            .iter()
+            .map(|p| match p {
+                IndexPart::Column(c) => {
+                    let n = match length {
+                        Some(DialectOption::Int(n)) => Some(*n),
+                        Some(DialectOption::PerColumn(per)) => {
+                            per.iter().find(|(k, _)| k == c).map(|(_, n)| *n)
+                        }
+                        _ => None,
+                    };
+                    match n {
+                        Some(n) => format!("{}({n})", quote(c)),
+                        None => quote(c),
                     }
-                    _ => None,
-                };
-                match n {
-                    Some(n) => format!("{}({n})", quote(c)),
-                    None => quote(c),
                 }
-            }
-            IndexPart::Expression(e) => match length {
-                Some(DialectOption::Int(n)) => format!("{e}({n})"),
-                _ => e.clone(),
-            },
-        })
-        .collect();
-    let text_option = |key: &str| match index.option(key) {
+                IndexPart::Expression(e) => match length {
+                    Some(DialectOption::Int(n)) => format!("{e}({n})"),
+                    _ => e.clone(),
+                },
+            })
+            .collect()
+    }
+
+    fn index_kind(&self, index: &Index) -> Option<String> {
+        text_option(index, "mysql_prefix")
+    }
+}
+
+/// A text-valued dialect option of an index.
+fn text_option(index: &Index, key: &str) -> Option<String> {
+    match index.option(key) {
         Some(DialectOption::Str(s)) | Some(DialectOption::Sql(s)) => Some(s.clone()),
         _ => None,
-    };
-    let mut sql = String::from("CREATE ");
-    if index.unique {
-        sql += "UNIQUE ";
     }
-    if let Some(prefix) = text_option("mysql_prefix") {
-        sql += &format!("{prefix} ");
-    }
-    sql += &format!(
-        "INDEX {} ON {} ({})",
-        quote(&index.name),
-        quote(table),
-        parts.join(", ")
-    );
-    if let Some(parser) = text_option("mysql_with_parser") {
+}
+
+pub(super) fn create_index_sql(index: &Index, table: &str) -> String {
+    let mut sql = Spelled { table: None }.create_index_sql(index, table);
+    if let Some(parser) = text_option(index, "mysql_with_parser") {
         sql += &format!(" WITH PARSER {parser}");
     }
-    if let Some(using) = text_option("mysql_using") {
+    if let Some(using) = text_option(index, "mysql_using") {
         sql += &format!(" USING {}", quote(&using));
     }
     sql

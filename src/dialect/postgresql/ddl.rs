@@ -2,6 +2,7 @@
 //! tables and indexes; no statement order and no schema model here (that is `mod.rs`).
 
 use super::quote;
+use crate::dialect::spelling::Spelling;
 use crate::dialect::{string_literal, RenderError};
 use crate::ir::{
     Autoincrement, Column, Constraint, ConstraintKind, DialectOption, Index, IndexPart,
@@ -203,55 +204,39 @@ fn column_list(cols: &[String]) -> String {
     cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
 }
 
-/// A constraint as it appears in CREATE TABLE or after `ALTER TABLE ... ADD`. `autoinc` puts
-/// that column first in a primary key, as SQLAlchemy does in CREATE TABLE.
-pub(crate) fn constraint_sql(c: &Constraint, autoinc: Option<&str>) -> Result<String, RenderError> {
-    let preamble = match c.name() {
-        Some(n) => format!("CONSTRAINT {} ", checked_name(n)?),
-        None => String::new(),
-    };
-    Ok(match c {
-        Constraint::PrimaryKey { columns, .. } => {
-            let mut cols: Vec<String> = Vec::with_capacity(columns.len());
-            if let Some(a) = autoinc.filter(|a| columns.iter().any(|c| c == a)) {
-                cols.push(a.to_string());
-            }
-            cols.extend(
+/// PostgreSQL's spelling: SQLAlchemy's default, with an autoincrement column first in a
+/// primary key (as SQLAlchemy writes CREATE TABLE).
+struct Spelled<'a> {
+    autoinc: Option<&'a str>,
+}
+
+impl Spelling for Spelled<'_> {
+    fn ident(&self, name: &str) -> String {
+        quote(name)
+    }
+
+    fn primary_key_order(&self, columns: &[String]) -> Vec<String> {
+        let first = self.autoinc.filter(|a| columns.iter().any(|c| c == a));
+        first
+            .into_iter()
+            .map(str::to_string)
+            .chain(
                 columns
                     .iter()
-                    .filter(|c| Some(c.as_str()) != autoinc)
+                    .filter(|c| Some(c.as_str()) != first)
                     .cloned(),
-            );
-            format!("{preamble}PRIMARY KEY ({})", column_list(&cols))
-        }
-        Constraint::Unique { columns, .. } => {
-            format!("{preamble}UNIQUE ({})", column_list(columns))
-        }
-        Constraint::Check { sqltext, .. } => format!("{preamble}CHECK ({sqltext})"),
-        Constraint::ForeignKey(fk) => {
-            let mut s = format!(
-                "{preamble}FOREIGN KEY({}) REFERENCES {} ({})",
-                column_list(&fk.columns),
-                quote(&fk.ref_table),
-                column_list(&fk.ref_columns)
-            );
-            if let Some(d) = &fk.ondelete {
-                s += &format!(" ON DELETE {d}");
-            }
-            if let Some(u) = &fk.onupdate {
-                s += &format!(" ON UPDATE {u}");
-            }
-            match fk.deferrable {
-                Some(true) => s += " DEFERRABLE",
-                Some(false) => s += " NOT DEFERRABLE",
-                None => {}
-            }
-            if let Some(i) = &fk.initially {
-                s += &format!(" INITIALLY {i}");
-            }
-            s
-        }
-    })
+            )
+            .collect()
+    }
+}
+
+/// A constraint as it appears in CREATE TABLE or after `ALTER TABLE ... ADD`; a name longer
+/// than PostgreSQL keeps is refused. `autoinc` puts that column first in a primary key.
+pub(crate) fn constraint_sql(c: &Constraint, autoinc: Option<&str>) -> Result<String, RenderError> {
+    if let Some(name) = c.name() {
+        checked_name(name)?;
+    }
+    Ok(Spelled { autoinc }.constraint_sql(c))
 }
 
 /// `CREATE TABLE` for a table as the schema model holds it (constraints table-level).

@@ -5,6 +5,7 @@
 mod batch;
 pub mod keywords;
 
+use crate::dialect::spelling::Spelling;
 use crate::dialect::{needs_quotes, string_literal, Dialect, ExprWriter, RenderError};
 use crate::ir::{
     Column, Constraint, ConstraintKind, Index, IndexPart, Literal, Op, ServerDefault, SqlType,
@@ -120,42 +121,17 @@ fn column_spec(col: &Column, table: &Table) -> String {
     spec
 }
 
-pub(crate) fn constraint_sql(c: &Constraint) -> String {
-    let preamble = match c.name() {
-        Some(n) => format!("CONSTRAINT {} ", quote(n)),
-        None => String::new(),
-    };
-    let cols = |cs: &[String]| cs.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
-    match c {
-        Constraint::PrimaryKey { columns, .. } => {
-            format!("{preamble}PRIMARY KEY ({})", cols(columns))
-        }
-        Constraint::Unique { columns, .. } => format!("{preamble}UNIQUE ({})", cols(columns)),
-        Constraint::Check { sqltext, .. } => format!("{preamble}CHECK ({sqltext})"),
-        Constraint::ForeignKey(fk) => {
-            let mut s = format!(
-                "{preamble}FOREIGN KEY({}) REFERENCES {} ({})",
-                cols(&fk.columns),
-                quote(&fk.ref_table),
-                cols(&fk.ref_columns)
-            );
-            if let Some(d) = &fk.ondelete {
-                s += &format!(" ON DELETE {d}");
-            }
-            if let Some(u) = &fk.onupdate {
-                s += &format!(" ON UPDATE {u}");
-            }
-            match fk.deferrable {
-                Some(true) => s += " DEFERRABLE",
-                Some(false) => s += " NOT DEFERRABLE",
-                None => {}
-            }
-            if let Some(i) = &fk.initially {
-                s += &format!(" INITIALLY {i}");
-            }
-            s
-        }
+/// SQLite's spelling: SQLAlchemy's default, names quoted as SQLite needs.
+struct Spelled;
+
+impl Spelling for Spelled {
+    fn ident(&self, name: &str) -> String {
+        quote(name)
     }
+}
+
+pub(crate) fn constraint_sql(c: &Constraint) -> String {
+    Spelled.constraint_sql(c)
 }
 
 /// `CREATE TABLE` for a table as the schema model holds it (constraints already table-level).
@@ -181,21 +157,7 @@ pub(crate) fn create_table_sql(table: &Table, name: &str) -> String {
 }
 
 pub(crate) fn create_index_sql(index: &Index, table: &str) -> String {
-    let parts: Vec<String> = index
-        .parts
-        .iter()
-        .map(|p| match p {
-            IndexPart::Column(c) => quote(c),
-            IndexPart::Expression(e) => e.clone(),
-        })
-        .collect();
-    let mut sql = format!(
-        "CREATE {}INDEX {} ON {} ({})",
-        if index.unique { "UNIQUE " } else { "" },
-        quote(&index.name),
-        quote(table),
-        parts.join(", ")
-    );
+    let mut sql = Spelled.create_index_sql(index, table);
     if let Some(crate::ir::DialectOption::Sql(w)) = index.option("sqlite_where") {
         sql += &format!(" WHERE {w}");
     }
