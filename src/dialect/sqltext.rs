@@ -7,8 +7,8 @@
 //! extension), so a parser gap can never change what runs.
 
 use sqlparser::ast::{
-    AlterTableOperation, ColumnOption, CreateTable, ObjectName, ObjectType, Statement,
-    TableConstraint,
+    AlterTable, AlterTableOperation, ColumnOption, CreateTable, Ident, ObjectName, ObjectType,
+    Statement, TableConstraint,
 };
 use sqlparser::dialect::{
     Dialect as ParserDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect,
@@ -247,6 +247,7 @@ pub fn read_statement(sql: &str, family: Family) -> Reading {
     }
 }
 
+/// Read what one parsed statement does to the schema.
 fn read_one(stmt: &Statement) -> Reading {
     let set = |o: Object, s: State| Effect::Set(o, s);
     match stmt {
@@ -289,145 +290,8 @@ fn read_one(stmt: &Statement) -> Reading {
             names,
             table,
             ..
-        } => {
-            if *if_exists {
-                return Reading::Idempotent;
-            }
-            let mut out = Vec::new();
-            for n in names {
-                match object_type {
-                    ObjectType::Table => out.push(Effect::DropTable(last_ident(n))),
-                    ObjectType::Index => out.push(set(
-                        Object::Index(
-                            table.as_ref().map(last_ident).unwrap_or_default(),
-                            last_ident(n),
-                        ),
-                        State::Absent,
-                    )),
-                    _ => return Reading::Unknown,
-                }
-            }
-            Reading::Effects(out)
-        }
-        Statement::AlterTable(at) => {
-            let table = last_ident(&at.name);
-            let mut out = Vec::new();
-            let mut idempotent = false;
-            for op in &at.operations {
-                match op {
-                    AlterTableOperation::AddColumn {
-                        column_def,
-                        if_not_exists,
-                        ..
-                    } => {
-                        if *if_not_exists {
-                            idempotent = true;
-                            continue;
-                        }
-                        out.push(set(
-                            Object::Column(table.clone(), column_def.name.value.clone()),
-                            State::Present,
-                        ));
-                    }
-                    AlterTableOperation::DropColumn {
-                        column_names,
-                        if_exists,
-                        ..
-                    } => {
-                        if *if_exists {
-                            idempotent = true;
-                            continue;
-                        }
-                        for c in column_names {
-                            out.push(set(
-                                Object::Column(table.clone(), c.value.clone()),
-                                State::Absent,
-                            ));
-                        }
-                    }
-                    AlterTableOperation::RenameColumn {
-                        old_column_name,
-                        new_column_name,
-                    } => {
-                        out.push(set(
-                            Object::Column(table.clone(), old_column_name.value.clone()),
-                            State::Absent,
-                        ));
-                        out.push(set(
-                            Object::Column(table.clone(), new_column_name.value.clone()),
-                            State::Present,
-                        ));
-                    }
-                    AlterTableOperation::ChangeColumn {
-                        old_name, new_name, ..
-                    } => {
-                        if old_name.value == new_name.value {
-                            idempotent = true;
-                            continue;
-                        }
-                        out.push(set(
-                            Object::Column(table.clone(), old_name.value.clone()),
-                            State::Absent,
-                        ));
-                        out.push(set(
-                            Object::Column(table.clone(), new_name.value.clone()),
-                            State::Present,
-                        ));
-                    }
-                    AlterTableOperation::ModifyColumn { .. }
-                    | AlterTableOperation::AlterColumn { .. } => idempotent = true,
-                    AlterTableOperation::RenameTable { table_name } => {
-                        let to = match table_name {
-                            sqlparser::ast::RenameTableNameKind::As(n)
-                            | sqlparser::ast::RenameTableNameKind::To(n) => last_ident(n),
-                        };
-                        out.push(Effect::RenameTable {
-                            from: table.clone(),
-                            to,
-                        });
-                    }
-                    AlterTableOperation::AddConstraint { constraint, .. } => {
-                        let before = out.len();
-                        constraint_effects(&table, constraint, &mut out);
-                        if out.len() == before {
-                            return Reading::Unknown;
-                        }
-                    }
-                    AlterTableOperation::DropPrimaryKey { .. } => {
-                        out.push(set(Object::PrimaryKey(table.clone()), State::Absent))
-                    }
-                    AlterTableOperation::DropForeignKey { name, .. }
-                    | AlterTableOperation::DropIndex { name } => out.push(set(
-                        if matches!(op, AlterTableOperation::DropIndex { .. }) {
-                            Object::Index(table.clone(), name.value.clone())
-                        } else {
-                            Object::Constraint(table.clone(), name.value.clone())
-                        },
-                        State::Absent,
-                    )),
-                    AlterTableOperation::DropConstraint {
-                        name, if_exists, ..
-                    } => {
-                        if *if_exists {
-                            idempotent = true;
-                            continue;
-                        }
-                        out.push(set(
-                            Object::Constraint(table.clone(), name.value.clone()),
-                            State::Absent,
-                        ));
-                    }
-                    _ => return Reading::Unknown,
-                }
-            }
-            if out.is_empty() && idempotent {
-                Reading::Idempotent
-            } else if out.is_empty() {
-                Reading::Unknown
-            } else {
-                Reading::Effects(out)
-            }
-        }
+        } => drop_effects(*object_type, *if_exists, names, table.as_ref()),
+        Statement::AlterTable(at) => alter_table_effects(at),
         Statement::RenameTable(renames) => Reading::Effects(
             renames
                 .iter()
@@ -439,6 +303,161 @@ fn read_one(stmt: &Statement) -> Reading {
         ),
         _ => Reading::Unknown,
     }
+}
+
+/// What a `DROP TABLE` or `DROP INDEX` of `names` does (`table`: the index's table on MySQL);
+/// `Unknown` for any other kind of object.
+fn drop_effects(
+    object_type: ObjectType,
+    if_exists: bool,
+    names: &[ObjectName],
+    table: Option<&ObjectName>,
+) -> Reading {
+    if if_exists {
+        return Reading::Idempotent;
+    }
+    let mut out = Vec::new();
+    for n in names {
+        match object_type {
+            ObjectType::Table => out.push(Effect::DropTable(last_ident(n))),
+            ObjectType::Index => out.push(Effect::Set(
+                Object::Index(table.map(last_ident).unwrap_or_default(), last_ident(n)),
+                State::Absent,
+            )),
+            _ => return Reading::Unknown,
+        }
+    }
+    Reading::Effects(out)
+}
+
+/// What an `ALTER TABLE` does: its operations' effects together, `Idempotent` when all of them
+/// are, `Unknown` as soon as one cannot be read.
+fn alter_table_effects(at: &AlterTable) -> Reading {
+    let table = last_ident(&at.name);
+    let mut out = Vec::new();
+    let mut idempotent = false;
+    for op in &at.operations {
+        let reading = alter_column_op(&table, op)
+            .or_else(|| alter_constraint_op(&table, op))
+            .unwrap_or(Reading::Unknown);
+        match reading {
+            Reading::Effects(e) => out.extend(e),
+            Reading::Idempotent => idempotent = true,
+            other => return other,
+        }
+    }
+    if out.is_empty() && idempotent {
+        Reading::Idempotent
+    } else if out.is_empty() {
+        Reading::Unknown
+    } else {
+        Reading::Effects(out)
+    }
+}
+
+/// What one column operation of an `ALTER TABLE` on `table` does (add, drop, rename, change,
+/// modify); `None` when `op` is not a column operation.
+fn alter_column_op(table: &str, op: &AlterTableOperation) -> Option<Reading> {
+    let column =
+        |c: &Ident, s: State| Effect::Set(Object::Column(table.into(), c.value.clone()), s);
+    let reading = match op {
+        AlterTableOperation::AddColumn {
+            column_def,
+            if_not_exists,
+            ..
+        } => {
+            if *if_not_exists {
+                Reading::Idempotent
+            } else {
+                Reading::Effects(vec![column(&column_def.name, State::Present)])
+            }
+        }
+        AlterTableOperation::DropColumn {
+            column_names,
+            if_exists,
+            ..
+        } => {
+            if *if_exists {
+                Reading::Idempotent
+            } else {
+                Reading::Effects(
+                    column_names
+                        .iter()
+                        .map(|c| column(c, State::Absent))
+                        .collect(),
+                )
+            }
+        }
+        AlterTableOperation::RenameColumn {
+            old_column_name,
+            new_column_name,
+        } => Reading::Effects(vec![
+            column(old_column_name, State::Absent),
+            column(new_column_name, State::Present),
+        ]),
+        AlterTableOperation::ChangeColumn {
+            old_name, new_name, ..
+        } => {
+            if old_name.value == new_name.value {
+                Reading::Idempotent
+            } else {
+                Reading::Effects(vec![
+                    column(old_name, State::Absent),
+                    column(new_name, State::Present),
+                ])
+            }
+        }
+        AlterTableOperation::ModifyColumn { .. } | AlterTableOperation::AlterColumn { .. } => {
+            Reading::Idempotent
+        }
+        _ => return None,
+    };
+    Some(reading)
+}
+
+/// What one table or constraint operation of an `ALTER TABLE` on `table` does (rename the
+/// table, add or drop a key, constraint or index); `None` when `op` is not one of those.
+fn alter_constraint_op(table: &str, op: &AlterTableOperation) -> Option<Reading> {
+    let absent = |o: Object| Reading::Effects(vec![Effect::Set(o, State::Absent)]);
+    let reading = match op {
+        AlterTableOperation::RenameTable { table_name } => {
+            let to = match table_name {
+                sqlparser::ast::RenameTableNameKind::As(n)
+                | sqlparser::ast::RenameTableNameKind::To(n) => last_ident(n),
+            };
+            Reading::Effects(vec![Effect::RenameTable {
+                from: table.into(),
+                to,
+            }])
+        }
+        AlterTableOperation::AddConstraint { constraint, .. } => {
+            let mut out = Vec::new();
+            constraint_effects(table, constraint, &mut out);
+            if out.is_empty() {
+                Reading::Unknown
+            } else {
+                Reading::Effects(out)
+            }
+        }
+        AlterTableOperation::DropPrimaryKey { .. } => absent(Object::PrimaryKey(table.into())),
+        AlterTableOperation::DropForeignKey { name, .. } => {
+            absent(Object::Constraint(table.into(), name.value.clone()))
+        }
+        AlterTableOperation::DropIndex { name } => {
+            absent(Object::Index(table.into(), name.value.clone()))
+        }
+        AlterTableOperation::DropConstraint {
+            name, if_exists, ..
+        } => {
+            if *if_exists {
+                Reading::Idempotent
+            } else {
+                absent(Object::Constraint(table.into(), name.value.clone()))
+            }
+        }
+        _ => return None,
+    };
+    Some(reading)
 }
 
 #[cfg(test)]

@@ -241,6 +241,8 @@ fn pick(server: Server, pg: Cost, my: Cost, work_sqlite: Work) -> Cost {
     }
 }
 
+/// How an `alter_column` changes its table: a rename, a type change, a new NOT NULL, or
+/// else a catalog-only change of nullability, default or comment.
 fn alter_column(
     a: &crate::ir::AlterColumn,
     server: Server,
@@ -248,109 +250,13 @@ fn alter_column(
 ) -> (Change, String, Cost, Verdict) {
     let name = format!("{}.{}", a.table, a.column);
     if let Some(new) = &a.new_name {
-        let cost = match server {
-            Server::Postgres => Cost {
-                lock: "ACCESS EXCLUSIVE on the table, briefly (catalog only)".into(),
-                blocks_writes: false,
-                work: Work::None,
-            },
-            Server::Mysql => Cost {
-                lock: "none (INPLACE rename)".into(),
-                blocks_writes: false,
-                work: Work::None,
-            },
-            Server::Sqlite => sqlite_cost(Work::None),
-        };
-        return (
-            Change::Destructive,
-            format!("rename column {name} to {new}"),
-            cost,
-            Verdict::breaks(format!(
-                "renames {name}, which old servers use by that name"
-            )),
-        );
+        return rename_column(&name, new, server);
     }
     if let Some(ty) = &a.type_ {
-        let wider = widens(a.existing_type.as_ref(), ty, server);
-        let cost = match server {
-            Server::Postgres
-                if pg_coercible(
-                    a.existing_type
-                        .as_ref()
-                        .or(seen.type_before(&a.table, &a.column)),
-                    ty,
-                ) =>
-            {
-                Cost {
-                    lock: "ACCESS EXCLUSIVE on the table, briefly (same or binary-coercible type, no rewrite)"
-                        .into(),
-                    blocks_writes: false,
-                    work: Work::None,
-                }
-            }
-            Server::Postgres => Cost {
-                lock: "ACCESS EXCLUSIVE on the table while it is rewritten (reads and writes wait)"
-                    .into(),
-                blocks_writes: true,
-                work: Work::Copy,
-            },
-            Server::Mysql => Cost {
-                lock: "the table is copied (ALGORITHM=COPY): writes wait".into(),
-                blocks_writes: true,
-                work: Work::Copy,
-            },
-            Server::Sqlite => sqlite_cost(Work::Copy),
-        };
-        let change = if cost.blocks_writes {
-            Change::TableRewrite
-        } else if wider {
-            Change::Additive
-        } else {
-            Change::Destructive
-        };
-        let verdict = if !wider {
-            Verdict::breaks(format!(
-                "changes the type of {name} to a narrower or other one"
-            ))
-        } else if cost.blocks_writes {
-            Verdict::breaks(format!(
-                "rewrites {} and blocks its writes meanwhile",
-                a.table
-            ))
-        } else {
-            Verdict::keeps(format!("widens {name}"))
-        };
-        return (change, format!("change the type of {name}"), cost, verdict);
+        return change_type(a, ty, &name, server, seen);
     }
     if a.nullable == Some(false) && a.existing_nullable != Some(false) {
-        let cost = match server {
-            Server::Postgres => Cost {
-                lock: "ACCESS EXCLUSIVE on the table while it is scanned".into(),
-                blocks_writes: true,
-                work: Work::Copy,
-            },
-            Server::Mysql => Cost {
-                lock: "INPLACE with a table rebuild: writes wait briefly at the end".into(),
-                blocks_writes: true,
-                work: Work::Copy,
-            },
-            Server::Sqlite => sqlite_cost(Work::Copy),
-        };
-        let verdict = if a.server_default.clone().flatten().is_some()
-            || a.existing_server_default.is_some()
-        {
-            Verdict::keeps(format!("makes {name} NOT NULL, with a default"))
-        } else {
-            Verdict::breaks(format!(
-                "makes {name} NOT NULL without a default: old servers may write NULL"
-            ))
-        };
-        return (
-            Change::Destructive,
-            format!("make {name} NOT NULL"),
-            cost,
-            verdict,
-        );
+        return set_not_null(a, &name, server);
     }
     let cost = match server {
         Server::Postgres => Cost {
@@ -370,6 +276,127 @@ fn alter_column(
         format!("alter column {name} (nullability, default or comment)"),
         cost,
         Verdict::keeps(format!("relaxes or restates {name}")),
+    )
+}
+
+/// Renaming column `name` (`table.column`) to `new`: catalog only, but old servers lose it.
+fn rename_column(name: &str, new: &str, server: Server) -> (Change, String, Cost, Verdict) {
+    let cost = match server {
+        Server::Postgres => Cost {
+            lock: "ACCESS EXCLUSIVE on the table, briefly (catalog only)".into(),
+            blocks_writes: false,
+            work: Work::None,
+        },
+        Server::Mysql => Cost {
+            lock: "none (INPLACE rename)".into(),
+            blocks_writes: false,
+            work: Work::None,
+        },
+        Server::Sqlite => sqlite_cost(Work::None),
+    };
+    (
+        Change::Destructive,
+        format!("rename column {name} to {new}"),
+        cost,
+        Verdict::breaks(format!(
+            "renames {name}, which old servers use by that name"
+        )),
+    )
+}
+
+/// Changing the type of column `name` to `ty`: a rewrite unless the type is binary-coercible
+/// (PostgreSQL), and compatible only when it widens.
+fn change_type(
+    a: &crate::ir::AlterColumn,
+    ty: &crate::ir::SqlType,
+    name: &str,
+    server: Server,
+    seen: &PathSoFar,
+) -> (Change, String, Cost, Verdict) {
+    let wider = widens(a.existing_type.as_ref(), ty, server);
+    let cost = match server {
+        Server::Postgres
+            if pg_coercible(
+                a.existing_type
+                    .as_ref()
+                    .or(seen.type_before(&a.table, &a.column)),
+                ty,
+            ) =>
+        {
+            Cost {
+                lock: "ACCESS EXCLUSIVE on the table, briefly (same or binary-coercible type, no rewrite)"
+                    .into(),
+                blocks_writes: false,
+                work: Work::None,
+            }
+        }
+        Server::Postgres => Cost {
+            lock: "ACCESS EXCLUSIVE on the table while it is rewritten (reads and writes wait)"
+                .into(),
+            blocks_writes: true,
+            work: Work::Copy,
+        },
+        Server::Mysql => Cost {
+            lock: "the table is copied (ALGORITHM=COPY): writes wait".into(),
+            blocks_writes: true,
+            work: Work::Copy,
+        },
+        Server::Sqlite => sqlite_cost(Work::Copy),
+    };
+    let change = if cost.blocks_writes {
+        Change::TableRewrite
+    } else if wider {
+        Change::Additive
+    } else {
+        Change::Destructive
+    };
+    let verdict = if !wider {
+        Verdict::breaks(format!(
+            "changes the type of {name} to a narrower or other one"
+        ))
+    } else if cost.blocks_writes {
+        Verdict::breaks(format!(
+            "rewrites {} and blocks its writes meanwhile",
+            a.table
+        ))
+    } else {
+        Verdict::keeps(format!("widens {name}"))
+    };
+    (change, format!("change the type of {name}"), cost, verdict)
+}
+
+/// Making column `name` NOT NULL: a scan or rebuild, compatible only with a default.
+fn set_not_null(
+    a: &crate::ir::AlterColumn,
+    name: &str,
+    server: Server,
+) -> (Change, String, Cost, Verdict) {
+    let cost = match server {
+        Server::Postgres => Cost {
+            lock: "ACCESS EXCLUSIVE on the table while it is scanned".into(),
+            blocks_writes: true,
+            work: Work::Copy,
+        },
+        Server::Mysql => Cost {
+            lock: "INPLACE with a table rebuild: writes wait briefly at the end".into(),
+            blocks_writes: true,
+            work: Work::Copy,
+        },
+        Server::Sqlite => sqlite_cost(Work::Copy),
+    };
+    let verdict =
+        if a.server_default.clone().flatten().is_some() || a.existing_server_default.is_some() {
+            Verdict::keeps(format!("makes {name} NOT NULL, with a default"))
+        } else {
+            Verdict::breaks(format!(
+                "makes {name} NOT NULL without a default: old servers may write NULL"
+            ))
+        };
+    (
+        Change::Destructive,
+        format!("make {name} NOT NULL"),
+        cost,
+        verdict,
     )
 }
 

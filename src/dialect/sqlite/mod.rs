@@ -8,8 +8,8 @@ pub mod keywords;
 use crate::dialect::spelling::Spelling;
 use crate::dialect::{needs_quotes, string_literal, Dialect, ExprWriter, RenderError};
 use crate::ir::{
-    Column, Constraint, ConstraintKind, Index, IndexPart, Literal, Op, ServerDefault, SqlType,
-    Table,
+    AlterColumn, Column, Constraint, ConstraintKind, Index, IndexPart, Literal, Op, ServerDefault,
+    SqlType, Table,
 };
 use crate::schema::SchemaModel;
 
@@ -318,18 +318,7 @@ impl Dialect for Sqlite {
             _ => op,
         };
         let out = match op {
-            Op::CreateTable { table } => {
-                model.apply(op)?;
-                let created = model
-                    .table(&table.name)
-                    .cloned()
-                    .ok_or_else(|| crate::schema::SchemaError::NoTable(table.name.clone()))?;
-                let mut out = vec![create_table_sql(&created, &created.name)];
-                for idx in &created.indexes {
-                    out.push(create_index_sql(idx, &created.name));
-                }
-                out
-            }
+            Op::CreateTable { table } => create_table(model, op, &table.name)?,
             Op::DropTable { table } => {
                 model.apply(op)?;
                 vec![format!("DROP TABLE {}", quote(table))]
@@ -343,30 +332,7 @@ impl Dialect for Sqlite {
                 model.apply(op)?;
                 vec![format!("ALTER TABLE {} DROP COLUMN {}", quote(table), quote(column))]
             }
-            Op::AlterColumn(a) => {
-                let only_rename = a.nullable.is_none()
-                    && a.server_default.is_none()
-                    && a.type_.is_none()
-                    && a.comment.is_none()
-                    && a.autoincrement.is_none();
-                match (&a.new_name, only_rename) {
-                    (Some(new), true) => {
-                        model.apply(op)?;
-                        vec![format!(
-                            "ALTER TABLE {} RENAME COLUMN {} TO {}",
-                            quote(&a.table),
-                            quote(&a.column),
-                            quote(new)
-                        )]
-                    }
-                    _ => {
-                        return Err(unsupported(format!(
-                            "SQLite cannot ALTER COLUMN '{}.{}' (type, nullability or default); the script must use batch_alter_table",
-                            a.table, a.column
-                        )))
-                    }
-                }
-            }
+            Op::AlterColumn(a) => rename_column(model, op, a)?,
             Op::CreateIndex { index } => {
                 model.apply(op)?;
                 vec![create_index_sql(index, &index.table)]
@@ -394,25 +360,77 @@ impl Dialect for Sqlite {
                 table,
                 columns,
                 rows,
-            } => rows
-                .iter()
-                .map(|row| {
-                    let values: Vec<String> = row
-                        .iter()
-                        .map(|v| crate::dialect::literal(v, bool_text))
-                        .collect();
-                    format!(
-                        "INSERT INTO {} ({}) VALUES ({})",
-                        quote(table),
-                        columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
-                        values.join(", ")
-                    )
-                })
-                .collect(),
+            } => bulk_insert(table, columns, rows),
             Op::Batch(b) => batch::render(self, model, b)?,
         };
         Ok(out)
     }
+}
+
+/// The `CREATE TABLE` of `op` (which creates `name`) as the model records the table, then
+/// its indexes.
+fn create_table(model: &mut SchemaModel, op: &Op, name: &str) -> Result<Vec<String>, RenderError> {
+    model.apply(op)?;
+    let created = model
+        .table(name)
+        .cloned()
+        .ok_or_else(|| crate::schema::SchemaError::NoTable(name.to_string()))?;
+    let mut out = vec![create_table_sql(&created, &created.name)];
+    for idx in &created.indexes {
+        out.push(create_index_sql(idx, &created.name));
+    }
+    Ok(out)
+}
+
+/// The `RENAME COLUMN` of `op`, an `alter_column` `a` that only renames; an error for any
+/// other change, which SQLite can only make in batch mode.
+fn rename_column(
+    model: &mut SchemaModel,
+    op: &Op,
+    a: &AlterColumn,
+) -> Result<Vec<String>, RenderError> {
+    let only_rename = a.nullable.is_none()
+        && a.server_default.is_none()
+        && a.type_.is_none()
+        && a.comment.is_none()
+        && a.autoincrement.is_none();
+    match (&a.new_name, only_rename) {
+        (Some(new), true) => {
+            model.apply(op)?;
+            Ok(vec![format!(
+                "ALTER TABLE {} RENAME COLUMN {} TO {}",
+                quote(&a.table),
+                quote(&a.column),
+                quote(new)
+            )])
+        }
+        _ => Err(unsupported(format!(
+            "SQLite cannot ALTER COLUMN '{}.{}' (type, nullability or default); the script must use batch_alter_table",
+            a.table, a.column
+        ))),
+    }
+}
+
+/// One `INSERT` per row of a `bulk_insert` into `table`.
+fn bulk_insert(table: &str, columns: &[String], rows: &[Vec<Literal>]) -> Vec<String> {
+    rows.iter()
+        .map(|row| {
+            let values: Vec<String> = row
+                .iter()
+                .map(|v| crate::dialect::literal(v, bool_text))
+                .collect();
+            format!(
+                "INSERT INTO {} ({}) VALUES ({})",
+                quote(table),
+                columns
+                    .iter()
+                    .map(|c| quote(c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                values.join(", ")
+            )
+        })
+        .collect()
 }
 
 fn describe_constraint(c: &Constraint) -> String {

@@ -58,18 +58,41 @@ impl Rebuild {
         self.entries.append(&mut entries);
     }
 
+    /// The rebuilt table and the statements that move the rows into it: create it under a
+    /// temporary name, copy, drop the old table, rename, re-create the indexes.
     pub(super) fn finish(mut self, existing: &Table) -> Result<(Table, Vec<String>), RenderError> {
         self.ordered_entries();
-        let name_of = |key: &str, entries: &[Entry]| {
-            entries
-                .iter()
-                .find(|e| e.key == key)
-                .map(|e| e.column.name.clone())
+        let constraints = self.kept_constraints();
+        let columns = self.final_columns(&constraints);
+        let indexes = self.kept_indexes(&columns)?;
+        let new_table = Table {
+            name: self.table.clone(),
+            columns,
+            constraints,
+            indexes,
+            comment: existing.comment.clone(),
         };
+        let statements = self.move_and_copy(&new_table);
+        Ok((new_table, statements))
+    }
+
+    /// The column's name in the new table, by its key; `None` when the batch removes it.
+    fn new_name(&self, key: &str) -> Option<String> {
+        self.entries
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| e.column.name.clone())
+    }
+
+    /// The new names of `cols`; `None` when the batch removes any of them.
+    fn renamed(&self, cols: &[String]) -> Option<Vec<String>> {
+        cols.iter().map(|c| self.new_name(c)).collect()
+    }
+
+    /// The constraints of the new table: `table_args`, then the named and unnamed constraints
+    /// whose columns all survive (renamed), with one primary key, first.
+    fn kept_constraints(&self) -> Vec<Constraint> {
         let keys: Vec<String> = self.entries.iter().map(|e| e.key.clone()).collect();
-        let rename = |cols: &[String], entries: &[Entry]| -> Option<Vec<String>> {
-            cols.iter().map(|c| name_of(c, entries)).collect()
-        };
         let mut constraints: Vec<Constraint> = self.table_args.clone();
         let all: Vec<Constraint> = self
             .named
@@ -81,27 +104,27 @@ impl Rebuild {
             if !c.columns().iter().all(|col| keys.contains(col)) {
                 continue;
             }
-            let renamed = match c {
+            let kept = match c {
                 Constraint::PrimaryKey { name, columns } => {
                     if columns.is_empty() {
                         continue;
                     }
                     Constraint::PrimaryKey {
                         name,
-                        columns: rename(&columns, &self.entries).unwrap_or_default(),
+                        columns: self.renamed(&columns).unwrap_or_default(),
                     }
                 }
                 Constraint::Unique { name, columns } => Constraint::Unique {
                     name,
-                    columns: rename(&columns, &self.entries).unwrap_or_default(),
+                    columns: self.renamed(&columns).unwrap_or_default(),
                 },
                 Constraint::ForeignKey(fk) => Constraint::ForeignKey(ForeignKey {
-                    columns: rename(&fk.columns, &self.entries).unwrap_or_default(),
+                    columns: self.renamed(&fk.columns).unwrap_or_default(),
                     ..fk
                 }),
                 check @ Constraint::Check { .. } => check,
             };
-            constraints.push(renamed);
+            constraints.push(kept);
         }
         // One primary key: the last one added wins, as when SQLAlchemy appends a second.
         if let Some(last_pk) = constraints
@@ -112,13 +135,18 @@ impl Rebuild {
             constraints.retain(|c| c.kind() != ConstraintKind::PrimaryKey);
             constraints.insert(0, pk);
         }
+        constraints
+    }
+
+    /// The columns of the new table in order, primary key columns (by `constraints`) marked
+    /// and NOT NULL.
+    fn final_columns(&self, constraints: &[Constraint]) -> Vec<Column> {
         let pk_cols: Vec<String> = constraints
             .iter()
             .find(|c| c.kind() == ConstraintKind::PrimaryKey)
             .map(|c| c.columns().to_vec())
             .unwrap_or_default();
-        let columns: Vec<Column> = self
-            .entries
+        self.entries
             .iter()
             .map(|e| {
                 let mut c = e.column.clone();
@@ -128,13 +156,18 @@ impl Rebuild {
                 }
                 c
             })
-            .collect();
+            .collect()
+    }
+
+    /// The indexes of the new table, old and new, their columns renamed; an error when one
+    /// refers to a column the batch removes.
+    fn kept_indexes(&self, columns: &[Column]) -> Result<Vec<Index>, RenderError> {
         let mut indexes = Vec::new();
         for idx in self.indexes.iter().chain(self.new_indexes.iter()) {
             let mut idx = idx.clone();
             for part in &mut idx.parts {
                 if let IndexPart::Column(c) = part {
-                    match name_of(c, &self.entries) {
+                    match self.new_name(c) {
                         Some(n) => *c = n,
                         None if columns.iter().any(|col| col.name == *c) => {}
                         None => {
@@ -149,15 +182,13 @@ impl Rebuild {
             idx.table = self.table.clone();
             indexes.push(idx);
         }
-        let new_table = Table {
-            name: self.table.clone(),
-            columns,
-            constraints,
-            indexes,
-            comment: existing.comment.clone(),
-        };
+        Ok(indexes)
+    }
+
+    /// The statements of the move and copy into `new_table`.
+    fn move_and_copy(&self, new_table: &Table) -> Vec<String> {
         let tmp = temp_name(&self.table);
-        let mut statements = vec![create_table_sql(&new_table, &tmp)];
+        let mut statements = vec![create_table_sql(new_table, &tmp)];
         let copied: Vec<&Entry> = self.entries.iter().filter(|e| e.source.is_some()).collect();
         if !copied.is_empty() {
             statements.push(format!(
@@ -185,7 +216,7 @@ impl Rebuild {
         for idx in &new_table.indexes {
             statements.push(create_index_sql(idx, &self.table));
         }
-        Ok((new_table, statements))
+        statements
     }
 }
 
