@@ -36,41 +36,7 @@ pub fn run(
                 }
             }
         }
-        Command::Branches => {
-            let points: Vec<_> = graph
-                .history("base", "heads")?
-                .into_iter()
-                .filter(|&ix| graph.is_branch_point(ix))
-                .collect();
-            if json {
-                let list: Vec<_> = points
-                    .iter()
-                    .map(|&ix| {
-                        let mut v = serde_json::to_value(info(ix)).unwrap_or_default();
-                        let mut children: Vec<&str> =
-                            graph.children(ix).iter().map(|&c| graph.id(c)).collect();
-                        children.sort();
-                        v["children"] = json!(children);
-                        v
-                    })
-                    .collect();
-                out.json(json!({ "branch_points": list }));
-            } else {
-                let style = LineStyle {
-                    branches: true,
-                    tree: true,
-                    ..Default::default()
-                };
-                for ix in points {
-                    out.line(revision_line(graph, ix, style));
-                    let pad = " ".repeat(graph.id(ix).len());
-                    for &child in graph.children(ix) {
-                        out.line(format!("{pad} -> {}", revision_line(graph, child, style)));
-                    }
-                    out.line("");
-                }
-            }
-        }
+        Command::Branches => branches(graph, out)?,
         Command::History { range, .. } => {
             let (base, head) = history_range(range.as_deref())?;
             let revs = graph.history(&base, &head)?;
@@ -110,6 +76,44 @@ pub fn run(
             direction,
         } => path(graph, from, to, *direction, out)?,
         _ => unreachable!("dispatch sends only graph commands here"),
+    }
+    Ok(())
+}
+
+/// `branches`: each branch point with the revisions that branch from it.
+fn branches(graph: &RevisionGraph, out: &mut Output) -> Result<(), BoxError> {
+    let points: Vec<_> = graph
+        .history("base", "heads")?
+        .into_iter()
+        .filter(|&ix| graph.is_branch_point(ix))
+        .collect();
+    if out.format == Format::Json {
+        let list: Vec<_> = points
+            .iter()
+            .map(|&ix| {
+                let mut v = serde_json::to_value(RevisionInfo::new(graph, ix)).unwrap_or_default();
+                let mut children: Vec<&str> =
+                    graph.children(ix).iter().map(|&c| graph.id(c)).collect();
+                children.sort();
+                v["children"] = json!(children);
+                v
+            })
+            .collect();
+        out.json(json!({ "branch_points": list }));
+        return Ok(());
+    }
+    let style = LineStyle {
+        branches: true,
+        tree: true,
+        ..Default::default()
+    };
+    for ix in points {
+        out.line(revision_line(graph, ix, style));
+        let pad = " ".repeat(graph.id(ix).len());
+        for &child in graph.children(ix) {
+            out.line(format!("{pad} -> {}", revision_line(graph, child, style)));
+        }
+        out.line("");
     }
     Ok(())
 }

@@ -170,35 +170,10 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
                 target_or_release(&project, &graph, target, run.mlflow_version.as_deref())?;
             run::migrate(&project, &graph, &url, &target, true, run, out)
         }
-        Command::Plan {
-            url,
-            target,
-            downgrade,
-            mlflow_version,
-            ignore_drift,
-            adopt_partial,
-        } => {
-            let (url, target) = url_and_target(url.url.as_deref(), target.as_deref(), out)?;
-            if *downgrade && target.is_none() && mlflow_version.is_none() {
-                return Err("plan --downgrade needs a TARGET (a revision, `-1`, or `base`)".into());
-            }
-            let target = target_or_release(&project, &graph, target, mlflow_version.as_deref())?;
-            let options = plan::Request {
-                target,
-                downgrade: *downgrade,
-                ignore_drift: *ignore_drift,
-                adopt_partial: *adopt_partial,
-            };
-            plan::run(&project, &graph, &url, options, out)
-        }
+        Command::Plan { .. } => plan_command(&project, &graph, &cli.command, out),
         Command::Downgrade { args, run } => {
             let (url, rest) = url_and_rest(args, out)?;
-            let target = match (&rest[..], &run.mlflow_version) {
-                ([], Some(version)) => database::release_head(&project, &graph, version)?,
-                ([target], None) => target.clone(),
-                ([_], Some(_)) => return Err(both_targets()),
-                _ => return Err("downgrade needs a TARGET (a revision, `-1`, or `base`)".into()),
-            };
+            let target = downgrade_target(&project, &graph, &rest, run.mlflow_version.as_deref())?;
             run::migrate(&project, &graph, &url, &target, false, run, out)
         }
         Command::Current { url } => {
@@ -255,6 +230,53 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
             let url = resolve_url(url.url.as_deref(), out)?;
             database::prune(&project, &url, *keep, *lock_timeout, out)
         }
+    }
+}
+
+/// `plan`: its arguments checked and resolved, then the dry run printed.
+fn plan_command(
+    project: &Project,
+    graph: &RevisionGraph,
+    command: &Command,
+    out: &mut Output,
+) -> Result<(), BoxError> {
+    let Command::Plan {
+        url,
+        target,
+        downgrade,
+        mlflow_version,
+        ignore_drift,
+        adopt_partial,
+    } = command
+    else {
+        unreachable!("plan_command is given `plan`")
+    };
+    let (url, target) = url_and_target(url.url.as_deref(), target.as_deref(), out)?;
+    if *downgrade && target.is_none() && mlflow_version.is_none() {
+        return Err("plan --downgrade needs a TARGET (a revision, `-1`, or `base`)".into());
+    }
+    let target = target_or_release(project, graph, target, mlflow_version.as_deref())?;
+    let options = plan::Request {
+        target,
+        downgrade: *downgrade,
+        ignore_drift: *ignore_drift,
+        adopt_partial: *adopt_partial,
+    };
+    plan::run(project, graph, &url, options, out)
+}
+
+/// `downgrade`'s target: the one given, or the head of `--mlflow-version`'s release.
+fn downgrade_target(
+    project: &Project,
+    graph: &RevisionGraph,
+    rest: &[String],
+    version: Option<&str>,
+) -> Result<String, BoxError> {
+    match (rest, version) {
+        ([], Some(version)) => database::release_head(project, graph, version),
+        ([target], None) => Ok(target.clone()),
+        ([_], Some(_)) => Err(both_targets()),
+        _ => Err("downgrade needs a TARGET (a revision, `-1`, or `base`)".into()),
     }
 }
 

@@ -4,11 +4,12 @@
 use serde_json::json;
 
 use alembic_engine::db::DbUrl;
-use alembic_engine::exec::{blocking, Options};
+use alembic_engine::exec::{blocking, DryRun, Options};
 use alembic_engine::graph::{Direction, RevisionGraph};
+use alembic_engine::plan::Merge;
 use alembic_engine::project::Project;
 use alembic_engine::releases::Releases;
-use alembic_engine::report::{Change, OpReport, Verdict};
+use alembic_engine::report::{Change, OpReport, PlanReport, RevisionPlan, Verdict};
 
 use crate::cli::Format;
 use crate::database::at_text;
@@ -119,57 +120,105 @@ pub fn run(
         }
         return Ok(());
     };
-    let sql = |i: usize| {
-        dry.statements
-            .get(i)
-            .map(|u| {
-                u.statements
-                    .iter()
-                    .map(|s| s.sql.clone())
-                    .collect::<Vec<String>>()
-            })
-            .unwrap_or_default()
+    let shown = Shown {
+        project,
+        graph,
+        dry: &dry,
+        report: &report,
+        database: &database,
+        target: &request.target,
     };
-    let merged = |revision: &str| -> Vec<alembic_engine::plan::Merge> {
-        dry.optimised
+    if out.format == Format::Json {
+        shown.json(out);
+    } else {
+        shown.text(out);
+    }
+    Ok(())
+}
+
+/// A dry run's report, for printing.
+struct Shown<'a> {
+    project: &'a Project,
+    graph: &'a RevisionGraph,
+    dry: &'a DryRun,
+    report: &'a PlanReport,
+    database: &'a str,
+    target: &'a str,
+}
+
+impl Shown<'_> {
+    /// The statements of revision `i`, as the run sends them.
+    fn sql(&self, i: usize) -> Vec<String> {
+        self.dry.statements.get(i).map_or_else(Vec::new, |u| {
+            u.statements.iter().map(|s| s.sql.clone()).collect()
+        })
+    }
+
+    /// What the optimiser merged in `revision`.
+    fn merged(&self, revision: &str) -> Vec<Merge> {
+        self.dry
+            .optimised
             .iter()
             .filter(|o| o.revision == revision)
             .flat_map(|o| o.merges.iter().cloned())
             .collect()
-    };
-    if out.format == Format::Json {
-        let revisions: Vec<serde_json::Value> = report
+    }
+
+    fn total(&self) -> usize {
+        self.dry.statements.iter().map(|u| u.statements.len()).sum()
+    }
+
+    fn json(&self, out: &mut Output) {
+        let revisions: Vec<serde_json::Value> = self
+            .report
             .revisions
             .iter()
             .enumerate()
             .map(|(i, r)| {
                 let mut value = serde_json::to_value(r).unwrap_or_default();
-                value["release"] = json!(introduced_in(project, graph, &r.revision));
-                value["sql"] = json!(sql(i));
-                value["merged"] = json!(merged(&r.revision));
+                value["release"] = json!(introduced_in(self.project, self.graph, &r.revision));
+                value["sql"] = json!(self.sql(i));
+                value["merged"] = json!(self.merged(&r.revision));
                 value
             })
             .collect();
         out.json(json!({
-            "database": database,
-            "before": dry.before,
-            "target": request.target,
+            "database": self.database,
+            "before": self.dry.before,
+            "target": self.target,
             "revisions": revisions,
-            "statements": dry.statements.iter().map(|u| u.statements.len()).sum::<usize>(),
-            "estimate_seconds": report.estimate_seconds,
-            "verdict": report.verdict,
+            "statements": self.total(),
+            "estimate_seconds": self.report.estimate_seconds,
+            "verdict": self.report.verdict,
         }));
-        return Ok(());
     }
-    let total: usize = dry.statements.iter().map(|u| u.statements.len()).sum();
-    out.line(format!(
-        "plan for {database}: {} -> {} ({} revision(s), {total} statement(s)); nothing is changed",
-        at_text(&dry.before),
-        request.target,
-        report.revisions.len(),
-    ));
-    for (i, r) in report.revisions.iter().enumerate() {
-        let release = introduced_in(project, graph, &r.revision)
+
+    fn text(&self, out: &mut Output) {
+        let (report, total) = (self.report, self.total());
+        out.line(format!(
+            "plan for {}: {} -> {} ({} revision(s), {total} statement(s)); nothing is changed",
+            self.database,
+            at_text(&self.dry.before),
+            self.target,
+            report.revisions.len(),
+        ));
+        for (i, r) in report.revisions.iter().enumerate() {
+            self.revision_text(i, r, out);
+        }
+        out.line(String::new());
+        out.line(format!(
+            "total: {} revision(s), {total} statement(s), {}; {}",
+            report.revisions.len(),
+            seconds(report.estimate_seconds),
+            verdict_text(&report.verdict)
+        ));
+        if self.dry.server == alembic_engine::report::Server::Sqlite {
+            out.line("SQLite: every statement holds the database's write lock while it runs");
+        }
+    }
+
+    fn revision_text(&self, i: usize, r: &RevisionPlan, out: &mut Output) {
+        let release = introduced_in(self.project, self.graph, &r.revision)
             .map(|v| format!(" [MLflow {v}]"))
             .unwrap_or_default();
         let direction = match r.direction {
@@ -187,26 +236,15 @@ pub fn run(
         for op in &r.ops {
             out.line(op_line(op));
         }
-        for m in merged(&r.revision) {
+        for m in self.merged(&r.revision) {
             out.line(format!(
                 "    merged: {} ALTER TABLE statements on {} into one (one rebuild)",
                 m.statements, m.table
             ));
         }
-        for statement in sql(i) {
+        for statement in self.sql(i) {
             let text = statement.trim_end().trim_end_matches(';');
             out.line(format!("      {};", text.replace('\n', "\n      ")));
         }
     }
-    out.line(String::new());
-    out.line(format!(
-        "total: {} revision(s), {total} statement(s), {}; {}",
-        report.revisions.len(),
-        seconds(report.estimate_seconds),
-        verdict_text(&report.verdict)
-    ));
-    if dry.server == alembic_engine::report::Server::Sqlite {
-        out.line("SQLite: every statement holds the database's write lock while it runs");
-    }
-    Ok(())
 }
