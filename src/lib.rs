@@ -47,6 +47,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! [`Migrator`] bundles these steps for embedding: open a project, then `current`, `status`,
+//! `plan`, `upgrade`, `downgrade` against a URL, as `Send` futures or blocking.
+//!
 //! In an async service, [`exec::migrate`] is the same run as a future that is `Send`, so it can
 //! be given to `tokio::spawn` (the progress callback must be `Send` too); the [`exec::blocking`]
 //! facade works from inside a runtime as well (it then runs on a scoped thread of its own).
@@ -59,6 +62,7 @@ pub mod graph;
 pub mod inspect;
 pub mod interp;
 pub mod ir;
+mod migrator;
 pub mod plan;
 pub mod project;
 pub mod recipes;
@@ -66,3 +70,5 @@ pub mod releases;
 pub mod report;
 pub mod schema;
 pub mod script;
+
+pub use migrator::{Blocking, Migrator, OpenError, Progress, SqlError};

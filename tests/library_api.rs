@@ -109,3 +109,64 @@ fn the_blocking_facade_inside_a_runtime_on_postgres() {
 fn the_blocking_facade_inside_a_runtime_on_mariadb() {
     blocking_inside_a_runtime(Dialect::MariaDb);
 }
+
+/// The `Migrator` entry point: an upgrade spawned on a multi-threaded runtime, the dry run and
+/// `current` from it, then a downgrade and `status` through its blocking calls inside a
+/// runtime; each answer checked against the database and MLflow's own chain.
+fn migrator_round_trip(dialect: Dialect) {
+    let db = TestDb::new(dialect);
+    let migrator = std::sync::Arc::new(
+        alembic_engine::Migrator::open(
+            &Locator {
+                scripts: Some(support::mlflow_scripts_dir()),
+                ..Default::default()
+            },
+            Some("mlflow"),
+        )
+        .unwrap(),
+    );
+    assert_eq!(migrator.heads(), [head()]);
+    let url = DbUrl::parse(&db.our_url()).unwrap();
+    let runtime = multi_thread();
+    let (spawned, task_url) = (migrator.clone(), url.clone());
+    let (planned, outcome, current) = runtime.block_on(async move {
+        tokio::spawn(async move {
+            let planned = spawned.plan(&task_url, &Options::default()).await.unwrap();
+            let outcome = spawned
+                .upgrade(&task_url, "heads", &mut |_| {})
+                .await
+                .unwrap();
+            let current = spawned.current(&task_url).await.unwrap();
+            (planned, outcome, current)
+        })
+        .await
+        .unwrap()
+    });
+    let chain = support::reference_db::mlflow_chain(support::reference_db::Project::Mlflow);
+    assert_eq!(planned.plan.map(|p| p.steps.len()), Some(chain.len()));
+    assert_eq!(outcome.after, [head()], "{dialect}");
+    assert_eq!(current, [head()], "{dialect}");
+    assert_matches_head(&db, dialect, &format!("Migrator upgrade on {dialect}"));
+    let (down, status) = runtime.block_on(async {
+        let blocking = migrator.blocking();
+        let down = blocking.downgrade(&url, "-1", &mut |_| {}).unwrap();
+        (down, blocking.status(&url).unwrap())
+    });
+    assert_eq!(down.after, [chain[chain.len() - 2].clone()], "{dialect}");
+    assert_eq!(status.current, down.after, "{dialect}");
+}
+
+#[test]
+fn the_migrator_on_sqlite() {
+    migrator_round_trip(Dialect::Sqlite);
+}
+
+#[test]
+fn the_migrator_on_postgres() {
+    migrator_round_trip(Dialect::Postgres);
+}
+
+#[test]
+fn the_migrator_on_mariadb() {
+    migrator_round_trip(Dialect::MariaDb);
+}

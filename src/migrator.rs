@@ -1,0 +1,231 @@
+//! The entry point for embedding: a [`Migrator`] holds one Alembic project (MLflow's, or any
+//! script directory) with its revision graph, and answers for a database URL what Alembic's
+//! commands answer — `current`, `status`, `plan` (the dry run), `upgrade`, `downgrade` — plus
+//! the offline script of a path. Its futures are `Send` (a tokio service can spawn them), and
+//! [`Migrator::blocking`] gives the same calls for code without a runtime, or inside one.
+//!
+//! ```
+//! use alembic_engine::db::DbUrl;
+//! use alembic_engine::dialect::Database;
+//! use alembic_engine::project::Locator;
+//! use alembic_engine::Migrator;
+//!
+//! let migrator = Migrator::open(
+//!     &Locator {
+//!         scripts: Some("revisions/fixtures/helpdesk".into()),
+//!         ..Default::default()
+//!     },
+//!     None,
+//! )?;
+//! // The offline script from an empty database to the heads, for SQLite.
+//! let script = migrator.sql(Database::Sqlite, &[], "heads")?;
+//! assert!(script.starts_with("CREATE TABLE alembic_version"));
+//!
+//! // A SQLite database brought to the heads, then one step back, without a runtime.
+//! let dir = tempfile::tempdir()?;
+//! let url = DbUrl::parse(&format!("sqlite:///{}", dir.path().join("app.db").display()))?;
+//! let db = migrator.blocking();
+//! let up = db.upgrade(&url, "heads", &mut |_| {})?;
+//! assert_eq!(up.after, migrator.heads());
+//! let down = db.downgrade(&url, "-1", &mut |_| {})?;
+//! assert_eq!(db.current(&url)?, down.after);
+//! assert_ne!(down.after, up.after);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::db::DbUrl;
+use crate::dialect::Database;
+use crate::exec::{self, blocking, DryRun, Event, ExecError, Options, Outcome, Status};
+use crate::graph::{Direction, GraphError, Lower, RevisionGraph};
+use crate::plan::{DbState, Mode, PlanError, Planner};
+use crate::project::{Locator, Project, ProjectError};
+
+/// Why a project could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+}
+
+/// Why an offline script could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Recipe(#[from] crate::recipes::RecipeError),
+}
+
+/// A progress callback: every [`Event`] of a run, as it happens.
+pub type Progress<'a> = &'a mut (dyn FnMut(Event) + Send);
+
+/// One Alembic project and its revision graph.
+#[derive(Debug)]
+pub struct Migrator {
+    project: Project,
+    graph: RevisionGraph,
+}
+
+impl Migrator {
+    /// The project `locator` finds: a built-in one by name (`mlflow`, `mlflow-auth`), or, with
+    /// `None`, the generic Alembic project in `locator.scripts`.
+    pub fn open(locator: &Locator, project: Option<&str>) -> Result<Migrator, OpenError> {
+        Ok(Migrator::new(locator.open(project)?)?)
+    }
+
+    /// A project already opened.
+    pub fn new(project: Project) -> Result<Migrator, GraphError> {
+        let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
+        Ok(Migrator { project, graph })
+    }
+
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    pub fn graph(&self) -> &RevisionGraph {
+        &self.graph
+    }
+
+    /// The head revisions' ids.
+    pub fn heads(&self) -> Vec<String> {
+        self.graph
+            .heads()
+            .iter()
+            .map(|&h| self.graph.id(h).to_string())
+            .collect()
+    }
+
+    /// The offline script (as `alembic upgrade --sql` writes it) for `database`, from the
+    /// version rows `from` (empty: an empty database) to `target`, upward or downward.
+    pub fn sql(
+        &self,
+        database: Database,
+        from: &[String],
+        target: &str,
+    ) -> Result<String, SqlError> {
+        let current = Lower::Many(from.to_vec());
+        let steps = self.graph.path_to(&current, target)?;
+        let planner = Planner::for_project(
+            &self.project,
+            &self.graph,
+            database.dialect(),
+            Mode::Offline,
+        )?;
+        Ok(planner
+            .plan_for(&DbState::on_paper(from), &steps)?
+            .plan
+            .offline_sql())
+    }
+
+    /// The database's version rows.
+    pub async fn current(&self, url: &DbUrl) -> Result<Vec<String>, ExecError> {
+        exec::current(url, &self.project, &self.graph).await
+    }
+
+    /// The version rows, the lock's holder and the last run.
+    pub async fn status(&self, url: &DbUrl) -> Result<Status, ExecError> {
+        exec::status(url, &self.project).await
+    }
+
+    /// What a run with `options` would do now, changing nothing.
+    pub async fn plan(&self, url: &DbUrl, options: &Options) -> Result<DryRun, ExecError> {
+        exec::dry_run(url, &self.project, &self.graph, options).await
+    }
+
+    /// Upgrade to `target` (`heads`, a revision, `+1`, …) with the default options.
+    pub async fn upgrade(
+        &self,
+        url: &DbUrl,
+        target: &str,
+        progress: Progress<'_>,
+    ) -> Result<Outcome, ExecError> {
+        self.run(url, &options(target, Direction::Up), progress)
+            .await
+    }
+
+    /// Downgrade to `target` (`-1`, a revision, `base`) with the default options.
+    pub async fn downgrade(
+        &self,
+        url: &DbUrl,
+        target: &str,
+        progress: Progress<'_>,
+    ) -> Result<Outcome, ExecError> {
+        self.run(url, &options(target, Direction::Down), progress)
+            .await
+    }
+
+    /// A run with every option: transaction mode, lock timeout, backup, cancellation, resume
+    /// decisions, drift, adoption, compatibility.
+    pub async fn run(
+        &self,
+        url: &DbUrl,
+        options: &Options,
+        progress: Progress<'_>,
+    ) -> Result<Outcome, ExecError> {
+        exec::migrate(url, &self.project, &self.graph, options, progress).await
+    }
+
+    /// The same calls, blocking: on a runtime of their own, or (called inside a tokio
+    /// runtime) on a scoped thread of their own.
+    pub fn blocking(&self) -> Blocking<'_> {
+        Blocking(self)
+    }
+}
+
+fn options(target: &str, direction: Direction) -> Options {
+    Options {
+        target: target.to_string(),
+        direction,
+        ..Options::default()
+    }
+}
+
+/// [`Migrator`]'s calls, blocking.
+#[derive(Debug, Clone, Copy)]
+pub struct Blocking<'a>(&'a Migrator);
+
+impl Blocking<'_> {
+    pub fn current(&self, url: &DbUrl) -> Result<Vec<String>, ExecError> {
+        blocking::current(url, &self.0.project, &self.0.graph)
+    }
+
+    pub fn status(&self, url: &DbUrl) -> Result<Status, ExecError> {
+        blocking::status(url, &self.0.project)
+    }
+
+    pub fn plan(&self, url: &DbUrl, options: &Options) -> Result<DryRun, ExecError> {
+        blocking::dry_run(url, &self.0.project, &self.0.graph, options)
+    }
+
+    pub fn upgrade(
+        &self,
+        url: &DbUrl,
+        target: &str,
+        progress: Progress<'_>,
+    ) -> Result<Outcome, ExecError> {
+        self.run(url, &options(target, Direction::Up), progress)
+    }
+
+    pub fn downgrade(
+        &self,
+        url: &DbUrl,
+        target: &str,
+        progress: Progress<'_>,
+    ) -> Result<Outcome, ExecError> {
+        self.run(url, &options(target, Direction::Down), progress)
+    }
+
+    pub fn run(
+        &self,
+        url: &DbUrl,
+        options: &Options,
+        progress: Progress<'_>,
+    ) -> Result<Outcome, ExecError> {
+        blocking::migrate(url, &self.0.project, &self.0.graph, options, progress)
+    }
+}
