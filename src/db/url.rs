@@ -129,55 +129,17 @@ impl DbUrl {
     pub fn parse(url: &str) -> Result<DbUrl, UrlError> {
         let malformed = || UrlError::Malformed(redact(url));
         let (scheme, rest) = url.split_once("://").ok_or_else(malformed)?;
-        let base = scheme.split('+').next().unwrap_or("").to_ascii_lowercase();
-        let (backend, mariadb) = match base.as_str() {
-            "sqlite" => (Backend::Sqlite, false),
-            "postgresql" | "postgres" | "pgsql" => (Backend::Postgres, false),
-            "mysql" => (Backend::Mysql, false),
-            "mariadb" => (Backend::Mysql, true),
-            "" => return Err(malformed()),
-            other => {
-                return Err(UrlError::Unsupported {
-                    scheme: other.to_string(),
-                })
-            }
-        };
+        let (backend, mariadb) = scheme_backend(scheme, url)?;
         let (userinfo, rest) = split_userinfo(rest);
         let (rest, query) = match rest.split_once('?') {
             Some((r, q)) => (r, q),
             None => (rest, ""),
         };
-        let mut pairs = Vec::new();
-        for part in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            pairs.push((percent_decode(k, url)?, percent_decode(v, url)?));
-        }
+        let pairs = query_pairs(query, url)?;
         let params = params::read(backend, &pairs)?;
         if backend == Backend::Sqlite {
             if userinfo.is_some() {
                 return Err(malformed());
-            }
-            // sqlite:///relative.db, sqlite:////absolute.db, sqlite:// (memory).
-            let mut path = match rest.strip_prefix('/') {
-                Some(p) if !p.is_empty() => p.to_string(),
-                _ if rest.is_empty() => ":memory:".to_string(),
-                _ => return Err(malformed()),
-            };
-            // With uri=true, pysqlite hands the name to SQLite as a URI: `file:path`,
-            // `file:///abs/path`.
-            let uri = pairs
-                .iter()
-                .any(|(k, v)| k == "uri" && params::boolean(k, v) == Ok(true));
-            if uri {
-                if let Some(file) = path.strip_prefix("file:") {
-                    let file = file.strip_prefix("//localhost").unwrap_or(file);
-                    let file = match file.strip_prefix("//") {
-                        Some(abs) if abs.starts_with('/') => abs,
-                        Some(_) => return Err(malformed()),
-                        None => file,
-                    };
-                    path = percent_decode(file, url)?;
-                }
             }
             return Ok(DbUrl {
                 backend,
@@ -186,48 +148,17 @@ impl DbUrl {
                 password: None,
                 host: None,
                 port: None,
-                database: path,
+                database: sqlite_database(rest, &pairs, url)?,
                 query: pairs,
                 params,
             });
         }
-        let (authority, database) = match rest.split_once('/') {
+        let (hostport, database) = match rest.split_once('/') {
             Some((a, d)) => (a, d),
             None => (rest, ""),
         };
-        let hostport = authority;
-        let (user, password) = match userinfo {
-            None => (None, None),
-            Some(u) => match u.split_once(':') {
-                Some((user, pass)) => (
-                    Some(percent_decode(user, url)?),
-                    Some(percent_decode(pass, url)?).filter(|p| !p.is_empty()),
-                ),
-                None => (Some(percent_decode(u, url)?), None),
-            },
-        };
-        // libpq's multi-host form (`h1:5432,h2:5432`), for fail-over between servers.
-        if hostport.contains(',') {
-            return Err(UrlError::HostList {
-                hosts: hostport.to_string(),
-            });
-        }
-        let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
-            let (h, after) = h.split_once(']').ok_or_else(malformed)?;
-            let port = match after.strip_prefix(':') {
-                Some(p) => Some(p.parse().map_err(|_| UrlError::Port(redact(url)))?),
-                None => None,
-            };
-            (Some(h.to_string()), port)
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (
-                    Some(h.to_string()),
-                    Some(p.parse().map_err(|_| UrlError::Port(redact(url)))?),
-                ),
-                None => ((!hostport.is_empty()).then(|| hostport.to_string()), None),
-            }
-        };
+        let (user, password) = credentials(userinfo, url)?;
+        let (host, port) = host_port(hostport, url)?;
         if database.is_empty() {
             return Err(malformed());
         }
@@ -295,6 +226,102 @@ fn split_userinfo(rest: &str) -> (Option<&str>, &str) {
         }
         _ => (None, rest),
     }
+}
+
+/// The backend a URL scheme names (`postgresql+psycopg2` is PostgreSQL), and whether it
+/// said `mariadb`.
+fn scheme_backend(scheme: &str, url: &str) -> Result<(Backend, bool), UrlError> {
+    let base = scheme.split('+').next().unwrap_or("").to_ascii_lowercase();
+    match base.as_str() {
+        "sqlite" => Ok((Backend::Sqlite, false)),
+        "postgresql" | "postgres" | "pgsql" => Ok((Backend::Postgres, false)),
+        "mysql" => Ok((Backend::Mysql, false)),
+        "mariadb" => Ok((Backend::Mysql, true)),
+        "" => Err(UrlError::Malformed(redact(url))),
+        other => Err(UrlError::Unsupported {
+            scheme: other.to_string(),
+        }),
+    }
+}
+
+/// The `key=value` pairs of a query string, decoded, in order.
+fn query_pairs(query: &str, url: &str) -> Result<Vec<(String, String)>, UrlError> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|part| {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            Ok((percent_decode(k, url)?, percent_decode(v, url)?))
+        })
+        .collect()
+}
+
+/// The SQLite file a URL's path names (`:memory:` for none); with `uri=true` a `file:` URI
+/// is read as pysqlite hands it to SQLite.
+fn sqlite_database(rest: &str, pairs: &[(String, String)], url: &str) -> Result<String, UrlError> {
+    let malformed = || UrlError::Malformed(redact(url));
+    // sqlite:///relative.db, sqlite:////absolute.db, sqlite:// (memory).
+    let path = match rest.strip_prefix('/') {
+        Some(p) if !p.is_empty() => p,
+        _ if rest.is_empty() => return Ok(":memory:".to_string()),
+        _ => return Err(malformed()),
+    };
+    // With uri=true, pysqlite hands the name to SQLite as a URI: `file:path`,
+    // `file:///abs/path`.
+    let uri = pairs
+        .iter()
+        .any(|(k, v)| k == "uri" && params::boolean(k, v) == Ok(true));
+    let Some(file) = path.strip_prefix("file:").filter(|_| uri) else {
+        return Ok(path.to_string());
+    };
+    let file = file.strip_prefix("//localhost").unwrap_or(file);
+    let file = match file.strip_prefix("//") {
+        Some(abs) if abs.starts_with('/') => abs,
+        Some(_) => return Err(malformed()),
+        None => file,
+    };
+    percent_decode(file, url)
+}
+
+/// The decoded user and password of `user:password@`; an empty password is none.
+fn credentials(
+    userinfo: Option<&str>,
+    url: &str,
+) -> Result<(Option<String>, Option<String>), UrlError> {
+    let Some(u) = userinfo else {
+        return Ok((None, None));
+    };
+    Ok(match u.split_once(':') {
+        Some((user, pass)) => (
+            Some(percent_decode(user, url)?),
+            Some(percent_decode(pass, url)?).filter(|p| !p.is_empty()),
+        ),
+        None => (Some(percent_decode(u, url)?), None),
+    })
+}
+
+/// The host and port of a server URL's authority (`host`, `host:port`, `[v6]:port`); a
+/// list of hosts is refused.
+fn host_port(hostport: &str, url: &str) -> Result<(Option<String>, Option<u16>), UrlError> {
+    // libpq's multi-host form (`h1:5432,h2:5432`), for fail-over between servers.
+    if hostport.contains(',') {
+        return Err(UrlError::HostList {
+            hosts: hostport.to_string(),
+        });
+    }
+    let port =
+        |p: &str| -> Result<u16, UrlError> { p.parse().map_err(|_| UrlError::Port(redact(url))) };
+    if let Some(h) = hostport.strip_prefix('[') {
+        let (h, after) = h
+            .split_once(']')
+            .ok_or_else(|| UrlError::Malformed(redact(url)))?;
+        let port = after.strip_prefix(':').map(port).transpose()?;
+        return Ok((Some(h.to_string()), port));
+    }
+    Ok(match hostport.rsplit_once(':') {
+        Some((h, p)) => (Some(h.to_string()), Some(port(p)?)),
+        None => ((!hostport.is_empty()).then(|| hostport.to_string()), None),
+    })
 }
 
 impl fmt::Display for DbUrl {

@@ -25,6 +25,9 @@ pub use version::VersionChange;
 /// Index of a revision in load order (which is also Alembic's tie-breaking order).
 pub type Ix = NodeIndex<u32>;
 
+/// The petgraph graph under a `RevisionGraph`.
+type Dag = DiGraph<Node, Edge>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Edge {
     /// `down_revision`: versioned parent to child.
@@ -52,7 +55,7 @@ struct Node {
 /// A validated revision DAG.
 #[derive(Debug, Clone)]
 pub struct RevisionGraph {
-    g: DiGraph<Node, Edge>,
+    g: Dag,
     by_id: HashMap<String, Ix>,
     /// Branch label to the revision that declares it, in declaration order.
     labels: Vec<(String, Ix)>,
@@ -65,146 +68,23 @@ pub struct RevisionGraph {
 impl RevisionGraph {
     /// Build and validate the graph from revisions in load order.
     pub fn build(revisions: Vec<Revision>) -> Result<Self, GraphError> {
-        let mut g: DiGraph<Node, Edge> = DiGraph::with_capacity(revisions.len(), revisions.len());
-        let mut by_id = HashMap::with_capacity(revisions.len());
-        for rev in revisions {
-            if rev.down_revisions.contains(&rev.id) || rev.depends_on.contains(&rev.id) {
-                return Err(GraphError::Cycle {
-                    cycle: vec![rev.id.clone(), rev.id.clone()],
-                });
-            }
-            if let Some(&first) = by_id.get(&rev.id) {
-                let first: &Node = &g[first];
-                return Err(GraphError::DuplicateRevision {
-                    id: rev.id.clone(),
-                    first: first.rev.path.display().to_string(),
-                    second: rev.path.display().to_string(),
-                });
-            }
-            let id = rev.id.clone();
-            let ix = g.add_node(Node {
-                labels: rev.branch_labels.iter().cloned().collect(),
-                rev,
-                down: Vec::new(),
-                deps: Vec::new(),
-                norm_deps: Vec::new(),
-                next: Vec::new(),
-                all_next: Vec::new(),
-            });
-            by_id.insert(id, ix);
-        }
-
-        let mut labels = Vec::new();
-        let mut label_ix: HashMap<String, Ix> = HashMap::new();
-        for ix in g.node_indices() {
-            for label in &g[ix].rev.branch_labels {
-                let other = label_ix.get(label).or_else(|| by_id.get(label));
-                if let Some(&other) = other {
-                    return Err(GraphError::DuplicateBranchLabel {
-                        label: label.clone(),
-                        revision: g[ix].rev.id.clone(),
-                        other: g[other].rev.id.clone(),
-                    });
-                }
-                label_ix.insert(label.clone(), ix);
-                labels.push((label.clone(), ix));
-            }
-        }
-
-        // Resolve parents and dependencies.
-        let indices: Vec<Ix> = g.node_indices().collect();
-        for &ix in &indices {
-            let rev = &g[ix].rev;
-            let mut down = Vec::new();
-            for d in &rev.down_revisions {
-                match by_id.get(d) {
-                    Some(&p) => down.push(p),
-                    None => {
-                        return Err(GraphError::UnknownDownRevision {
-                            revision: rev.id.clone(),
-                            missing: d.clone(),
-                            path: rev.path.display().to_string(),
-                        })
-                    }
-                }
-            }
-            let mut deps = Vec::new();
-            for d in &rev.depends_on {
-                let resolved = by_id
-                    .get(d)
-                    .or_else(|| label_ix.get(d))
-                    .copied()
-                    .or_else(|| unique_prefix(&by_id, d));
-                match resolved {
-                    Some(p) if p == ix => {
-                        return Err(GraphError::Cycle {
-                            cycle: vec![rev.id.clone(), rev.id.clone()],
-                        })
-                    }
-                    Some(p) => {
-                        if !deps.contains(&p) {
-                            deps.push(p)
-                        }
-                    }
-                    None => {
-                        return Err(GraphError::UnknownDependency {
-                            revision: rev.id.clone(),
-                            dependency: d.clone(),
-                            path: rev.path.display().to_string(),
-                        })
-                    }
-                }
-            }
-            for &p in &down {
-                g.add_edge(p, ix, Edge::Down);
-            }
-            for &p in &deps {
-                if !down.contains(&p) {
-                    g.add_edge(p, ix, Edge::DependsOn);
-                }
-            }
-            g[ix].down = down;
-            g[ix].deps = deps;
-        }
+        let (mut g, by_id) = add_nodes(revisions)?;
+        let labels = declared_labels(&g, &by_id)?;
+        let label_ix: HashMap<String, Ix> = labels.iter().cloned().collect();
+        add_edges(&mut g, &by_id, &label_ix)?;
         detect_cycle(&g)?;
+        link_children(&mut g);
 
-        for &ix in &indices {
-            let mut next = Vec::new();
-            let mut all_next = Vec::new();
-            for e in g.edges_directed(ix, petgraph::Direction::Outgoing) {
-                use petgraph::visit::EdgeRef;
-                let child = e.target();
-                if !all_next.contains(&child) {
-                    all_next.push(child);
-                }
-                if *e.weight() == Edge::Down && !next.contains(&child) {
-                    next.push(child);
-                }
-            }
-            // A dependency edge that duplicates a down edge is not added, but a child that
-            // depends on us without naming us as parent still counts in `all_next`.
-            next.sort();
-            all_next.sort();
-            g[ix].next = next;
-            g[ix].all_next = all_next;
-        }
-
+        let select = |keep: fn(&Node) -> bool| -> Vec<Ix> {
+            g.node_indices().filter(|&i| keep(&g[i])).collect()
+        };
+        let heads = select(|n| n.next.is_empty());
+        let real_heads = select(|n| n.all_next.is_empty());
+        let bases = select(|n| n.down.is_empty());
         let mut graph = RevisionGraph {
-            heads: indices
-                .iter()
-                .copied()
-                .filter(|&i| g[i].next.is_empty())
-                .collect(),
-            real_heads: indices
-                .iter()
-                .copied()
-                .filter(|&i| g[i].all_next.is_empty())
-                .collect(),
-            bases: indices
-                .iter()
-                .copied()
-                .filter(|&i| g[i].down.is_empty())
-                .collect(),
+            heads,
+            real_heads,
+            bases,
             g,
             by_id,
             labels,
@@ -395,6 +275,168 @@ impl RevisionGraph {
     }
 }
 
+/// Adds one node per revision, in load order, and returns the graph with its id index;
+/// rejects self-references and duplicate ids.
+fn add_nodes(revisions: Vec<Revision>) -> Result<(Dag, HashMap<String, Ix>), GraphError> {
+    let mut g: Dag = DiGraph::with_capacity(revisions.len(), revisions.len());
+    let mut by_id = HashMap::with_capacity(revisions.len());
+    for rev in revisions {
+        if rev.down_revisions.contains(&rev.id) || rev.depends_on.contains(&rev.id) {
+            return Err(GraphError::Cycle {
+                cycle: vec![rev.id.clone(), rev.id.clone()],
+            });
+        }
+        if let Some(&first) = by_id.get(&rev.id) {
+            let first: &Node = &g[first];
+            return Err(GraphError::DuplicateRevision {
+                id: rev.id.clone(),
+                first: first.rev.path.display().to_string(),
+                second: rev.path.display().to_string(),
+            });
+        }
+        let id = rev.id.clone();
+        let ix = g.add_node(Node {
+            labels: rev.branch_labels.iter().cloned().collect(),
+            rev,
+            down: Vec::new(),
+            deps: Vec::new(),
+            norm_deps: Vec::new(),
+            next: Vec::new(),
+            all_next: Vec::new(),
+        });
+        by_id.insert(id, ix);
+    }
+    Ok((g, by_id))
+}
+
+/// The declared branch labels with their revisions, in declaration order; a label may not
+/// repeat or collide with a revision id.
+fn declared_labels(g: &Dag, by_id: &HashMap<String, Ix>) -> Result<Vec<(String, Ix)>, GraphError> {
+    let mut labels = Vec::new();
+    let mut label_ix: HashMap<&str, Ix> = HashMap::new();
+    for ix in g.node_indices() {
+        for label in &g[ix].rev.branch_labels {
+            let other = label_ix.get(label.as_str()).or_else(|| by_id.get(label));
+            if let Some(&other) = other {
+                return Err(GraphError::DuplicateBranchLabel {
+                    label: label.clone(),
+                    revision: g[ix].rev.id.clone(),
+                    other: g[other].rev.id.clone(),
+                });
+            }
+            label_ix.insert(label, ix);
+            labels.push((label.clone(), ix));
+        }
+    }
+    Ok(labels)
+}
+
+/// Resolves every revision's parents and dependencies, records them on its node and adds
+/// the edges (a dependency that is also a parent gets no edge of its own).
+fn add_edges(
+    g: &mut Dag,
+    by_id: &HashMap<String, Ix>,
+    label_ix: &HashMap<String, Ix>,
+) -> Result<(), GraphError> {
+    let indices: Vec<Ix> = g.node_indices().collect();
+    for ix in indices {
+        let down = resolve_parents(&g[ix].rev, by_id)?;
+        let deps = resolve_dependencies(ix, &g[ix].rev, by_id, label_ix)?;
+        for &p in &down {
+            g.add_edge(p, ix, Edge::Down);
+        }
+        for &p in &deps {
+            if !down.contains(&p) {
+                g.add_edge(p, ix, Edge::DependsOn);
+            }
+        }
+        g[ix].down = down;
+        g[ix].deps = deps;
+    }
+    Ok(())
+}
+
+/// The revision's `down_revision`s as nodes; each must name an exact revision id.
+fn resolve_parents(rev: &Revision, by_id: &HashMap<String, Ix>) -> Result<Vec<Ix>, GraphError> {
+    rev.down_revisions
+        .iter()
+        .map(|d| {
+            by_id
+                .get(d)
+                .copied()
+                .ok_or_else(|| GraphError::UnknownDownRevision {
+                    revision: rev.id.clone(),
+                    missing: d.clone(),
+                    path: rev.path.display().to_string(),
+                })
+        })
+        .collect()
+}
+
+/// The revision's `depends_on` as nodes, deduplicated in declared order; each names a
+/// revision id, a branch label or a unique id prefix, and never the revision itself.
+fn resolve_dependencies(
+    ix: Ix,
+    rev: &Revision,
+    by_id: &HashMap<String, Ix>,
+    label_ix: &HashMap<String, Ix>,
+) -> Result<Vec<Ix>, GraphError> {
+    let mut deps = Vec::new();
+    for d in &rev.depends_on {
+        let resolved = by_id
+            .get(d)
+            .or_else(|| label_ix.get(d))
+            .copied()
+            .or_else(|| unique_prefix(by_id, d));
+        match resolved {
+            Some(p) if p == ix => {
+                return Err(GraphError::Cycle {
+                    cycle: vec![rev.id.clone(), rev.id.clone()],
+                })
+            }
+            Some(p) => {
+                if !deps.contains(&p) {
+                    deps.push(p)
+                }
+            }
+            None => {
+                return Err(GraphError::UnknownDependency {
+                    revision: rev.id.clone(),
+                    dependency: d.clone(),
+                    path: rev.path.display().to_string(),
+                })
+            }
+        }
+    }
+    Ok(deps)
+}
+
+/// Fills each node's children lists from its outgoing edges: `next` through `down_revision`
+/// only, `all_next` through either kind, both sorted in load order.
+fn link_children(g: &mut Dag) {
+    use petgraph::visit::EdgeRef;
+    let indices: Vec<Ix> = g.node_indices().collect();
+    for ix in indices {
+        let mut next = Vec::new();
+        let mut all_next = Vec::new();
+        for e in g.edges_directed(ix, petgraph::Direction::Outgoing) {
+            let child = e.target();
+            if !all_next.contains(&child) {
+                all_next.push(child);
+            }
+            if *e.weight() == Edge::Down && !next.contains(&child) {
+                next.push(child);
+            }
+        }
+        // A dependency edge that duplicates a down edge is not added, but a child that
+        // depends on us without naming us as parent still counts in `all_next`.
+        next.sort();
+        all_next.sort();
+        g[ix].next = next;
+        g[ix].all_next = all_next;
+    }
+}
+
 fn unique_prefix(by_id: &HashMap<String, Ix>, prefix: &str) -> Option<Ix> {
     if prefix.len() < 4 {
         return None;
@@ -407,7 +449,7 @@ fn unique_prefix(by_id: &HashMap<String, Ix>, prefix: &str) -> Option<Ix> {
 }
 
 /// A cycle through parents or dependencies, named revision by revision.
-fn detect_cycle(g: &DiGraph<Node, Edge>) -> Result<(), GraphError> {
+fn detect_cycle(g: &Dag) -> Result<(), GraphError> {
     let sccs = petgraph::algo::tarjan_scc(g);
     let Some(scc) = sccs.into_iter().find(|c| c.len() > 1) else {
         return Ok(());

@@ -105,21 +105,36 @@ impl Ctx {
             return self.arith(op, x, y, a, b);
         }
         if op == BinOp::Add {
-            let len = |v: &Value| match v {
-                Value::Str(s) => s.len(),
-                Value::Bytes(b) => b.len(),
-                Value::List(l) => l.borrow().len(),
-                Value::Tuple(t) => t.len(),
-                _ => 0,
-            };
-            if len(a).saturating_add(len(b)) > self.limits.max_sequence {
-                return Err(self.limit(format!(
-                    "a sequence of more than {} elements",
-                    self.limits.max_sequence
-                )));
-            }
+            self.check_concat_len(a, b)?;
         }
-        let result = match (op, a, b) {
+        match self.collection_op(op, a, b)? {
+            Some(v) => Ok(v),
+            None => Err(self.binary_type_error(op, a, b)),
+        }
+    }
+
+    /// Refuses a concatenation whose result would exceed the sequence limit.
+    fn check_concat_len(&self, a: &Value, b: &Value) -> Result<()> {
+        let len = |v: &Value| match v {
+            Value::Str(s) => s.len(),
+            Value::Bytes(b) => b.len(),
+            Value::List(l) => l.borrow().len(),
+            Value::Tuple(t) => t.len(),
+            _ => 0,
+        };
+        if len(a).saturating_add(len(b)) > self.limits.max_sequence {
+            return Err(self.limit(format!(
+                "a sequence of more than {} elements",
+                self.limits.max_sequence
+            )));
+        }
+        Ok(())
+    }
+
+    /// `op` on sequences, dicts and sets: concatenation, repetition, dict merge and set
+    /// algebra; `None` when the operands do not take it.
+    fn collection_op(&mut self, op: BinOp, a: &Value, b: &Value) -> Result<Option<Value>> {
+        Ok(match (op, a, b) {
             (BinOp::Add, Value::Str(x), Value::Str(y)) => Some(Value::string(format!("{x}{y}"))),
             (BinOp::Add, Value::Bytes(x), Value::Bytes(y)) => {
                 Some(Value::Bytes([&x[..], &y[..]].concat().into()))
@@ -151,45 +166,15 @@ impl Ctx {
                 BinOp::BitOr | BinOp::BitAnd | BinOp::Sub | BinOp::BitXor,
                 Value::Set(_) | Value::FrozenSet(_),
                 Value::Set(_) | Value::FrozenSet(_),
-            ) => {
-                let (x, y) = (set_of(a), set_of(b));
-                let mut out = Dict::new();
-                let keep = |k: &super::dict::Key, in_x: bool| match op {
-                    BinOp::BitOr => true,
-                    BinOp::BitAnd => in_x && y.contains(k),
-                    BinOp::Sub => in_x && !y.contains(k),
-                    _ => {
-                        if in_x {
-                            !y.contains(k)
-                        } else {
-                            !x.contains(k)
-                        }
-                    }
-                };
-                for (k, v) in x.key_entries() {
-                    if keep(&k, true) {
-                        out.insert(k, v, Value::None);
-                    }
-                }
-                if matches!(op, BinOp::BitOr | BinOp::BitXor) {
-                    for (k, v) in y.key_entries() {
-                        if keep(&k, false) && !out.contains(&k) {
-                            out.insert(k, v, Value::None);
-                        }
-                    }
-                }
-                Some(match a {
-                    Value::FrozenSet(_) => Value::FrozenSet(Rc::new(out)),
-                    _ => Value::Set(Rc::new(std::cell::RefCell::new(out))),
-                })
-            }
+            ) => Some(set_op(op, a, b)),
             _ => None,
-        };
-        if let Some(v) = result {
-            return Ok(v);
-        }
+        })
+    }
+
+    /// The `TypeError` for operands that do not take `op`, worded as Python words it.
+    fn binary_type_error(&self, op: BinOp, a: &Value, b: &Value) -> Failure {
         let (ta, tb) = (a.type_name(), b.type_name());
-        Err(self.type_error(match (op, a) {
+        self.type_error(match (op, a) {
             (BinOp::Add, Value::Str(_) | Value::List(_) | Value::Tuple(_)) => {
                 format!("can only concatenate {ta} (not \"{tb}\") to {ta}")
             }
@@ -200,7 +185,7 @@ impl Ctx {
                 "unsupported operand type(s) for {}: '{ta}' and '{tb}'",
                 op_symbol(op)
             ),
-        }))
+        })
     }
 
     fn repeat(&mut self, seq: &Value, n: i64) -> Result<Value> {
@@ -231,111 +216,117 @@ impl Ctx {
     }
 
     fn arith(&mut self, op: BinOp, x: Num, y: Num, a: &Value, b: &Value) -> Result<Value> {
-        let both_bool = matches!((a, b), (Value::Bool(_), Value::Bool(_)));
         match (x, y) {
-            (Num::I(x), Num::I(y)) => {
-                let zero = || self.raise("ZeroDivisionError", "integer division or modulo by zero");
-                let r = match op {
-                    BinOp::Add => x.checked_add(y),
-                    BinOp::Sub => x.checked_sub(y),
-                    BinOp::Mult => x.checked_mul(y),
-                    BinOp::Div => {
-                        if y == 0 {
-                            return Err(self.raise("ZeroDivisionError", "division by zero"));
-                        }
-                        return Ok(Value::Float(x as f64 / y as f64));
-                    }
-                    BinOp::FloorDiv => {
-                        if y == 0 {
-                            return Err(zero());
-                        }
-                        x.checked_div_euclid(y).map(|_| floor_div(x, y))
-                    }
-                    BinOp::Mod => {
-                        if y == 0 {
-                            return Err(self.raise("ZeroDivisionError", "integer modulo by zero"));
-                        }
-                        x.checked_rem(y).map(|r| {
-                            if r != 0 && (r < 0) != (y < 0) {
-                                r + y
-                            } else {
-                                r
-                            }
-                        })
-                    }
-                    BinOp::Pow => {
-                        if y < 0 {
-                            if x == 0 {
-                                return Err(self.raise(
-                                    "ZeroDivisionError",
-                                    "0.0 cannot be raised to a negative power",
-                                ));
-                            }
-                            return Ok(Value::Float((x as f64).powf(y as f64)));
-                        }
-                        u32::try_from(y).ok().and_then(|e| x.checked_pow(e))
-                    }
-                    BinOp::LShift | BinOp::RShift if y < 0 => {
-                        return Err(self.raise("ValueError", "negative shift count"));
-                    }
-                    BinOp::LShift => u32::try_from(y)
-                        .ok()
-                        .filter(|s| *s < 64)
-                        .and_then(|s| x.checked_shl(s))
-                        .filter(|r| r >> y == x)
-                        .or(if x == 0 { Some(0) } else { None }),
-                    BinOp::RShift => Some(if y >= 64 {
-                        if x < 0 {
-                            -1
-                        } else {
-                            0
-                        }
-                    } else {
-                        x >> y
-                    }),
-                    BinOp::BitAnd if both_bool => return Ok(Value::Bool(x & y != 0)),
-                    BinOp::BitOr if both_bool => return Ok(Value::Bool(x | y != 0)),
-                    BinOp::BitXor if both_bool => return Ok(Value::Bool(x ^ y != 0)),
-                    BinOp::BitAnd => Some(x & y),
-                    BinOp::BitOr => Some(x | y),
-                    BinOp::BitXor => Some(x ^ y),
-                    BinOp::MatMult => return Err(self.mismatch(op, a, b)),
-                };
-                r.map(Value::Int).ok_or_else(|| self.overflow())
-            }
-            (x, y) => {
-                let (x, y) = (x.f(), y.f());
-                let r = match op {
-                    BinOp::Add => x + y,
-                    BinOp::Sub => x - y,
-                    BinOp::Mult => x * y,
-                    BinOp::Div | BinOp::FloorDiv | BinOp::Mod if y == 0.0 => {
-                        return Err(self.raise("ZeroDivisionError", "float division by zero"));
-                    }
-                    BinOp::Div => x / y,
-                    BinOp::FloorDiv => (x / y).floor(),
-                    BinOp::Mod => {
-                        let r = x % y;
-                        if r != 0.0 && (r < 0.0) != (y < 0.0) {
-                            r + y
-                        } else {
-                            r
-                        }
-                    }
-                    BinOp::Pow => {
-                        if x == 0.0 && y < 0.0 {
-                            return Err(self.raise(
-                                "ZeroDivisionError",
-                                "0.0 cannot be raised to a negative power",
-                            ));
-                        }
-                        x.powf(y)
-                    }
-                    _ => return Err(self.mismatch(op, a, b)),
-                };
-                Ok(Value::Float(r))
-            }
+            (Num::I(x), Num::I(y)) => self.int_arith(op, x, y, a, b),
+            (x, y) => self.float_arith(op, x.f(), y.f(), a, b),
         }
+    }
+
+    /// `op` on two integers (or bools, `a` and `b`): an int, a float for `/` and negative
+    /// powers, a bool for bitwise operators on two bools; beyond 64 bits is an overflow.
+    fn int_arith(&self, op: BinOp, x: i64, y: i64, a: &Value, b: &Value) -> Result<Value> {
+        let both_bool = matches!((a, b), (Value::Bool(_), Value::Bool(_)));
+        let zero = || self.raise("ZeroDivisionError", "integer division or modulo by zero");
+        let r = match op {
+            BinOp::Add => x.checked_add(y),
+            BinOp::Sub => x.checked_sub(y),
+            BinOp::Mult => x.checked_mul(y),
+            BinOp::Div => {
+                if y == 0 {
+                    return Err(self.raise("ZeroDivisionError", "division by zero"));
+                }
+                return Ok(Value::Float(x as f64 / y as f64));
+            }
+            BinOp::FloorDiv => {
+                if y == 0 {
+                    return Err(zero());
+                }
+                x.checked_div_euclid(y).map(|_| floor_div(x, y))
+            }
+            BinOp::Mod => {
+                if y == 0 {
+                    return Err(self.raise("ZeroDivisionError", "integer modulo by zero"));
+                }
+                x.checked_rem(y).map(|r| {
+                    if r != 0 && (r < 0) != (y < 0) {
+                        r + y
+                    } else {
+                        r
+                    }
+                })
+            }
+            BinOp::Pow => {
+                if y < 0 {
+                    if x == 0 {
+                        return Err(self.raise(
+                            "ZeroDivisionError",
+                            "0.0 cannot be raised to a negative power",
+                        ));
+                    }
+                    return Ok(Value::Float((x as f64).powf(y as f64)));
+                }
+                u32::try_from(y).ok().and_then(|e| x.checked_pow(e))
+            }
+            BinOp::LShift | BinOp::RShift if y < 0 => {
+                return Err(self.raise("ValueError", "negative shift count"));
+            }
+            BinOp::LShift => u32::try_from(y)
+                .ok()
+                .filter(|s| *s < 64)
+                .and_then(|s| x.checked_shl(s))
+                .filter(|r| r >> y == x)
+                .or(if x == 0 { Some(0) } else { None }),
+            BinOp::RShift => Some(if y >= 64 {
+                if x < 0 {
+                    -1
+                } else {
+                    0
+                }
+            } else {
+                x >> y
+            }),
+            BinOp::BitAnd if both_bool => return Ok(Value::Bool(x & y != 0)),
+            BinOp::BitOr if both_bool => return Ok(Value::Bool(x | y != 0)),
+            BinOp::BitXor if both_bool => return Ok(Value::Bool(x ^ y != 0)),
+            BinOp::BitAnd => Some(x & y),
+            BinOp::BitOr => Some(x | y),
+            BinOp::BitXor => Some(x ^ y),
+            BinOp::MatMult => return Err(self.mismatch(op, a, b)),
+        };
+        r.map(Value::Int).ok_or_else(|| self.overflow())
+    }
+
+    /// `op` on two numbers at least one of which (`a` or `b`) is a float.
+    fn float_arith(&self, op: BinOp, x: f64, y: f64, a: &Value, b: &Value) -> Result<Value> {
+        let r = match op {
+            BinOp::Add => x + y,
+            BinOp::Sub => x - y,
+            BinOp::Mult => x * y,
+            BinOp::Div | BinOp::FloorDiv | BinOp::Mod if y == 0.0 => {
+                return Err(self.raise("ZeroDivisionError", "float division by zero"));
+            }
+            BinOp::Div => x / y,
+            BinOp::FloorDiv => (x / y).floor(),
+            BinOp::Mod => {
+                let r = x % y;
+                if r != 0.0 && (r < 0.0) != (y < 0.0) {
+                    r + y
+                } else {
+                    r
+                }
+            }
+            BinOp::Pow => {
+                if x == 0.0 && y < 0.0 {
+                    return Err(self.raise(
+                        "ZeroDivisionError",
+                        "0.0 cannot be raised to a negative power",
+                    ));
+                }
+                x.powf(y)
+            }
+            _ => return Err(self.mismatch(op, a, b)),
+        };
+        Ok(Value::Float(r))
     }
 
     fn mismatch(&self, op: BinOp, a: &Value, b: &Value) -> Failure {
@@ -345,6 +336,41 @@ impl Ctx {
             a.type_name(),
             b.type_name()
         ))
+    }
+}
+
+/// Set algebra (`|`, `&`, `-`, `^`) on two sets or frozensets, in Python's element order;
+/// the result has the kind of `a`.
+fn set_op(op: BinOp, a: &Value, b: &Value) -> Value {
+    let (x, y) = (set_of(a), set_of(b));
+    let mut out = Dict::new();
+    let keep = |k: &super::dict::Key, in_x: bool| match op {
+        BinOp::BitOr => true,
+        BinOp::BitAnd => in_x && y.contains(k),
+        BinOp::Sub => in_x && !y.contains(k),
+        _ => {
+            if in_x {
+                !y.contains(k)
+            } else {
+                !x.contains(k)
+            }
+        }
+    };
+    for (k, v) in x.key_entries() {
+        if keep(&k, true) {
+            out.insert(k, v, Value::None);
+        }
+    }
+    if matches!(op, BinOp::BitOr | BinOp::BitXor) {
+        for (k, v) in y.key_entries() {
+            if keep(&k, false) && !out.contains(&k) {
+                out.insert(k, v, Value::None);
+            }
+        }
+    }
+    match a {
+        Value::FrozenSet(_) => Value::FrozenSet(Rc::new(out)),
+        _ => Value::Set(Rc::new(std::cell::RefCell::new(out))),
     }
 }
 

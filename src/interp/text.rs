@@ -70,72 +70,9 @@ impl Ctx {
                 out.push(c);
                 continue;
             }
-            let mut value: Option<Value> = None;
-            if chars.get(i) == Some(&'(') {
-                let Some(close) = chars[i..].iter().position(|c| *c == ')') else {
-                    return Err(self.raise("ValueError", "incomplete format key"));
-                };
-                let name: String = chars[i + 1..i + close].iter().collect();
-                i += close + 1;
-                let Value::Dict(d) = arg else {
-                    return Err(self.type_error("format requires a mapping"));
-                };
-                let key = self.key(&Value::string(name.clone()))?;
-                let found = d.borrow().get(&key).cloned();
-                match found {
-                    Some(v) => value = Some(v),
-                    None => return Err(self.key_error(&Value::string(name))),
-                }
-            }
-            let mut spec = Spec {
-                fill: ' ',
-                align: None,
-                sign: '-',
-                alternate: false,
-                width: 0,
-                grouping: None,
-                precision: None,
-                ty: None,
-            };
-            while let Some(&f @ ('-' | '+' | ' ' | '#' | '0')) = chars.get(i) {
-                match f {
-                    '-' => spec.align = Some('<'),
-                    '+' | ' ' => spec.sign = if spec.sign == '+' { '+' } else { f },
-                    '#' => spec.alternate = true,
-                    _ => {
-                        if spec.align.is_none() {
-                            spec.fill = '0';
-                            spec.align = Some('=');
-                        }
-                    }
-                }
-                i += 1;
-            }
-            if spec.align == Some('<') {
-                spec.fill = ' ';
-            }
-            spec.width = self.percent_number(&chars, &mut i, &mut args)?.unwrap_or(0);
-            if chars.get(i) == Some(&'.') {
-                i += 1;
-                spec.precision = Some(self.percent_number(&chars, &mut i, &mut args)?.unwrap_or(0));
-            }
-            while matches!(chars.get(i), Some('h' | 'l' | 'L')) {
-                i += 1;
-            }
-            let Some(&conv) = chars.get(i) else {
-                return Err(self.raise("ValueError", "incomplete format"));
-            };
-            i += 1;
-            if !"sradiuxXofFeEgGc%".contains(conv) {
-                return Err(self.raise(
-                    "ValueError",
-                    format!(
-                        "unsupported format character '{conv}' ({:#x}) at index {}",
-                        conv as u32,
-                        i - 1
-                    ),
-                ));
-            }
+            let value = self.percent_key(&chars, &mut i, arg)?;
+            let spec = self.percent_spec(&chars, &mut i, &mut args)?;
+            let conv = self.percent_conversion(&chars, &mut i)?;
             if conv == '%' {
                 out.push('%');
                 continue;
@@ -152,6 +89,94 @@ impl Ctx {
             return Err(self.type_error("not all arguments converted during string formatting"));
         }
         Ok(out)
+    }
+
+    /// The value a `%(name)` key at `chars[*i]` names in the mapping `arg`, advancing past the
+    /// key; `None` when the directive has no key.
+    fn percent_key(&mut self, chars: &[char], i: &mut usize, arg: &Value) -> Result<Option<Value>> {
+        if chars.get(*i) != Some(&'(') {
+            return Ok(None);
+        }
+        let Some(close) = chars[*i..].iter().position(|c| *c == ')') else {
+            return Err(self.raise("ValueError", "incomplete format key"));
+        };
+        let name: String = chars[*i + 1..*i + close].iter().collect();
+        *i += close + 1;
+        let Value::Dict(d) = arg else {
+            return Err(self.type_error("format requires a mapping"));
+        };
+        let key = self.key(&Value::string(name.clone()))?;
+        let found = d.borrow().get(&key).cloned();
+        match found {
+            Some(v) => Ok(Some(v)),
+            None => Err(self.key_error(&Value::string(name))),
+        }
+    }
+
+    /// The flags, width and precision of a directive (taking `*` ones from `args`), advancing
+    /// past them and any length modifier.
+    fn percent_spec(
+        &mut self,
+        chars: &[char],
+        i: &mut usize,
+        args: &mut Vec<Value>,
+    ) -> Result<Spec> {
+        let mut spec = Spec {
+            fill: ' ',
+            align: None,
+            sign: '-',
+            alternate: false,
+            width: 0,
+            grouping: None,
+            precision: None,
+            ty: None,
+        };
+        while let Some(&f @ ('-' | '+' | ' ' | '#' | '0')) = chars.get(*i) {
+            match f {
+                '-' => spec.align = Some('<'),
+                '+' | ' ' => spec.sign = if spec.sign == '+' { '+' } else { f },
+                '#' => spec.alternate = true,
+                _ => {
+                    if spec.align.is_none() {
+                        spec.fill = '0';
+                        spec.align = Some('=');
+                    }
+                }
+            }
+            *i += 1;
+        }
+        if spec.align == Some('<') {
+            spec.fill = ' ';
+        }
+        spec.width = self.percent_number(chars, i, args)?.unwrap_or(0);
+        if chars.get(*i) == Some(&'.') {
+            *i += 1;
+            spec.precision = Some(self.percent_number(chars, i, args)?.unwrap_or(0));
+        }
+        while matches!(chars.get(*i), Some('h' | 'l' | 'L')) {
+            *i += 1;
+        }
+        Ok(spec)
+    }
+
+    /// The conversion character of a directive, advancing past it; an unknown one is a
+    /// `ValueError`.
+    fn percent_conversion(&self, chars: &[char], i: &mut usize) -> Result<char> {
+        let Some(&conv) = chars.get(*i) else {
+            return Err(self.raise("ValueError", "incomplete format"));
+        };
+        *i += 1;
+        if !"sradiuxXofFeEgGc%".contains(conv) {
+            return Err(self.raise(
+                "ValueError",
+                format!(
+                    "unsupported format character '{conv}' ({:#x}) at index {}",
+                    conv as u32,
+                    *i - 1
+                ),
+            ));
+        }
+        Ok(conv)
     }
 
     fn percent_number(

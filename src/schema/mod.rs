@@ -108,52 +108,9 @@ impl SchemaModel {
                 }
                 self.triggers.retain(|t| &t.table != table);
             }
-            Op::RenameTable { table, new_name } => {
-                if self.table(new_name).is_some() {
-                    return Err(SchemaError::TableExists(new_name.clone()));
-                }
-                self.table_mut(table)?.name = new_name.clone();
-                for t in &mut self.tables {
-                    for idx in &mut t.indexes {
-                        if &idx.table == table {
-                            idx.table = new_name.clone();
-                        }
-                    }
-                    for c in &mut t.constraints {
-                        if let Constraint::ForeignKey(fk) = c {
-                            if &fk.ref_table == table {
-                                fk.ref_table = new_name.clone();
-                            }
-                        }
-                    }
-                }
-            }
-            Op::AddColumn { table, column, .. } => {
-                let t = self.table_mut(table)?;
-                if t.column(&column.name).is_some() {
-                    return Err(SchemaError::ColumnExists {
-                        table: table.clone(),
-                        column: column.name.clone(),
-                    });
-                }
-                let (col, constraints, indexes) = split_column(table, column);
-                t.columns.push(col);
-                t.constraints.extend(constraints);
-                t.indexes.extend(indexes);
-            }
-            Op::DropColumn { table, column } => {
-                let t = self.table_mut(table)?;
-                if t.column(column).is_none() {
-                    return Err(SchemaError::NoColumn {
-                        table: table.clone(),
-                        column: column.clone(),
-                    });
-                }
-                t.columns.retain(|c| &c.name != column);
-                t.constraints
-                    .retain(|c| !c.columns().iter().any(|n| n == column));
-                t.indexes.retain(|i| !i.column_names().any(|n| n == column));
-            }
+            Op::RenameTable { table, new_name } => self.rename_table(table, new_name)?,
+            Op::AddColumn { table, column, .. } => self.add_column(table, column)?,
+            Op::DropColumn { table, column } => self.drop_column(table, column)?,
             Op::AlterColumn(alter) => self.alter_column(alter)?,
             Op::CreateIndex { index } => {
                 if self.find_index(&index.name).is_some() {
@@ -168,42 +125,111 @@ impl SchemaModel {
                     .ok_or_else(|| SchemaError::NoIndex(name.clone()))?;
                 self.table_mut(&table)?.indexes.retain(|i| &i.name != name);
             }
-            Op::AddConstraint { table, constraint } => {
-                let t = self.table_mut(table)?;
-                if constraint.kind() == ConstraintKind::PrimaryKey {
-                    t.constraints
-                        .retain(|c| c.kind() != ConstraintKind::PrimaryKey);
-                    for col in &mut t.columns {
-                        col.primary_key = constraint.columns().contains(&col.name);
-                        if col.primary_key {
-                            col.nullable = false;
-                        }
-                    }
-                }
-                t.constraints.push(constraint.clone());
-            }
-            Op::DropConstraint { table, name, kind } => {
-                let t = self.table_mut(table)?;
-                let pos = t
-                    .constraints
-                    .iter()
-                    .position(|c| c.name() == Some(name) && kind.is_none_or(|k| c.kind() == k))
-                    .ok_or_else(|| SchemaError::NoConstraint {
-                        table: table.clone(),
-                        name: name.clone(),
-                    })?;
-                let removed = t.constraints.remove(pos);
-                if removed.kind() == ConstraintKind::PrimaryKey {
-                    for col in &mut t.columns {
-                        col.primary_key = false;
-                    }
-                }
-            }
+            Op::AddConstraint { table, constraint } => self.add_constraint(table, constraint)?,
+            Op::DropConstraint { table, name, kind } => self.drop_constraint(table, name, *kind)?,
             Op::Execute { .. } | Op::BulkInsert { .. } => {}
             Op::Batch(batch) => {
                 for inner in &batch.ops {
                     self.apply(inner)?;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Renames a table, and every index and foreign key that names it.
+    fn rename_table(&mut self, table: &str, new_name: &str) -> Result<(), SchemaError> {
+        if self.table(new_name).is_some() {
+            return Err(SchemaError::TableExists(new_name.to_string()));
+        }
+        self.table_mut(table)?.name = new_name.to_string();
+        for t in &mut self.tables {
+            for idx in &mut t.indexes {
+                if idx.table == table {
+                    idx.table = new_name.to_string();
+                }
+            }
+            for c in &mut t.constraints {
+                if let Constraint::ForeignKey(fk) = c {
+                    if fk.ref_table == table {
+                        fk.ref_table = new_name.to_string();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a column, with the constraints and index it declares inline.
+    fn add_column(&mut self, table: &str, column: &Column) -> Result<(), SchemaError> {
+        let t = self.table_mut(table)?;
+        if t.column(&column.name).is_some() {
+            return Err(SchemaError::ColumnExists {
+                table: table.to_string(),
+                column: column.name.clone(),
+            });
+        }
+        let (col, constraints, indexes) = split_column(table, column);
+        t.columns.push(col);
+        t.constraints.extend(constraints);
+        t.indexes.extend(indexes);
+        Ok(())
+    }
+
+    /// Drops a column, and the constraints and indexes that cover it.
+    fn drop_column(&mut self, table: &str, column: &str) -> Result<(), SchemaError> {
+        let t = self.table_mut(table)?;
+        if t.column(column).is_none() {
+            return Err(SchemaError::NoColumn {
+                table: table.to_string(),
+                column: column.to_string(),
+            });
+        }
+        t.columns.retain(|c| c.name != column);
+        t.constraints
+            .retain(|c| !c.columns().iter().any(|n| n == column));
+        t.indexes.retain(|i| !i.column_names().any(|n| n == column));
+        Ok(())
+    }
+
+    /// Adds a constraint; a primary key replaces the table's one and marks its columns.
+    fn add_constraint(&mut self, table: &str, constraint: &Constraint) -> Result<(), SchemaError> {
+        let t = self.table_mut(table)?;
+        if constraint.kind() == ConstraintKind::PrimaryKey {
+            t.constraints
+                .retain(|c| c.kind() != ConstraintKind::PrimaryKey);
+            for col in &mut t.columns {
+                col.primary_key = constraint.columns().contains(&col.name);
+                if col.primary_key {
+                    col.nullable = false;
+                }
+            }
+        }
+        t.constraints.push(constraint.clone());
+        Ok(())
+    }
+
+    /// Drops the constraint named `name` (of `kind`, when given); dropping the primary key
+    /// unmarks its columns.
+    fn drop_constraint(
+        &mut self,
+        table: &str,
+        name: &str,
+        kind: Option<ConstraintKind>,
+    ) -> Result<(), SchemaError> {
+        let t = self.table_mut(table)?;
+        let pos = t
+            .constraints
+            .iter()
+            .position(|c| c.name() == Some(name) && kind.is_none_or(|k| c.kind() == k))
+            .ok_or_else(|| SchemaError::NoConstraint {
+                table: table.to_string(),
+                name: name.to_string(),
+            })?;
+        let removed = t.constraints.remove(pos);
+        if removed.kind() == ConstraintKind::PrimaryKey {
+            for col in &mut t.columns {
+                col.primary_key = false;
             }
         }
         Ok(())

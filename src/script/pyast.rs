@@ -137,17 +137,7 @@ impl Lower<'_> {
 
     fn stmt_inner(&self, stmt: &py::Stmt) -> Stmt {
         let kind = match stmt {
-            py::Stmt::FunctionDef(f) => StmtKind::FunctionDef(FunctionDef {
-                name: f.name.as_str().to_string(),
-                params: self.params(Some(&f.parameters)),
-                body: self.stmts(&f.body),
-                decorators: f
-                    .decorator_list
-                    .iter()
-                    .map(|d| self.expr(&d.expression))
-                    .collect(),
-                is_async: f.is_async,
-            }),
+            py::Stmt::FunctionDef(f) => StmtKind::FunctionDef(self.function_def(f)),
             py::Stmt::ClassDef(c) => StmtKind::ClassDef {
                 name: c.name.as_str().to_string(),
                 bases: c.bases().iter().map(|e| self.expr(e)).collect(),
@@ -183,33 +173,14 @@ impl Lower<'_> {
             },
             py::Stmt::If(i) => self.if_chain(&i.test, &i.body, &i.elif_else_clauses),
             py::Stmt::With(w) if !w.is_async => StmtKind::With {
-                items: w
-                    .items
-                    .iter()
-                    .map(|item| WithItem {
-                        context: self.expr(&item.context_expr),
-                        var: item.optional_vars.as_deref().map(|e| self.expr(e)),
-                    })
-                    .collect(),
+                items: self.with_items(&w.items),
                 body: self.stmts(&w.body),
             },
             py::Stmt::With(_) => StmtKind::Unsupported("async with"),
             py::Stmt::Raise(r) => StmtKind::Raise(r.exc.as_deref().map(|e| self.expr(e))),
             py::Stmt::Try(t) if !t.is_star => StmtKind::Try {
                 body: self.stmts(&t.body),
-                handlers: t
-                    .handlers
-                    .iter()
-                    .map(|h| {
-                        let py::ExceptHandler::ExceptHandler(h) = h;
-                        ExceptHandler {
-                            pos: self.pos(h),
-                            type_: h.type_.as_deref().map(|e| self.expr(e)),
-                            name: h.name.as_ref().map(|n| n.as_str().to_string()),
-                            body: self.stmts(&h.body),
-                        }
-                    })
-                    .collect(),
+                handlers: self.except_handlers(&t.handlers),
                 orelse: self.stmts(&t.orelse),
                 finalbody: self.stmts(&t.finalbody),
             },
@@ -242,6 +213,48 @@ impl Lower<'_> {
             pos: self.pos(stmt),
             kind,
         }
+    }
+
+    /// A `def` (or `async def`) with its parameters, body and decorators.
+    fn function_def(&self, f: &py::StmtFunctionDef) -> FunctionDef {
+        FunctionDef {
+            name: f.name.as_str().to_string(),
+            params: self.params(Some(&f.parameters)),
+            body: self.stmts(&f.body),
+            decorators: f
+                .decorator_list
+                .iter()
+                .map(|d| self.expr(&d.expression))
+                .collect(),
+            is_async: f.is_async,
+        }
+    }
+
+    /// The `context as var` items of a `with` statement.
+    fn with_items(&self, items: &[py::WithItem]) -> Vec<WithItem> {
+        items
+            .iter()
+            .map(|item| WithItem {
+                context: self.expr(&item.context_expr),
+                var: item.optional_vars.as_deref().map(|e| self.expr(e)),
+            })
+            .collect()
+    }
+
+    /// The `except` clauses of a `try` statement.
+    fn except_handlers(&self, handlers: &[py::ExceptHandler]) -> Vec<ExceptHandler> {
+        handlers
+            .iter()
+            .map(|h| {
+                let py::ExceptHandler::ExceptHandler(h) = h;
+                ExceptHandler {
+                    pos: self.pos(h),
+                    type_: h.type_.as_deref().map(|e| self.expr(e)),
+                    name: h.name.as_ref().map(|n| n.as_str().to_string()),
+                    body: self.stmts(&h.body),
+                }
+            })
+            .collect()
     }
 
     fn if_chain(
@@ -380,46 +393,16 @@ impl Lower<'_> {
             },
             py::Expr::StringLiteral(s) => ExprKind::Str(s.value.to_str().to_string()),
             py::Expr::BytesLiteral(b) => ExprKind::Bytes(b.value.bytes().collect()),
-            py::Expr::NumberLiteral(n) => match &n.value {
-                py::Number::Int(i) => match i.as_i64() {
-                    Some(v) => ExprKind::Int(v),
-                    None => ExprKind::Unsupported("integer literal larger than 64 bits"),
-                },
-                py::Number::Float(f) => ExprKind::Float(*f),
-                py::Number::Complex { .. } => ExprKind::Unsupported("complex number literal"),
-            },
+            py::Expr::NumberLiteral(n) => number(&n.value),
             py::Expr::BooleanLiteral(b) => ExprKind::Bool(b.value),
             py::Expr::NoneLiteral(_) => ExprKind::None,
             py::Expr::EllipsisLiteral(_) => ExprKind::Ellipsis,
-            py::Expr::FString(f) => {
-                let mut parts = Vec::new();
-                for part in f.value.iter() {
-                    match part {
-                        py::FStringPart::Literal(l) => {
-                            parts.push(FStringPart::Literal(l.value.to_string()))
-                        }
-                        py::FStringPart::FString(fs) => {
-                            parts.extend(self.fstring_elements(&fs.elements))
-                        }
-                    }
-                }
-                ExprKind::FString(parts)
-            }
+            py::Expr::FString(f) => ExprKind::FString(self.fstring(f)),
             py::Expr::TString(_) => ExprKind::Unsupported("template string (t-string)"),
             py::Expr::List(l) => ExprKind::List(self.exprs(&l.elts)),
             py::Expr::Tuple(t) => ExprKind::Tuple(self.exprs(&t.elts)),
             py::Expr::Set(s) => ExprKind::Set(self.exprs(&s.elts)),
-            py::Expr::Dict(d) => ExprKind::Dict(
-                d.items
-                    .iter()
-                    .map(|item| {
-                        (
-                            item.key.as_ref().map(|k| self.expr(k)),
-                            self.expr(&item.value),
-                        )
-                    })
-                    .collect(),
-            ),
+            py::Expr::Dict(d) => ExprKind::Dict(self.dict_items(&d.items)),
             py::Expr::Starred(s) => ExprKind::Starred(self.boxed(&s.value)),
             py::Expr::BinOp(b) => ExprKind::BinOp {
                 left: self.boxed(&b.left),
@@ -427,19 +410,11 @@ impl Lower<'_> {
                 right: self.boxed(&b.right),
             },
             py::Expr::UnaryOp(u) => ExprKind::UnaryOp {
-                op: match u.op {
-                    py::UnaryOp::Invert => UnaryOp::Invert,
-                    py::UnaryOp::Not => UnaryOp::Not,
-                    py::UnaryOp::UAdd => UnaryOp::UAdd,
-                    py::UnaryOp::USub => UnaryOp::USub,
-                },
+                op: unary_op(u.op),
                 operand: self.boxed(&u.operand),
             },
             py::Expr::BoolOp(b) => ExprKind::BoolOp {
-                op: match b.op {
-                    py::BoolOp::And => BoolOp::And,
-                    py::BoolOp::Or => BoolOp::Or,
-                },
+                op: bool_op(b.op),
                 values: self.exprs(&b.values),
             },
             py::Expr::Compare(c) => ExprKind::Compare {
@@ -465,36 +440,16 @@ impl Lower<'_> {
                 upper: s.upper.as_deref().map(|e| self.boxed(e)),
                 step: s.step.as_deref().map(|e| self.boxed(e)),
             },
-            py::Expr::ListComp(c) => match self.comprehensions(&c.generators) {
-                Some(generators) => ExprKind::ListComp {
-                    elt: self.boxed(&c.elt),
-                    generators,
-                },
-                None => ExprKind::Unsupported("async comprehension"),
-            },
-            py::Expr::SetComp(c) => match self.comprehensions(&c.generators) {
-                Some(generators) => ExprKind::SetComp {
-                    elt: self.boxed(&c.elt),
-                    generators,
-                },
-                None => ExprKind::Unsupported("async comprehension"),
-            },
-            py::Expr::Generator(c) => match self.comprehensions(&c.generators) {
-                Some(generators) => ExprKind::GeneratorExp {
-                    elt: self.boxed(&c.elt),
-                    generators,
-                },
-                None => ExprKind::Unsupported("async comprehension"),
-            },
-            py::Expr::DictComp(c) => match (c.key.as_deref(), self.comprehensions(&c.generators)) {
-                (Some(key), Some(generators)) => ExprKind::DictComp {
-                    key: self.boxed(key),
-                    value: self.boxed(&c.value),
-                    generators,
-                },
-                (None, _) => ExprKind::Unsupported("dict comprehension with ** unpacking"),
-                (_, None) => ExprKind::Unsupported("async comprehension"),
-            },
+            py::Expr::ListComp(c) => self.comp_expr(&c.elt, &c.generators, |elt, generators| {
+                ExprKind::ListComp { elt, generators }
+            }),
+            py::Expr::SetComp(c) => self.comp_expr(&c.elt, &c.generators, |elt, generators| {
+                ExprKind::SetComp { elt, generators }
+            }),
+            py::Expr::Generator(c) => self.comp_expr(&c.elt, &c.generators, |elt, generators| {
+                ExprKind::GeneratorExp { elt, generators }
+            }),
+            py::Expr::DictComp(c) => self.dict_comp(c),
             py::Expr::Named(n) => ExprKind::Named {
                 target: self.boxed(&n.target),
                 value: self.boxed(&n.value),
@@ -507,6 +462,89 @@ impl Lower<'_> {
             pos: self.pos(expr),
             kind,
         }
+    }
+
+    /// The parts of an f-string: its plain literal pieces and its `{...}` elements, in order.
+    fn fstring(&self, f: &py::ExprFString) -> Vec<FStringPart> {
+        let mut parts = Vec::new();
+        for part in f.value.iter() {
+            match part {
+                py::FStringPart::Literal(l) => {
+                    parts.push(FStringPart::Literal(l.value.to_string()))
+                }
+                py::FStringPart::FString(fs) => parts.extend(self.fstring_elements(&fs.elements)),
+            }
+        }
+        parts
+    }
+
+    /// The `key: value` items of a dict display; a `**mapping` item has no key.
+    fn dict_items(&self, items: &[py::DictItem]) -> Vec<(Option<Expr>, Expr)> {
+        items
+            .iter()
+            .map(|item| {
+                (
+                    item.key.as_ref().map(|k| self.expr(k)),
+                    self.expr(&item.value),
+                )
+            })
+            .collect()
+    }
+
+    /// A list, set or generator comprehension built by `make`, or unsupported when async.
+    fn comp_expr(
+        &self,
+        elt: &py::Expr,
+        gens: &[py::Comprehension],
+        make: impl FnOnce(Box<Expr>, Vec<Comprehension>) -> ExprKind,
+    ) -> ExprKind {
+        match self.comprehensions(gens) {
+            Some(generators) => make(self.boxed(elt), generators),
+            None => ExprKind::Unsupported("async comprehension"),
+        }
+    }
+
+    /// A dict comprehension, or unsupported with `**` unpacking or when async.
+    fn dict_comp(&self, c: &py::ExprDictComp) -> ExprKind {
+        match (c.key.as_deref(), self.comprehensions(&c.generators)) {
+            (Some(key), Some(generators)) => ExprKind::DictComp {
+                key: self.boxed(key),
+                value: self.boxed(&c.value),
+                generators,
+            },
+            (None, _) => ExprKind::Unsupported("dict comprehension with ** unpacking"),
+            (_, None) => ExprKind::Unsupported("async comprehension"),
+        }
+    }
+}
+
+/// A number literal; integers must fit in 64 bits and complex numbers are unsupported.
+fn number(n: &py::Number) -> ExprKind {
+    match n {
+        py::Number::Int(i) => match i.as_i64() {
+            Some(v) => ExprKind::Int(v),
+            None => ExprKind::Unsupported("integer literal larger than 64 bits"),
+        },
+        py::Number::Float(f) => ExprKind::Float(*f),
+        py::Number::Complex { .. } => ExprKind::Unsupported("complex number literal"),
+    }
+}
+
+/// Our unary operator for ruff's.
+fn unary_op(op: py::UnaryOp) -> UnaryOp {
+    match op {
+        py::UnaryOp::Invert => UnaryOp::Invert,
+        py::UnaryOp::Not => UnaryOp::Not,
+        py::UnaryOp::UAdd => UnaryOp::UAdd,
+        py::UnaryOp::USub => UnaryOp::USub,
+    }
+}
+
+/// Our boolean operator for ruff's.
+fn bool_op(op: py::BoolOp) -> BoolOp {
+    match op {
+        py::BoolOp::And => BoolOp::And,
+        py::BoolOp::Or => BoolOp::Or,
     }
 }
 
