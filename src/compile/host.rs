@@ -220,44 +220,52 @@ impl Host for CompileHost {
 
 impl CompileHost {
     fn import_uncached(&self, module: &str) -> Option<Value> {
-        if module == "alembic_engine.original" {
-            let rev = self.original.clone()?;
-            return self.interpret(module, &rev.module, &rev.path);
+        match module {
+            "alembic_engine.original" => {
+                let rev = self.original.clone()?;
+                self.interpret(module, &rev.module, &rev.path)
+            }
+            "alembic_engine" => self.engine_module(),
+            _ => self
+                .package_module(module)
+                .or_else(|| self.fact_module(module))
+                .or_else(|| self.library_module(module)),
         }
-        if module == "alembic_engine" {
-            // `alembic_engine.replace_nested(qualname, function)`, for recipes only: the
-            // original script's nested `def` of that qualified name binds `function` instead.
-            let rev = self.original.clone()?;
-            let replacements = self.replacements.clone();
-            return Some(Value::module(
-                "alembic_engine",
-                [(
-                    "replace_nested".to_string(),
-                    Value::native(NativeFunction::new(
-                        "alembic_engine.replace_nested",
-                        move |args, kwargs, ctx| {
-                            let mut a = Args::new("replace_nested", args, kwargs);
-                            let name = a.required(0, "qualname", ctx)?;
-                            let function = a.required(1, "function", ctx)?;
-                            a.finish(ctx)?;
-                            let name = name.as_str().ok_or_else(|| {
-                                ctx.native_error("replace_nested", "the qualname must be a string")
-                            })?;
-                            replacements
-                                .borrow_mut()
-                                .insert((rev.path.clone(), name.to_string()), function);
-                            Ok(Value::None)
-                        },
-                    )),
-                )],
-            ));
-        }
-        if let Some(v) = self.package_module(module) {
-            return Some(v);
-        }
-        if let Some(v) = self.fact_module(module) {
-            return Some(v);
-        }
+    }
+
+    /// The `alembic_engine` module recipes import, or `None` outside a recipe.
+    fn engine_module(&self) -> Option<Value> {
+        // `alembic_engine.replace_nested(qualname, function)`, for recipes only: the
+        // original script's nested `def` of that qualified name binds `function` instead.
+        let rev = self.original.clone()?;
+        let replacements = self.replacements.clone();
+        Some(Value::module(
+            "alembic_engine",
+            [(
+                "replace_nested".to_string(),
+                Value::native(NativeFunction::new(
+                    "alembic_engine.replace_nested",
+                    move |args, kwargs, ctx| {
+                        let mut a = Args::new("replace_nested", args, kwargs);
+                        let name = a.required(0, "qualname", ctx)?;
+                        let function = a.required(1, "function", ctx)?;
+                        a.finish(ctx)?;
+                        let name = name.as_str().ok_or_else(|| {
+                            ctx.native_error("replace_nested", "the qualname must be a string")
+                        })?;
+                        replacements
+                            .borrow_mut()
+                            .insert((rev.path.clone(), name.to_string()), function);
+                        Ok(Value::None)
+                    },
+                )),
+            )],
+        ))
+    }
+
+    /// The emulated libraries: `sqlalchemy` (its inspector answered from this session's
+    /// model), `alembic` and the reduced standard-library modules; `None` for anything else.
+    fn library_module(&self, module: &str) -> Option<Value> {
         if module == "sqlalchemy" || module.starts_with("sqlalchemy.") {
             let session = self.session.clone();
             let hooks = sa::Hooks {
@@ -284,52 +292,67 @@ impl CompileHost {
                 ],
             )),
             "alembic.op" => Some(op()),
-            "time" => Some(Value::module(
-                "time",
-                [(
-                    "time".to_string(),
-                    // Only ever used for client-side defaults, which never reach the DDL.
-                    Value::native(NativeFunction::new("time.time", |_, _, _| {
-                        Ok(Value::Float(0.0))
-                    })),
-                )],
-            )),
-            "logging" => Some(Value::module(
-                "logging",
-                [
-                    (
-                        "getLogger".to_string(),
-                        Value::native(NativeFunction::new("logging.getLogger", |_, _, _| {
-                            Ok(Value::native(Logger))
-                        })),
-                    ),
-                    ("DEBUG".to_string(), Value::Int(10)),
-                    ("INFO".to_string(), Value::Int(20)),
-                    ("WARNING".to_string(), Value::Int(30)),
-                    ("ERROR".to_string(), Value::Int(40)),
-                ],
-            )),
-            "packaging.version" => Some(Value::module(
-                "packaging.version",
-                [(
-                    "Version".to_string(),
-                    Value::native(NativeFunction::new(
-                        "packaging.version.Version",
-                        |args, kwargs, ctx| {
-                            let mut a = Args::new("Version", args, kwargs);
-                            let v = a.required(0, "version", ctx)?;
-                            a.finish(ctx)?;
-                            let text = v
-                                .as_str()
-                                .ok_or_else(|| ctx.native_error("Version", "expected a string"))?;
-                            Ok(Value::native(Version::parse(text)))
-                        },
-                    )),
-                )],
-            )),
+            "time" => Some(time_module()),
+            "logging" => Some(logging_module()),
+            "packaging.version" => Some(packaging_version_module()),
             _ => None,
         }
     }
+}
+
+/// `time`, reduced to `time.time()`.
+fn time_module() -> Value {
+    Value::module(
+        "time",
+        [(
+            "time".to_string(),
+            // Only ever used for client-side defaults, which never reach the DDL.
+            Value::native(NativeFunction::new("time.time", |_, _, _| {
+                Ok(Value::Float(0.0))
+            })),
+        )],
+    )
+}
+
+/// `logging`, reduced to `getLogger` (whose loggers drop messages) and the level constants.
+fn logging_module() -> Value {
+    Value::module(
+        "logging",
+        [
+            (
+                "getLogger".to_string(),
+                Value::native(NativeFunction::new("logging.getLogger", |_, _, _| {
+                    Ok(Value::native(Logger))
+                })),
+            ),
+            ("DEBUG".to_string(), Value::Int(10)),
+            ("INFO".to_string(), Value::Int(20)),
+            ("WARNING".to_string(), Value::Int(30)),
+            ("ERROR".to_string(), Value::Int(40)),
+        ],
+    )
+}
+
+/// `packaging.version`, reduced to `Version(text)`.
+fn packaging_version_module() -> Value {
+    Value::module(
+        "packaging.version",
+        [(
+            "Version".to_string(),
+            Value::native(NativeFunction::new(
+                "packaging.version.Version",
+                |args, kwargs, ctx| {
+                    let mut a = Args::new("Version", args, kwargs);
+                    let v = a.required(0, "version", ctx)?;
+                    a.finish(ctx)?;
+                    let text = v
+                        .as_str()
+                        .ok_or_else(|| ctx.native_error("Version", "expected a string"))?;
+                    Ok(Value::native(Version::parse(text)))
+                },
+            )),
+        )],
+    )
 }
 
 /// `logging.getLogger(...)`: messages are dropped.

@@ -125,16 +125,36 @@ pub(crate) fn column_value(c: &ColumnRef) -> Value {
     Value::native(ColumnObj(c.clone()))
 }
 
+/// The callee named in `sa.Column` errors.
+const COLUMN: &str = "sqlalchemy.Column";
+
 /// `sa.Column(name?, type?, *items, **options)`.
 pub(crate) fn new_column(
     args: Vec<Value>,
     kwargs: Vec<(String, Value)>,
     ctx: &mut Ctx,
 ) -> Result<Value> {
-    let callee = "sqlalchemy.Column";
-    let mut a = Args::new(callee, args, kwargs);
+    let mut a = Args::new(COLUMN, args, kwargs);
     let mut positional = a.rest(0);
     let mut def = ColumnDef::default();
+    take_positional_name_and_type(&mut positional, &mut def, ctx)?;
+    name_and_type_keywords(&mut a, &mut def, ctx)?;
+    option_keywords(&mut a, &mut def, ctx)?;
+    skip_unmodeled_keywords(&mut a, ctx)?;
+    a.finish(ctx)?;
+    for item in positional {
+        add_item(&item, &mut def, ctx)?;
+    }
+    Ok(column_value(&ColumnCell::new(true, def)))
+}
+
+/// Takes the optional leading name and type off `positional` into `def` (a `None` in either
+/// place is skipped).
+fn take_positional_name_and_type(
+    positional: &mut Vec<Value>,
+    def: &mut ColumnDef,
+    ctx: &mut Ctx,
+) -> Result<()> {
     if let Some(first) = positional.first() {
         match first {
             Value::Str(s) => {
@@ -155,7 +175,13 @@ pub(crate) fn new_column(
             positional.remove(0);
         }
     }
-    if let Some(name) = opt_string(a.keyword("name"), callee, "name", ctx)? {
+    Ok(())
+}
+
+/// Reads the `name=` and `type_=` keywords into `def`, refusing either when it was also given
+/// positionally.
+fn name_and_type_keywords(a: &mut Args, def: &mut ColumnDef, ctx: &mut Ctx) -> Result<()> {
+    if let Some(name) = opt_string(a.keyword("name"), COLUMN, "name", ctx)? {
         if def.name.is_some() {
             return Err(sa_exception(
                 ctx,
@@ -177,13 +203,19 @@ pub(crate) fn new_column(
             def.ty = Some(to_type(&t, ctx)?);
         }
     }
-    def.key = opt_string(a.keyword("key"), callee, "key", ctx)?;
+    Ok(())
+}
+
+/// Reads the keywords that shape the column in the database (`primary_key=`, `nullable=`,
+/// `server_default=`, `autoincrement=`, ...) into `def`.
+fn option_keywords(a: &mut Args, def: &mut ColumnDef, ctx: &mut Ctx) -> Result<()> {
+    def.key = opt_string(a.keyword("key"), COLUMN, "key", ctx)?;
     def.primary_key =
-        opt_bool(a.keyword("primary_key"), callee, "primary_key", ctx)?.unwrap_or(false);
-    def.nullable = opt_bool(a.keyword("nullable"), callee, "nullable", ctx)?;
-    def.unique = opt_bool(a.keyword("unique"), callee, "unique", ctx)?.unwrap_or(false);
-    def.index = opt_bool(a.keyword("index"), callee, "index", ctx)?.unwrap_or(false);
-    def.comment = opt_string(a.keyword("comment"), callee, "comment", ctx)?;
+        opt_bool(a.keyword("primary_key"), COLUMN, "primary_key", ctx)?.unwrap_or(false);
+    def.nullable = opt_bool(a.keyword("nullable"), COLUMN, "nullable", ctx)?;
+    def.unique = opt_bool(a.keyword("unique"), COLUMN, "unique", ctx)?.unwrap_or(false);
+    def.index = opt_bool(a.keyword("index"), COLUMN, "index", ctx)?.unwrap_or(false);
+    def.comment = opt_string(a.keyword("comment"), COLUMN, "comment", ctx)?;
     if let Some(v) = a.keyword("server_default") {
         if !v.is_none() {
             def.server_default = Some(server_default(&v, ctx)?);
@@ -196,9 +228,15 @@ pub(crate) fn new_column(
         Some(Value::Str(s)) if &*s == "auto" => Some(Autoincrement::Auto),
         Some(other) => {
             let shown = ctx.to_repr(&other)?;
-            return Err(ctx.native_unsupported(callee, format!("`autoincrement={shown}`")));
+            return Err(ctx.native_unsupported(COLUMN, format!("`autoincrement={shown}`")));
         }
     };
+    Ok(())
+}
+
+/// Consumes the keywords that never reach the database, and refuses those that would but
+/// are not modeled unless they have their default value.
+fn skip_unmodeled_keywords(a: &mut Args, ctx: &mut Ctx) -> Result<()> {
     // Client-side defaults and documentation do not reach the database.
     for k in [
         "default",
@@ -214,34 +252,36 @@ pub(crate) fn new_column(
     for k in ["server_onupdate", "quote", "system"] {
         if let Some(v) = a.keyword(k) {
             if !(v.is_none() || v.as_bool() == Some(false)) {
-                return Err(ctx.native_unsupported(callee, format!("`{k}=`")));
+                return Err(ctx.native_unsupported(COLUMN, format!("`{k}=`")));
             }
         }
     }
-    a.finish(ctx)?;
-    for item in positional {
-        if let Some(fk) = item.downcast_native::<ForeignKeyObj>() {
-            def.foreign_keys.push(Rc::new(fk.clone()));
-        } else if let Some(c) = item.downcast_native::<ComputedObj>() {
-            def.computed = Some(c.0.clone());
-        } else if let Some(i) = item.downcast_native::<IdentityObj>() {
-            if def.server_default.is_some() {
-                return Err(sa_exception(ctx, "ArgumentError", "A column with an Identity object cannot specify a server_default or a server_onupdate argument"));
-            }
-            def.identity = Some(i.0.clone());
-        } else if item.downcast_native::<ConstraintObj>().is_some() {
-            return Err(ctx.native_unsupported(
-                callee,
-                "a constraint given to a column (give it to the table)",
-            ));
-        } else {
-            return Err(ctx.native_error(
-                callee,
-                format!("a positional {} argument is not modeled", item.type_name()),
-            ));
+    Ok(())
+}
+
+/// Adds one positional item (a `ForeignKey`, `Computed` or `Identity`) to `def`.
+fn add_item(item: &Value, def: &mut ColumnDef, ctx: &mut Ctx) -> Result<()> {
+    if let Some(fk) = item.downcast_native::<ForeignKeyObj>() {
+        def.foreign_keys.push(Rc::new(fk.clone()));
+    } else if let Some(c) = item.downcast_native::<ComputedObj>() {
+        def.computed = Some(c.0.clone());
+    } else if let Some(i) = item.downcast_native::<IdentityObj>() {
+        if def.server_default.is_some() {
+            return Err(sa_exception(ctx, "ArgumentError", "A column with an Identity object cannot specify a server_default or a server_onupdate argument"));
         }
+        def.identity = Some(i.0.clone());
+    } else if item.downcast_native::<ConstraintObj>().is_some() {
+        return Err(ctx.native_unsupported(
+            COLUMN,
+            "a constraint given to a column (give it to the table)",
+        ));
+    } else {
+        return Err(ctx.native_error(
+            COLUMN,
+            format!("a positional {} argument is not modeled", item.type_name()),
+        ));
     }
-    Ok(column_value(&ColumnCell::new(true, def)))
+    Ok(())
 }
 
 /// `sa.column(name, type_=None)`: a lightweight column for Core statements.

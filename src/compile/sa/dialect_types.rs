@@ -337,20 +337,7 @@ pub(crate) fn build(
             let base = width.map_or(s.to_string(), |w| format!("{s}({w})"));
             mysql_numeric_flags(base, a, c, ctx)?
         }
-        DialectShape::MyNumeric { spec: s, style } => {
-            let p = opt_size(a.take(0, "precision"), c, "precision", ctx)?;
-            let scale = opt_size(a.take(1, "scale"), c, "scale", ctx)?;
-            let _ = a.take(2, "asdecimal");
-            let base = match (style, p, scale) {
-                (NumStyle::Both | NumStyle::Float, Some(p), Some(sc)) => format!("{s}({p}, {sc})"),
-                (NumStyle::PrecisionThenScale, Some(p), Some(sc)) => format!("{s}({p}, {sc})"),
-                (NumStyle::PrecisionThenScale | NumStyle::Float, Some(p), None) => {
-                    format!("{s}({p})")
-                }
-                _ => s.to_string(),
-            };
-            mysql_numeric_flags(base, a, c, ctx)?
-        }
+        DialectShape::MyNumeric { spec: s, style } => mysql_numeric(s, *style, a, c, ctx)?,
         DialectShape::MyFsp(s) => {
             let _ = a.take(0, "timezone");
             match opt_size(a.take(1, "fsp"), c, "fsp", ctx)? {
@@ -374,46 +361,77 @@ pub(crate) fn build(
                 None => s.to_string(),
             }
         }
-        DialectShape::MaxLength(s) => {
-            let length = opt_size(a.take(0, "length"), c, "length", ctx)?;
-            only_default(
-                a.keyword("filestream"),
-                |v| v.as_bool() == Some(false),
-                c,
-                "filestream",
-                ctx,
-            )?;
-            match length {
-                Some(n) => format!("{s}({n})"),
-                None => format!("{s}(max)"),
-            }
-        }
-        DialectShape::PgTime(s) => {
-            let timezone = opt_bool(a.take(0, "timezone"), c, "timezone", ctx)?.unwrap_or(false);
-            let precision = opt_size(a.take(1, "precision"), c, "precision", ctx)?;
-            let p = precision.map_or(String::new(), |p| format!("({p})"));
-            format!(
-                "{s}{p} {} TIME ZONE",
-                if timezone { "WITH" } else { "WITHOUT" }
-            )
-        }
-        DialectShape::PgInterval => {
-            let precision = opt_size(a.take(0, "precision"), c, "precision", ctx)?;
-            let fields = opt_string(a.take(1, "fields"), c, "fields", ctx)?;
-            let mut s = "INTERVAL".to_string();
-            if let Some(f) = fields {
-                s += &format!(" {f}");
-            }
-            if let Some(p) = precision {
-                s += &format!(" ({p})");
-            }
-            s
-        }
+        DialectShape::MaxLength(s) => max_length(s, a, c, ctx)?,
+        DialectShape::PgTime(s) => pg_time(s, a, c, ctx)?,
+        DialectShape::PgInterval => pg_interval(a, c, ctx)?,
     };
     Ok(SqlType::DialectSpecific {
         dialect: dialect_of(spec).to_string(),
         name: sql,
     })
+}
+
+/// MySQL numeric types: `SPEC[(p[, s])]` as `style` spells precision and scale, with flags.
+fn mysql_numeric(
+    spec: &str,
+    style: NumStyle,
+    a: &mut Args,
+    callee: &str,
+    ctx: &Ctx,
+) -> Result<String> {
+    let p = opt_size(a.take(0, "precision"), callee, "precision", ctx)?;
+    let scale = opt_size(a.take(1, "scale"), callee, "scale", ctx)?;
+    let _ = a.take(2, "asdecimal");
+    let base = match (style, p, scale) {
+        (NumStyle::Both | NumStyle::Float, Some(p), Some(sc)) => format!("{spec}({p}, {sc})"),
+        (NumStyle::PrecisionThenScale, Some(p), Some(sc)) => format!("{spec}({p}, {sc})"),
+        (NumStyle::PrecisionThenScale | NumStyle::Float, Some(p), None) => {
+            format!("{spec}({p})")
+        }
+        _ => spec.to_string(),
+    };
+    mysql_numeric_flags(base, a, callee, ctx)
+}
+
+/// `SPEC(n)`, or `SPEC(max)` without a length (MSSQL `VARBINARY`; `filestream` unmodeled).
+fn max_length(spec: &str, a: &mut Args, callee: &str, ctx: &mut Ctx) -> Result<String> {
+    let length = opt_size(a.take(0, "length"), callee, "length", ctx)?;
+    only_default(
+        a.keyword("filestream"),
+        |v| v.as_bool() == Some(false),
+        callee,
+        "filestream",
+        ctx,
+    )?;
+    Ok(match length {
+        Some(n) => format!("{spec}({n})"),
+        None => format!("{spec}(max)"),
+    })
+}
+
+/// PostgreSQL `SPEC[(p)] WITH[OUT] TIME ZONE` (`TIMESTAMP`, `TIME`).
+fn pg_time(spec: &str, a: &mut Args, callee: &str, ctx: &Ctx) -> Result<String> {
+    let timezone = opt_bool(a.take(0, "timezone"), callee, "timezone", ctx)?.unwrap_or(false);
+    let precision = opt_size(a.take(1, "precision"), callee, "precision", ctx)?;
+    let p = precision.map_or(String::new(), |p| format!("({p})"));
+    Ok(format!(
+        "{spec}{p} {} TIME ZONE",
+        if timezone { "WITH" } else { "WITHOUT" }
+    ))
+}
+
+/// PostgreSQL `INTERVAL [fields] [(p)]`.
+fn pg_interval(a: &mut Args, callee: &str, ctx: &Ctx) -> Result<String> {
+    let precision = opt_size(a.take(0, "precision"), callee, "precision", ctx)?;
+    let fields = opt_string(a.take(1, "fields"), callee, "fields", ctx)?;
+    let mut s = "INTERVAL".to_string();
+    if let Some(f) = fields {
+        s += &format!(" {f}");
+    }
+    if let Some(p) = precision {
+        s += &format!(" ({p})");
+    }
+    Ok(s)
 }
 
 /// MySQL `UNSIGNED` / `ZEROFILL`.

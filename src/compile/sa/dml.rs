@@ -363,14 +363,16 @@ fn bind_params(e: &Expr, params: &[(String, Literal)]) -> Expr {
     }
 }
 
+/// The callee named in the errors of [`statement`].
+const EXECUTE: &str = "execute";
+
 /// A statement for `op.execute`/`bind.execute`, with optional execution parameters (a dict,
 /// or for an `insert()` without values a list of dicts: its rows).
 pub(crate) fn statement(v: &Value, params: Option<&Value>, ctx: &mut Ctx) -> Result<Statement> {
-    let callee = "execute";
     if let Some(text) = v.as_str() {
         if params.is_some() {
             return Err(ctx.native_unsupported(
-                callee,
+                EXECUTE,
                 "parameters with a plain string (wrap it in sa.text)",
             ));
         }
@@ -381,70 +383,95 @@ pub(crate) fn statement(v: &Value, params: Option<&Value>, ctx: &mut Ctx) -> Res
     if let Some(DmlObj(Dml::Insert { table, rows })) = v.downcast_native::<DmlObj>() {
         if rows.is_empty() {
             if let Some(p) = params {
-                let list = match p {
-                    Value::Dict(_) => vec![p.clone()],
-                    other => items(other, ctx)?,
-                };
-                let mut new_rows = Vec::new();
-                for row in &list {
-                    new_rows.push(value_pairs(
-                        table,
-                        std::slice::from_ref(row),
-                        &[],
-                        callee,
-                        ctx,
-                    )?);
-                }
-                return insert_statement(table, &new_rows, ctx);
+                return insert_from_params(table, p, ctx);
             }
         }
     }
-    let params: Params = match params {
-        None => None,
-        Some(Value::Dict(_)) => Some(param_dict(params.unwrap_or(&Value::None), callee, ctx)?),
-        Some(_) => {
-            return Err(ctx.native_unsupported(
-                callee,
-                format!("running a statement once per parameter set ({DATA_MIGRATION})"),
-            ))
-        }
-    };
-    let bound = |e: &Expr| match &params {
-        Some(p) => bind_params(e, p),
-        None => e.clone(),
-    };
+    let params = execution_params(params, ctx)?;
     if let Some(e) = as_expr(v) {
-        return match bound(&e) {
-            Expr::Text { text, mut binds } => {
-                binds.extend(params.clone().unwrap_or_default());
-                Ok(Statement::Sql {
-                    text: lower::text_sql(&text, &binds, ctx)?,
-                })
-            }
-            Expr::Query(what) => Err(ctx.native_unsupported(
-                callee,
-                format!("reading rows with {what} ({DATA_MIGRATION})"),
-            )),
-            other => Err(ctx.native_error(
-                callee,
-                format!("{other:?} is an expression, not a statement"),
-            )),
-        };
+        return expression_statement(&e, &params, ctx);
     }
     let Some(DmlObj(dml)) = v.downcast_native::<DmlObj>() else {
         return Err(ctx.native_error(
-            callee,
+            EXECUTE,
             format!(
                 "expected SQL text or a Core statement, got {}",
                 v.type_name()
             ),
         ));
     };
-    let filter = |filters: &[Expr], ctx: &Ctx| -> Result<Option<crate::ir::SqlExpr>> {
+    dml_statement(dml, &params, ctx)
+}
+
+/// An `insert()` without values executed with parameters: each dict of `params` (one dict,
+/// or a list of them) is a row.
+fn insert_from_params(table: &TableRef, params: &Value, ctx: &mut Ctx) -> Result<Statement> {
+    let list = match params {
+        Value::Dict(_) => vec![params.clone()],
+        other => items(other, ctx)?,
+    };
+    let mut rows = Vec::new();
+    for row in &list {
+        rows.push(value_pairs(
+            table,
+            std::slice::from_ref(row),
+            &[],
+            EXECUTE,
+            ctx,
+        )?);
+    }
+    insert_statement(table, &rows, ctx)
+}
+
+/// The execution parameters of a statement: one dict, or `None`; several parameter sets are
+/// refused.
+fn execution_params(params: Option<&Value>, ctx: &Ctx) -> Result<Params> {
+    match params {
+        None => Ok(None),
+        Some(p @ Value::Dict(_)) => Ok(Some(param_dict(p, EXECUTE, ctx)?)),
+        Some(_) => Err(ctx.native_unsupported(
+            EXECUTE,
+            format!("running a statement once per parameter set ({DATA_MIGRATION})"),
+        )),
+    }
+}
+
+/// `e` with the execution parameters, if any, bound to its parameters.
+fn bound(e: &Expr, params: &Params) -> Expr {
+    match params {
+        Some(p) => bind_params(e, p),
+        None => e.clone(),
+    }
+}
+
+/// The statement an expression stands for: SQL text is one, a query (reading rows) is refused,
+/// anything else is not a statement.
+fn expression_statement(e: &Expr, params: &Params, ctx: &Ctx) -> Result<Statement> {
+    match bound(e, params) {
+        Expr::Text { text, mut binds } => {
+            binds.extend(params.clone().unwrap_or_default());
+            Ok(Statement::Sql {
+                text: lower::text_sql(&text, &binds, ctx)?,
+            })
+        }
+        Expr::Query(what) => Err(ctx.native_unsupported(
+            EXECUTE,
+            format!("reading rows with {what} ({DATA_MIGRATION})"),
+        )),
+        other => Err(ctx.native_error(
+            EXECUTE,
+            format!("{other:?} is an expression, not a statement"),
+        )),
+    }
+}
+
+/// The `UPDATE`, `DELETE` or `INSERT` a Core statement stands for, with `params` bound.
+fn dml_statement(dml: &Dml, params: &Params, ctx: &Ctx) -> Result<Statement> {
+    let filter = |filters: &[Expr]| -> Result<Option<crate::ir::SqlExpr>> {
         if filters.is_empty() {
             return Ok(None);
         }
-        lower::lower(&bound(&expr::and(filters.to_vec())), ctx).map(Some)
+        lower::lower(&bound(&expr::and(filters.to_vec()), params), ctx).map(Some)
     };
     Ok(match dml {
         Dml::Update {
@@ -459,17 +486,17 @@ pub(crate) fn statement(v: &Value, params: Option<&Value>, ctx: &mut Ctx) -> Res
             }
             let mut out = Vec::new();
             for (k, e) in values {
-                out.push((k.clone(), lower::lower(&bound(e), ctx)?));
+                out.push((k.clone(), lower::lower(&bound(e, params), ctx)?));
             }
             Statement::Update {
                 table: table.name.clone(),
                 values: out,
-                filter: filter(filters, ctx)?,
+                filter: filter(filters)?,
             }
         }
         Dml::Delete { table, filters } => Statement::Delete {
             table: table.name.clone(),
-            filter: filter(filters, ctx)?,
+            filter: filter(filters)?,
         },
         Dml::Insert { table, rows } => insert_statement(table, rows, ctx)?,
     })

@@ -139,12 +139,6 @@ fn generic_bool(b: bool) -> &'static str {
 
 /// An expression as the IR's `SqlExpr`.
 pub(crate) fn lower(e: &Expr, ctx: &Ctx) -> Result<SqlExpr> {
-    let lower_all = |items: &[Expr]| {
-        items
-            .iter()
-            .map(|i| lower(i, ctx))
-            .collect::<Result<Vec<_>>>()
-    };
     Ok(match e {
         Expr::Column(c) => SqlExpr::Column {
             table: c.table_name(),
@@ -186,40 +180,21 @@ pub(crate) fn lower(e: &Expr, ctx: &Ctx) -> Result<SqlExpr> {
             expr,
             values,
             negate,
-        } => {
-            if values.is_empty() {
-                return Err(ctx.native_unsupported("ColumnOperators.in_", "an empty IN list"));
-            }
-            SqlExpr::InList {
-                expr: Box::new(lower(expr, ctx)?),
-                values: lower_all(values)?,
-                negate: *negate,
-            }
-        }
+        } => lower_in(expr, values, *negate, ctx)?,
         Expr::IsNull { expr, negate } => SqlExpr::IsNull {
             expr: Box::new(lower(expr, ctx)?),
             negate: *negate,
         },
         Expr::And(items) => SqlExpr::And {
-            items: lower_all(items)?,
+            items: lower_all(items, ctx)?,
         },
         Expr::Or(items) => SqlExpr::Or {
-            items: lower_all(items)?,
+            items: lower_all(items, ctx)?,
         },
         Expr::Not(inner) => SqlExpr::Not {
             expr: Box::new(lower(inner, ctx)?),
         },
-        Expr::Func { name, args }
-            if args.is_empty() && ANSI_FUNCTIONS.contains(&name.to_ascii_lowercase().as_str()) =>
-        {
-            SqlExpr::Sql {
-                text: name.to_ascii_uppercase(),
-            }
-        }
-        Expr::Func { name, args } => SqlExpr::Func {
-            name: name.clone(),
-            args: lower_all(args)?,
-        },
+        Expr::Func { name, args } => lower_func(name, args, ctx)?,
         Expr::Label { expr, .. } => lower(expr, ctx)?,
         Expr::Tuple(_) => {
             return Err(ctx.native_unsupported("sqlalchemy.tuple_", "a tuple in a statement"))
@@ -237,6 +212,37 @@ pub(crate) fn lower(e: &Expr, ctx: &Ctx) -> Result<SqlExpr> {
                 format!("reading rows with {what} ({DATA_MIGRATION})"),
             ))
         }
+    })
+}
+
+/// Each of `items` as the IR's `SqlExpr`.
+fn lower_all(items: &[Expr], ctx: &Ctx) -> Result<Vec<SqlExpr>> {
+    items.iter().map(|i| lower(i, ctx)).collect()
+}
+
+/// `expr [NOT] IN (values...)`; an empty list is refused.
+fn lower_in(expr: &Expr, values: &[Expr], negate: bool, ctx: &Ctx) -> Result<SqlExpr> {
+    if values.is_empty() {
+        return Err(ctx.native_unsupported("ColumnOperators.in_", "an empty IN list"));
+    }
+    Ok(SqlExpr::InList {
+        expr: Box::new(lower(expr, ctx)?),
+        values: lower_all(values, ctx)?,
+        negate,
+    })
+}
+
+/// A function call: an ANSI function without arguments is its bare upper-case name (as
+/// SQLAlchemy renders it), any other a call.
+fn lower_func(name: &str, args: &[Expr], ctx: &Ctx) -> Result<SqlExpr> {
+    if args.is_empty() && ANSI_FUNCTIONS.contains(&name.to_ascii_lowercase().as_str()) {
+        return Ok(SqlExpr::Sql {
+            text: name.to_ascii_uppercase(),
+        });
+    }
+    Ok(SqlExpr::Func {
+        name: name.to_string(),
+        args: lower_all(args, ctx)?,
     })
 }
 

@@ -195,44 +195,12 @@ impl TypeClass {
         let callee = spec.qualified();
         let mut a = Args::new(callee.clone(), args, kwargs);
         let ty = match &spec.shape {
-            Shape::Str(kind) => {
-                let length = opt_size(a.take(0, "length"), &callee, "length", ctx)?;
-                let collation = opt_string(a.take(1, "collation"), &callee, "collation", ctx)?;
-                only_default(
-                    a.keyword("collation_schema"),
-                    Value::is_none,
-                    &callee,
-                    "collation_schema",
-                    ctx,
-                )?;
-                if collation.is_some() && *kind != StrKind::Varchar {
-                    return Err(ctx.native_unsupported(&callee, "`collation=` on this type"));
-                }
-                match kind {
-                    StrKind::Varchar => SqlType::Varchar { length, collation },
-                    StrKind::Char => SqlType::Char { length },
-                    StrKind::NVarchar => SqlType::NVarchar { length },
-                    StrKind::Text => SqlType::Text { length },
-                }
-            }
+            Shape::Str(kind) => string_type(*kind, &callee, &mut a, ctx)?,
             Shape::Integer => SqlType::Integer,
             Shape::BigInteger => SqlType::BigInteger,
             Shape::SmallInteger => SqlType::SmallInteger,
-            Shape::Float { double } => {
-                let precision = opt_size(a.take(0, "precision"), &callee, "precision", ctx)?;
-                // Python-side conversions only.
-                let _ = (a.take(1, "asdecimal"), a.take(2, "decimal_return_scale"));
-                SqlType::Float {
-                    precision,
-                    double: *double,
-                }
-            }
-            Shape::Numeric => {
-                let precision = opt_size(a.take(0, "precision"), &callee, "precision", ctx)?;
-                let scale = opt_size(a.take(1, "scale"), &callee, "scale", ctx)?;
-                let _ = (a.take(2, "decimal_return_scale"), a.take(3, "asdecimal"));
-                SqlType::Numeric { precision, scale }
-            }
+            Shape::Float { double } => float_type(*double, &callee, &mut a, ctx)?,
+            Shape::Numeric => numeric_type(&callee, &mut a, ctx)?,
             Shape::Boolean => SqlType::Boolean {
                 create_constraint: opt_bool(
                     a.take(0, "create_constraint"),
@@ -252,30 +220,7 @@ impl TypeClass {
                     .unwrap_or(false),
             },
             Shape::Date => SqlType::Date,
-            Shape::Interval => {
-                only_default(
-                    a.take(0, "native"),
-                    |v| v.as_bool() == Some(true),
-                    &callee,
-                    "native",
-                    ctx,
-                )?;
-                only_default(
-                    a.take(1, "second_precision"),
-                    Value::is_none,
-                    &callee,
-                    "second_precision",
-                    ctx,
-                )?;
-                only_default(
-                    a.take(2, "day_precision"),
-                    Value::is_none,
-                    &callee,
-                    "day_precision",
-                    ctx,
-                )?;
-                SqlType::Interval
-            }
+            Shape::Interval => interval_type(&callee, &mut a, ctx)?,
             Shape::LargeBinary => SqlType::LargeBinary {
                 length: opt_size(a.take(0, "length"), &callee, "length", ctx)?,
             },
@@ -283,17 +228,7 @@ impl TypeClass {
                 let _ = a.take(0, "none_as_null");
                 SqlType::Json
             }
-            Shape::Uuid => {
-                let _ = a.take(0, "as_uuid");
-                only_default(
-                    a.take(1, "native_uuid"),
-                    |v| v.as_bool() == Some(true),
-                    &callee,
-                    "native_uuid",
-                    ctx,
-                )?;
-                SqlType::Uuid
-            }
+            Shape::Uuid => uuid_type(&callee, &mut a, ctx)?,
             Shape::Enum => enum_type(&callee, &mut a, ctx)?,
             Shape::Dialect(shape) => dialect_types::build(spec, shape, &mut a, ctx)?,
             Shape::Abstract => {
@@ -306,6 +241,84 @@ impl TypeClass {
         a.finish(ctx)?;
         Ok(ty)
     }
+}
+
+/// `String(length, collation)` and its kin: the string type of `kind` (only `VARCHAR` takes a
+/// collation).
+fn string_type(kind: StrKind, callee: &str, a: &mut Args, ctx: &mut Ctx) -> Result<SqlType> {
+    let length = opt_size(a.take(0, "length"), callee, "length", ctx)?;
+    let collation = opt_string(a.take(1, "collation"), callee, "collation", ctx)?;
+    only_default(
+        a.keyword("collation_schema"),
+        Value::is_none,
+        callee,
+        "collation_schema",
+        ctx,
+    )?;
+    if collation.is_some() && kind != StrKind::Varchar {
+        return Err(ctx.native_unsupported(callee, "`collation=` on this type"));
+    }
+    Ok(match kind {
+        StrKind::Varchar => SqlType::Varchar { length, collation },
+        StrKind::Char => SqlType::Char { length },
+        StrKind::NVarchar => SqlType::NVarchar { length },
+        StrKind::Text => SqlType::Text { length },
+    })
+}
+
+/// `Float(precision)` / `Double(precision)`: a floating-point type.
+fn float_type(double: bool, callee: &str, a: &mut Args, ctx: &mut Ctx) -> Result<SqlType> {
+    let precision = opt_size(a.take(0, "precision"), callee, "precision", ctx)?;
+    // Python-side conversions only.
+    let _ = (a.take(1, "asdecimal"), a.take(2, "decimal_return_scale"));
+    Ok(SqlType::Float { precision, double })
+}
+
+/// `Numeric(precision, scale)`: a fixed-point type.
+fn numeric_type(callee: &str, a: &mut Args, ctx: &mut Ctx) -> Result<SqlType> {
+    let precision = opt_size(a.take(0, "precision"), callee, "precision", ctx)?;
+    let scale = opt_size(a.take(1, "scale"), callee, "scale", ctx)?;
+    let _ = (a.take(2, "decimal_return_scale"), a.take(3, "asdecimal"));
+    Ok(SqlType::Numeric { precision, scale })
+}
+
+/// `Interval()`: only its defaults (native, no precisions) are modeled.
+fn interval_type(callee: &str, a: &mut Args, ctx: &mut Ctx) -> Result<SqlType> {
+    only_default(
+        a.take(0, "native"),
+        |v| v.as_bool() == Some(true),
+        callee,
+        "native",
+        ctx,
+    )?;
+    only_default(
+        a.take(1, "second_precision"),
+        Value::is_none,
+        callee,
+        "second_precision",
+        ctx,
+    )?;
+    only_default(
+        a.take(2, "day_precision"),
+        Value::is_none,
+        callee,
+        "day_precision",
+        ctx,
+    )?;
+    Ok(SqlType::Interval)
+}
+
+/// `Uuid(as_uuid)`: only a native UUID type is modeled.
+fn uuid_type(callee: &str, a: &mut Args, ctx: &mut Ctx) -> Result<SqlType> {
+    let _ = a.take(0, "as_uuid");
+    only_default(
+        a.take(1, "native_uuid"),
+        |v| v.as_bool() == Some(true),
+        callee,
+        "native_uuid",
+        ctx,
+    )?;
+    Ok(SqlType::Uuid)
 }
 
 fn enum_type(callee: &str, a: &mut Args, ctx: &mut Ctx) -> Result<SqlType> {

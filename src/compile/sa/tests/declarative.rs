@@ -71,113 +71,136 @@ fn table(name: &str, columns: Vec<Column>, constraints: Vec<Constraint>) -> Tabl
     }
 }
 
+/// The tables of MLflow's initial models, in definition order.
 fn expected_initial_models() -> Vec<Table> {
+    vec![
+        expected_experiments(),
+        expected_runs(),
+        expected_tags(),
+        expected_metrics(),
+        expected_params(),
+    ]
+}
+
+/// `experiments`: an autoincrementing key and a unique name.
+fn expected_experiments() -> Table {
     let mut experiment_id = pk(col("experiment_id", SqlType::Integer, false));
     experiment_id.autoincrement = Autoincrement::Yes;
     let mut name = col("name", varchar(256), false);
     name.unique = true;
-    vec![
-        table(
-            "experiments",
-            vec![
-                experiment_id,
-                name,
-                col("artifact_location", varchar(256), true),
-                col("lifecycle_stage", varchar(32), true),
-            ],
-            vec![
-                check(
-                    "experiments_lifecycle_stage",
-                    "lifecycle_stage IN ('active', 'deleted')",
-                ),
-                primary("experiment_pk", &["experiment_id"]),
-            ],
-        ),
-        table(
-            "runs",
-            vec![
-                pk(col("run_uuid", varchar(32), false)),
-                col("name", varchar(250), true),
-                col("source_type", varchar(20), true),
-                col("source_name", varchar(500), true),
-                col("entry_point_name", varchar(50), true),
-                col("user_id", varchar(256), true),
-                col("status", varchar(20), true),
-                col("start_time", SqlType::BigInteger, true),
-                col("end_time", SqlType::BigInteger, true),
-                col("source_version", varchar(50), true),
-                col("lifecycle_stage", varchar(20), true),
-                col("artifact_uri", varchar(200), true),
-                fk_to(
-                    col("experiment_id", SqlType::Integer, true),
-                    "experiments",
-                    "experiment_id",
-                ),
-            ],
-            vec![
-                check(
-                    "source_type",
-                    "source_type IN ('NOTEBOOK', 'JOB', 'LOCAL', 'UNKNOWN', 'PROJECT')",
-                ),
-                check(
-                    "status",
-                    "status IN ('SCHEDULED', 'FAILED', 'FINISHED', 'RUNNING')",
-                ),
-                check(
-                    "runs_lifecycle_stage",
-                    "lifecycle_stage IN ('active', 'deleted')",
-                ),
-                primary("run_pk", &["run_uuid"]),
-            ],
-        ),
-        table(
-            "tags",
-            vec![
-                pk(col("key", varchar(250), false)),
-                col("value", varchar(250), true),
-                pk(fk_to(
-                    col("run_uuid", varchar(32), false),
-                    "runs",
-                    "run_uuid",
-                )),
-            ],
-            vec![primary("tag_pk", &["key", "run_uuid"])],
-        ),
-        table(
-            "metrics",
-            vec![
-                pk(col("key", varchar(250), false)),
-                col(
-                    "value",
-                    SqlType::Float {
-                        precision: None,
-                        double: false,
-                    },
-                    false,
-                ),
-                pk(col("timestamp", SqlType::BigInteger, false)),
-                pk(fk_to(
-                    col("run_uuid", varchar(32), false),
-                    "runs",
-                    "run_uuid",
-                )),
-            ],
-            vec![primary("metric_pk", &["key", "timestamp", "run_uuid"])],
-        ),
-        table(
-            "params",
-            vec![
-                pk(col("key", varchar(250), false)),
-                col("value", varchar(250), false),
-                pk(fk_to(
-                    col("run_uuid", varchar(32), false),
-                    "runs",
-                    "run_uuid",
-                )),
-            ],
-            vec![primary("param_pk", &["key", "run_uuid"])],
-        ),
-    ]
+    table(
+        "experiments",
+        vec![
+            experiment_id,
+            name,
+            col("artifact_location", varchar(256), true),
+            col("lifecycle_stage", varchar(32), true),
+        ],
+        vec![
+            check(
+                "experiments_lifecycle_stage",
+                "lifecycle_stage IN ('active', 'deleted')",
+            ),
+            primary("experiment_pk", &["experiment_id"]),
+        ],
+    )
+}
+
+/// `runs`: keyed by UUID, referring to its experiment, with enum-like CHECKs.
+fn expected_runs() -> Table {
+    table(
+        "runs",
+        vec![
+            pk(col("run_uuid", varchar(32), false)),
+            col("name", varchar(250), true),
+            col("source_type", varchar(20), true),
+            col("source_name", varchar(500), true),
+            col("entry_point_name", varchar(50), true),
+            col("user_id", varchar(256), true),
+            col("status", varchar(20), true),
+            col("start_time", SqlType::BigInteger, true),
+            col("end_time", SqlType::BigInteger, true),
+            col("source_version", varchar(50), true),
+            col("lifecycle_stage", varchar(20), true),
+            col("artifact_uri", varchar(200), true),
+            fk_to(
+                col("experiment_id", SqlType::Integer, true),
+                "experiments",
+                "experiment_id",
+            ),
+        ],
+        vec![
+            check(
+                "source_type",
+                "source_type IN ('NOTEBOOK', 'JOB', 'LOCAL', 'UNKNOWN', 'PROJECT')",
+            ),
+            check(
+                "status",
+                "status IN ('SCHEDULED', 'FAILED', 'FINISHED', 'RUNNING')",
+            ),
+            check(
+                "runs_lifecycle_stage",
+                "lifecycle_stage IN ('active', 'deleted')",
+            ),
+            primary("run_pk", &["run_uuid"]),
+        ],
+    )
+}
+
+/// The key column of a run's child table: part of its primary key, referring to `runs`.
+fn run_uuid_key() -> Column {
+    pk(fk_to(
+        col("run_uuid", varchar(32), false),
+        "runs",
+        "run_uuid",
+    ))
+}
+
+/// `tags`: key/value pairs of a run.
+fn expected_tags() -> Table {
+    table(
+        "tags",
+        vec![
+            pk(col("key", varchar(250), false)),
+            col("value", varchar(250), true),
+            run_uuid_key(),
+        ],
+        vec![primary("tag_pk", &["key", "run_uuid"])],
+    )
+}
+
+/// `metrics`: a run's float values by key and timestamp.
+fn expected_metrics() -> Table {
+    table(
+        "metrics",
+        vec![
+            pk(col("key", varchar(250), false)),
+            col(
+                "value",
+                SqlType::Float {
+                    precision: None,
+                    double: false,
+                },
+                false,
+            ),
+            pk(col("timestamp", SqlType::BigInteger, false)),
+            run_uuid_key(),
+        ],
+        vec![primary("metric_pk", &["key", "timestamp", "run_uuid"])],
+    )
+}
+
+/// `params`: a run's parameters by key.
+fn expected_params() -> Table {
+    table(
+        "params",
+        vec![
+            pk(col("key", varchar(250), false)),
+            col("value", varchar(250), false),
+            run_uuid_key(),
+        ],
+        vec![primary("param_pk", &["key", "run_uuid"])],
+    )
 }
 
 #[test]

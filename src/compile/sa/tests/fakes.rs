@@ -119,80 +119,77 @@ fn op_call(
     kwargs: Vec<(String, Value)>,
     ctx: &mut Ctx,
 ) -> Result<Value> {
-    let shift = usize::from(batch.is_none());
     match method {
-        "get_bind" | "get_context" => return Ok(Value::native(FakeBind)),
-        "f" | "inline_literal" => return Ok(args.first().cloned().unwrap_or(Value::None)),
-        "create_table" => {
-            let name = args
-                .first()
-                .and_then(|v| v.as_str())
-                .unwrap_or("?")
-                .to_string();
-            let t = table_from_items(&name, &args[1.min(args.len())..], ctx)?;
-            log.borrow_mut().push(format!("  {t:?}"));
-            return Ok(sa::table_value(&t));
+        "get_bind" | "get_context" => Ok(Value::native(FakeBind)),
+        "f" | "inline_literal" => Ok(args.first().cloned().unwrap_or(Value::None)),
+        "create_table" => create_table(&args, log, ctx),
+        "batch_alter_table" => batch_alter_table(&args, &kwargs, log, ctx),
+        _ => {
+            let shift = usize::from(batch.is_none());
+            convert_arguments(method, shift, log, &args, &kwargs, ctx)?;
+            Ok(Value::None)
         }
-        "batch_alter_table" => {
-            if let Some(ta) = keyword(&kwargs, "table_args") {
-                for item in ctx.iterate(ta)? {
-                    let c = to_constraint(&item, None, ctx)?;
-                    log.borrow_mut().push(format!("  table_args {c:?}"));
-                }
-            }
-            let table = args
-                .first()
-                .and_then(|v| v.as_str())
-                .unwrap_or("?")
-                .to_string();
-            return Ok(Value::native(FakeBatchContext {
-                log: log.clone(),
-                table,
-            }));
+    }
+}
+
+/// `op.create_table(name, *items)`: the table, logged.
+fn create_table(args: &[Value], log: &Log, ctx: &mut Ctx) -> Result<Value> {
+    let name = args
+        .first()
+        .and_then(|v| v.as_str())
+        .unwrap_or("?")
+        .to_string();
+    let t = table_from_items(&name, &args[1.min(args.len())..], ctx)?;
+    log.borrow_mut().push(format!("  {t:?}"));
+    Ok(sa::table_value(&t))
+}
+
+/// `op.batch_alter_table(name, table_args=...)`: its constraints logged, and the context whose
+/// `batch_op` records calls.
+fn batch_alter_table(
+    args: &[Value],
+    kwargs: &[(String, Value)],
+    log: &Log,
+    ctx: &mut Ctx,
+) -> Result<Value> {
+    if let Some(ta) = keyword(kwargs, "table_args") {
+        for item in ctx.iterate(ta)? {
+            let c = to_constraint(&item, None, ctx)?;
+            log.borrow_mut().push(format!("  table_args {c:?}"));
         }
+    }
+    let table = args
+        .first()
+        .and_then(|v| v.as_str())
+        .unwrap_or("?")
+        .to_string();
+    Ok(Value::native(FakeBatchContext {
+        log: log.clone(),
+        table,
+    }))
+}
+
+/// Converts (and logs) the `sqlalchemy` arguments of an op that answers `None`; `shift` is 1
+/// when positional arguments start with the table name (not in a batch).
+fn convert_arguments(
+    method: &str,
+    shift: usize,
+    log: &Log,
+    args: &[Value],
+    kwargs: &[(String, Value)],
+    ctx: &mut Ctx,
+) -> Result<()> {
+    match method {
         "add_column" => {
             if let Some(c) = args.get(shift) {
                 let c = to_column(c, ctx)?;
                 log.borrow_mut().push(format!("  {c:?}"));
             }
         }
-        "alter_column" => {
-            for k in ["type_", "existing_type"] {
-                if let Some(t) = keyword(&kwargs, k).filter(|v| !v.is_none()) {
-                    let t = to_type(t, ctx)?;
-                    log.borrow_mut().push(format!("  {k}={t:?}"));
-                }
-            }
-            for k in ["server_default", "existing_server_default"] {
-                if let Some(d) =
-                    keyword(&kwargs, k).filter(|v| !v.is_none() && v.as_bool() != Some(false))
-                {
-                    let d = to_server_default(d, ctx)?;
-                    log.borrow_mut().push(format!("  {k}={d:?}"));
-                }
-            }
-        }
-        "create_index" => {
-            if let Some(cols) = args.get(shift + 1) {
-                for item in ctx.iterate(cols)? {
-                    if item.as_str().is_none() && !sa::is_column(&item) {
-                        let t = to_sql_text(&item, ctx)?;
-                        log.borrow_mut().push(format!("  expression {t:?}"));
-                    }
-                }
-            }
-            for (k, v) in &kwargs {
-                if k != "unique" && k != "if_not_exists" {
-                    let o = to_dialect_option(k, v, ctx)?;
-                    log.borrow_mut().push(format!("  {k}={o:?}"));
-                }
-            }
-        }
+        "alter_column" => convert_alter_column(kwargs, log, ctx)?,
+        "create_index" => convert_create_index(args.get(shift + 1), kwargs, log, ctx)?,
         "create_check_constraint" => {
-            if let Some(c) = args
-                .get(shift + 1)
-                .or_else(|| keyword(&kwargs, "condition"))
-            {
+            if let Some(c) = args.get(shift + 1).or_else(|| keyword(kwargs, "condition")) {
                 let t = to_sql_text(c, ctx)?;
                 log.borrow_mut().push(format!("  check {t:?}"));
             }
@@ -217,7 +214,48 @@ fn op_call(
             }
         }
     }
-    Ok(Value::None)
+    Ok(())
+}
+
+/// `op.alter_column`: converts (and logs) its types and server defaults.
+fn convert_alter_column(kwargs: &[(String, Value)], log: &Log, ctx: &mut Ctx) -> Result<()> {
+    for k in ["type_", "existing_type"] {
+        if let Some(t) = keyword(kwargs, k).filter(|v| !v.is_none()) {
+            let t = to_type(t, ctx)?;
+            log.borrow_mut().push(format!("  {k}={t:?}"));
+        }
+    }
+    for k in ["server_default", "existing_server_default"] {
+        if let Some(d) = keyword(kwargs, k).filter(|v| !v.is_none() && v.as_bool() != Some(false)) {
+            let d = to_server_default(d, ctx)?;
+            log.borrow_mut().push(format!("  {k}={d:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// `op.create_index`: converts (and logs) its expression items and dialect options.
+fn convert_create_index(
+    columns: Option<&Value>,
+    kwargs: &[(String, Value)],
+    log: &Log,
+    ctx: &mut Ctx,
+) -> Result<()> {
+    if let Some(cols) = columns {
+        for item in ctx.iterate(cols)? {
+            if item.as_str().is_none() && !sa::is_column(&item) {
+                let t = to_sql_text(&item, ctx)?;
+                log.borrow_mut().push(format!("  expression {t:?}"));
+            }
+        }
+    }
+    for (k, v) in kwargs {
+        if k != "unique" && k != "if_not_exists" {
+            let o = to_dialect_option(k, v, ctx)?;
+            log.borrow_mut().push(format!("  {k}={o:?}"));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug)]
