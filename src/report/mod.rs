@@ -249,6 +249,9 @@ pub fn report(
     let mut seen = PathSoFar::default();
     for step in &plan.steps {
         let mut ops = Vec::new();
+        // Per operation: the rows' share of its estimate, and whether its statements were
+        // merged into an earlier operation's.
+        let mut row_costs: Vec<(f64, bool)> = Vec::new();
         for emitted in &step.compiled.emitted {
             seen.types_before = emitted.types_before.clone();
             let (change, summary, cost, verdict) = classify(&emitted.op, server, &seen);
@@ -277,6 +280,9 @@ pub fn report(
                 _ if emitted.statements.is_empty() => 0.0,
                 _ => copies(&emitted.statements),
             };
+            let absorbed = emitted.statements.is_empty() && server == Server::Mysql;
+            let row_cost = n.unwrap_or(0) as f64 * per_row * if absorbed { 1.0 } else { passes };
+            row_costs.push((row_cost, absorbed));
             let estimate = emitted.statements.len() as f64 * rates.statement
                 + n.unwrap_or(0) as f64 * per_row * passes;
             ops.push(OpReport {
@@ -291,6 +297,7 @@ pub fn report(
                 statements: emitted.statements.iter().map(|s| s.sql.clone()).collect(),
             });
         }
+        charge_merged_work(&mut ops, &row_costs);
         let verdict = ops
             .iter()
             .map(|o| o.verdict.clone())
@@ -316,6 +323,29 @@ pub fn report(
         estimate_seconds: round(revisions.iter().map(|r| r.estimate_seconds).sum()),
         revisions,
         verdict,
+    }
+}
+
+/// An operation whose statements were merged into an earlier one's on the same table (one
+/// `ALTER TABLE` with several clauses, one rebuild) costs nothing itself; the statement that
+/// holds it rebuilds the table once for the heaviest work merged into it.
+fn charge_merged_work(ops: &mut [OpReport], row_costs: &[(f64, bool)]) {
+    // The heaviest rows' cost charged to each operation so far.
+    let mut charged: Vec<f64> = row_costs.iter().map(|c| c.0).collect();
+    for i in 0..ops.len() {
+        let (cost, absorbed) = row_costs[i];
+        if !absorbed || cost == 0.0 {
+            continue;
+        }
+        let holder = (0..i).rev().find(|&j| {
+            !row_costs[j].1 && !ops[j].statements.is_empty() && ops[j].table == ops[i].table
+        });
+        if let Some(j) = holder {
+            if cost > charged[j] {
+                ops[j].estimate_seconds = round(ops[j].estimate_seconds + cost - charged[j]);
+                charged[j] = cost;
+            }
+        }
     }
 }
 
