@@ -35,7 +35,8 @@
 
 use crate::db::DbUrl;
 use crate::dialect::Database;
-use crate::exec::{self, blocking, DryRun, Event, ExecError, Options, Outcome, Status};
+use crate::exec::blocking::block_on;
+use crate::exec::{self, DryRun, Event, ExecError, Options, Outcome, Status};
 use crate::graph::{Direction, GraphError, Lower, RevisionGraph};
 use crate::plan::{DbState, Mode, PlanError, Planner};
 use crate::project::{Locator, Project, ProjectError};
@@ -191,15 +192,15 @@ pub struct Blocking<'a>(&'a Migrator);
 
 impl Blocking<'_> {
     pub fn current(&self, url: &DbUrl) -> Result<Vec<String>, ExecError> {
-        blocking::current(url, &self.0.project, &self.0.graph)
+        block_on(self.0.current(url))
     }
 
     pub fn status(&self, url: &DbUrl) -> Result<Status, ExecError> {
-        blocking::status(url, &self.0.project)
+        block_on(self.0.status(url))
     }
 
     pub fn plan(&self, url: &DbUrl, options: &Options) -> Result<DryRun, ExecError> {
-        blocking::dry_run(url, &self.0.project, &self.0.graph, options)
+        block_on(self.0.plan(url, options))
     }
 
     pub fn upgrade(
@@ -208,7 +209,7 @@ impl Blocking<'_> {
         target: &str,
         progress: Progress<'_>,
     ) -> Result<Outcome, ExecError> {
-        self.run(url, &options(target, Direction::Up), progress)
+        block_on(self.0.upgrade(url, target, progress))
     }
 
     pub fn downgrade(
@@ -217,7 +218,7 @@ impl Blocking<'_> {
         target: &str,
         progress: Progress<'_>,
     ) -> Result<Outcome, ExecError> {
-        self.run(url, &options(target, Direction::Down), progress)
+        block_on(self.0.downgrade(url, target, progress))
     }
 
     pub fn run(
@@ -226,6 +227,6 @@ impl Blocking<'_> {
         options: &Options,
         progress: Progress<'_>,
     ) -> Result<Outcome, ExecError> {
-        blocking::migrate(url, &self.0.project, &self.0.graph, options, progress)
+        block_on(self.0.run(url, options, progress))
     }
 }

@@ -15,7 +15,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// Run `work` to completion on a runtime of its own. Called from inside a tokio runtime
 /// (where blocking on another would panic), it runs on a scoped thread instead, the
 /// caller's thread waiting for it.
-fn block_on<F>(work: F) -> F::Output
+pub(crate) fn block_on<F>(work: F) -> F::Output
 where
     F: std::future::Future + Send,
     F::Output: Send,

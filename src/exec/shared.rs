@@ -1,13 +1,9 @@
 //! Databases shared with other applications: MLflow's tracking and auth stores in one
 //! database (each with its own version table), or an application's own tables beside
-//! MLflow's. A database without a version row for this project starts from scratch when none
-//! of the tables this project makes is there, whatever else the database holds; the rest is
-//! another application's, listed to the scripts that inspect the database and never touched.
-//!
-//! "This project's tables" are the ones a fresh run to the target creates: the initial models
-//! and every table a revision on the path creates or renames into. A table of that name
-//! without a version row means this project ran here before (or another application took its
-//! name): the database must then be what the initial models leave, or is refused.
+//! MLflow's. Where such a database starts is the planner's decision (`plan::state`); here are
+//! the reads and refusals around it: the live tables that are not our bookkeeping, the refusal
+//! of this project's tables without a version row when there are no initial tables to compare
+//! them with, and the refusal of names another application's tables already hold.
 
 use std::collections::BTreeSet;
 

@@ -133,6 +133,22 @@ pub(crate) struct Spec {
     pub ty: Option<char>,
 }
 
+impl Default for Spec {
+    /// What an empty spec means: no fill but spaces, no alignment, a sign only when negative.
+    fn default() -> Self {
+        Spec {
+            fill: ' ',
+            align: None,
+            sign: '-',
+            alternate: false,
+            width: 0,
+            grouping: None,
+            precision: None,
+            ty: None,
+        }
+    }
+}
+
 /// Why a format spec was refused.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum SpecError {
@@ -154,16 +170,7 @@ pub(crate) const MAX_WIDTH: usize = 100_000;
 pub(crate) fn parse_spec(spec: &str) -> Result<Spec, SpecError> {
     let chars: Vec<char> = spec.chars().collect();
     let mut i = 0;
-    let mut out = Spec {
-        fill: ' ',
-        align: None,
-        sign: '-',
-        alternate: false,
-        width: 0,
-        grouping: None,
-        precision: None,
-        ty: None,
-    };
+    let mut out = Spec::default();
     let is_align = |c: char| matches!(c, '<' | '>' | '^' | '=');
     if chars.len() >= 2 && is_align(chars[1]) {
         out.fill = chars[0];

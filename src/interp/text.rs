@@ -121,16 +121,7 @@ impl Ctx {
         i: &mut usize,
         args: &mut Vec<Value>,
     ) -> Result<Spec> {
-        let mut spec = Spec {
-            fill: ' ',
-            align: None,
-            sign: '-',
-            alternate: false,
-            width: 0,
-            grouping: None,
-            precision: None,
-            ty: None,
-        };
+        let mut spec = Spec::default();
         while let Some(&f @ ('-' | '+' | ' ' | '#' | '0')) = chars.get(*i) {
             match f {
                 '-' => spec.align = Some('<'),

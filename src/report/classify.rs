@@ -258,19 +258,12 @@ fn alter_column(
     if a.nullable == Some(false) && a.existing_nullable != Some(false) {
         return set_not_null(a, &name, server);
     }
-    let cost = match server {
-        Server::Postgres => Cost {
-            lock: "ACCESS EXCLUSIVE on the table, briefly (catalog only)".into(),
-            blocks_writes: false,
-            work: Work::None,
-        },
-        Server::Mysql => Cost {
-            lock: "none (INSTANT or INPLACE)".into(),
-            blocks_writes: false,
-            work: Work::None,
-        },
-        Server::Sqlite => sqlite_cost(Work::None),
-    };
+    let cost = pick(
+        server,
+        exclusive_brief(),
+        catalog("none (INSTANT or INPLACE)"),
+        Work::None,
+    );
     (
         Change::Additive,
         format!("alter column {name} (nullability, default or comment)"),
@@ -281,19 +274,12 @@ fn alter_column(
 
 /// Renaming column `name` (`table.column`) to `new`: catalog only, but old servers lose it.
 fn rename_column(name: &str, new: &str, server: Server) -> (Change, String, Cost, Verdict) {
-    let cost = match server {
-        Server::Postgres => Cost {
-            lock: "ACCESS EXCLUSIVE on the table, briefly (catalog only)".into(),
-            blocks_writes: false,
-            work: Work::None,
-        },
-        Server::Mysql => Cost {
-            lock: "none (INPLACE rename)".into(),
-            blocks_writes: false,
-            work: Work::None,
-        },
-        Server::Sqlite => sqlite_cost(Work::None),
-    };
+    let cost = pick(
+        server,
+        exclusive_brief(),
+        catalog("none (INPLACE rename)"),
+        Work::None,
+    );
     (
         Change::Destructive,
         format!("rename column {name} to {new}"),
