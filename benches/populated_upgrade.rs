@@ -9,7 +9,9 @@
 //! copies it, and upgrades one copy with the release binary and the other with MLflow 3.17.2
 //! from the reference virtualenv (`target/ref-venv`, created by the test suite: run `cargo
 //! test --test data_conformance` once first). Before the populated sizes, an empty database
-//! is upgraded `$EMPTY_RUNS` times (default 5) by each, alternating, and the medians kept;
+//! is upgraded `$EMPTY_RUNS` times (default 5) by each — ours installed directly and with
+//! `--replay`, and MLflow's — alternating, and the medians kept (goals: SQLite 0.08 s,
+//! PostgreSQL 0.2 s, MariaDB 0.4 s);
 //! `$OURS_ONLY_METRICS` (say `10000000`) adds SQLite sizes for mlflow-migrate alone, and the
 //! bench then fails if 10× the rows took over 10× the time. It prints the machine it ran on.
 //! `$SKIP_PYTHON=1` times only ours — MLflow needs
@@ -23,6 +25,15 @@ use std::process::Command;
 
 /// Peak resident memory `mlflow-migrate` may use, whatever the size of the database.
 const RSS_GOAL_MB: f64 = 40.0;
+
+/// Seconds an empty database may take to reach the head (installed directly), end to end.
+fn empty_goal(kind: &str) -> f64 {
+    match kind {
+        "sqlite" => 0.08,
+        "postgresql" => 0.2,
+        _ => 0.4,
+    }
+}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -298,7 +309,7 @@ fn main() {
     for &kind in &kinds {
         // Empty → head, alternating ours and MLflow's on fresh databases; medians.
         if empty_runs > 0 {
-            let (mut us, mut them) = (Vec::new(), Vec::new());
+            let (mut us, mut replayed, mut them) = (Vec::new(), Vec::new(), Vec::new());
             for run in 0..empty_runs {
                 let a = BenchDb::new(kind, dir.path(), &format!("bench_empty_ours_{run}"));
                 us.push(timed(
@@ -307,6 +318,13 @@ fn main() {
                     "mlflow-migrate upgrade",
                 ));
                 a.drop();
+                let r = BenchDb::new(kind, dir.path(), &format!("bench_empty_replay_{run}"));
+                replayed.push(timed(
+                    &ours,
+                    &["upgrade", "--quiet", "--no-backup", "--replay", &r.ours],
+                    "mlflow-migrate upgrade --replay",
+                ));
+                r.drop();
                 if !skip_python {
                     let b = BenchDb::new(kind, dir.path(), &format!("bench_empty_mlflow_{run}"));
                     them.push(timed(
@@ -317,10 +335,14 @@ fn main() {
                     b.drop();
                 }
             }
-            let ours_cell = (
-                median(us.iter().map(|t| t.0).collect()),
-                median(us.iter().map(|t| t.1).collect()),
-            );
+            let medians = |runs: &[(f64, f64)]| {
+                (
+                    median(runs.iter().map(|t| t.0).collect()),
+                    median(runs.iter().map(|t| t.1).collect()),
+                )
+            };
+            let ours_cell = medians(&us);
+            let replay_cell = medians(&replayed);
             let theirs = (!them.is_empty()).then(|| {
                 (
                     median(them.iter().map(|t| t.0).collect()),
@@ -328,10 +350,25 @@ fn main() {
                 )
             });
             println!(
-                "{kind}, empty: mlflow-migrate {:.2} s (median of {empty_runs}), MLflow {:?}",
-                ours_cell.0, theirs
+                "{kind}, empty: mlflow-migrate {:.2} s (--replay {:.2} s; medians of \
+                 {empty_runs}), MLflow {:?}",
+                ours_cell.0, replay_cell.0, theirs
             );
             check_rss(&format!("{kind}, empty"), ours_cell.1, &mut misses);
+            let goal = empty_goal(kind);
+            if ours_cell.0 > goal {
+                misses.push(format!(
+                    "{kind}, empty: {:.2} s, over the {goal} s goal",
+                    ours_cell.0
+                ));
+            }
+            table.push(Cell {
+                kind,
+                what: "empty (--replay)".into(),
+                ours: replay_cell,
+                estimate: None,
+                theirs,
+            });
             table.push(Cell {
                 kind,
                 what: "empty".into(),

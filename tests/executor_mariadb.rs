@@ -9,8 +9,8 @@ mod support;
 
 use support::cli::{
     assert_matches_head, assert_mlflow_accepts, eight_concurrent_upgrades,
-    every_tenth_revision_upgrades_to_the_same_head, fresh_upgrade_statements, migrate, ok, run,
-    statement_number, JOURNAL,
+    every_tenth_revision_upgrades_to_the_same_head, fresh_upgrade_statements,
+    kill_once_journal_shows, migrate, ok, run, statement_number, JOURNAL,
 };
 use support::db::{Dialect, TestDb};
 
@@ -39,7 +39,7 @@ fn an_upgrade_stopped_after_statement_k_resumes_where_it_stopped() {
     };
     for k in cases {
         let db = TestDb::mariadb();
-        let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
+        let crashed = migrate(&["upgrade", "--quiet", "--replay", &db.our_url()])
             .env(support::fault("ALEMBIC_ENGINE_FAIL_AFTER"), k.to_string())
             .output()
             .unwrap();
@@ -55,7 +55,7 @@ fn an_upgrade_stopped_after_statement_k_resumes_where_it_stopped() {
 /// Runs the upgrade until it dies right after statement `k` ran and before its checkpoint
 /// was written: the one statement whose outcome the journal cannot tell.
 fn crash_before_checkpoint(db: &TestDb, k: usize) {
-    let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
+    let crashed = migrate(&["upgrade", "--quiet", "--replay", &db.our_url()])
         .env(
             support::fault("ALEMBIC_ENGINE_FAIL_BEFORE_JOURNAL"),
             k.to_string(),
@@ -204,27 +204,10 @@ fn an_upgrade_killed_with_sigkill_resumes_to_the_same_database() {
     // statement and its checkpoint, or in a transaction of data).
     for after in [20usize, 120, 250] {
         let db = TestDb::mariadb();
-        let mut child = migrate(&["upgrade", "--quiet", &db.our_url()])
-            .spawn()
-            .unwrap();
-        let count = format!("SELECT COUNT(*) FROM {JOURNAL} WHERE kind = 'statement';");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        loop {
-            let done = db
-                .run_sql_script(&count)
-                .ok()
-                .and_then(|s| s.trim().parse::<usize>().ok())
-                .unwrap_or(0);
-            if done >= after || std::time::Instant::now() > deadline {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        child.kill().unwrap();
-        let status = child.wait().unwrap();
-        assert!(
-            !status.success(),
-            "after {after}: the upgrade ended before the kill"
+        kill_once_journal_shows(
+            &db,
+            &["upgrade", "--quiet", "--replay", &db.our_url()],
+            after,
         );
         ok(&run(&["upgrade", "--quiet", &db.our_url()]));
         assert_matches_reference(&db, &format!("killed after {after} statements, resumed"));

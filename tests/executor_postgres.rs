@@ -30,7 +30,7 @@ fn an_upgrade_interrupted_after_statement_k_resumes_to_the_same_database() {
     let mut checked = 0;
     for k in [1usize, 6, 40, 123, 250, 361] {
         let db = TestDb::postgres();
-        let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
+        let crashed = migrate(&["upgrade", "--quiet", "--replay", &db.our_url()])
             .env(support::fault("ALEMBIC_ENGINE_FAIL_AFTER"), k.to_string())
             .output()
             .unwrap();

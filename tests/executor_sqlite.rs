@@ -43,7 +43,7 @@ fn empty_database_upgrade_equals_mlflow_db_upgrade_and_mlflow_accepts_it() {
 
 #[test]
 fn an_upgrade_interrupted_after_any_statement_resumes_to_the_same_database() {
-    let total = support::cli::fresh_upgrade_statement_total(Dialect::Sqlite);
+    let total = support::cli::fresh_upgrade_statement_total(Dialect::Sqlite, true);
     assert!(total > 400, "{total}");
     // Every 7th statement index and the last one in CI; every index with
     // ALEMBIC_ENGINE_EXHAUSTIVE=1 (about five minutes).
@@ -59,7 +59,7 @@ fn an_upgrade_interrupted_after_any_statement_resumes_to_the_same_database() {
     let mut checked = 0;
     for k in cases {
         let db = TestDb::sqlite();
-        let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
+        let crashed = migrate(&["upgrade", "--quiet", "--replay", &db.our_url()])
             .env(support::fault("ALEMBIC_ENGINE_FAIL_AFTER"), k.to_string())
             .output()
             .unwrap();
@@ -104,7 +104,7 @@ fn eight_concurrent_upgraders_all_succeed_and_apply_each_revision_once() {
             "SELECT COUNT(*), COUNT(DISTINCT run_id) FROM {JOURNAL} WHERE kind = 'statement';"
         ),
     );
-    let total = support::cli::fresh_upgrade_statement_total(Dialect::Sqlite);
+    let total = support::cli::fresh_upgrade_statement_total(Dialect::Sqlite, false);
     assert_eq!(
         applied.trim(),
         format!("{total}\t1"),
@@ -241,7 +241,7 @@ fn a_downgrade_through_an_irreversible_revision_is_refused() {
 #[test]
 fn status_tells_an_interrupted_run_from_a_completed_one() {
     let db = TestDb::sqlite();
-    let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
+    let crashed = migrate(&["upgrade", "--quiet", "--replay", &db.our_url()])
         .env(support::fault("ALEMBIC_ENGINE_FAIL_AFTER"), "100")
         .output()
         .unwrap();

@@ -133,7 +133,7 @@ fn holding_the_lock(db: &TestDb, f: impl FnOnce()) {
 fn status_while_another_upgrader_runs(dialect: Dialect) {
     let db = TestDb::new(dialect);
     // A run that died after 60 statements: interrupted while nobody holds the lock.
-    let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
+    let crashed = migrate(&["upgrade", "--quiet", "--replay", &db.our_url()])
         .env(support::fault("ALEMBIC_ENGINE_FAIL_AFTER"), "60")
         .output()
         .unwrap();
@@ -309,8 +309,9 @@ fn every_command_speaks_json_in_its_documented_shape() {
     let db = TestDb::sqlite();
     let url = db.our_url();
     let chain = mlflow_chain(Project::Mlflow);
-    // upgrade: one object per line, each an event, the last a summary.
-    let out = run(&["--format", "json", "upgrade", &url]);
+    // upgrade: one object per line, each an event, the last a summary (revision by
+    // revision: an empty database is otherwise installed at once).
+    let out = run(&["--format", "json", "upgrade", "--replay", &url]);
     ok(&out);
     let events: Vec<Value> = text(&out)
         .0
@@ -412,7 +413,7 @@ fn quiet_prints_nothing_but_errors() {
 #[test]
 fn the_finished_display_lists_each_revision_with_counts_and_time() {
     let db = TestDb::sqlite();
-    let out = run(&["upgrade", &db.our_url()]);
+    let out = run(&["upgrade", "--replay", &db.our_url()]);
     ok(&out);
     let (_, err) = text(&out);
     let chain = mlflow_chain(Project::Mlflow);
@@ -444,7 +445,7 @@ fn the_progress_bar_fits_80_columns() {
     let bin = env!("CARGO_BIN_EXE_mlflow-migrate");
     let scripts = support::mlflow_scripts_dir();
     let command = format!(
-        "{bin} --project mlflow --scripts {} upgrade {} ; sleep 30",
+        "{bin} --project mlflow --scripts {} upgrade --replay {} ; sleep 30",
         scripts.display(),
         db.our_url()
     );
@@ -490,7 +491,7 @@ fn the_progress_bar_fits_80_columns() {
 #[test]
 fn ctrl_c_stops_after_the_current_checkpoint_and_says_how_to_resume() {
     let db = TestDb::sqlite();
-    let mut child = migrate(&["upgrade", &db.our_url()])
+    let mut child = migrate(&["upgrade", "--replay", &db.our_url()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -632,7 +633,7 @@ fn journal_prune_keeps_the_newest_runs_and_an_unfinished_one() {
         newest
     );
     // An interrupted run is what a resume reads: --keep 0 keeps it.
-    let crashed = migrate(&["upgrade", "--quiet", &db.our_url()])
+    let crashed = migrate(&["upgrade", "--quiet", "--replay", &db.our_url()])
         .env(support::fault("ALEMBIC_ENGINE_FAIL_AFTER"), "20")
         .output()
         .unwrap();

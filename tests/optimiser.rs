@@ -93,7 +93,7 @@ fn sqlite_and_postgresql_plans_are_left_as_they_are() {
 #[test]
 fn the_plan_command_shows_what_a_live_mariadb_run_merges() {
     let db = support::db::TestDb::mariadb();
-    let out = support::cli::run(&["plan", "--format", "json", &db.our_url()]);
+    let out = support::cli::run(&["plan", "--replay", "--format", "json", &db.our_url()]);
     support::cli::ok(&out);
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let first = plan["revisions"]
@@ -114,7 +114,7 @@ fn the_plan_command_shows_what_a_live_mariadb_run_merges() {
         .filter(|s| s.starts_with("ALTER TABLE metrics"))
         .collect();
     assert_eq!(alters.len(), 1, "{alters:#?}");
-    let text = support::cli::run(&["plan", &db.our_url()]);
+    let text = support::cli::run(&["plan", "--replay", &db.our_url()]);
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(
         stdout.contains("merged: 3 ALTER TABLE statements on metrics into one"),

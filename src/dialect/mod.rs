@@ -11,7 +11,7 @@ pub(crate) mod spelling;
 pub mod sqlite;
 pub mod sqltext;
 
-use crate::ir::{BinaryOp, Literal, Op, SqlExpr, Statement};
+use crate::ir::{BinaryOp, Literal, Op, SqlExpr, Statement, Table};
 use crate::schema::{SchemaError, SchemaModel};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -96,6 +96,12 @@ pub trait Dialect: Send + Sync {
     fn optimise(&self, ops: &mut [Vec<crate::plan::Statement>]) -> Vec<crate::plan::Merge> {
         let _ = ops;
         Vec::new()
+    }
+    /// A table of a model as a script would declare it, so that rendering its creation
+    /// settles it into the same table: what creating it adds on its own left out (the CHECK of
+    /// a non-native Enum or Boolean; each database adds what else it settles).
+    fn declared(&self, table: &Table) -> Table {
+        crate::schema::declared(table)
     }
     /// A statement as an offline script writes it (Alembic's form: tabs as four spaces,
     /// trimmed, `;`, a blank line). MySQL's client needs `DELIMITER` around bodies with `;`.

@@ -218,6 +218,9 @@ pub struct Options {
     /// Refuse (before any change) a path whose rolling-upgrade verdict is that servers of the
     /// release before it stop working while or after it runs.
     pub require_compatible: bool,
+    /// On an empty database: the schema at the target created directly, or every revision
+    /// replayed.
+    pub fresh: crate::plan::Fresh,
 }
 
 impl Default for Options {
@@ -233,6 +236,7 @@ impl Default for Options {
             ignore_drift: false,
             adopt_partial: false,
             require_compatible: false,
+            fresh: crate::plan::Fresh::Direct,
         }
     }
 }
@@ -242,8 +246,11 @@ impl Default for Options {
 pub struct Outcome {
     pub before: Vec<String>,
     pub after: Vec<String>,
+    /// Revisions applied (replayed, or installed directly).
     pub steps: usize,
     pub statements: usize,
+    /// Whether an empty database was brought to the target by creating its schema directly.
+    pub direct: bool,
 }
 
 /// The database a connection reaches.
@@ -323,6 +330,7 @@ async fn run_locked(
             after: rows,
             steps: 0,
             statements: 0,
+            direct: false,
         });
     };
     if options.require_compatible {
@@ -355,8 +363,9 @@ async fn run_locked(
     Ok(Outcome {
         before: rows,
         after,
-        steps: plan.steps.len(),
+        steps: plan.direct.unwrap_or(plan.steps.len()),
         statements: total,
+        direct: plan.direct.is_some(),
     })
 }
 
@@ -386,6 +395,9 @@ pub struct DryRun {
     pub rows: std::collections::BTreeMap<String, u64>,
     /// Which kind of server the database is on.
     pub server: crate::report::Server,
+    /// Why an empty database is upgraded revision by revision rather than installed
+    /// directly (`None` when it is installed directly, or is not empty).
+    pub not_direct: Option<crate::plan::NotDirect>,
 }
 
 impl DryRun {
@@ -434,6 +446,7 @@ pub async fn dry_run(
             plan: prepared.plan,
             statements,
             optimised: prepared.optimised,
+            not_direct: prepared.not_direct,
             rows,
             server: server(&conn),
         })

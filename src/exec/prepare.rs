@@ -6,7 +6,7 @@
 use super::{check_rows, database_of, journal, recover, shared, ExecError, Options};
 use crate::db::{Backend, Conn};
 use crate::graph::{Direction, Lower, RevisionGraph, Step};
-use crate::plan::{DbState, Mode, Optimised, Plan, Planner, Start};
+use crate::plan::{DbState, Fresh, Mode, NotDirect, Optimised, Plan, Planner, Start};
 use crate::project::Project;
 
 /// What a run will do.
@@ -22,6 +22,9 @@ pub(super) struct Prepared {
     pub version_table_first: bool,
     /// What the optimiser changed, by revision.
     pub optimised: Vec<Optimised>,
+    /// Why a fresh database is upgraded revision by revision rather than installed directly
+    /// (`None`: it is installed directly, or it is not fresh, or the options ask for a replay).
+    pub not_direct: Option<NotDirect>,
 }
 
 pub(super) async fn prepare(
@@ -55,6 +58,7 @@ pub(super) async fn prepare(
             interrupted: None,
             version_table_first: false,
             optimised: Vec::new(),
+            not_direct: None,
         });
     }
     let state = DbState {
@@ -73,7 +77,8 @@ pub(super) async fn prepare(
         return Err(shared::unversioned(project, found));
     }
     shared::refuse_taken_names(conn, &decided.plan, &decided.others).await?;
-    let checked = decided.start != Start::Fresh && interrupted.is_none() && !options.ignore_drift;
+    let decided_fresh = decided.start == Start::Fresh;
+    let checked = !decided_fresh && interrupted.is_none() && !options.ignore_drift;
     let (mut plan, adopted) = if checked {
         recover::settle(
             conn,
@@ -87,6 +92,17 @@ pub(super) async fn prepare(
     } else {
         (decided.plan, None)
     };
+    let mut not_direct = None;
+    if decided_fresh && options.fresh == Fresh::Direct {
+        match planner.install(&plan) {
+            // A run that stopped inside a revision-by-revision install goes on as it was.
+            Ok(direct) if interrupted.as_ref().is_none_or(|i| continues(&direct, i)) => {
+                plan = direct
+            }
+            Ok(_) => {}
+            Err(why) => not_direct = Some(why),
+        }
+    }
     let adopted_journal = adopted.map(|n| journal::Interrupted {
         revision: plan.steps[0].compiled.revision.clone(),
         applied: plan.steps[0]
@@ -109,6 +125,7 @@ pub(super) async fn prepare(
         interrupted: interrupted.or(adopted_journal),
         version_table_first,
         optimised,
+        not_direct,
     })
 }
 
@@ -126,14 +143,7 @@ fn optimise(
         Some(i) => {
             let mut optimised = plan.clone();
             optimised.optimise(0);
-            let units = optimised.units();
-            let ran = units.first().map_or(&[][..], |u| &u.statements[..]);
-            let same = i.applied.len() <= ran.len()
-                && i.applied
-                    .iter()
-                    .zip(ran)
-                    .all(|(sha, s)| *sha == journal::statement_sha(&s.sql));
-            if same {
+            if continues(&optimised, i) {
                 0
             } else {
                 1
@@ -141,4 +151,16 @@ fn optimise(
         }
     };
     plan.optimise(first)
+}
+
+/// Whether `plan`'s first unit starts with the statements an interrupted run applied.
+fn continues(plan: &Plan, interrupted: &journal::Interrupted) -> bool {
+    let units = plan.units();
+    let ran = units.first().map_or(&[][..], |u| &u.statements[..]);
+    interrupted.applied.len() <= ran.len()
+        && interrupted
+            .applied
+            .iter()
+            .zip(ran)
+            .all(|(sha, s)| *sha == journal::statement_sha(&s.sql))
 }

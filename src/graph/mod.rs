@@ -20,7 +20,7 @@ use crate::script::Revision;
 pub use error::GraphError;
 pub use path::{Direction, Position, Step};
 pub use spec::Lower;
-pub use version::VersionChange;
+pub use version::{apply_changes, VersionChange};
 
 /// Index of a revision in load order (which is also Alembic's tie-breaking order).
 pub type Ix = NodeIndex<u32>;

@@ -189,7 +189,7 @@ fn parent_row(heads: &BTreeSet<String>, id: &str, downs: &[String]) -> Result<St
 }
 
 /// Applies `changes` to the set of version rows.
-fn apply_changes(heads: &mut BTreeSet<String>, changes: &[VersionChange]) {
+pub fn apply_changes(heads: &mut BTreeSet<String>, changes: &[VersionChange]) {
     for c in changes {
         match c {
             VersionChange::Insert(v) => {

@@ -12,9 +12,11 @@ use crate::compile::{CompileError, CompiledStep, Compiler};
 use crate::graph::{Direction, GraphError, Lower, RevisionGraph, Step, VersionChange};
 use crate::schema::SchemaModel;
 
+mod install;
 mod optimise;
 mod state;
 mod statement;
+pub use install::{Fresh, NotDirect};
 pub use optimise::Optimised;
 pub use state::{DbState, Decided, Start};
 pub use statement::{one_line, Kind, Merge, Statement, Unit};
@@ -52,6 +54,9 @@ pub struct Plan {
     pub steps: Vec<PlannedStep>,
     /// The schema after the last step.
     pub schema: SchemaModel,
+    /// A direct install (`Planner::install`): its one step creates the schema the revisions
+    /// would leave; this many revisions are not replayed.
+    pub direct: Option<usize>,
 }
 
 /// What to plan against.
@@ -184,11 +189,25 @@ impl<'a> Planner<'a> {
             create_version_table: rows.is_empty(),
             steps: planned,
             schema: model,
+            direct: None,
         })
     }
 }
 
 impl Plan {
+    /// The revision the plan ends at: its last step's, or for a direct install the (first)
+    /// version row it writes.
+    pub fn last_revision(&self) -> Option<&str> {
+        let last = self.steps.last()?;
+        if self.direct.is_some() {
+            return last.version_changes.iter().find_map(|c| match c {
+                VersionChange::Insert(v) => Some(v.as_str()),
+                _ => None,
+            });
+        }
+        Some(last.compiled.revision.as_str())
+    }
+
     pub fn version_table_ddl(&self) -> String {
         format!(
             "CREATE TABLE {t} (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT {t}_pkc PRIMARY KEY (version_num)\n)",

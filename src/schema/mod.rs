@@ -327,6 +327,23 @@ fn split_column(table: &str, column: &Column) -> (Column, Vec<Constraint>, Vec<I
     (col, constraints, indexes)
 }
 
+/// A table of a model as a script would declare it: without the CHECK each non-native Enum
+/// or Boolean column adds again when the table is created.
+pub fn declared(table: &Table) -> Table {
+    let mut t = table.clone();
+    for column in &table.columns {
+        if let Some(Constraint::Check { sqltext, .. }) = schema_type_check(&column.name, &column.ty)
+        {
+            let same =
+                |c: &Constraint| matches!(c, Constraint::Check { sqltext: s, .. } if *s == sqltext);
+            if let Some(i) = t.constraints.iter().rposition(same) {
+                t.constraints.remove(i);
+            }
+        }
+    }
+    t
+}
+
 /// The CHECK a non-native Boolean or Enum with `create_constraint=True` puts on its table.
 pub fn schema_type_check(column: &str, ty: &SqlType) -> Option<Constraint> {
     match ty {

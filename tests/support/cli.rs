@@ -194,11 +194,17 @@ pub fn every_tenth_revision_upgrades_to_the_same_head(dialect: Dialect) {
     assert_eq!(starts.len(), 1 + chain.len().div_ceil(10));
 }
 
-/// How many statements a fresh upgrade of an empty MLflow database runs on `dialect` (MLflow's
-/// initial tables, the version table and every revision), as `mlflow-migrate` reports it.
-pub fn fresh_upgrade_statement_total(dialect: Dialect) -> usize {
+/// How many statements an upgrade of an empty MLflow database runs on `dialect`, as
+/// `mlflow-migrate` reports it: with `--replay`, MLflow's initial tables, the version table
+/// and every revision; without, the direct install of the head schema.
+pub fn fresh_upgrade_statement_total(dialect: Dialect, replay: bool) -> usize {
     let db = TestDb::new(dialect);
-    let out = run(&["upgrade", &db.our_url()]);
+    let url = db.our_url();
+    let mut args = vec!["upgrade", url.as_str()];
+    if replay {
+        args.push("--replay");
+    }
+    let out = run(&args);
     ok(&out);
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
@@ -216,13 +222,18 @@ pub fn fresh_upgrade_statement_total(dialect: Dialect) -> usize {
         .unwrap_or_else(|_| panic!("no count in {line:?}"))
 }
 
-/// The statements a fresh upgrade of an empty MLflow database sends on `dialect`, in order (so
-/// statement k of the run is `[k - 1]`), as the `plan` command's dry run lists them.
+/// The statements a revision-by-revision upgrade (`--replay`) of an empty MLflow database
+/// sends on `dialect`, in order (so statement k of the run is `[k - 1]`), as the `plan`
+/// command's dry run lists them.
 pub fn fresh_upgrade_statements(dialect: Dialect) -> Vec<String> {
     let db = TestDb::new(dialect);
-    let out = run(&["plan", "--format", "json", &db.our_url()]);
+    let out = run(&["plan", "--replay", "--format", "json", &db.our_url()]);
     ok(&out);
-    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    planned_statements(&serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// The statements a `plan --format json` answer lists, in order.
+pub fn planned_statements(plan: &Value) -> Vec<String> {
     plan["revisions"]
         .as_array()
         .unwrap()
@@ -230,6 +241,31 @@ pub fn fresh_upgrade_statements(dialect: Dialect) -> Vec<String> {
         .flat_map(|r| r["sql"].as_array().unwrap().iter())
         .map(|s| s.as_str().unwrap().to_string())
         .collect()
+}
+
+/// Starts `upgrade ARGS` and SIGKILLs it once the journal shows at least `after` statements
+/// applied (the kill lands a few statements later, wherever the process is). Panics when the
+/// run ended before the kill.
+pub fn kill_once_journal_shows(db: &TestDb, args: &[&str], after: usize) {
+    let mut child = migrate(args).spawn().unwrap();
+    let count = format!("SELECT COUNT(*) FROM {JOURNAL} WHERE kind = 'statement';");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let done = db
+            .run_sql_script(&count)
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        if done >= after || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    assert!(
+        !child.wait().unwrap().success(),
+        "after {after}: the upgrade ended before the kill"
+    );
 }
 
 /// The number (1-based) of the first statement from `after` on that contains every one of

@@ -148,6 +148,10 @@ pub struct RunArgs {
     /// (a rolling upgrade: old servers keep serving while it runs); `plan` shows the verdicts.
     #[arg(long)]
     pub require_compatible: bool,
+    /// On an empty database, run every revision as Alembic does instead of creating the
+    /// target's schema directly.
+    #[arg(long)]
+    pub replay: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -186,6 +190,10 @@ pub enum Command {
         /// Plan the rest of a revision the database is half-way through (see upgrade).
         #[arg(long)]
         adopt_partial: bool,
+        /// On an empty database, plan every revision instead of a direct install (see
+        /// upgrade).
+        #[arg(long)]
+        replay: bool,
     },
     /// Downgrade a database to a target revision (`-1`: one step down; `base`: everything).
     #[command(allow_negative_numbers = true)]

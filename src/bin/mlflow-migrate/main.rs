@@ -247,6 +247,7 @@ fn plan_command(
         mlflow_version,
         ignore_drift,
         adopt_partial,
+        replay,
     } = command
     else {
         unreachable!("plan_command is given `plan`")
@@ -261,6 +262,7 @@ fn plan_command(
         downgrade: *downgrade,
         ignore_drift: *ignore_drift,
         adopt_partial: *adopt_partial,
+        replay: *replay,
     };
     plan::run(project, graph, &url, options, out)
 }

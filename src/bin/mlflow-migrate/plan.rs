@@ -21,6 +21,7 @@ pub struct Request {
     pub downgrade: bool,
     pub ignore_drift: bool,
     pub adopt_partial: bool,
+    pub replay: bool,
 }
 
 /// The first MLflow release whose schema includes `revision` (tracking project only).
@@ -97,6 +98,7 @@ pub fn run(
         },
         ignore_drift: request.ignore_drift,
         adopt_partial: request.adopt_partial,
+        fresh: fresh(request.replay),
         ..Default::default()
     };
     let dry = blocking::dry_run(url, project, graph, &options)?;
@@ -190,7 +192,34 @@ impl Shown<'_> {
             "statements": self.total(),
             "estimate_seconds": self.report.estimate_seconds,
             "verdict": self.report.verdict,
+            "direct_install": self.dry.plan.as_ref().and_then(|p| p.direct).map(|n| json!({"revisions": n})),
+            "replay_reason": self.dry.not_direct.as_ref().map(|why| why.to_string()),
         }));
+    }
+
+    /// How an empty database is brought up: directly, or revision by revision and why.
+    fn install_line(&self) -> Option<String> {
+        if let Some(plan) = self.dry.plan.as_ref().filter(|p| p.direct.is_some()) {
+            return Some(format!(
+                "empty database: the schema at {} is created directly instead of replaying \
+                 {} revision(s) (--replay runs them)",
+                plan.last_revision().unwrap_or(self.target),
+                self.revision_count()
+            ));
+        }
+        let why = self.dry.not_direct.as_ref()?;
+        Some(format!(
+            "empty database: every revision runs, because {why}"
+        ))
+    }
+
+    /// Revisions the plan applies (a direct install applies its whole path at once).
+    fn revision_count(&self) -> usize {
+        self.dry
+            .plan
+            .as_ref()
+            .and_then(|p| p.direct)
+            .unwrap_or(self.report.revisions.len())
     }
 
     fn text(&self, out: &mut Output) {
@@ -200,15 +229,18 @@ impl Shown<'_> {
             self.database,
             at_text(&self.dry.before),
             self.target,
-            report.revisions.len(),
+            self.revision_count(),
         ));
+        if let Some(line) = self.install_line() {
+            out.line(line);
+        }
         for (i, r) in report.revisions.iter().enumerate() {
             self.revision_text(i, r, out);
         }
         out.line(String::new());
         out.line(format!(
             "total: {} revision(s), {total} statement(s), {}; {}",
-            report.revisions.len(),
+            self.revision_count(),
             seconds(report.estimate_seconds),
             verdict_text(&report.verdict)
         ));
@@ -218,17 +250,22 @@ impl Shown<'_> {
     }
 
     fn revision_text(&self, i: usize, r: &RevisionPlan, out: &mut Output) {
-        let release = introduced_in(self.project, self.graph, &r.revision)
+        // A direct install is journalled under its path's first revision; it installs the
+        // last one's schema.
+        let direct = self.dry.plan.as_ref().is_some_and(|p| p.direct.is_some());
+        let last = self.dry.plan.as_ref().and_then(|p| p.last_revision());
+        let (direction, revision) = match (direct, r.direction) {
+            (true, _) => ("install", last.unwrap_or(&r.revision)),
+            (false, Direction::Up) => ("upgrade", r.revision.as_str()),
+            (false, Direction::Down) => ("downgrade", r.revision.as_str()),
+        };
+        let release = introduced_in(self.project, self.graph, revision)
             .map(|v| format!(" [MLflow {v}]"))
             .unwrap_or_default();
-        let direction = match r.direction {
-            Direction::Up => "upgrade",
-            Direction::Down => "downgrade",
-        };
         out.line(String::new());
         out.line(format!(
             "{direction} {} {}{release}: {}; {}",
-            r.revision,
+            revision,
             r.message,
             seconds(r.estimate_seconds),
             verdict_text(&r.verdict)
@@ -246,5 +283,14 @@ impl Shown<'_> {
             let text = statement.trim_end().trim_end_matches(';');
             out.line(format!("      {};", text.replace('\n', "\n      ")));
         }
+    }
+}
+
+/// `--replay` as the library's choice for an empty database.
+pub fn fresh(replay: bool) -> alembic_engine::plan::Fresh {
+    if replay {
+        alembic_engine::plan::Fresh::Replay
+    } else {
+        alembic_engine::plan::Fresh::Direct
     }
 }

@@ -39,6 +39,7 @@ pub fn migrate(
         ignore_drift: run.ignore_drift,
         adopt_partial: run.adopt_partial,
         require_compatible: run.require_compatible,
+        fresh: crate::plan::fresh(run.replay),
         uncertain: match (run.resume_skip, run.resume_retry) {
             (true, _) => Some(exec::Uncertain::Skip),
             (_, true) => Some(exec::Uncertain::Retry),
@@ -85,6 +86,7 @@ pub fn migrate(
             "after": outcome.after,
             "revisions": revisions,
             "statements": outcome.statements,
+            "direct_install": outcome.direct.then_some(outcome.steps),
             "seconds": round(elapsed),
         }));
         return Ok(());
@@ -108,8 +110,13 @@ pub fn migrate(
             show(&outcome.after)
         ));
     } else {
+        let how = if outcome.direct {
+            " installed directly"
+        } else {
+            ""
+        };
         out.line(format!(
-            "{} -> {} ({} revision(s), {} statement(s))",
+            "{} -> {} ({} revision(s){how}, {} statement(s))",
             show(&outcome.before),
             show(&outcome.after),
             outcome.steps,

@@ -271,6 +271,63 @@ pub(super) fn settle_new_table(t: &mut Table, mariadb: bool) -> Result<(), Rende
     Ok(())
 }
 
+/// A table as it was declared: without the indexes the server keeps for its unique keys and
+/// foreign keys (creating the table makes them again).
+///
+/// A foreign key with a server-given name (`<table>_ibfk_N`) whose index is named after its
+/// column, not after it, was declared without a name: declared so again, the server names both
+/// the same way (the caller checks the result against the table it wants).
+pub(super) fn declared(mut t: Table) -> Table {
+    let prefix = format!("{}_ibfk_", t.name);
+    let column_named: Vec<Vec<String>> = t
+        .indexes
+        .iter()
+        .filter(|i| is_for_foreign_key(i))
+        .map(usable_columns)
+        .collect();
+    let keep_name: Vec<String> = t
+        .indexes
+        .iter()
+        .filter(|i| is_for_foreign_key(i))
+        .map(|i| i.name.clone())
+        .collect();
+    for c in &mut t.constraints {
+        if let Constraint::ForeignKey(fk) = c {
+            let server_given = fk.name.as_deref().is_some_and(|n| {
+                n.len() > prefix.len()
+                    && n[..prefix.len()].eq_ignore_ascii_case(&prefix)
+                    && n[prefix.len()..].bytes().all(|b| b.is_ascii_digit())
+            });
+            let index_after_column = column_named.iter().any(|cols| cols == &fk.columns)
+                && !keep_name
+                    .iter()
+                    .any(|i| fk.name.as_deref().is_some_and(|n| same(n, i)));
+            if server_given && index_after_column {
+                fk.name = None;
+            }
+        }
+    }
+    let unique: Vec<String> = t
+        .constraints
+        .iter()
+        .filter(|c| c.kind() == ConstraintKind::Unique)
+        .filter_map(|c| c.name().map(str::to_string))
+        .collect();
+    let foreign_keys: Vec<Vec<String>> = t
+        .constraints
+        .iter()
+        .filter(|c| c.kind() == ConstraintKind::ForeignKey)
+        .map(|c| c.columns().to_vec())
+        .collect();
+    // An index made for a foreign key that is gone stays as the server keeps it.
+    let orphan = |i: &Index| !foreign_keys.contains(&usable_columns(i));
+    t.indexes.retain(|i| {
+        (!is_for_foreign_key(i) || orphan(i))
+            && !(i.unique && unique.iter().any(|u| same(u, &i.name)))
+    });
+    t
+}
+
 /// `CREATE [UNIQUE] INDEX`.
 pub(super) fn add_index(t: &mut Table, index: Index) -> Result<(), RenderError> {
     if same(&index.name, "PRIMARY") || t.indexes.iter().any(|i| same(&i.name, &index.name)) {

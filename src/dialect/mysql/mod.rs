@@ -289,6 +289,10 @@ impl Dialect for Mysql {
         false
     }
 
+    fn declared(&self, table: &Table) -> Table {
+        keys::declared(crate::schema::declared(table))
+    }
+
     fn render(&self, model: &mut SchemaModel, op: &Op) -> Result<Vec<String>, RenderError> {
         let out = match op {
             Op::CreateTable { table } => {

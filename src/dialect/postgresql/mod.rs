@@ -378,6 +378,19 @@ impl Dialect for Postgresql {
         true
     }
 
+    /// SERIAL columns were declared without the `nextval` default the server gives them
+    /// (declared so again, a column that was not SERIAL comes out without its default, and the
+    /// caller's comparison refuses the table).
+    fn declared(&self, table: &Table) -> Table {
+        let mut t = crate::schema::declared(table);
+        for c in &mut t.columns {
+            if c.server_default.as_ref().is_some_and(names::is_nextval) {
+                c.server_default = None;
+            }
+        }
+        t
+    }
+
     fn render(&self, model: &mut SchemaModel, op: &Op) -> Result<Vec<String>, RenderError> {
         Ok(match op {
             Op::CreateTable { table } => self.create_table(model, table)?,

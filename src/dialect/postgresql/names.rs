@@ -74,6 +74,11 @@ pub(crate) struct Namespace {
     constraints: BTreeSet<String>,
 }
 
+/// Whether a default draws from a sequence (`nextval('<seq>'::regclass)`).
+pub(crate) fn is_nextval(default: &ServerDefault) -> bool {
+    sequence_of(default).is_some()
+}
+
 /// The sequence a `nextval('<seq>'::regclass)` default draws from.
 fn sequence_of(default: &ServerDefault) -> Option<String> {
     let ServerDefault::Sql(text) = default else {
