@@ -145,7 +145,7 @@ fn mariadb_a_stopped_install_resumes_to_the_head() {
 #[test]
 fn mariadb_an_install_killed_with_sigkill_resumes_to_the_head() {
     // A real SIGKILL once the journal shows `after` of the install's statements applied.
-    for after in [10usize, 50, 100] {
+    for after in [5usize, 25, 45] {
         let db = TestDb::mariadb();
         kill_once_journal_shows(&db, &["upgrade", "--quiet", &db.our_url()], after);
         ok(&run(&["upgrade", "--quiet", &db.our_url()]));

@@ -103,6 +103,21 @@ pub trait Dialect: Send + Sync {
     fn declared(&self, table: &Table) -> Table {
         crate::schema::declared(table)
     }
+    /// The statements that create a whole table at once (a direct install), settling it into
+    /// the model as `render` of `CreateTable` does: by default the same statements; a database
+    /// that declares indexes inside `CREATE TABLE` does so, one statement per table.
+    fn create_whole_table(
+        &self,
+        model: &mut SchemaModel,
+        table: &Table,
+    ) -> Result<Vec<String>, RenderError> {
+        self.render(
+            model,
+            &Op::CreateTable {
+                table: table.clone(),
+            },
+        )
+    }
     /// A statement as an offline script writes it (Alembic's form: tabs as four spaces,
     /// trimmed, `;`, a blank line). MySQL's client needs `DELIMITER` around bodies with `;`.
     fn offline_statement(&self, sql: &str) -> String {

@@ -15,6 +15,8 @@ pub struct Journal {
     direction: &'static str,
     seq: u64,
     chain: String,
+    /// Statement rows of the open transaction, written together before it commits.
+    pending: Vec<String>,
 }
 
 fn now() -> String {
@@ -167,6 +169,7 @@ impl Journal {
             run_id: format!("{}-{}", now(), std::process::id()),
             seq: 0,
             chain: String::new(),
+            pending: Vec::new(),
         })
     }
 
@@ -179,10 +182,22 @@ impl Journal {
         total: usize,
         detail: Option<&str>,
     ) -> Result<(), DbError> {
+        let row = self.row(kind, revision, index, total, detail);
+        conn.execute(&insert_rows(&[row])).await
+    }
+
+    /// The next row's values, `(...)`.
+    fn row(
+        &mut self,
+        kind: &str,
+        revision: &str,
+        index: usize,
+        total: usize,
+        detail: Option<&str>,
+    ) -> String {
         self.seq += 1;
-        conn.execute(&format!(
-            "INSERT INTO {JOURNAL_TABLE} (run_id, seq, kind, revision, statement_index, statement_total, chain_sha256, at, detail, direction) \
-             VALUES ({}, {}, {}, {}, {index}, {total}, {}, {}, {}, {})",
+        format!(
+            "({}, {}, {}, {}, {index}, {total}, {}, {}, {}, {})",
             quote(&self.run_id),
             self.seq,
             quote(kind),
@@ -191,25 +206,32 @@ impl Journal {
             quote(&now()),
             detail.map_or("NULL".to_string(), quote),
             quote(self.direction),
-        ))
-        .await
+        )
     }
 
-    /// Record a statement just executed (inside the same transaction).
-    pub async fn record_statement(
-        &mut self,
-        conn: &mut Conn,
-        revision: &str,
-        index: usize,
-        total: usize,
-        sql: &str,
-    ) -> Result<(), DbError> {
+    fn chain_in(&mut self, sql: &str) {
         let mut h = Sha256::new();
         h.update(self.chain.as_bytes());
         h.update(sql.as_bytes());
         self.chain = hex::encode(h.finalize());
-        self.insert(conn, "statement", revision, index, total, None)
-            .await
+    }
+
+    /// Note a statement just executed inside a transaction that commits the journal with it
+    /// (SQLite, PostgreSQL): its row is written by `flush`, before the commit — one round
+    /// trip per transaction instead of one per statement, the same rows.
+    pub fn defer_statement(&mut self, revision: &str, index: usize, total: usize, sql: &str) {
+        self.chain_in(sql);
+        let row = self.row("statement", revision, index, total, None);
+        self.pending.push(row);
+    }
+
+    /// Write the deferred statement rows (inside the transaction they belong to).
+    pub async fn flush(&mut self, conn: &mut Conn) -> Result<(), DbError> {
+        let rows = std::mem::take(&mut self.pending);
+        for chunk in rows.chunks(500) {
+            conn.execute(&insert_rows(chunk)).await?;
+        }
+        Ok(())
     }
 
     /// Record that a statement is about to run (MySQL: its DDL commits on its own, so a crash
@@ -284,13 +306,25 @@ impl Journal {
 
     /// Record a run stopped on request at a checkpoint (best effort).
     pub async fn record_stopped(&mut self, conn: &mut Conn) {
+        // Deferred rows belong to a transaction that was rolled back.
+        self.pending.clear();
         let _ = self.insert(conn, "stopped", "", 0, 0, None).await;
     }
 
     /// Record a failure (best effort: the database may be unreachable).
     pub async fn record_error(&mut self, conn: &mut Conn, revision: &str, message: &str) {
+        self.pending.clear();
         let _ = self
             .insert(conn, "error", revision, 0, 0, Some(message))
             .await;
     }
+}
+
+/// `INSERT INTO journal (...) VALUES row, row, ...`.
+fn insert_rows(rows: &[String]) -> String {
+    format!(
+        "INSERT INTO {JOURNAL_TABLE} (run_id, seq, kind, revision, statement_index, \
+         statement_total, chain_sha256, at, detail, direction) VALUES {}",
+        rows.join(", ")
+    )
 }

@@ -281,9 +281,7 @@ pub(super) async fn execute_plan(
                 journal.record_error(conn, revision, &err.to_string()).await;
                 return Err(err);
             }
-            journal
-                .record_statement(conn, revision, k + 1, stmts.len(), sql)
-                .await?;
+            journal.defer_statement(revision, k + 1, stmts.len(), sql);
             // A simulated crash abandons the open transaction with the connection.
             faults::after(counter)?;
             if all && options.cancel.is_cancelled() {
@@ -292,6 +290,7 @@ pub(super) async fn execute_plan(
             }
         }
         if !all {
+            journal.flush(conn).await?;
             conn.execute("COMMIT").await?;
             progress(Event::Committed {
                 revision: revision.clone(),
@@ -302,6 +301,7 @@ pub(super) async fn execute_plan(
         }
     }
     if all {
+        journal.flush(conn).await?;
         conn.execute("COMMIT").await?;
     }
     journal.record_done(conn).await?;

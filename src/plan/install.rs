@@ -97,13 +97,15 @@ impl Planner<'_> {
         };
         let mut emitted = Vec::new();
         for table in creation_order(&plan.schema)? {
-            let op = Op::CreateTable {
-                table: dialect.declared(table),
-            };
+            let declared = dialect.declared(table);
             let sql = dialect
-                .render(&mut model, &op)
+                .create_whole_table(&mut model, &declared)
                 .map_err(|e| NotDirect::Render(e.to_string()))?;
-            emitted.push(emitted_op(op, sql, database));
+            emitted.push(emitted_op(
+                Op::CreateTable { table: declared },
+                sql,
+                database,
+            ));
         }
         let wanted = SchemaModel {
             tables: plan.schema.tables.clone(),

@@ -237,7 +237,12 @@ impl Mysql {
 
     /// CREATE TABLE for a table as the schema model holds it (constraints table-level, names as
     /// the script gave them).
-    pub(super) fn create_table_sql(&self, table: &Table) -> Result<String, RenderError> {
+    /// `CREATE TABLE` with `indexes` (already spelled, see `inline_index`) declared last.
+    pub(super) fn create_table_sql(
+        &self,
+        table: &Table,
+        indexes: &[String],
+    ) -> Result<String, RenderError> {
         let auto = autoincrement_column(table);
         let mut items = Vec::with_capacity(table.columns.len() + table.constraints.len());
         for c in &table.columns {
@@ -251,6 +256,7 @@ impl Mysql {
                 items.push(self.constraint_sql(c, table));
             }
         }
+        items.extend(indexes.iter().cloned());
         let options = match &table.comment {
             Some(c) => format!("COMMENT={}", string_literal(c)),
             None => String::new(),
@@ -350,6 +356,15 @@ fn text_option(index: &Index, key: &str) -> Option<String> {
         Some(DialectOption::Str(s)) | Some(DialectOption::Sql(s)) => Some(s.clone()),
         _ => None,
     }
+}
+
+/// A `CREATE INDEX name ON table (...)` statement as an index definition inside `CREATE
+/// TABLE` (`INDEX name (...)`, options kept), or `None` when it is not of that shape.
+pub(super) fn inline_index(create_index: &str, table: &str) -> Option<String> {
+    let rest = create_index.strip_prefix("CREATE ")?;
+    let on = format!(" ON {} ", quote(table));
+    let at = rest.find(&on)?;
+    Some(format!("{} {}", &rest[..at], &rest[at + on.len()..]))
 }
 
 pub(super) fn create_index_sql(index: &Index, table: &str) -> String {

