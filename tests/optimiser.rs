@@ -3,7 +3,8 @@
 //! changing a column's type and adding a CHECK; MLflow's 451aebb31d03 (add `step`, swap the
 //! primary key), 181f10493468 (retype `value`, add `is_nan`, swap the primary key) and
 //! 39d1c3be5f05 (make `is_nan` NOT NULL, add its CHECK) each become one `ALTER TABLE`.
-//! SQLite and PostgreSQL plans are left as they are. That the merged plans leave Python's
+//! SQLite's rebuilds copy rows in the new primary key's order (nothing is merged); PostgreSQL
+//! plans are left as they are. That the merged plans leave Python's
 //! schema and rows is shown by the executor and data conformance suites, which run them.
 
 mod support;
@@ -83,11 +84,59 @@ fn mysql_and_mariadb_rebuild_metrics_once_per_revision() {
 }
 
 #[test]
-fn sqlite_and_postgresql_plans_are_left_as_they_are() {
+fn sqlite_and_postgresql_merge_nothing() {
     for database in [Database::Sqlite, Database::Postgresql] {
         let (optimised, _) = optimised(database);
         assert!(optimised.is_empty(), "{database:?}: {optimised:?}");
     }
+}
+
+/// SQLite's live rebuilds copy their rows in the new primary key's order (the plan states the
+/// positions of the key's columns in the copied list); offline scripts keep Alembic's copy.
+#[test]
+fn sqlite_rebuilds_copy_rows_in_the_new_primary_keys_order() {
+    let (_, sql) = optimised(Database::Sqlite);
+    let copies: Vec<&String> = sql
+        .iter()
+        .filter(|s| s.starts_with("INSERT INTO _alembic_tmp_metrics "))
+        .collect();
+    // 451aebb31d03, 181f10493468 and 39d1c3be5f05 rebuild metrics: its key becomes ("key",
+    // timestamp, step, run_uuid, value[, is_nan]); the copies list "key", value, timestamp,
+    // run_uuid, step[, is_nan] (181f10493468 adds is_nan, so its copy cannot order by it).
+    assert_eq!(copies.len(), 3, "{copies:#?}");
+    for copy in &copies[..2] {
+        assert!(
+            copy.contains("(\"key\", value, timestamp, run_uuid, step) "),
+            "{copy}"
+        );
+        assert!(copy.ends_with("\nORDER BY 1, 3, 5, 4, 2"), "{copy}");
+    }
+    assert!(
+        copies[2].contains("(\"key\", value, timestamp, run_uuid, step, is_nan) "),
+        "{}",
+        copies[2]
+    );
+    assert!(
+        copies[2].ends_with("\nORDER BY 1, 3, 5, 4, 2, 6"),
+        "{}",
+        copies[2]
+    );
+    let offline = support::mlflow_migrate()
+        .args(["--project", "mlflow", "--scripts"])
+        .arg(support::mlflow_scripts_dir())
+        .args(["sql", "heads", "--dialect", "sqlite"])
+        .output()
+        .unwrap();
+    assert!(offline.status.success());
+    let script = String::from_utf8_lossy(&offline.stdout);
+    assert!(
+        script.contains("INSERT INTO _alembic_tmp_metrics "),
+        "no rebuild in the script"
+    );
+    assert!(
+        !script.contains("ORDER BY 1"),
+        "the offline script was reordered"
+    );
 }
 
 #[test]

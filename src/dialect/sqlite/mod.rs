@@ -3,6 +3,7 @@
 //! "move and copy" rebuild (in `batch.rs`) when `recreate` asks for it.
 
 mod batch;
+mod copy_order;
 pub mod keywords;
 
 use crate::dialect::spelling::Spelling;
@@ -306,6 +307,12 @@ impl Dialect for Sqlite {
 
     fn transactional_ddl(&self) -> bool {
         true
+    }
+
+    /// Batch rebuilds copy their rows in the new primary key's order (`copy_order`).
+    fn optimise(&self, ops: &mut [Vec<crate::plan::Statement>]) -> Vec<crate::plan::Merge> {
+        copy_order::order_copies(ops);
+        Vec::new()
     }
 
     fn render(&self, model: &mut SchemaModel, op: &Op) -> Result<Vec<String>, RenderError> {
