@@ -193,16 +193,16 @@ fn an_empty_database_below_the_head_is_installed_at_the_target() {
 /// plan says which, and why).
 #[test]
 fn fixture_projects_from_empty_equal_python_alembic_on_either_path() {
+    let mut fixtures: Vec<String> =
+        std::fs::read_dir(support::repo_root().join("revisions").join("fixtures"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+    fixtures.sort();
+    assert_eq!(fixtures.len(), 7, "{fixtures:?}");
     let mut direct = Vec::new();
-    for fixture in [
-        "saas_billing",
-        "helpdesk",
-        "ambiguous_prefixes",
-        "branches_merges",
-        "branch_labels",
-        "depends_on_cross_branch",
-        "two_bases_two_folders",
-    ] {
+    for fixture in &fixtures {
+        let fixture = fixture.as_str();
         let ours = empty(Dialect::Sqlite);
         let theirs = TestDb::sqlite();
         let cli = |args: &[&str]| {

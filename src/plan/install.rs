@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use super::{Kind, Plan, PlannedStep, Planner, Statement};
 use crate::compile::{CompiledStep, EmittedOp};
 use crate::graph::{apply_changes, Direction, VersionChange};
-use crate::ir::{ConstraintKind, Op, Table};
+use crate::ir::{Op, Table};
 use crate::schema::effect::{Effect, Object, Reading};
 use crate::schema::{SchemaDiff, SchemaModel};
 
@@ -188,24 +188,21 @@ fn emitted_op(op: Op, sql: Vec<String>, database: crate::dialect::Database) -> E
 /// The model's tables, each after the tables its foreign keys name (self-references aside).
 fn creation_order(model: &SchemaModel) -> Result<Vec<&Table>, NotDirect> {
     let names: BTreeSet<&str> = model.table_names().collect();
+    // The tables a table's foreign keys name (other than itself).
     let needs = |t: &Table| -> BTreeSet<String> {
-        let mut out: BTreeSet<String> = t
-            .constraints
+        let constraints = t.constraints.iter().filter_map(|c| match c {
+            crate::ir::Constraint::ForeignKey(fk) => Some(&fk.ref_table),
+            _ => None,
+        });
+        let columns = t
+            .columns
             .iter()
-            .filter(|c| c.kind() == ConstraintKind::ForeignKey)
-            .filter_map(|c| match c {
-                crate::ir::Constraint::ForeignKey(fk) => Some(fk.ref_table.clone()),
-                _ => None,
-            })
-            .chain(
-                t.columns
-                    .iter()
-                    .flat_map(|c| c.foreign_keys.iter().map(|fk| fk.ref_table.clone())),
-            )
-            .filter(|r| *r != t.name && names.contains(r.as_str()))
-            .collect();
-        out.retain(|r| r != &t.name);
-        out
+            .flat_map(|c| c.foreign_keys.iter().map(|fk| &fk.ref_table));
+        constraints
+            .chain(columns)
+            .filter(|r| **r != t.name && names.contains(r.as_str()))
+            .cloned()
+            .collect()
     };
     let mut done: BTreeSet<String> = BTreeSet::new();
     let mut order = Vec::with_capacity(model.tables.len());

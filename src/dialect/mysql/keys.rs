@@ -279,32 +279,27 @@ pub(super) fn settle_new_table(t: &mut Table, mariadb: bool) -> Result<(), Rende
 /// the same way (the caller checks the result against the table it wants).
 pub(super) fn declared(mut t: Table) -> Table {
     let prefix = format!("{}_ibfk_", t.name);
-    let column_named: Vec<Vec<String>> = t
+    // The server-made index of each foreign key: (its name, its columns).
+    let made: Vec<(String, Vec<String>)> = t
         .indexes
         .iter()
         .filter(|i| is_for_foreign_key(i))
-        .map(usable_columns)
-        .collect();
-    let keep_name: Vec<String> = t
-        .indexes
-        .iter()
-        .filter(|i| is_for_foreign_key(i))
-        .map(|i| i.name.clone())
+        .map(|i| (i.name.clone(), usable_columns(i)))
         .collect();
     for c in &mut t.constraints {
-        if let Constraint::ForeignKey(fk) = c {
-            let server_given = fk.name.as_deref().is_some_and(|n| {
-                n.len() > prefix.len()
-                    && n[..prefix.len()].eq_ignore_ascii_case(&prefix)
-                    && n[prefix.len()..].bytes().all(|b| b.is_ascii_digit())
-            });
-            let index_after_column = column_named.iter().any(|cols| cols == &fk.columns)
-                && !keep_name
-                    .iter()
-                    .any(|i| fk.name.as_deref().is_some_and(|n| same(n, i)));
-            if server_given && index_after_column {
-                fk.name = None;
-            }
+        let Constraint::ForeignKey(fk) = c else {
+            continue;
+        };
+        let Some(name) = fk.name.as_deref() else {
+            continue;
+        };
+        let server_given = name.len() > prefix.len()
+            && name[..prefix.len()].eq_ignore_ascii_case(&prefix)
+            && name[prefix.len()..].bytes().all(|b| b.is_ascii_digit());
+        let index_after_column = made.iter().any(|(_, cols)| *cols == fk.columns)
+            && !made.iter().any(|(index, _)| same(index, name));
+        if server_given && index_after_column {
+            fk.name = None;
         }
     }
     let unique: Vec<String> = t
