@@ -1,237 +1,243 @@
-//! The schema objects of a live database, read from its catalog: tables, columns, index and
-//! constraint names, primary keys, CHECK clauses and triggers — what a DDL statement creates
-//! or drops, so that whether a statement ran can be told from the database itself.
+//! The live database's schema, read from its catalog into the one schema representation, a
+//! [`SchemaModel`]: tables with their columns (type as the server spells it, nullability),
+//! constraints (primary keys, unique, foreign keys, CHECKs), indexes with their columns, and
+//! triggers. Drift, half-migrated adoption and the resume judge compare it with the schema the
+//! scripts leave and with statements' effects.
+//!
+//! Limits: server defaults, comments, identity and index dialect options are not read (no
+//! comparison needs them); column types are kept as [`SqlType::Reflected`] text.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use super::{Backend, Conn, DbError};
-use crate::dialect::sqltext::{self, normalize_check, Effect, Family, Object, Reading, State};
+use super::driver::TextRows;
+use crate::ir::{Column, Constraint, ForeignKey, Index, IndexPart, SqlType, Table};
+use crate::schema::{SchemaModel, Trigger};
 
-/// What the catalog says, for the object kinds [`Object`] names.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LiveSchema {
-    pub tables: BTreeSet<String>,
-    pub columns: BTreeSet<(String, String)>,
-    /// (table, index name).
-    pub indexes: BTreeSet<(String, String)>,
-    pub constraints: BTreeSet<(String, String)>,
-    pub primary_keys: BTreeMap<String, Vec<String>>,
-    pub checks: BTreeSet<(String, String)>,
-    pub triggers: BTreeSet<String>,
-    /// Whether unnamed CHECK clauses can be compared (not on PostgreSQL, which names them
-    /// and rewrites their text).
-    pub checks_comparable: bool,
-}
-
-fn pairs(rows: Vec<Option<String>>) -> impl Iterator<Item = (String, String)> {
-    rows.into_iter().flatten().filter_map(|s| {
-        s.split_once('|')
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-    })
-}
-
-impl LiveSchema {
-    /// Read the catalog of the connection's current database or schema.
-    pub async fn read(conn: &mut Conn) -> Result<LiveSchema, DbError> {
-        let mut live = LiveSchema {
-            tables: conn.table_names().await?.into_iter().collect(),
-            columns: conn.columns().await?.into_iter().collect(),
-            checks_comparable: conn.backend() != Backend::Postgres,
-            ..Default::default()
+/// The catalog's answers, assembled: tables in name order.
+pub(super) fn assemble(
+    tables: TextRows,
+    columns: TextRows,
+    indexes: TextRows,
+    constraints: Vec<(String, Constraint)>,
+    triggers: TextRows,
+) -> SchemaModel {
+    let mut by_name: BTreeMap<String, Table> = tables
+        .into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
+        .map(|name| (name.clone(), Table::new(&name)))
+        .collect();
+    for row in columns {
+        let [Some(table), Some(column), ty, nullable] = fields(row) else {
+            continue;
         };
-        match conn.backend() {
-            Backend::Mysql => live.read_mysql(conn).await?,
-            Backend::Postgres => live.read_postgres(conn).await?,
-            Backend::Sqlite => live.read_sqlite(conn).await?,
+        if let Some(t) = by_name.get_mut(&table) {
+            let mut c = Column::new(&column, SqlType::Reflected(ty.unwrap_or_default()));
+            c.nullable = nullable.as_deref() != Some("0");
+            t.columns.push(c);
         }
-        Ok(live)
     }
-
-    async fn read_mysql(&mut self, conn: &mut Conn) -> Result<(), DbError> {
-        let indexes = conn
-            .strings(
-                "SELECT DISTINCT CAST(CONCAT(table_name, '|', index_name) AS CHAR) \
-                 FROM information_schema.statistics \
-                 WHERE table_schema = DATABASE() AND index_name <> 'PRIMARY'",
-            )
-            .await?;
-        self.indexes = pairs(indexes).collect();
-        let constraints = conn
-            .strings(
-                "SELECT CAST(CONCAT(table_name, '|', constraint_name) AS CHAR) \
-                 FROM information_schema.table_constraints \
-                 WHERE constraint_schema = DATABASE() AND constraint_type <> 'PRIMARY KEY'",
-            )
-            .await?;
-        self.constraints = pairs(constraints).collect();
-        let pk = conn
-            .strings(
-                "SELECT CAST(CONCAT(table_name, '|', column_name) AS CHAR) \
-                 FROM information_schema.key_column_usage \
-                 WHERE table_schema = DATABASE() AND constraint_name = 'PRIMARY' \
-                 ORDER BY table_name, ordinal_position",
-            )
-            .await?;
-        for (t, c) in pairs(pk) {
-            self.primary_keys.entry(t).or_default().push(c);
-        }
-        // MariaDB names the table in CHECK_CONSTRAINTS; MySQL 8 only in TABLE_CONSTRAINTS.
-        let checks = match conn
-            .strings(
-                "SELECT CAST(CONCAT(table_name, '|', check_clause) AS CHAR) \
-                 FROM information_schema.check_constraints WHERE constraint_schema = DATABASE()",
-            )
-            .await
-        {
-            Ok(rows) => rows,
-            Err(_) => {
-                conn.strings(
-                    "SELECT CAST(CONCAT(tc.table_name, '|', cc.check_clause) AS CHAR) \
-                     FROM information_schema.table_constraints AS tc \
-                     JOIN information_schema.check_constraints AS cc \
-                       ON cc.constraint_schema = tc.constraint_schema \
-                      AND cc.constraint_name = tc.constraint_name \
-                     WHERE tc.constraint_schema = DATABASE() AND tc.constraint_type = 'CHECK'",
-                )
-                .await?
-            }
+    for row in indexes {
+        let [Some(table), Some(name), unique, column] = fields(row) else {
+            continue;
         };
-        self.checks = pairs(checks)
-            .map(|(t, c)| (t, normalize_check(&c)))
-            .collect();
-        let triggers = conn
-            .strings(
-                "SELECT CAST(trigger_name AS CHAR) FROM information_schema.triggers \
-                 WHERE trigger_schema = DATABASE()",
-            )
-            .await?;
-        self.triggers = triggers.into_iter().flatten().collect();
-        Ok(())
-    }
-
-    async fn read_postgres(&mut self, conn: &mut Conn) -> Result<(), DbError> {
-        let indexes = conn
-            .strings(
-                "SELECT tablename::text || '|' || indexname::text FROM pg_indexes \
-                 WHERE schemaname = current_schema()",
-            )
-            .await?;
-        self.indexes = pairs(indexes).collect();
-        let constraints = conn
-            .strings(
-                "SELECT cl.relname::text || '|' || co.conname::text FROM pg_constraint AS co \
-                 JOIN pg_class AS cl ON cl.oid = co.conrelid \
-                 JOIN pg_namespace AS n ON n.oid = cl.relnamespace \
-                 WHERE n.nspname = current_schema() AND co.contype <> 'p'",
-            )
-            .await?;
-        self.constraints = pairs(constraints).collect();
-        let pk = conn
-            .strings(
-                "SELECT cl.relname::text || '|' || a.attname::text FROM pg_constraint AS co \
-                 JOIN pg_class AS cl ON cl.oid = co.conrelid \
-                 JOIN pg_namespace AS n ON n.oid = cl.relnamespace \
-                 CROSS JOIN LATERAL unnest(co.conkey) WITH ORDINALITY AS k(attnum, ord) \
-                 JOIN pg_attribute AS a ON a.attrelid = co.conrelid AND a.attnum = k.attnum \
-                 WHERE n.nspname = current_schema() AND co.contype = 'p' \
-                 ORDER BY cl.relname, k.ord",
-            )
-            .await?;
-        for (t, c) in pairs(pk) {
-            self.primary_keys.entry(t).or_default().push(c);
+        let Some(t) = by_name.get_mut(&table) else {
+            continue;
+        };
+        let part = match column {
+            Some(c) => IndexPart::Column(c),
+            None => IndexPart::Expression(String::new()),
+        };
+        match t.indexes.iter_mut().find(|i| i.name == name) {
+            Some(index) => index.parts.push(part),
+            None => t.indexes.push(Index {
+                name,
+                table: table.clone(),
+                parts: vec![part],
+                unique: unique.as_deref() == Some("1"),
+                dialect_options: Vec::new(),
+            }),
         }
-        let triggers = conn
-            .strings(
-                "SELECT t.tgname::text FROM pg_trigger AS t \
-                 JOIN pg_class AS cl ON cl.oid = t.tgrelid \
-                 JOIN pg_namespace AS n ON n.oid = cl.relnamespace \
-                 WHERE n.nspname = current_schema() AND NOT t.tgisinternal",
-            )
-            .await?;
-        self.triggers = triggers.into_iter().flatten().collect();
-        Ok(())
     }
-
-    async fn read_sqlite(&mut self, conn: &mut Conn) -> Result<(), DbError> {
-        let indexes = conn
-            .strings("SELECT tbl_name || '|' || name FROM sqlite_master WHERE type = 'index'")
-            .await?;
-        self.indexes = pairs(indexes).collect();
-        let triggers = conn
-            .strings("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-            .await?;
-        self.triggers = triggers.into_iter().flatten().collect();
-        // SQLite keeps constraints only in the table's CREATE statement: read it back.
-        let tables = conn
-            .strings(
-                "SELECT name || '|' || sql FROM sqlite_master \
-                 WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql IS NOT NULL",
-            )
-            .await?;
-        for (table, sql) in pairs(tables) {
-            let Reading::Effects(effects) = sqltext::read_statement(&sql, Family::Sqlite) else {
-                continue;
-            };
-            for e in effects {
-                match e {
-                    Effect::Set(Object::Constraint(_, name), _) => {
-                        self.constraints.insert((table.clone(), name));
-                    }
-                    Effect::Set(Object::PrimaryKey(_), State::Columns(cols)) => {
-                        self.primary_keys.insert(table.clone(), cols);
-                    }
-                    Effect::Set(Object::Check(_, clause), _) => {
-                        self.checks.insert((table.clone(), clause));
-                    }
-                    _ => {}
+    for (table, constraint) in constraints {
+        if let Some(t) = by_name.get_mut(&table) {
+            if let Constraint::PrimaryKey { columns, .. } = &constraint {
+                for c in &mut t.columns {
+                    c.primary_key |= columns.contains(&c.name);
                 }
             }
+            t.constraints.push(constraint);
         }
-        Ok(())
     }
-
-    /// The object's state, or `None` when the catalog cannot tell (row counts are asked of
-    /// the database separately).
-    pub fn state(&self, object: &Object) -> Option<State> {
-        let present = |b: bool| if b { State::Present } else { State::Absent };
-        Some(match object {
-            Object::Table(t) => present(self.tables.contains(t)),
-            Object::Column(t, c) => present(self.columns.contains(&(t.clone(), c.clone()))),
-            // Index names are per table on MySQL, per schema elsewhere; a statement that
-            // does not name the table matches the name on any table.
-            Object::Index(t, i) if t.is_empty() => {
-                present(self.indexes.iter().any(|(_, name)| name == i))
-            }
-            Object::Index(t, i) => present(self.indexes.contains(&(t.clone(), i.clone()))),
-            Object::Constraint(t, c) => present(self.constraints.contains(&(t.clone(), c.clone()))),
-            Object::PrimaryKey(t) => match self.primary_keys.get(t) {
-                Some(cols) => State::Columns(cols.clone()),
-                None => State::Absent,
-            },
-            Object::Check(t, c) => {
-                if !self.checks_comparable {
-                    return None;
-                }
-                present(self.checks.contains(&(t.clone(), c.clone())))
-            }
-            Object::Trigger(t) => present(self.triggers.contains(t)),
-            Object::Rows(_) => return None,
+    let triggers = triggers
+        .into_iter()
+        .filter_map(|row| match fields(row) {
+            [Some(name), table] => Some(Trigger {
+                name,
+                table: table.unwrap_or_default(),
+                sql: String::new(),
+            }),
+            _ => None,
         })
+        .collect();
+    SchemaModel {
+        tables: by_name.into_values().collect(),
+        triggers,
+        other_tables: Default::default(),
     }
 }
 
-impl Conn {
-    /// Whether `table` holds at least one row.
-    pub async fn has_rows(&mut self, table: &str) -> Result<bool, DbError> {
-        let quoted = match self.backend() {
-            Backend::Mysql => format!("`{}`", table.replace('`', "``")),
-            _ => format!("\"{}\"", table.replace('"', "\"\"")),
+/// A row's first `N` columns (missing ones NULL).
+fn fields<const N: usize>(row: Vec<Option<String>>) -> [Option<String>; N] {
+    let mut row = row.into_iter();
+    std::array::from_fn(|_| row.next().flatten())
+}
+
+/// Constraints from rows of `table, name, kind, column, referred table, referred column,
+/// CHECK clause`, one row per column in key order, where kind is `p`, `u`, `f` or `c` (as
+/// PostgreSQL's `contype`; other kinds are skipped). Rows of one constraint are adjacent
+/// (ordered by table, name and kind).
+pub(super) fn constraints_from_rows(rows: TextRows) -> Vec<(String, Constraint)> {
+    let mut out: Vec<(String, Constraint)> = Vec::new();
+    let mut last: Option<(String, String, String)> = None;
+    for row in rows {
+        let [Some(table), Some(name), Some(kind), column, ref_table, ref_column, clause] =
+            fields(row)
+        else {
+            continue;
         };
-        let rows = self
-            .strings(&format!(
-                "SELECT CASE WHEN EXISTS (SELECT 1 FROM {quoted}) THEN 'y' ELSE 'n' END"
-            ))
-            .await?;
-        Ok(rows.first().cloned().flatten().as_deref() == Some("y"))
+        let key = (table.clone(), name.clone(), kind.clone());
+        if last.as_ref() == Some(&key) {
+            if let Some((_, c)) = out.last_mut() {
+                add_column(c, column, ref_column);
+            }
+            continue;
+        }
+        let constraint = match kind.as_str() {
+            "p" => Constraint::PrimaryKey {
+                name: Some(name),
+                columns: Vec::new(),
+            },
+            "u" => Constraint::Unique {
+                name: Some(name),
+                columns: Vec::new(),
+            },
+            "f" => Constraint::ForeignKey(ForeignKey {
+                name: Some(name),
+                columns: Vec::new(),
+                ref_table: ref_table.unwrap_or_default(),
+                ref_columns: Vec::new(),
+                ondelete: None,
+                onupdate: None,
+                deferrable: None,
+                initially: None,
+            }),
+            "c" => Constraint::Check {
+                name: Some(name),
+                sqltext: clause.unwrap_or_default(),
+            },
+            _ => continue,
+        };
+        out.push((table, constraint));
+        if let Some((_, c)) = out.last_mut() {
+            add_column(c, column, ref_column);
+        }
+        last = Some(key);
+    }
+    out
+}
+
+fn add_column(c: &mut Constraint, column: Option<String>, ref_column: Option<String>) {
+    match c {
+        Constraint::PrimaryKey { columns, .. } | Constraint::Unique { columns, .. } => {
+            columns.extend(column)
+        }
+        Constraint::ForeignKey(fk) => {
+            fk.columns.extend(column);
+            fk.ref_columns.extend(ref_column);
+        }
+        Constraint::Check { .. } => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(cells: &[Option<&str>]) -> Vec<Option<String>> {
+        cells.iter().map(|c| c.map(str::to_string)).collect()
+    }
+
+    #[test]
+    fn a_composite_foreign_key_keeps_its_columns_in_key_order() {
+        let rows = vec![
+            row(&[
+                Some("a"),
+                Some("fk"),
+                Some("f"),
+                Some("x"),
+                Some("b"),
+                Some("bx"),
+                None,
+            ]),
+            row(&[
+                Some("a"),
+                Some("fk"),
+                Some("f"),
+                Some("y"),
+                Some("b"),
+                Some("by"),
+                None,
+            ]),
+            row(&[
+                Some("a"),
+                Some("pk"),
+                Some("p"),
+                Some("id"),
+                None,
+                None,
+                None,
+            ]),
+            row(&[Some("a"), Some("ex"), Some("x"), None, None, None, None]),
+        ];
+        let got = constraints_from_rows(rows);
+        assert_eq!(got.len(), 2, "the exclusion constraint is skipped");
+        let Constraint::ForeignKey(fk) = &got[0].1 else {
+            panic!("{got:?}")
+        };
+        assert_eq!(fk.columns, ["x", "y"]);
+        assert_eq!(fk.ref_columns, ["bx", "by"]);
+        assert_eq!(fk.ref_table, "b");
+        assert_eq!(got[1].1.columns(), ["id"]);
+    }
+
+    #[test]
+    fn columns_and_indexes_land_on_their_tables_and_the_key_marks_its_columns() {
+        let model = assemble(
+            vec![row(&[Some("t")])],
+            vec![
+                row(&[Some("t"), Some("id"), Some("INTEGER"), Some("0")]),
+                row(&[Some("t"), Some("v"), Some("TEXT"), Some("1")]),
+                row(&[Some("gone"), Some("x"), Some("INTEGER"), Some("1")]),
+            ],
+            vec![
+                row(&[Some("t"), Some("ix"), Some("1"), Some("v")]),
+                row(&[Some("t"), Some("ix"), Some("1"), None]),
+            ],
+            vec![(
+                "t".into(),
+                Constraint::PrimaryKey {
+                    name: None,
+                    columns: vec!["id".into()],
+                },
+            )],
+            vec![row(&[Some("trg"), Some("t")])],
+        );
+        let t = model.table("t").expect("table t");
+        assert_eq!(model.tables.len(), 1);
+        assert!(!t.columns[0].nullable && t.columns[0].primary_key);
+        assert!(t.columns[1].nullable && !t.columns[1].primary_key);
+        assert_eq!(t.indexes[0].parts.len(), 2);
+        assert!(t.indexes[0].unique);
+        assert_eq!(model.triggers[0].table, "t");
     }
 }

@@ -1,26 +1,29 @@
-//! Live databases: connections (sqlx), the version table as Alembic keeps it, and a lock that
-//! dies with its holder.
+//! Live databases: URLs, connections, the version table as Alembic keeps it, a lock that dies
+//! with its holder, and the live schema as a [`SchemaModel`].
 //!
-//! SQLite connections keep foreign keys OFF, as Python's sqlite3 module does: Alembic's batch
-//! rebuilds drop and rename tables that others reference. The journal mode is left as the
-//! database has it.
-//!
-//! On PostgreSQL the schema is the first existing one of the connection's search path (a URL's
-//! `options=-csearch_path=...`): every catalog query here and in [`live`] reads
-//! `current_schema()`, our tables are created unqualified, and the lock key names the schema.
-//! Connecting to a server is bounded by [`DbUrl::connect_timeout`].
+//! What differs per database is the small [`driver`] trait, one file per database
+//! (`sqlite.rs`, `postgres.rs`, `mysql.rs`); [`Conn`] dispatches to them, and what is the same
+//! everywhere is written here once. Connecting to a server is bounded by
+//! [`DbUrl::connect_timeout`].
 
-mod holder;
-pub mod live;
+mod driver;
+mod live;
+mod mysql;
+mod postgres;
+mod sqlite;
 mod stats;
 pub mod url;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use sqlx::{AssertSqlSafe, Connection as _, Row};
+use driver::{Catalog, Driver as _};
+use mysql::Mysql;
+use postgres::Postgres;
+use sqlite::Sqlite;
 
-pub use holder::{lock_holder, LockHolder};
+use crate::schema::SchemaModel;
+
 pub use stats::row_counts;
 pub use url::{
     set_connect_timeout, Backend, DbUrl, MysqlParams, MysqlTls, Params, PgParams, SqliteMode,
@@ -72,95 +75,24 @@ pub enum DbError {
     },
 }
 
-fn pg_options(url: &DbUrl, p: &PgParams) -> Result<sqlx::postgres::PgConnectOptions, DbError> {
-    // Without a host, sqlx looks for the local server's socket as libpq does.
-    let mut opts = sqlx::postgres::PgConnectOptions::new().database(&url.database);
-    if let Some(host) = p.host.as_ref().or(url.host.as_ref()) {
-        opts = opts.host(host);
-    }
-    if let Some(dir) = &p.socket_dir {
-        opts = opts.socket(dir);
-    }
-    if let Some(port) = p.port.or(url.port) {
-        opts = opts.port(port);
-    }
-    if let Some(u) = &url.user {
-        opts = opts.username(u);
-    }
-    if let Some(pw) = &url.password {
-        opts = opts.password(pw);
-    }
-    if let Some(mode) = &p.ssl_mode {
-        opts = opts.ssl_mode(mode.parse().map_err(|_| DbError::Connect {
-            url: url.to_string(),
-            message: format!("unknown sslmode '{mode}'"),
-        })?);
-    }
-    if let Some(cert) = &p.ssl_root_cert {
-        opts = opts.ssl_root_cert(cert);
-    }
-    if let Some(cert) = &p.ssl_cert {
-        opts = opts.ssl_client_cert(cert);
-    }
-    if let Some(key) = &p.ssl_key {
-        opts = opts.ssl_client_key(key);
-    }
-    if let Some(name) = &p.application_name {
-        opts = opts.application_name(name);
-    }
-    if !p.settings.is_empty() {
-        opts = opts.options(p.settings.iter().map(|(k, v)| (k, v)));
-    }
-    Ok(opts)
-}
-
-fn mysql_options(url: &DbUrl, p: &MysqlParams) -> sqlx::mysql::MySqlConnectOptions {
-    use sqlx::mysql::MySqlSslMode;
-    let mut opts = sqlx::mysql::MySqlConnectOptions::new()
-        .host(url.host.as_deref().unwrap_or("localhost"))
-        .database(&url.database)
-        .ssl_mode(match p.tls {
-            MysqlTls::Preferred => MySqlSslMode::Preferred,
-            MysqlTls::Disabled => MySqlSslMode::Disabled,
-            MysqlTls::Required => MySqlSslMode::Required,
-            MysqlTls::VerifyCa => MySqlSslMode::VerifyCa,
-            MysqlTls::VerifyIdentity => MySqlSslMode::VerifyIdentity,
-        });
-    if let Some(port) = url.port {
-        opts = opts.port(port);
-    }
-    if let Some(dir) = &p.unix_socket {
-        opts = opts.socket(dir);
-    }
-    if let Some(u) = &url.user {
-        opts = opts.username(u);
-    }
-    if let Some(pw) = &url.password {
-        opts = opts.password(pw);
-    }
-    if let Some(c) = &p.charset {
-        opts = opts.charset(c);
-    }
-    if let Some(c) = &p.collation {
-        opts = opts.collation(c);
-    }
-    if let Some(ca) = &p.ssl_ca {
-        opts = opts.ssl_ca(ca);
-    }
-    if let Some(cert) = &p.ssl_cert {
-        opts = opts.ssl_client_cert(cert);
-    }
-    if let Some(key) = &p.ssl_key {
-        opts = opts.ssl_client_key(key);
-    }
-    opts
-}
-
 /// One connection to a live database.
-pub enum Conn {
-    Sqlite(sqlx::SqliteConnection),
-    Postgres(sqlx::PgConnection),
-    Mysql(sqlx::MySqlConnection),
+pub struct Conn(Driven);
+
+enum Driven {
+    Sqlite(Sqlite),
+    Postgres(Postgres),
+    Mysql(Mysql),
+}
+
+/// Call the same driver method whichever database the connection is to.
+macro_rules! dispatch {
+    ($conn:expr, $d:ident => $call:expr) => {
+        match $conn {
+            Driven::Sqlite($d) => $call,
+            Driven::Postgres($d) => $call,
+            Driven::Mysql($d) => $call,
+        }
+    };
 }
 
 fn short(sql: &str) -> String {
@@ -169,6 +101,14 @@ fn short(sql: &str) -> String {
         format!("{}…", one_line.chars().take(300).collect::<String>())
     } else {
         one_line
+    }
+}
+
+/// A statement the server refused, with the statement (shortened) it refused.
+fn statement_error(sql: &str, e: &sqlx::Error) -> DbError {
+    DbError::Statement {
+        sql: short(sql),
+        message: server_message(e),
     }
 }
 
@@ -215,6 +155,20 @@ async fn within_timeout<T>(
     }
 }
 
+/// A lock key or name from a longer name: the first eight bytes of its SHA-256.
+fn lock_key(name: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(name.as_bytes());
+    i64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
+fn quoted(backend: Backend, name: &str) -> String {
+    match backend {
+        Backend::Mysql => format!("`{}`", name.replace('`', "``")),
+        _ => format!("\"{}\"", name.replace('"', "\"\"")),
+    }
+}
+
 impl Conn {
     /// Connect to `url`'s database; a SQLite file that does not exist is created (unless the
     /// URL says `mode=rw` or `mode=ro`).
@@ -229,61 +183,26 @@ impl Conn {
     }
 
     async fn open(url: &DbUrl, create: bool) -> Result<Conn, DbError> {
-        Ok(match &url.params {
-            Params::Sqlite(p) => {
-                if let Some(path) = url.sqlite_path().filter(|_| !create) {
-                    if !path.exists() {
-                        return Err(DbError::NoDatabase { path });
-                    }
-                }
-                let mut opts = sqlx::sqlite::SqliteConnectOptions::new()
-                    .filename(&url.database)
-                    .foreign_keys(false)
-                    .create_if_missing(create && p.mode == SqliteMode::ReadWriteCreate)
-                    .read_only(p.mode == SqliteMode::ReadOnly)
-                    .immutable(p.immutable)
-                    .shared_cache(p.shared_cache);
-                if let Some(t) = p.busy_timeout {
-                    opts = opts.busy_timeout(t);
-                }
-                Conn::Sqlite(
-                    sqlx::SqliteConnection::connect_with(&opts)
-                        .await
-                        .map_err(|e| DbError::Connect {
-                            url: url.to_string(),
-                            message: server_message(&e),
-                        })?,
-                )
-            }
-            Params::Postgres(p) => {
-                let opts = pg_options(url, p)?;
-                let mut conn = Conn::Postgres(
-                    within_timeout(url, sqlx::PgConnection::connect_with(&opts)).await?,
-                );
-                if let Some(search_path) = p.search_path() {
-                    let schema = conn.strings("SELECT current_schema()::text").await?;
-                    if schema.first().cloned().flatten().is_none() {
-                        conn.close().await;
-                        return Err(DbError::NoSchema {
-                            url: url.to_string(),
-                            search_path: search_path.to_string(),
-                        });
-                    }
-                }
-                conn
-            }
-            Params::Mysql(p) => {
-                let opts = mysql_options(url, p);
-                Conn::Mysql(within_timeout(url, sqlx::MySqlConnection::connect_with(&opts)).await?)
-            }
-        })
+        Ok(Conn(match url.params {
+            Params::Sqlite(_) => Driven::Sqlite(Sqlite::open(url, create).await?),
+            Params::Postgres(_) => Driven::Postgres(Postgres::open(url, create).await?),
+            Params::Mysql(_) => Driven::Mysql(Mysql::open(url, create).await?),
+        }))
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Conn::Sqlite(_) => Backend::Sqlite,
-            Conn::Postgres(_) => Backend::Postgres,
-            Conn::Mysql(_) => Backend::Mysql,
+        match &self.0 {
+            Driven::Sqlite(_) => Sqlite::BACKEND,
+            Driven::Postgres(_) => Postgres::BACKEND,
+            Driven::Mysql(_) => Mysql::BACKEND,
+        }
+    }
+
+    fn catalog(&self) -> &'static Catalog {
+        match &self.0 {
+            Driven::Sqlite(_) => &Sqlite::CATALOG,
+            Driven::Postgres(_) => &Postgres::CATALOG,
+            Driven::Mysql(_) => &Mysql::CATALOG,
         }
     }
 
@@ -294,92 +213,56 @@ impl Conn {
 
     /// Run SQL text as is; the number of rows it changed.
     pub async fn execute_counting(&mut self, sql: &str) -> Result<u64, DbError> {
-        let q = sqlx::raw_sql(AssertSqlSafe(sql.to_string()));
-        let r = match self {
-            Conn::Sqlite(c) => q.execute(c).await.map(|r| r.rows_affected()),
-            Conn::Postgres(c) => q.execute(c).await.map(|r| r.rows_affected()),
-            Conn::Mysql(c) => q.execute(c).await.map(|r| r.rows_affected()),
-        };
-        r.map_err(|e| DbError::Statement {
-            sql: short(sql),
-            message: server_message(&e),
-        })
+        dispatch!(&mut self.0, d => d.execute(sql).await)
+    }
+
+    /// Every row of a query, every column as text (`None` for NULL and for values that are
+    /// not text: cast them in the query).
+    pub async fn rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        dispatch!(&mut self.0, d => d.rows(sql).await)
     }
 
     /// The first column of every row, as text.
     pub async fn strings(&mut self, sql: &str) -> Result<Vec<Option<String>>, DbError> {
-        let q = AssertSqlSafe(sql.to_string());
-        let err = |e: sqlx::Error| DbError::Statement {
-            sql: short(sql),
-            message: server_message(&e),
-        };
-        Ok(match self {
-            Conn::Sqlite(c) => sqlx::query(q)
-                .fetch_all(c)
-                .await
-                .map_err(err)?
-                .iter()
-                .map(|r| r.try_get::<Option<String>, _>(0).ok().flatten())
-                .collect(),
-            Conn::Postgres(c) => sqlx::query(q)
-                .fetch_all(c)
-                .await
-                .map_err(err)?
-                .iter()
-                .map(|r| r.try_get::<Option<String>, _>(0).ok().flatten())
-                .collect(),
-            Conn::Mysql(c) => sqlx::query(q)
-                .fetch_all(c)
-                .await
-                .map_err(err)?
-                .iter()
-                .map(|r| r.try_get::<Option<String>, _>(0).ok().flatten())
-                .collect(),
-        })
+        Ok(self
+            .rows(sql)
+            .await?
+            .into_iter()
+            .map(|row| row.into_iter().next().flatten())
+            .collect())
     }
 
     pub async fn table_exists(&mut self, table: &str) -> Result<bool, DbError> {
-        let sql = match self.backend() {
-            Backend::Sqlite => format!(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
-            ),
-            Backend::Postgres => format!(
-                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '{table}'"
-            ),
-            Backend::Mysql => format!(
-                "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '{table}'"
-            ),
-        };
-        Ok(!self.strings(&sql).await?.is_empty())
+        Ok(self.table_names().await?.iter().any(|t| t == table))
     }
 
     /// Names of the user tables.
     pub async fn table_names(&mut self) -> Result<Vec<String>, DbError> {
-        let sql = match self.backend() {
-            Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-            Backend::Postgres => "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
-            Backend::Mysql => "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",
-        };
+        let sql = self.catalog().tables;
         Ok(self.strings(sql).await?.into_iter().flatten().collect())
     }
 
-    /// Every user table with its columns: `(table, column)` pairs.
-    pub async fn columns(&mut self) -> Result<Vec<(String, String)>, DbError> {
-        let sql = match self.backend() {
-            Backend::Sqlite => "SELECT m.name || '|' || p.name FROM sqlite_master AS m, pragma_table_xinfo(m.name) AS p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
-            Backend::Postgres => "SELECT table_name::text || '|' || column_name::text FROM information_schema.columns WHERE table_schema = current_schema()",
-            Backend::Mysql => "SELECT CAST(CONCAT(table_name, '|', column_name) AS CHAR) FROM information_schema.columns WHERE table_schema = DATABASE()",
-        };
-        Ok(self
-            .strings(sql)
-            .await?
-            .into_iter()
-            .flatten()
-            .filter_map(|s| {
-                s.split_once('|')
-                    .map(|(t, c)| (t.to_string(), c.to_string()))
-            })
-            .collect())
+    /// The live schema of the connection's database (its current schema on PostgreSQL).
+    pub async fn introspect(&mut self) -> Result<SchemaModel, DbError> {
+        let catalog = self.catalog();
+        let tables = self.rows(catalog.tables).await?;
+        let columns = self.rows(catalog.columns).await?;
+        let indexes = self.rows(catalog.indexes).await?;
+        let constraints = dispatch!(&mut self.0, d => d.constraints().await)?;
+        let triggers = self.rows(catalog.triggers).await?;
+        Ok(live::assemble(
+            tables,
+            columns,
+            indexes,
+            constraints,
+            triggers,
+        ))
+    }
+
+    /// Whether unnamed CHECK clauses of [`Conn::introspect`]'s schema can be compared with
+    /// statements' (not on PostgreSQL, which names them and rewrites their text).
+    pub fn checks_comparable(&self) -> bool {
+        self.backend() != Backend::Postgres
     }
 
     /// Whether a MySQL-family server is MariaDB.
@@ -407,12 +290,19 @@ impl Conn {
         Ok(rows)
     }
 
+    /// Whether `table` holds at least one row.
+    pub async fn has_rows(&mut self, table: &str) -> Result<bool, DbError> {
+        let rows = self
+            .strings(&format!(
+                "SELECT CASE WHEN EXISTS (SELECT 1 FROM {}) THEN 'y' ELSE 'n' END",
+                quoted(self.backend(), table)
+            ))
+            .await?;
+        Ok(rows.first().cloned().flatten().as_deref() == Some("y"))
+    }
+
     pub async fn close(self) {
-        let _ = match self {
-            Conn::Sqlite(c) => c.close().await,
-            Conn::Postgres(c) => c.close().await,
-            Conn::Mysql(c) => c.close().await,
-        };
+        dispatch!(self.0, d => d.close().await)
     }
 }
 
@@ -427,47 +317,6 @@ pub enum Lock {
     None,
 }
 
-/// The file beside a SQLite database whose OS lock is the upgrade lock.
-fn sqlite_lock_path(url: &DbUrl) -> Option<PathBuf> {
-    let path = url.sqlite_path()?;
-    Some(PathBuf::from(format!(
-        "{}.alembic-engine.lock",
-        path.display()
-    )))
-}
-
-/// The MySQL named lock for a database and version table, quoted for a string literal. Lock
-/// names are at most 64 characters: a longer one is hashed, not cut (cutting could give two
-/// version tables one lock).
-fn mysql_lock_name(url: &DbUrl, version_table: &str) -> String {
-    let name = format!("alembic-engine:{}:{version_table}", url.database);
-    if name.chars().count() <= 64 {
-        name.replace('\\', "\\\\").replace('\'', "''")
-    } else {
-        format!("alembic-engine:{:016x}", lock_key(&name))
-    }
-}
-
-/// The PostgreSQL advisory-lock key. Advisory locks are per database; the schema is in the
-/// key so that two schemas of one database (`options=-csearch_path=...`) are upgraded
-/// independently.
-async fn pg_lock_key(conn: &mut Conn, url: &DbUrl, version_table: &str) -> Result<i64, DbError> {
-    let schema = conn
-        .strings("SELECT COALESCE(current_schema()::text, '')")
-        .await?;
-    let schema = schema.first().cloned().flatten().unwrap_or_default();
-    Ok(lock_key(&format!(
-        "alembic-engine:{}:{schema}:{version_table}",
-        url.database
-    )))
-}
-
-fn lock_key(name: &str) -> i64 {
-    use sha2::{Digest, Sha256};
-    let d = Sha256::digest(name.as_bytes());
-    i64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
-}
-
 impl Lock {
     /// Take the upgrade lock for `url`'s database and `version_table`, waiting up to `timeout`.
     pub async fn acquire(
@@ -476,80 +325,7 @@ impl Lock {
         version_table: &str,
         timeout: Duration,
     ) -> Result<Lock, DbError> {
-        let start = Instant::now();
-        let target = url.to_string();
-        match conn.backend() {
-            Backend::Sqlite => {
-                let Some(lock_path) = sqlite_lock_path(url) else {
-                    return Ok(Lock::None);
-                };
-                let file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(&lock_path)
-                    .map_err(|source| DbError::Io {
-                        path: lock_path.clone(),
-                        source,
-                    })?;
-                loop {
-                    match fs4::fs_std::FileExt::try_lock_exclusive(&file) {
-                        Ok(true) => return Ok(Lock::File(file)),
-                        Ok(false) => {}
-                        Err(source) => {
-                            return Err(DbError::Io {
-                                path: lock_path,
-                                source,
-                            })
-                        }
-                    }
-                    if start.elapsed() >= timeout {
-                        return Err(DbError::LockTimeout {
-                            target,
-                            waited: start.elapsed(),
-                        });
-                    }
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-            Backend::Postgres => {
-                let key = pg_lock_key(conn, url, version_table).await?;
-                loop {
-                    let got = conn
-                        .strings(&format!("SELECT pg_try_advisory_lock({key})::text"))
-                        .await?;
-                    if got.first().cloned().flatten().as_deref() == Some("true") {
-                        return Ok(Lock::Session {
-                            release: format!("SELECT pg_advisory_unlock({key})"),
-                        });
-                    }
-                    if start.elapsed() >= timeout {
-                        return Err(DbError::LockTimeout {
-                            target,
-                            waited: start.elapsed(),
-                        });
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-            Backend::Mysql => {
-                let name = mysql_lock_name(url, version_table);
-                let secs = timeout.as_secs().max(1);
-                let got = conn
-                    .strings(&format!("SELECT CAST(GET_LOCK('{name}', {secs}) AS CHAR)"))
-                    .await?;
-                if got.first().cloned().flatten().as_deref() == Some("1") {
-                    Ok(Lock::Session {
-                        release: format!("SELECT RELEASE_LOCK('{name}')"),
-                    })
-                } else {
-                    Err(DbError::LockTimeout {
-                        target,
-                        waited: start.elapsed(),
-                    })
-                }
-            }
-        }
+        dispatch!(&mut conn.0, d => d.lock(url, version_table, timeout).await)
     }
 
     pub async fn release(self, conn: &mut Conn) {
@@ -557,4 +333,30 @@ impl Lock {
             let _ = conn.strings(&release).await;
         }
     }
+}
+
+/// The holder of the upgrade lock, as far as the database can tell.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LockHolder {
+    /// Who: a server session (`pid 4711, user mlflow, from 10.0.0.7, application
+    /// mlflow-migrate`), or the SQLite lock file's path when only the file system knows.
+    pub who: String,
+}
+
+impl std::fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.who)
+    }
+}
+
+/// The session holding the upgrade lock of `url`'s database and `version_table`, if any:
+/// asked without taking the lock, so that `status` tells a run in progress from an
+/// interrupted one and a waiting upgrader says whom it waits for. Read-only: nothing is
+/// created.
+pub async fn lock_holder(
+    conn: &mut Conn,
+    url: &DbUrl,
+    version_table: &str,
+) -> Result<Option<LockHolder>, DbError> {
+    dispatch!(&mut conn.0, d => d.lock_holder(url, version_table).await)
 }

@@ -193,6 +193,62 @@ fn constraint_effects(table: &str, c: &TableConstraint, out: &mut Vec<Effect>) {
     }
 }
 
+/// The constraints a `CREATE TABLE` statement declares at table level, and a primary key
+/// declared on a column: what SQLite keeps of them (only in the table's SQL text), read back
+/// for the live schema. CHECK clauses are normalized as effects name them.
+pub fn table_constraints(sql: &str, family: Family) -> Vec<crate::ir::Constraint> {
+    use crate::ir::{Constraint, ForeignKey};
+    let Some(stmts) = parse(family, sql) else {
+        return Vec::new();
+    };
+    let Some(Statement::CreateTable(ct)) = stmts.first() else {
+        return Vec::new();
+    };
+    let name = |n: &Option<Ident>| n.as_ref().map(|i| i.value.clone());
+    let names = |cols: &[Ident]| cols.iter().map(|i| i.value.clone()).collect::<Vec<_>>();
+    let mut out: Vec<Constraint> = ct
+        .columns
+        .iter()
+        .filter(|col| {
+            col.options
+                .iter()
+                .any(|o| matches!(o.option, ColumnOption::PrimaryKey(_)))
+        })
+        .map(|col| Constraint::PrimaryKey {
+            name: None,
+            columns: vec![col.name.value.clone()],
+        })
+        .collect();
+    for c in &ct.constraints {
+        out.push(match c {
+            TableConstraint::PrimaryKey(pk) => Constraint::PrimaryKey {
+                name: name(&pk.name),
+                columns: pk.columns.iter().map(|c| unquote(c.to_string())).collect(),
+            },
+            TableConstraint::Unique(u) => Constraint::Unique {
+                name: name(&u.name),
+                columns: u.columns.iter().map(|c| unquote(c.to_string())).collect(),
+            },
+            TableConstraint::ForeignKey(fk) => Constraint::ForeignKey(ForeignKey {
+                name: name(&fk.name),
+                columns: names(&fk.columns),
+                ref_table: last_ident(&fk.foreign_table),
+                ref_columns: names(&fk.referred_columns),
+                ondelete: None,
+                onupdate: None,
+                deferrable: None,
+                initially: None,
+            }),
+            TableConstraint::Check(ck) => Constraint::Check {
+                name: name(&ck.name),
+                sqltext: normalize_check(&ck.expr.to_string()),
+            },
+            _ => continue,
+        });
+    }
+    out
+}
+
 fn unquote(s: String) -> String {
     s.trim_matches(|c| c == '`' || c == '"').to_string()
 }

@@ -79,7 +79,12 @@ pub(super) async fn refuse_taken_names(
             } else {
                 "PostgreSQL allows one index of a name per schema"
             },
-            crate::db::live::LiveSchema::read(conn).await?.indexes,
+            conn.introspect()
+                .await?
+                .tables
+                .iter()
+                .flat_map(|t| t.indexes.iter().map(|i| (t.name.clone(), i.name.clone())))
+                .collect(),
         ),
         Backend::Mysql => (
             "MySQL/MariaDB allow one foreign key of a name per database",

@@ -90,3 +90,49 @@ pub enum Reading {
     /// Text the parser cannot read, or a statement kind not judged here.
     Unknown,
 }
+
+impl Object {
+    /// The object's state in a live database's schema, or `None` when the schema cannot tell:
+    /// rows are asked of the database separately, and unnamed CHECK clauses are compared only
+    /// where `checks_comparable` (PostgreSQL names them and rewrites their text).
+    pub fn state_in(&self, live: &super::SchemaModel, checks_comparable: bool) -> Option<State> {
+        use crate::ir::Constraint;
+        let present = |b: bool| if b { State::Present } else { State::Absent };
+        let table = |t: &str| live.table(t);
+        Some(match self {
+            Object::Table(t) => present(table(t).is_some()),
+            Object::Column(t, c) => present(table(t).and_then(|t| t.column(c)).is_some()),
+            // Index names are per table on MySQL, per schema elsewhere; a statement that
+            // does not name the table matches the name on any table.
+            Object::Index(t, i) if t.is_empty() => present(
+                live.tables
+                    .iter()
+                    .any(|t| t.indexes.iter().any(|x| &x.name == i)),
+            ),
+            Object::Index(t, i) => {
+                present(table(t).is_some_and(|t| t.indexes.iter().any(|x| &x.name == i)))
+            }
+            Object::Constraint(t, c) => present(table(t).is_some_and(|t| {
+                t.constraints.iter().any(|x| {
+                    !matches!(x, Constraint::PrimaryKey { .. }) && x.name() == Some(c.as_str())
+                })
+            })),
+            Object::PrimaryKey(t) => match table(t).and_then(|t| t.primary_key()) {
+                Some(pk) => State::Columns(pk.columns().to_vec()),
+                None => State::Absent,
+            },
+            Object::Check(t, clause) => {
+                if !checks_comparable {
+                    return None;
+                }
+                present(table(t).is_some_and(|t| {
+                    t.constraints.iter().any(
+                        |x| matches!(x, Constraint::Check { sqltext, .. } if sqltext == clause),
+                    )
+                }))
+            }
+            Object::Trigger(name) => present(live.triggers.iter().any(|x| &x.name == name)),
+            Object::Rows(_) => return None,
+        })
+    }
+}

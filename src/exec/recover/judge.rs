@@ -16,7 +16,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::db::live::LiveSchema;
 use crate::db::{Conn, DbError};
 use crate::plan::Statement;
 use crate::schema::effect::{Effect, Object, Reading, State};
@@ -305,7 +304,8 @@ pub async fn judge(
 ) -> Result<Verdict, DbError> {
     let readings: Vec<Reading> = stmts.iter().map(|s| s.effect.clone()).collect();
     let sim = simulate(&readings);
-    let live = LiveSchema::read(conn).await?;
+    let live = conn.introspect().await?;
+    let checks_comparable = conn.checks_comparable();
     let mut rows: BTreeMap<String, bool> = BTreeMap::new();
     let mut consistent = Vec::new();
     let mut first_mismatch: Vec<String> = Vec::new();
@@ -319,7 +319,7 @@ pub async fn judge(
                 Object::Rows(t) => {
                     // Only meaningful while the table is expected to exist.
                     if expect.get(&Object::Table(t.clone())) != Some(&State::Present)
-                        || !live.tables.contains(t)
+                        || live.table(t).is_none()
                     {
                         continue;
                     }
@@ -337,7 +337,7 @@ pub async fn judge(
                         State::Absent
                     }
                 }
-                _ => match live.state(o) {
+                _ => match o.state_in(&live, checks_comparable) {
                     Some(a) => a,
                     None => continue,
                 },

@@ -12,6 +12,7 @@ use super::{journal, ExecError, Uncertain};
 use crate::db::Conn;
 use crate::graph::{Direction, Step};
 use crate::plan::{Decided, Plan, Start, Statement};
+use crate::schema::effect::{Object, State};
 use crate::schema::SchemaModel;
 
 pub(super) use judge::temporary_replay;
@@ -113,30 +114,22 @@ async fn drift(
     model: &SchemaModel,
     version_table: &str,
 ) -> Result<Vec<(String, String)>, ExecError> {
-    use std::collections::BTreeMap;
     let ours = |t: &str| t == journal::JOURNAL_TABLE || t == version_table;
-    let mut live: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (t, c) in conn.columns().await? {
-        if !ours(&t) {
-            live.entry(t).or_default().insert(c);
-        }
-    }
+    let live = conn.introspect().await?;
     let mut diffs = Vec::new();
     // Tables the model does not know are not drift: other applications may share the
     // database (and their version tables). Named constraints and indexes the model knows
     // must be there under their names (later revisions drop and create them by name).
-    let named = crate::db::live::LiveSchema::read(conn).await?;
     for t in &model.tables {
-        if live.contains_key(&t.name) {
+        let have = live.table(&t.name).filter(|_| !ours(&t.name));
+        if let Some(have) = have {
             for c in &t.constraints {
                 let Some(name) = c.name() else { continue };
                 if matches!(c, crate::ir::Constraint::PrimaryKey { .. }) {
                     continue;
                 }
-                if !named
-                    .constraints
-                    .contains(&(t.name.clone(), name.to_string()))
-                {
+                let named = Object::Constraint(t.name.clone(), name.to_string());
+                if named.state_in(&live, false) != Some(State::Present) {
                     diffs.push((
                         t.name.clone(),
                         format!("constraint {name} on {} is missing", t.name),
@@ -144,7 +137,7 @@ async fn drift(
                 }
             }
             for i in &t.indexes {
-                if !named.indexes.contains(&(t.name.clone(), i.name.clone())) {
+                if !have.indexes.iter().any(|x| x.name == i.name) {
                     diffs.push((
                         t.name.clone(),
                         format!("index {} on {} is missing", i.name, t.name),
@@ -152,11 +145,12 @@ async fn drift(
                 }
             }
         }
-        let cols: BTreeSet<String> = t.columns.iter().map(|c| c.name.clone()).collect();
-        match live.get(&t.name) {
+        let cols: BTreeSet<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        match have {
             None => diffs.push((t.name.clone(), format!("table {} is missing", t.name))),
             Some(have) => {
-                for c in cols.difference(have) {
+                let have: BTreeSet<&str> = have.columns.iter().map(|c| c.name.as_str()).collect();
+                for c in cols.difference(&have) {
                     diffs.push((t.name.clone(), format!("column {}.{c} is missing", t.name)));
                 }
                 for c in have.difference(&cols) {
