@@ -13,7 +13,7 @@ use crate::cli::{Cli, Command, Format};
 use crate::{BoxError, Output};
 
 /// The download options of the global flags, and the stderr display of a download.
-pub fn fetch_options(cli: &Cli) -> Locator {
+pub fn locator(cli: &Cli) -> Locator {
     Locator {
         scripts: cli.scripts.clone(),
         cache_dir: cli.cache_dir.clone(),
@@ -51,7 +51,7 @@ pub fn run_without_project(cli: &Cli, out: &mut Output) -> Option<Result<(), Box
 }
 
 fn fetch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
-    let cache = fetch_options(cli).fetch()?;
+    let cache = locator(cli).fetch()?;
     if cli.format == Format::Json {
         let value = json!({
             "cache_dir": cache.dir,
