@@ -1,11 +1,12 @@
 //! Inspection output: revisions as Alembic's commands print them, and as stable JSON; and the
 //! answers of the commands built on them (`graph` without a database, `database` against
-//! one, `plan` for a dry run), each [`Rendered`] both ways. Rendering only: nothing here
+//! one, `plan` for a dry run, `run` for an upgrade as it goes), each [`Rendered`] both ways. Rendering only: nothing here
 //! reads a database, prints or names a command-line flag.
 
 mod database;
 mod graph;
 mod plan;
+mod run;
 
 use serde::Serialize;
 
@@ -14,6 +15,7 @@ use crate::graph::{Ix, RevisionGraph};
 pub use database::{at_text, current, history as database_history, status, Check};
 pub use graph::{branches, heads, history, path, script, show};
 pub use plan::PlanView;
+pub use run::{event_line, revision_table};
 
 /// A command's answer both ways: one JSON document, and the text (whole lines, each ended by
 /// a newline) a person reads.

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use alembic_engine::db::DbUrl;
-use alembic_engine::exec::{self, Event, RevisionReport, Summary, Uncertain};
+use alembic_engine::exec::{self, Event, Summary, Uncertain};
 use alembic_engine::graph::Direction;
-use alembic_engine::inspect::at_text;
+use alembic_engine::inspect::{at_text, event_line, revision_table};
 use alembic_engine::{Migrator, RunChoices};
 
 use crate::cli::{Format, RunArgs, TransactionArg};
@@ -75,7 +75,7 @@ pub fn migrate(
         return Ok(());
     }
     if !out.quiet && !revisions.is_empty() {
-        eprint!("{}", table(&revisions));
+        eprint!("{}", revision_table(&revisions));
         eprintln!("mlflow-migrate: {:.1} s", elapsed.as_secs_f64());
     }
     let outcome = outcome?;
@@ -122,22 +122,6 @@ fn stop_on_ctrl_c(cancel: &exec::Cancel, quiet: bool) {
             );
         }
     });
-}
-
-/// What each revision did, for the finished display.
-fn table(revisions: &[RevisionReport]) -> String {
-    let mut text = String::from("revision      stmts      rows     time  message\n");
-    for r in revisions {
-        let message: String = r.message.chars().take(40).collect();
-        text += &format!(
-            "{:<12} {:>6} {:>9} {:>7.2}s  {message}\n",
-            r.revision,
-            r.statements,
-            r.rows,
-            r.elapsed.as_secs_f64()
-        );
-    }
-    text
 }
 
 /// Progress: a bar on a terminal, plain lines otherwise, JSON events when asked.
@@ -196,26 +180,10 @@ impl Display {
             return;
         }
         match event {
-            Event::Waiting { holder } => self.say(&format!(
-                "mlflow-migrate: waiting up to {} s for the upgrade lock, held by {}",
-                self.lock_timeout,
-                holder
-                    .as_ref()
-                    .map_or("another upgrader".to_string(), |h| h.to_string())
-            )),
-            Event::BackedUp { backup } => self.say(&format!(
-                "mlflow-migrate: backup {} ({:.1} MB); to restore it: {}",
-                backup.path.display(),
-                backup.bytes as f64 / 1e6,
-                backup.restore
-            )),
-            Event::Planned { steps, statements } => {
+            Event::Planned { statements, .. } => {
                 if let Some(line) = self.suggest_backup.take() {
                     self.say(&line);
                 }
-                self.say(&format!(
-                    "mlflow-migrate: {steps} revision(s), {statements} statement(s)"
-                ));
                 if let Some(bar) = &self.bar {
                     bar.set_length(*statements as u64);
                 }
@@ -238,14 +206,15 @@ impl Display {
                     bar.set_message(format!("{}: {summary}", self.step));
                 }
             }
-            // Version-table changes are our bookkeeping, not the migration's data.
-            Event::Rows { summary, rows, .. }
-                if !summary.ends_with(&format!(" {}", self.version_table)) =>
-            {
-                self.say(&format!("  {summary}: {rows} row(s)"));
-            }
-            Event::Rows { .. } => {}
-            Event::Locked | Event::Committed { .. } => {}
+            _ => {}
+        }
+        if let Some(line) = event_line(event, self.lock_timeout, &self.version_table) {
+            let named = !matches!(event, Event::Rows { .. });
+            self.say(&if named {
+                format!("mlflow-migrate: {line}")
+            } else {
+                line
+            });
         }
     }
 
