@@ -13,8 +13,8 @@ use clap::Parser;
 
 use alembic_engine::exec::blocking;
 use alembic_engine::graph::{history_range, script_range, Direction, Lower, Position};
-use alembic_engine::inspect::{self, at_text, infos, Check, PlanView, Rendered};
-use alembic_engine::RunChoices;
+use alembic_engine::inspect::{self, at_text, infos, Check, Rendered};
+use alembic_engine::Migrator;
 
 use cli::{Cli, Command, DialectArg, DirectionArg, Format, JournalAction};
 
@@ -141,8 +141,65 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
         return done;
     }
     let m = args::project(cli, out)?;
-    let (graph, db) = (m.graph(), m.blocking());
     match &cli.command {
+        Command::Heads
+        | Command::Branches
+        | Command::Show { .. }
+        | Command::Path { .. }
+        | Command::Sql { .. }
+        | Command::History { url: None, .. } => out.show(scripts_answer(&cli.command, &m)?),
+        Command::Stamp { .. } | Command::Journal { .. } => bookkeeping(&cli.command, &m, out),
+        command => database_command(command, &m, out),
+    }
+}
+
+/// The answer of a command that reads the scripts alone.
+fn scripts_answer(command: &Command, m: &Migrator) -> Result<Rendered, BoxError> {
+    let graph = m.graph();
+    match command {
+        Command::History { range, .. } => {
+            let (base, head) = history_range(range.as_deref())?;
+            Ok(inspect::history(graph, (&base, &head))?)
+        }
+        Command::Heads => Ok(inspect::heads(graph)),
+        Command::Branches => Ok(inspect::branches(graph)?),
+        Command::Show { rev } => Ok(inspect::show(graph, rev)?),
+        Command::Path {
+            from,
+            to,
+            direction,
+        } => {
+            let rows = graph.state_of(from)?;
+            let current = Lower::Many(rows.clone());
+            let steps = match direction {
+                Some(DirectionArg::Up) => graph.upgrade_path(&current, to)?,
+                Some(DirectionArg::Down) => graph.downgrade_path(&current, to)?,
+                None => graph.path_to(&current, to)?,
+            };
+            let down = *direction == Some(DirectionArg::Down);
+            Ok(inspect::path(graph, (from, &rows), to, &steps, down))
+        }
+        Command::Sql { range, dialect } => {
+            use alembic_engine::dialect::Database;
+            let database = match dialect {
+                DialectArg::Sqlite => Database::Sqlite,
+                DialectArg::Postgresql => Database::Postgresql,
+                DialectArg::Mysql => Database::Mysql,
+                DialectArg::Mariadb => Database::Mariadb,
+            };
+            let (from, to) = script_range(range);
+            let rows = graph.state_of(from)?;
+            let plan = m.offline_plan(database, &rows, to)?;
+            Ok(inspect::script(database.key(), &rows, to, &plan))
+        }
+        _ => unreachable!("dispatch sends only the commands without a database here"),
+    }
+}
+
+/// A command against a database.
+fn database_command(command: &Command, m: &Migrator, out: &mut Output) -> Result<(), BoxError> {
+    let (graph, db) = (m.graph(), m.blocking());
+    match command {
         Command::History {
             url: Some(url),
             range,
@@ -157,98 +214,22 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
                 (&base, &head),
             )?)
         }
-        Command::History { range, .. } => {
-            let (base, head) = history_range(range.as_deref())?;
-            out.show(inspect::history(graph, (&base, &head))?)
-        }
-        Command::Heads => out.show(inspect::heads(graph)),
-        Command::Branches => out.show(inspect::branches(graph)?),
-        Command::Show { rev } => out.show(inspect::show(graph, rev)?),
-        Command::Path {
-            from,
-            to,
-            direction,
-        } => {
-            let rows = graph.state_of(from)?;
-            let current = Lower::Many(rows.clone());
-            let steps = match direction {
-                Some(DirectionArg::Up) => graph.upgrade_path(&current, to)?,
-                Some(DirectionArg::Down) => graph.downgrade_path(&current, to)?,
-                None => graph.path_to(&current, to)?,
-            };
-            let down = *direction == Some(DirectionArg::Down);
-            out.show(inspect::path(graph, (from, &rows), to, &steps, down))
-        }
-        Command::Sql { range, dialect } => {
-            use alembic_engine::dialect::Database;
-            let database = match dialect {
-                DialectArg::Sqlite => Database::Sqlite,
-                DialectArg::Postgresql => Database::Postgresql,
-                DialectArg::Mysql => Database::Mysql,
-                DialectArg::Mariadb => Database::Mariadb,
-            };
-            let (from, to) = script_range(range);
-            let rows = graph.state_of(from)?;
-            let plan = m.offline_plan(database, &rows, to)?;
-            out.show(inspect::script(database.key(), &rows, to, &plan))
-        }
         Command::Upgrade { url, target, run } => {
             let (url, target) = args::url_and_target(url.url.as_deref(), target.as_deref(), out)?;
             let target = args::target(
-                &m,
+                m,
                 target.as_slice(),
                 run.mlflow_version.as_deref(),
                 Ok("heads"),
             )?;
-            run::migrate(&m, &url, &target, Direction::Up, run, out)
+            run::migrate(m, &url, &target, Direction::Up, run, out)
         }
         Command::Downgrade { args, run } => {
             let (url, rest) = args::url_and_rest(args, out)?;
-            let target = args::target(&m, &rest, run.mlflow_version.as_deref(), Err("downgrade"))?;
-            run::migrate(&m, &url, &target, Direction::Down, run, out)
+            let target = args::target(m, &rest, run.mlflow_version.as_deref(), Err("downgrade"))?;
+            run::migrate(m, &url, &target, Direction::Down, run, out)
         }
-        Command::Plan {
-            url,
-            target,
-            downgrade,
-            mlflow_version,
-            ignore_drift,
-            adopt_partial,
-            replay,
-        } => {
-            let (url, target) = args::url_and_target(url.url.as_deref(), target.as_deref(), out)?;
-            let default = if *downgrade {
-                Err("plan --downgrade")
-            } else {
-                Ok("heads")
-            };
-            let target = args::target(&m, target.as_slice(), mlflow_version.as_deref(), default)?;
-            let choices = RunChoices {
-                ignore_drift: *ignore_drift,
-                adopt_partial: *adopt_partial,
-                replay: *replay,
-                ..RunChoices::default()
-            };
-            let direction = if *downgrade {
-                Direction::Down
-            } else {
-                Direction::Up
-            };
-            let dry = db.plan(&url, &choices.options(&url, &target, direction))?;
-            let (project, database) = (m.project(), &url.to_string());
-            let replay_aside = " (--replay runs them)";
-            out.show(
-                PlanView {
-                    project,
-                    graph,
-                    dry: &dry,
-                    database,
-                    target: &target,
-                    replay_aside,
-                }
-                .rendered(),
-            )
-        }
+        Command::Plan { .. } => run::plan(command, m, out),
         Command::Current { url } => {
             let rows = db.current(&args::url(url.url.as_deref(), out)?)?;
             out.show(inspect::current(graph, &rows, m.schema_releases(&rows)))
@@ -268,7 +249,7 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
         } => {
             let (url, target) = args::url_and_target(url.url.as_deref(), target.as_deref(), out)?;
             let release = mlflow_version.as_deref();
-            let target = args::target(&m, target.as_slice(), release, Ok("heads"))?;
+            let target = args::target(m, target.as_slice(), release, Ok("heads"))?;
             let check = Check::new(graph, db.current(&url)?, &target)?;
             out.show(check.rendered(graph, release))?;
             match check.position {
@@ -277,6 +258,15 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
                 Position::Ahead | Position::Diverged => Err(Box::new(Verdict(2))),
             }
         }
+        // `fetch`, `completions` and `man` are answered before a project is opened.
+        _ => unreachable!("dispatch sends only the commands against a database here"),
+    }
+}
+
+/// The commands that change only the version table or the journal: `stamp`, `journal prune`.
+fn bookkeeping(command: &Command, m: &Migrator, out: &mut Output) -> Result<(), BoxError> {
+    let graph = m.graph();
+    match command {
         Command::Stamp {
             args,
             purge,
@@ -318,8 +308,6 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
                 text,
             })
         }
-        Command::Fetch | Command::Completions { .. } | Command::Man => {
-            unreachable!("answered before the project is opened")
-        }
+        _ => unreachable!("dispatch sends only `stamp` and `journal` here"),
     }
 }

@@ -10,10 +10,11 @@ use serde_json::json;
 use alembic_engine::db::DbUrl;
 use alembic_engine::exec::{self, Event, Summary, Uncertain};
 use alembic_engine::graph::Direction;
+use alembic_engine::inspect::PlanView;
 use alembic_engine::inspect::{at_text, event_line, revision_table};
 use alembic_engine::{Migrator, RunChoices};
 
-use crate::cli::{Format, RunArgs, TransactionArg};
+use crate::cli::{Command, Format, RunArgs, TransactionArg};
 use crate::hints::STOPPED;
 use crate::{BoxError, Output};
 
@@ -94,6 +95,56 @@ pub fn migrate(
         )
     });
     Ok(())
+}
+
+/// `plan`: its arguments checked and resolved, then the dry run shown.
+pub fn plan(command: &Command, m: &Migrator, out: &mut Output) -> Result<(), BoxError> {
+    let Command::Plan {
+        url,
+        target,
+        downgrade,
+        mlflow_version,
+        ignore_drift,
+        adopt_partial,
+        replay,
+    } = command
+    else {
+        unreachable!("plan is given `plan`")
+    };
+    let (url, target) = crate::args::url_and_target(url.url.as_deref(), target.as_deref(), out)?;
+    let default = if *downgrade {
+        Err("plan --downgrade")
+    } else {
+        Ok("heads")
+    };
+    let target = crate::args::target(m, target.as_slice(), mlflow_version.as_deref(), default)?;
+    let choices = RunChoices {
+        ignore_drift: *ignore_drift,
+        adopt_partial: *adopt_partial,
+        replay: *replay,
+        ..RunChoices::default()
+    };
+    let direction = if *downgrade {
+        Direction::Down
+    } else {
+        Direction::Up
+    };
+    let dry = m
+        .blocking()
+        .plan(&url, &choices.options(&url, &target, direction))?;
+    let (project, database) = (m.project(), &url.to_string());
+    let replay_aside = " (--replay runs them)";
+    out.show(
+        PlanView {
+            project,
+            graph: m.graph(),
+            dry: &dry,
+            database,
+            target: &target,
+            replay_aside,
+        }
+        .rendered(),
+    )
 }
 
 fn round(d: Duration) -> f64 {
