@@ -71,4 +71,6 @@ pub mod report;
 pub mod schema;
 pub mod script;
 
-pub use migrator::{Blocking, Migrator, OpenError, Progress, SqlError};
+pub use migrator::{
+    Blocking, Migrator, OpenError, Progress, ReleaseScriptsError, RunChoices, SqlError,
+};

@@ -53,4 +53,6 @@ pub enum GraphError {
     NotAnAncestor { lower: String, upper: String },
     #[error("{0}")]
     Relative(String),
+    #[error("history range '{range}' must be [start]:[end], [start]: or :[end]")]
+    BadRange { range: String },
 }

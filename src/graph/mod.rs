@@ -9,6 +9,7 @@
 
 mod error;
 mod path;
+mod range;
 mod spec;
 mod version;
 
@@ -19,6 +20,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use crate::script::Revision;
 pub use error::GraphError;
 pub use path::{Direction, Position, Step};
+pub use range::{history_range, script_range};
 pub use spec::Lower;
 pub use version::{apply_changes, VersionChange};
 

@@ -13,7 +13,7 @@ use crate::cli::{Cli, Command, Format};
 use crate::{BoxError, Output};
 
 /// The download options of the global flags, and the stderr display of a download.
-pub fn fetch_options(cli: &Cli) -> Locator {
+pub fn locator(cli: &Cli) -> Locator {
     Locator {
         scripts: cli.scripts.clone(),
         cache_dir: cli.cache_dir.clone(),
@@ -51,7 +51,7 @@ pub fn run_without_project(cli: &Cli, out: &mut Output) -> Option<Result<(), Box
 }
 
 fn fetch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
-    let cache = fetch_options(cli).fetch()?;
+    let cache = locator(cli).fetch()?;
     if cli.format == Format::Json {
         let value = json!({
             "cache_dir": cache.dir,
@@ -77,56 +77,24 @@ fn stderr_observer() -> FetchObserver {
     FetchObserver::new(move |event| {
         let mut bar = bar.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match event {
-            FetchEvent::Downloading {
-                file,
-                url,
-                index,
-                size,
-            } => {
-                let size_text = size
-                    .map(|s| format!(" ({})", indicatif::HumanBytes(s)))
-                    .unwrap_or_default();
-                eprintln!(
-                    "mlflow-migrate: downloading {file}{size_text} from {url} (index {index})"
-                );
-                let progress = indicatif::ProgressBar::with_draw_target(
-                    *size,
-                    indicatif::ProgressDrawTarget::stderr(),
-                );
-                if let Ok(style) = indicatif::ProgressStyle::with_template(
-                    "  [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-                ) {
-                    progress.set_style(style.progress_chars("=> "));
-                }
-                *bar = Some(progress);
+            FetchEvent::Progress { received } => bar.iter().for_each(|p| p.set_position(*received)),
+            FetchEvent::Downloaded { .. } => bar.take().iter().for_each(|p| p.finish_and_clear()),
+            _ => {}
+        }
+        if let Some(line) = event.text() {
+            eprintln!("mlflow-migrate: {line}");
+        }
+        if let FetchEvent::Downloading { size, .. } = event {
+            let progress = indicatif::ProgressBar::with_draw_target(
+                *size,
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "  [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            ) {
+                progress.set_style(style.progress_chars("=> "));
             }
-            FetchEvent::Progress { received } => {
-                if let Some(progress) = bar.as_ref() {
-                    progress.set_position(*received);
-                }
-            }
-            FetchEvent::Downloaded {
-                file,
-                bytes,
-                first_use,
-            } => {
-                if let Some(progress) = bar.take() {
-                    progress.finish_and_clear();
-                }
-                if *first_use {
-                    eprintln!("mlflow-migrate: {file}: {bytes} bytes, sha256 as the index lists it, recorded in the cache: later runs require the same bytes");
-                } else {
-                    eprintln!("mlflow-migrate: {file}: {bytes} bytes, sha256 is the pinned one");
-                }
-            }
-            FetchEvent::Repairing { path, reason } => {
-                eprintln!("mlflow-migrate: {}: {reason}; replacing it", path.display());
-            }
-            FetchEvent::PipFallback { reason } => {
-                eprintln!(
-                    "mlflow-migrate: the package index could not be used ({reason}); trying `python3 -m pip download`"
-                );
-            }
+            *bar = Some(progress);
         }
     })
 }

@@ -52,6 +52,39 @@ pub enum FetchEvent {
     PipFallback { reason: String },
 }
 
+impl FetchEvent {
+    /// The event as one line for a person; `None` for bytes received, which a progress bar
+    /// shows rather than a line.
+    pub fn text(&self) -> Option<String> {
+        Some(match self {
+            FetchEvent::Downloading {
+                file,
+                url,
+                index,
+                size,
+            } => {
+                let size = size.map(|s| format!(" ({})", indicatif::HumanBytes(s)));
+                format!("downloading {file}{} from {url} (index {index})", size.unwrap_or_default())
+            }
+            FetchEvent::Progress { .. } => return None,
+            FetchEvent::Downloaded {
+                file,
+                bytes,
+                first_use: true,
+            } => format!("{file}: {bytes} bytes, sha256 as the index lists it, recorded in the cache: later runs require the same bytes"),
+            FetchEvent::Downloaded { file, bytes, .. } => {
+                format!("{file}: {bytes} bytes, sha256 is the pinned one")
+            }
+            FetchEvent::Repairing { path, reason } => {
+                format!("{}: {reason}; replacing it", path.display())
+            }
+            FetchEvent::PipFallback { reason } => format!(
+                "the package index could not be used ({reason}); trying `python3 -m pip download`"
+            ),
+        })
+    }
+}
+
 type ObserverFn = dyn Fn(&FetchEvent) + Send + Sync;
 
 /// A callback for [`FetchEvent`]s (the CLI draws a progress bar with it).

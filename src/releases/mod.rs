@@ -20,8 +20,11 @@ use serde::Deserialize;
 
 use crate::graph::RevisionGraph;
 
+mod project;
+pub use project::{ReleaseHeadError, SchemaReleases};
+
 /// The generated table, embedded at build time.
-const BUILTIN: &str = include_str!("../revisions/mlflow/releases.toml");
+const BUILTIN: &str = include_str!("../../revisions/mlflow/releases.toml");
 
 /// One published MLflow release and the schema its wheel ships.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

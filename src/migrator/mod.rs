@@ -33,13 +33,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod choices;
+
+pub use choices::RunChoices;
+
 use crate::db::DbUrl;
 use crate::dialect::Database;
 use crate::exec::blocking::block_on;
 use crate::exec::{self, DryRun, Event, ExecError, Options, Outcome, Status};
 use crate::graph::{Direction, GraphError, Lower, RevisionGraph};
-use crate::plan::{DbState, Mode, PlanError, Planner};
+use crate::plan::{DbState, Mode, Plan, PlanError, Planner};
 use crate::project::{Locator, Project, ProjectError};
+use crate::releases::{ReleaseError, ReleaseHeadError, Releases, SchemaReleases};
 
 /// Why a project could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +64,37 @@ pub enum SqlError {
     Plan(#[from] PlanError),
     #[error(transparent)]
     Recipe(#[from] crate::recipes::RecipeError),
+}
+
+/// A release's own scripts were needed (its schema is newer than the scripts at hand) and
+/// could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", release_context(.version, .unknown))]
+pub struct ReleaseScriptsError {
+    pub version: String,
+    /// Why the releases table does not list the release, when it does not.
+    pub unknown: Option<ReleaseError>,
+    #[source]
+    pub source: OpenError,
+}
+
+impl ReleaseScriptsError {
+    /// Release `version`'s scripts failed to open with `source`.
+    pub fn new(version: &str, source: impl Into<OpenError>) -> ReleaseScriptsError {
+        ReleaseScriptsError {
+            version: version.to_string(),
+            unknown: Releases::builtin().get(version).err(),
+            source: source.into(),
+        }
+    }
+}
+
+/// For a release the table does not list, that comes first.
+fn release_context(version: &str, unknown: &Option<ReleaseError>) -> String {
+    match unknown {
+        None => format!("MLflow {version}'s scripts are needed"),
+        Some(unknown) => format!("{unknown}, and its wheel could not be read either (a release published after this build is fetched from the package index)"),
+    }
 }
 
 /// A progress callback: every [`Event`] of a run, as it happens.
@@ -109,6 +145,16 @@ impl Migrator {
         from: &[String],
         target: &str,
     ) -> Result<String, SqlError> {
+        Ok(self.offline_plan(database, from, target)?.offline_sql())
+    }
+
+    /// The offline plan behind [`Migrator::sql`]: each step's statements, and the script.
+    pub fn offline_plan(
+        &self,
+        database: Database,
+        from: &[String],
+        target: &str,
+    ) -> Result<Plan, SqlError> {
         let current = Lower::Many(from.to_vec());
         let steps = self.graph.path_to(&current, target)?;
         let planner = Planner::for_project(
@@ -117,10 +163,23 @@ impl Migrator {
             database.dialect(),
             Mode::Offline,
         )?;
-        Ok(planner
-            .plan_for(&DbState::on_paper(from), &steps)?
-            .plan
-            .offline_sql())
+        Ok(planner.plan_for(&DbState::on_paper(from), &steps)?.plan)
+    }
+
+    /// The head revision MLflow release `version` ships for this project (tracking or auth).
+    pub fn release_head(&self, version: &str) -> Result<String, ReleaseHeadError> {
+        Releases::builtin().head_for(&self.project, &self.graph, version)
+    }
+
+    /// Whether release `version` is listed and its head is not among these scripts: its own
+    /// scripts are needed to reach it.
+    pub fn lacks_release(&self, version: &str) -> bool {
+        Releases::builtin().lacking(&self.project, &self.graph, version)
+    }
+
+    /// The MLflow releases whose schema the version `rows` are (tracking project, one row).
+    pub fn schema_releases(&self, rows: &[String]) -> Option<SchemaReleases> {
+        Releases::builtin().schema_of(&self.project, &self.graph, rows)
     }
 
     /// The database's version rows.

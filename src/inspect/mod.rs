@@ -1,8 +1,44 @@
-//! Inspection output: revisions as Alembic's commands print them, and as stable JSON.
+//! Inspection output: revisions as Alembic's commands print them, and as stable JSON; and the
+//! answers of the commands built on them (`graph` without a database, `database` against
+//! one, `plan` for a dry run, `run` for an upgrade as it goes), each [`Rendered`] both ways. Rendering only: nothing here
+//! reads a database, prints or names a command-line flag.
+
+mod database;
+mod graph;
+mod plan;
+mod run;
 
 use serde::Serialize;
 
 use crate::graph::{Ix, RevisionGraph};
+
+pub use database::{at_text, current, history as database_history, status, Check};
+pub use graph::{branches, heads, history, path, script, show};
+pub use plan::PlanView;
+pub use run::{event_line, revision_table};
+
+/// A command's answer both ways: one JSON document, and the text (whole lines, each ended by
+/// a newline) a person reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub json: serde_json::Value,
+    pub text: String,
+}
+
+/// The revisions `ids` names that the scripts know (unknown ids are left out).
+pub fn infos(graph: &RevisionGraph, ids: &[String]) -> Vec<RevisionInfo> {
+    ids.iter()
+        .filter_map(|id| graph.get(id))
+        .map(|ix| RevisionInfo::new(graph, ix))
+        .collect()
+}
+
+fn infos_of(graph: &RevisionGraph, revisions: &[Ix]) -> Vec<RevisionInfo> {
+    revisions
+        .iter()
+        .map(|&ix| RevisionInfo::new(graph, ix))
+        .collect()
+}
 
 /// One revision as the JSON output describes it (documented in the README).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
