@@ -108,15 +108,53 @@ fn a_statement_of_unknown_outcome_is_settled_from_the_live_schema() {
 }
 
 #[test]
+fn revisions_fused_by_a_merge_move_their_version_row_together() {
+    // 39d1c3be5f05 and c48cb773bb87 each make metrics.is_nan NOT NULL with a CHECK: the
+    // optimiser merges both into one ALTER (one copy of the table), so the two revisions run
+    // as one unit. A run cut right after that ALTER leaves the version row before the unit,
+    // never between the two revisions, and the next run finishes it.
+    let stmts = fresh_upgrade_statements(Dialect::MariaDb);
+    let k = statement_number(
+        &stmts,
+        0,
+        &[
+            "ALTER TABLE metrics MODIFY is_nan",
+            "ADD CHECK (is_nan IN (0, 1)), ADD CHECK (is_nan IN (0, 1))",
+        ],
+    );
+    let db = TestDb::mariadb();
+    crash_before_checkpoint(&db, k);
+    let version = db
+        .run_sql_script("SELECT version_num FROM alembic_version;")
+        .unwrap();
+    assert_eq!(version.trim(), "a8c4a736bde6", "{version}");
+    let status = run(&["--format", "json", "status", &db.our_url()]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let remaining = &status["last_run"]["remaining"];
+    for revision in ["39d1c3be5f05", "c48cb773bb87"] {
+        assert!(
+            remaining.as_array().unwrap().iter().any(|r| r == revision),
+            "{status}"
+        );
+    }
+    ok(&run(&["upgrade", "--quiet", &db.our_url()]));
+    assert_matches_reference(&db, "cut inside a fused unit, resumed");
+    let status = run(&["--format", "json", "status", &db.our_url()]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["last_run"]["remaining"], serde_json::json!([]), "{status}");
+}
+
+#[test]
 fn a_statement_that_did_not_land_is_run_again() {
     // The statement ran, but is undone by hand: the live schema says it did not land.
     let stmts = fresh_upgrade_statements(Dialect::MariaDb);
     for (k, undo) in [
         (
-            // 181f10493468's one ALTER: retype `value`, add `is_nan`, swap the primary key.
+            // The one ALTER of 451aebb31d03 and 181f10493468 (one unit): add `step` and
+            // `is_nan`, retype `value`, swap the initial primary key for the final one.
             statement_number(&stmts, 0, &["ALTER TABLE metrics", "ADD COLUMN is_nan"]),
-            "ALTER TABLE metrics DROP PRIMARY KEY, DROP COLUMN is_nan, \
-             ADD CONSTRAINT metric_pk PRIMARY KEY (`key`, timestamp, step, run_uuid, value), \
+            "ALTER TABLE metrics DROP PRIMARY KEY, DROP COLUMN is_nan, DROP COLUMN step, \
+             ADD CONSTRAINT metric_pk PRIMARY KEY (`key`, timestamp, run_uuid), \
              MODIFY value FLOAT NOT NULL;",
         ),
         (

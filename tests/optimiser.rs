@@ -1,8 +1,11 @@
 //! The optimiser's output on MLflow's whole path, per database: which statements a live run
 //! merges. MySQL and MariaDB rebuild `metrics` for dropping and adding its primary key,
-//! changing a column's type and adding a CHECK; MLflow's 451aebb31d03 (add `step`, swap the
-//! primary key), 181f10493468 (retype `value`, add `is_nan`, swap the primary key) and
-//! 39d1c3be5f05 (make `is_nan` NOT NULL, add its CHECK) each become one `ALTER TABLE`.
+//! changing a column's type and adding a CHECK. Within a revision, 451aebb31d03 (add `step`,
+//! swap the primary key), 181f10493468 (retype `value`, add `is_nan`, swap the primary key)
+//! and 39d1c3be5f05 (make `is_nan` NOT NULL, add its CHECK) each become one `ALTER TABLE`;
+//! across revisions, 181f10493468's statement joins 451aebb31d03's (90e64c465722 between them
+//! does not touch `metrics`; the intermediate key is never built) and c48cb773bb87's joins
+//! 39d1c3be5f05's, and the revisions each pair spans run as one checkpoint unit.
 //! SQLite's rebuilds copy rows in the new primary key's order (nothing is merged); PostgreSQL
 //! plans are left as they are. That the merged plans leave Python's
 //! schema and rows is shown by the executor and data conformance suites, which run them.
@@ -20,13 +23,21 @@ fn optimised(database: Database) -> (Vec<Optimised>, Vec<String>) {
     let steps = graph.upgrade_path(&Lower::None, "heads").unwrap();
     let mut plan = planner.plan_for(&DbState::default(), &steps).unwrap().plan;
     let before = plan.statement_count();
+    let revisions = plan.revision_count();
     let optimised = plan.optimise(0);
     let merged: usize = optimised
         .iter()
         .flat_map(|o| &o.merges)
         .map(|m| m.statements - 1)
         .sum();
-    assert_eq!(plan.statement_count(), before - merged, "{database:?}");
+    // A fused unit moves the version row once for all its revisions.
+    let fused = revisions - plan.steps.len();
+    assert_eq!(plan.revision_count(), revisions, "{database:?}");
+    assert_eq!(
+        plan.statement_count(),
+        before - merged - fused,
+        "{database:?}"
+    );
     let sql = plan
         .units()
         .into_iter()
@@ -48,32 +59,67 @@ fn metrics_merged(optimised: &[Optimised], revision: &str) -> usize {
 }
 
 #[test]
-fn mysql_and_mariadb_rebuild_metrics_once_per_revision() {
+fn mysql_and_mariadb_rebuild_metrics_once_per_unit() {
     for database in [Database::Mysql, Database::Mariadb] {
         let (optimised, sql) = optimised(database);
+        let joined = |revision: &str| {
+            optimised
+                .iter()
+                .find(|o| o.revision == revision)
+                .map(|o| o.joined.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            joined("451aebb31d03"),
+            ["90e64c465722", "181f10493468"],
+            "{database:?}"
+        );
+        assert_eq!(joined("39d1c3be5f05"), ["c48cb773bb87"], "{database:?}");
+        let fused: Vec<&str> = optimised
+            .iter()
+            .filter(|o| !o.joined.is_empty())
+            .map(|o| o.revision.as_str())
+            .collect();
+        assert_eq!(fused, ["451aebb31d03", "39d1c3be5f05"], "{database:?}");
+        // 451aebb31d03's own three statements and 181f10493468's four, then the two joined.
         assert_eq!(
             metrics_merged(&optimised, "451aebb31d03"),
-            3,
+            3 + 4 + 2,
             "{database:?}"
         );
-        assert_eq!(
-            metrics_merged(&optimised, "181f10493468"),
-            4,
-            "{database:?}"
-        );
-        assert_eq!(
-            metrics_merged(&optimised, "39d1c3be5f05"),
-            2,
-            "{database:?}"
-        );
-        let metrics_pk: Vec<&String> = sql
+        let metrics: Vec<&String> = sql
             .iter()
-            .filter(|s| s.starts_with("ALTER TABLE metrics") && s.contains("DROP PRIMARY KEY"))
+            .filter(|s| s.starts_with("ALTER TABLE metrics "))
             .collect();
-        assert_eq!(metrics_pk.len(), 2, "{metrics_pk:#?}");
-        for s in &metrics_pk {
-            assert!(s.contains("ADD CONSTRAINT metric_pk PRIMARY KEY"), "{s}");
-        }
+        assert_eq!(metrics.len(), 2, "{metrics:#?}");
+        // One key swap, straight to the final key: the intermediate one is never built.
+        assert_eq!(
+            metrics[0].matches("DROP PRIMARY KEY").count(),
+            1,
+            "{}",
+            metrics[0]
+        );
+        assert_eq!(
+            metrics[0].matches("PRIMARY KEY (").count(),
+            1,
+            "{}",
+            metrics[0]
+        );
+        assert!(
+            metrics[0].contains("ADD CONSTRAINT metric_pk PRIMARY KEY (`key`, timestamp, step, run_uuid, value, is_nan)"),
+            "{}",
+            metrics[0]
+        );
+        // is_nan NOT NULL with its default, and both revisions' CHECKs.
+        assert!(
+            metrics[1].contains("MODIFY is_nan BOOL NOT NULL DEFAULT '0'"),
+            "{}",
+            metrics[1]
+        );
+        assert_eq!(metrics[1].matches("ADD CHECK").count(), 2, "{}", metrics[1]);
+        assert!(!sql
+            .iter()
+            .any(|s| s.contains("90e64c465722'") && s.starts_with("UPDATE")));
         // Foreign keys are never merged (MySQL refuses to drop and add one name at once).
         let alters = sql.iter().filter(|s| s.starts_with("ALTER TABLE"));
         for s in alters.filter(|s| s.contains("FOREIGN KEY")) {
@@ -153,7 +199,15 @@ fn the_plan_command_shows_what_a_live_mariadb_run_merges() {
         .unwrap();
     assert_eq!(
         first["merged"],
-        serde_json::json!([{"table": "metrics", "statements": 3}])
+        serde_json::json!([
+            {"table": "metrics", "statements": 3},
+            {"table": "metrics", "statements": 4},
+            {"table": "metrics", "statements": 2}
+        ])
+    );
+    assert_eq!(
+        first["joined"],
+        serde_json::json!(["90e64c465722", "181f10493468"])
     );
     let alters: Vec<&str> = first["sql"]
         .as_array()
@@ -167,6 +221,10 @@ fn the_plan_command_shows_what_a_live_mariadb_run_merges() {
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(
         stdout.contains("merged: 3 ALTER TABLE statements on metrics into one"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("runs as one unit with 90e64c465722, 181f10493468 "),
         "{stdout}"
     );
 }

@@ -97,6 +97,18 @@ pub trait Dialect: Send + Sync {
         let _ = ops;
         Vec::new()
     }
+    /// Merge statements across the revisions of a run (`ops`: every operation's statements,
+    /// in order, over several revisions; `triggers`: the SQL of the schema's triggers). Each
+    /// merge comes with the operations it drew from; their revisions then run as one
+    /// checkpoint unit. None by default.
+    fn optimise_across(
+        &self,
+        ops: &mut [Vec<crate::plan::Statement>],
+        triggers: &[&str],
+    ) -> Vec<crate::plan::Joined> {
+        let _ = (ops, triggers);
+        Vec::new()
+    }
     /// A table of a model as a script would declare it, so that rendering its creation
     /// settles it into the same table: what creating it adds on its own left out (the CHECK of
     /// a non-native Enum or Boolean; each database adds what else it settles).

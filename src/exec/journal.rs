@@ -31,6 +31,10 @@ fn now() -> String {
 pub struct RunStart {
     pub revisions: Vec<String>,
     pub statements: usize,
+    /// Units fused from several revisions: the unit's (first) revision and the revisions that
+    /// run in it, done when it is.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub joined: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 pub fn quote_text(s: &str) -> String {
@@ -296,9 +300,16 @@ impl Journal {
             revisions: plan
                 .steps
                 .iter()
-                .map(|s| s.compiled.revision.clone())
+                .flat_map(|s| std::iter::once(&s.compiled.revision).chain(&s.joined))
+                .cloned()
                 .collect(),
             statements: plan.statement_count(),
+            joined: plan
+                .steps
+                .iter()
+                .filter(|s| !s.joined.is_empty())
+                .map(|s| (s.compiled.revision.clone(), s.joined.clone()))
+                .collect(),
         };
         let detail = serde_json::to_string(&start).unwrap_or_default();
         self.insert(conn, "start", "", 0, 0, Some(&detail)).await

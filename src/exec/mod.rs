@@ -363,7 +363,7 @@ async fn run_locked(
     Ok(Outcome {
         before: rows,
         after,
-        steps: plan.direct.unwrap_or(plan.steps.len()),
+        steps: plan.revision_count(),
         statements: total,
         direct: plan.direct.is_some(),
     })

@@ -194,13 +194,28 @@ async fn stopped(
     total: usize,
 ) -> ExecError {
     journal.record_stopped(conn).await;
+    // Units fused from several revisions count each revision.
+    let revisions = |units: usize| -> usize {
+        plan.steps[..units.min(plan.steps.len())]
+            .iter()
+            .map(|s| 1 + s.joined.len())
+            .sum()
+    };
     ExecError::Cancelled {
         at: conn
             .version_rows(&plan.version_table)
             .await
             .unwrap_or_default(),
-        done,
-        total,
+        done: if plan.direct.is_some() {
+            done
+        } else {
+            revisions(done)
+        },
+        total: if plan.direct.is_some() {
+            total
+        } else {
+            revisions(total)
+        },
     }
 }
 

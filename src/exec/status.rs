@@ -130,6 +130,7 @@ async fn read_run(conn: &mut Conn, run_id: &str, locked: bool) -> Result<RunRepo
         error: None,
     };
     let mut ended = None;
+    let mut joined = std::collections::BTreeMap::new();
     for row in conn.strings(&sql).await?.into_iter().flatten() {
         let f: Vec<&str> = row.splitn(7, '|').collect();
         let [kind, revision, index, total, at, direction, detail] = f[..] else {
@@ -146,12 +147,16 @@ async fn read_run(conn: &mut Conn, run_id: &str, locked: bool) -> Result<RunRepo
                 let start: RunStart = serde_json::from_str(detail).unwrap_or_default();
                 report.planned = start.revisions;
                 report.statements_planned = start.statements;
+                joined = start.joined;
             }
             "statement" => {
                 report.statements += 1;
                 report.last_revision = revision.to_string();
                 if index == total && !report.done.iter().any(|d| d == revision) {
                     report.done.push(revision.to_string());
+                    report
+                        .done
+                        .extend(joined.get(revision).into_iter().flatten().cloned());
                 }
             }
             "error" => {
@@ -241,30 +246,41 @@ pub async fn applied(
                     &format!("CAST(statement_total {})", cast_text(conn.backend())),
                     "at",
                     "COALESCE(direction, 'up')",
+                    "COALESCE(detail, '')",
                 ])
             );
             // A revision's time runs from the end of the one before it in the same run (or the
             // run's start) to its last statement.
             let mut since: std::collections::HashMap<String, f64> = Default::default();
+            // Per run, the revisions fused into each unit (applied with it).
+            let mut joined: std::collections::HashMap<String, journal::RunStart> =
+                Default::default();
             for row in conn.strings(&sql).await?.into_iter().flatten() {
-                let f: Vec<&str> = row.splitn(7, '|').collect();
-                let [kind, run, revision, index, total, at, direction] = f[..] else {
+                let f: Vec<&str> = row.splitn(8, '|').collect();
+                let [kind, run, revision, index, total, at, direction, detail] = f[..] else {
                     continue;
                 };
                 let t: f64 = at.parse().unwrap_or(0.0);
                 let first = *since.entry(run.to_string()).or_insert(t);
+                if kind == "start" {
+                    joined.insert(run.to_string(), serde_json::from_str(detail).unwrap_or_default());
+                }
                 if kind == "start" || index != total {
                     continue;
                 }
                 since.insert(run.to_string(), t);
-                applied.retain(|a| a.revision != revision);
+                let fused = joined.get(run).and_then(|s| s.joined.get(revision));
+                let unit: Vec<&str> = std::iter::once(revision)
+                    .chain(fused.into_iter().flatten().map(String::as_str))
+                    .collect();
+                applied.retain(|a| !unit.contains(&a.revision.as_str()));
                 if direction == "up" {
-                    applied.push(Applied {
-                        revision: revision.to_string(),
+                    applied.extend(unit.iter().map(|r| Applied {
+                        revision: r.to_string(),
                         run_id: run.to_string(),
                         applied_at: utc_text(at),
                         seconds: ((t - first) * 1000.0).round() / 1000.0,
-                    });
+                    }));
                 }
             }
         }

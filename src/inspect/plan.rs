@@ -148,8 +148,10 @@ impl Shown<'_> {
 
     /// Revisions the plan applies (a direct install applies its whole path at once).
     fn revision_count(&self) -> usize {
-        let direct = self.view.dry.plan.as_ref().and_then(|p| p.direct);
-        direct.unwrap_or(self.report.revisions.len())
+        match &self.view.dry.plan {
+            Some(plan) => plan.revision_count(),
+            None => self.report.revisions.len(),
+        }
     }
 
     fn text(&self) -> String {
@@ -198,6 +200,12 @@ impl Shown<'_> {
             seconds(r.estimate_seconds),
             verdict_text(&r.verdict)
         );
+        if !r.joined.is_empty() {
+            text += &format!(
+                "    runs as one unit with {} (statements merged across them; one checkpoint, the version row moved once)\n",
+                r.joined.join(", ")
+            );
+        }
         for op in &r.ops {
             text += &(op_line(op) + "\n");
         }

@@ -151,6 +151,7 @@ impl Planner<'_> {
             label,
             message: format!("the schema at {} created directly", heads.join(", ")),
             version_changes: heads.into_iter().map(VersionChange::Insert).collect(),
+            joined: Vec::new(),
         };
         Ok(Plan {
             database: plan.database,

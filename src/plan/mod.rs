@@ -19,7 +19,7 @@ mod statement;
 pub use install::{Fresh, NotDirect};
 pub use optimise::Optimised;
 pub use state::{DbState, Decided, Start};
-pub use statement::{one_line, Kind, Merge, Statement, Unit};
+pub use statement::{one_line, Joined, Kind, Merge, Statement, Unit};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -40,6 +40,9 @@ pub struct PlannedStep {
     /// The revision's message (the first paragraph of its docstring).
     pub message: String,
     pub version_changes: Vec<VersionChange>,
+    /// The revisions after this one that run in its unit, fused with it by the optimiser
+    /// (statements merged across them): one checkpoint for all, the version row moved once.
+    pub joined: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -180,6 +183,7 @@ impl<'a> Planner<'a> {
                 label: label(self.graph, step),
                 message: rev.doc().to_string(),
                 version_changes,
+                joined: Vec::new(),
             });
         }
         Ok(Plan {
@@ -206,6 +210,13 @@ impl Plan {
             });
         }
         Some(last.compiled.revision.as_str())
+    }
+
+    /// How many revisions the plan runs (those fused into one unit or installed directly
+    /// counted each).
+    pub fn revision_count(&self) -> usize {
+        self.direct
+            .unwrap_or_else(|| self.steps.iter().map(|s| 1 + s.joined.len()).sum())
     }
 
     pub fn version_table_ddl(&self) -> String {

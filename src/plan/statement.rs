@@ -148,6 +148,14 @@ pub struct Merge {
     pub statements: usize,
 }
 
+/// Statements merged across operations of several revisions: the merge, and the range of
+/// operations (indexes into those given to the optimiser) it drew from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Joined {
+    pub merge: Merge,
+    pub ops: std::ops::RangeInclusive<usize>,
+}
+
 /// A plan's unit of work: one revision's statements, ending with its version-table change
 /// (the first also carries the initial tables and the version table's creation).
 #[derive(Debug, Clone)]

@@ -91,6 +91,9 @@ pub struct RevisionPlan {
     /// The revision's verdict: the first breaking operation's, else "keeps".
     pub verdict: Verdict,
     pub estimate_seconds: f64,
+    /// The later revisions that run in this one's unit (statements merged across them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub joined: Vec<String>,
 }
 
 /// The whole report.
@@ -310,6 +313,7 @@ pub fn report(
             estimate_seconds: round(ops.iter().map(|o| o.estimate_seconds).sum()),
             ops,
             verdict,
+            joined: step.joined.clone(),
         });
     }
     let verdict = revisions

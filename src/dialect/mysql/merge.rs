@@ -136,7 +136,7 @@ fn apply(ops: &mut [Vec<Statement>], groups: Vec<Group>) -> Vec<Merge> {
 
 /// The effect of statements run as one: their effects in order; harmless to repeat when
 /// each is; unreadable when any is.
-fn combined(readings: Vec<Reading>) -> Reading {
+pub(super) fn combined(readings: Vec<Reading>) -> Reading {
     let mut effects = Vec::new();
     for r in readings {
         match r {
@@ -153,11 +153,11 @@ fn combined(readings: Vec<Reading>) -> Reading {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::dialect::Database;
 
-    fn ops(groups: &[&[&str]]) -> Vec<Vec<Statement>> {
+    pub(in crate::dialect::mysql) fn ops(groups: &[&[&str]]) -> Vec<Vec<Statement>> {
         groups
             .iter()
             .map(|g| {
@@ -168,7 +168,7 @@ mod tests {
             .collect()
     }
 
-    fn sql(ops: &[Vec<Statement>]) -> Vec<Vec<&str>> {
+    pub(in crate::dialect::mysql) fn sql(ops: &[Vec<Statement>]) -> Vec<Vec<&str>> {
         ops.iter()
             .map(|o| o.iter().map(|s| s.sql.as_str()).collect())
             .collect()

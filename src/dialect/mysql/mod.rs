@@ -9,6 +9,7 @@
 //! key needs — is mirrored in the schema model (`keys.rs`). Offline scripts for the `mysql`
 //! client wrap statements with inner `;` in `DELIMITER` (`offline.rs`).
 
+mod across;
 mod alter;
 mod data;
 mod ddl;
@@ -323,6 +324,14 @@ impl Dialect for Mysql {
 
     fn optimise(&self, ops: &mut [Vec<crate::plan::Statement>]) -> Vec<crate::plan::Merge> {
         merge::merge_alters(ops)
+    }
+
+    fn optimise_across(
+        &self,
+        ops: &mut [Vec<crate::plan::Statement>],
+        triggers: &[&str],
+    ) -> Vec<crate::plan::Joined> {
+        across::merge_across(ops, triggers)
     }
 
     fn transactional_ddl(&self) -> bool {
