@@ -141,7 +141,11 @@ fn revisions_fused_by_a_merge_move_their_version_row_together() {
     assert_matches_reference(&db, "cut inside a fused unit, resumed");
     let status = run(&["--format", "json", "status", &db.our_url()]);
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(status["last_run"]["remaining"], serde_json::json!([]), "{status}");
+    assert_eq!(
+        status["last_run"]["remaining"],
+        serde_json::json!([]),
+        "{status}"
+    );
 }
 
 #[test]

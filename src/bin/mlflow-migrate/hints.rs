@@ -8,6 +8,7 @@ use alembic_engine::plan::PlanError;
 use alembic_engine::project::ProjectError;
 use alembic_engine::releases::ReleaseHeadError;
 use alembic_engine::OpenError;
+use alembic_engine::SqlError;
 
 type Error = dyn std::error::Error + 'static;
 
@@ -94,6 +95,8 @@ fn is_recipe_refusal(e: &Error) -> bool {
         || e.downcast_ref::<PlanError>().is_some_and(plan)
         || matches!(e.downcast_ref::<ExecError>(), Some(ExecError::Recipe(_)))
         || matches!(e.downcast_ref::<ExecError>(), Some(ExecError::Plan(p)) if plan(p))
+        || matches!(e.downcast_ref::<SqlError>(), Some(SqlError::Recipe(_)))
+        || matches!(e.downcast_ref::<SqlError>(), Some(SqlError::Plan(p)) if plan(p))
 }
 
 /// The exit code for a failed run.
