@@ -1,7 +1,7 @@
 //! Live databases: URLs, connections, the version table as Alembic keeps it, a lock that dies
 //! with its holder, and the live schema as a [`SchemaModel`].
 //!
-//! What differs per database is the small [`driver`] trait, one file per database
+//! What differs per database is the small `Driver` trait (`driver.rs`), one file per database
 //! (`sqlite.rs`, `postgres.rs`, `mysql.rs`); [`Conn`] dispatches to them, and what is the same
 //! everywhere is written here once. Connecting to a server is bounded by
 //! [`DbUrl::connect_timeout`].
