@@ -40,7 +40,8 @@ def upgrade():
         Column("run_uuid", String(length=32), ForeignKey("runs.run_uuid"), nullable=False),
         PrimaryKeyConstraint("key", "run_uuid", name="latest_metric_pk"),
     )
-    q = "`" if op.get_bind().dialect.name == "mysql" else '"'
+    dialect = op.get_bind().dialect.name
+    q = "`" if dialect == "mysql" else '"'
     k = f"{q}key{q}"
     ts = f"{q}timestamp{q}"
     # One sort of the metrics per (run, key): the first row by step, then timestamp, then
@@ -51,6 +52,22 @@ def upgrade():
         f"ORDER BY m.step DESC, m.{ts} DESC, m.value DESC, m.is_nan ASC) AS place "
         f"FROM metrics AS m"
     )
+    if dialect == "sqlite":
+        # SQLite: the greatest step per (run, key) first (one GROUP BY), then the window over
+        # the few rows at that step. CROSS JOIN makes SQLite scan metrics once and probe the
+        # per-(run, key) maxima through an automatic index (4.4 s -> 2.0 s at 1M rows); a
+        # plain JOIN lets it probe metrics by key alone instead (minutes). key, run_uuid and
+        # step are NOT NULL here, so the equality join loses no row.
+        latest = (
+            f"SELECT run_uuid, {k}, MAX(step) AS step FROM metrics GROUP BY run_uuid, {k}"
+        )
+        ranked = (
+            f"SELECT m.{k}, m.value, m.{ts}, m.step, m.is_nan, m.run_uuid, "
+            f"ROW_NUMBER() OVER (PARTITION BY m.run_uuid, m.{k} "
+            f"ORDER BY m.{ts} DESC, m.value DESC, m.is_nan ASC) AS place "
+            f"FROM metrics AS m CROSS JOIN ({latest}) AS g "
+            f"WHERE g.run_uuid = m.run_uuid AND g.{k} = m.{k} AND g.step = m.step"
+        )
     op.execute(
         f"INSERT INTO latest_metrics ({k}, value, {ts}, step, is_nan, run_uuid) "
         f"SELECT r.{k}, r.value, r.{ts}, r.step, r.is_nan, r.run_uuid "
