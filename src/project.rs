@@ -180,6 +180,21 @@ impl std::fmt::Display for ScriptOrigin {
     }
 }
 
+/// The top-level Python package a script directory lies in, and the folder holding it: the
+/// outermost of the unbroken chain of folders with an `__init__.py` above and including `dir`.
+fn enclosing_package(dir: &Path) -> Option<(PathBuf, String)> {
+    let dir = dir.canonicalize().ok()?;
+    let mut top = None;
+    let mut at = Some(dir.as_path());
+    while let Some(d) = at.filter(|d| d.join("__init__.py").is_file()) {
+        top = Some(d.to_path_buf());
+        at = d.parent();
+    }
+    let top = top?;
+    let name = top.file_name()?.to_str()?.to_string();
+    Some((top.parent()?.to_path_buf(), name))
+}
+
 /// An opened project: its scripts and the name of its version table.
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -192,6 +207,10 @@ pub struct Project {
     /// The folder holding the application's Python package (MLflow's `mlflow/`), where
     /// helper modules the scripts import are read from.
     pub package_root: Option<PathBuf>,
+    /// For a generic project whose script directory lies inside a Python package (Airflow's
+    /// `airflow/migrations`): that package's top-level name. Its modules, imported by the
+    /// scripts, are interpreted from their source under `package_root`.
+    pub package: Option<String>,
 }
 
 /// How to find a project's scripts.
@@ -225,13 +244,16 @@ impl Locator {
         let pin = WheelPin::builtin();
         let Some(name) = project else {
             let dir = self.scripts.clone().unwrap_or_else(|| PathBuf::from("."));
+            let scripts = ScriptDirectory::open(&dir)?;
+            let (package_root, package) = enclosing_package(&scripts.dir).unzip();
             return Ok(Project {
                 name: "alembic".into(),
                 version_table: "alembic_version".into(),
-                scripts: ScriptDirectory::open(&dir)?,
+                scripts,
                 origin: ScriptOrigin::Explicit(dir),
                 initial_models: None,
-                package_root: None,
+                package_root,
+                package,
             });
         };
         let project_pin = pin
@@ -294,6 +316,7 @@ impl Locator {
             origin,
             initial_models,
             package_root,
+            package: None,
         })
     }
 

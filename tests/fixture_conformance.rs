@@ -31,7 +31,12 @@ use support::schema_diff::schema_differences;
 const VERSION_TABLE: &str = "alembic_version";
 
 /// Fixtures whose history is one line: compared revision by revision as well.
-const LINEAR: &[&str] = &["saas_billing", "helpdesk", "ambiguous_prefixes"];
+const LINEAR: &[&str] = &[
+    "saas_billing",
+    "helpdesk",
+    "ambiguous_prefixes",
+    "packaged_app",
+];
 
 /// Fixtures with branches, merges or several bases: compared on the whole script only.
 const BRANCHED: &[&str] = &[
@@ -415,6 +420,18 @@ fn helpdesk_every_revision_equals_python_alembic() {
 #[test]
 fn ambiguous_prefixes_every_revision_equals_python_alembic() {
     each_revision_upgrade_matches("ambiguous_prefixes");
+}
+
+/// Types and helpers from the project's own package (`taskboard.db.types`), interpreted from
+/// its source: `TypeDecorator`s, a `super().__init__` subclass of `TIMESTAMP`.
+#[test]
+fn packaged_app_every_revision_equals_python_alembic() {
+    each_revision_upgrade_matches("packaged_app");
+}
+
+#[test]
+fn packaged_app_every_downgrade_equals_python_alembic() {
+    each_revision_downgrade_matches("packaged_app");
 }
 
 #[test]

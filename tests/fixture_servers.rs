@@ -39,6 +39,7 @@ const PORTABLE: &[&str] = &[
     "branches_merges",
     "branch_labels",
     "depends_on_cross_branch",
+    "packaged_app",
     "two_bases_two_folders",
 ];
 
@@ -207,6 +208,18 @@ fn depends_on_cross_branch_on_postgresql_equals_python_alembic() {
 #[test]
 fn depends_on_cross_branch_on_mariadb_equals_python_alembic() {
     full_script_equals_python_alembic("depends_on_cross_branch", Dialect::MariaDb);
+}
+
+/// Types from the project's own package: `load_dialect_impl` picks a native UUID on
+/// PostgreSQL and `TIMESTAMP(6)` on MariaDB (which gets an explicit `NULL` as a timestamp).
+#[test]
+fn packaged_app_on_postgresql_equals_python_alembic() {
+    full_script_equals_python_alembic("packaged_app", Dialect::Postgres);
+}
+
+#[test]
+fn packaged_app_on_mariadb_equals_python_alembic() {
+    full_script_equals_python_alembic("packaged_app", Dialect::MariaDb);
 }
 
 #[test]

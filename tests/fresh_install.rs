@@ -199,7 +199,7 @@ fn fixture_projects_from_empty_equal_python_alembic_on_either_path() {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
     fixtures.sort();
-    assert_eq!(fixtures.len(), 7, "{fixtures:?}");
+    assert_eq!(fixtures.len(), 8, "{fixtures:?}");
     let mut direct = Vec::new();
     for fixture in &fixtures {
         let fixture = fixture.as_str();

@@ -33,8 +33,13 @@ pub struct Facts {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct InterpretFacts {
+    /// Modules interpreted strictly: any failure in them fails the import.
     #[serde(default)]
     pub modules: Vec<String>,
+    /// Top-level packages all of whose modules are interpreted from source, leniently: a
+    /// top-level statement that fails leaves its names as placeholders that fail on use.
+    #[serde(default)]
+    pub packages: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -185,16 +190,33 @@ impl CompileHost {
     }
 
     fn package_module(&self, module: &str) -> Option<Value> {
-        if !self.facts.interpret.modules.iter().any(|m| m == module) {
+        let strict = self.facts.interpret.modules.iter().any(|m| m == module);
+        let top = module.split('.').next().unwrap_or_default();
+        // What the facts declare about a module wins over interpreting it.
+        let lenient = self.facts.interpret.packages.iter().any(|p| p == top)
+            && !self.facts.modules.contains_key(module);
+        if !strict && !lenient {
             return None;
         }
-        let path = self
-            .package_root
-            .as_ref()?
-            .join(format!("{}.py", module.replace('.', "/")));
+        let base = self.package_root.as_ref()?.join(module.replace('.', "/"));
+        let path = [base.with_extension("py"), base.join("__init__.py")]
+            .into_iter()
+            .find(|p| p.is_file())?;
         let source = std::fs::read_to_string(&path).ok()?;
         let parsed = crate::script::pyast::parse_module(&source).ok()?;
-        self.interpret(module, &parsed, &path)
+        if strict {
+            return self.interpret(module, &parsed, &path);
+        }
+        let host = Rc::new(CompileHost {
+            original: None,
+            ..self.clone()
+        });
+        let namespace =
+            crate::interp::Interpreter::new(host).run_package_module(module, &parsed, &path);
+        Some(Value::Module(Rc::new(crate::interp::ModuleObj {
+            name: module.to_string(),
+            namespace,
+        })))
     }
 }
 
@@ -204,6 +226,10 @@ impl Host for CompileHost {
             .borrow()
             .get(&(path.to_path_buf(), qualname.to_string()))
             .cloned()
+    }
+
+    fn dialect(&self) -> Option<Value> {
+        Some(self.session.dialect_value())
     }
 
     fn import(&self, module: &str) -> Option<Value> {

@@ -129,6 +129,11 @@ impl Compiler {
         );
         compiler.recipes = crate::recipes::RecipeBook::builtin(&project.name)?;
         compiler.package_root = project.package_root.clone();
+        compiler
+            .facts
+            .interpret
+            .packages
+            .extend(project.package.clone());
         Ok(compiler)
     }
 

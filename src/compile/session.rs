@@ -121,7 +121,7 @@ impl Shared {
         })
     }
 
-    fn dialect_value(&self) -> Value {
+    pub(crate) fn dialect_value(&self) -> Value {
         Value::native(DialectObj {
             name: self.dialect_name(),
         })
@@ -165,6 +165,16 @@ impl Native for DialectObj {
     fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
         match name {
             "name" => Ok(Value::str(&self.name)),
+            // What DDL compilation asks of a decorator's chosen type: the type itself.
+            "type_descriptor" => Ok(Value::native(crate::interp::NativeFunction::new(
+                "Dialect.type_descriptor",
+                |args, kwargs, ctx| {
+                    let mut a = crate::interp::Args::new("Dialect.type_descriptor", args, kwargs);
+                    let ty = a.required(0, "typeobj", ctx)?;
+                    a.finish(ctx)?;
+                    Ok(ty)
+                },
+            ))),
             "driver" => Ok(Value::str(match self.name.as_str() {
                 "postgresql" => "psycopg2",
                 "mysql" => "pymysql",

@@ -39,10 +39,13 @@ impl Ctx {
                         method: Method::Function(f),
                     }))),
                     Some(other) => Ok(other),
-                    None => Err(self.raise(
-                        "AttributeError",
-                        format!("'{}' object has no attribute '{name}'", i.class.name),
-                    )),
+                    None => match i.class.native_base() {
+                        Some(native) => native.instance_attr(v, name, self),
+                        None => Err(self.raise(
+                            "AttributeError",
+                            format!("'{}' object has no attribute '{name}'", i.class.name),
+                        )),
+                    },
                 }
             }
             Value::Class(c) => {

@@ -11,6 +11,7 @@ use super::error::Result;
 use super::exceptions::{is_exception_class, new_exception};
 use super::exec::Flow;
 use super::scope::{Scope, ScopeKind};
+use super::superobj::{SUPER_CLASS, SUPER_RECEIVER};
 use super::value::{Body, Class, Function, Instance, Method, Value};
 use crate::script::ast::Params;
 
@@ -49,6 +50,7 @@ impl Ctx {
             body,
             closure: scope.closure_target(),
             path: self.path.clone(),
+            owner: std::cell::OnceCell::new(),
         })))
     }
 
@@ -103,7 +105,15 @@ impl Ctx {
             ScopeKind::Function,
             format!("{}.<locals>.", func.qualname),
         );
+        let receiver = args.first().cloned();
         self.bind_arguments(func, &scope, args, kwargs)?;
+        if let Some(owner) = func.owner.get().and_then(std::rc::Weak::upgrade) {
+            // What `super()` without arguments reads: the defining class and the receiver.
+            scope.vars.set(SUPER_CLASS, Value::Class(owner));
+            if let Some(receiver) = receiver {
+                scope.vars.set(SUPER_RECEIVER, receiver);
+            }
+        }
         let saved_path = std::mem::replace(&mut self.path, func.path.clone());
         let saved_pos = self.pos;
         self.depth += 1;
@@ -225,10 +235,7 @@ impl Ctx {
         kwargs: Vec<(String, Value)>,
     ) -> Result<Value> {
         if let Some(native) = class.native_base() {
-            return Err(self.native_unsupported(
-                native.type_name(),
-                format!("instantiating `{}`, a class derived from it", class.name),
-            ));
+            return native.construct(class, args, kwargs, self);
         }
         let init = class.lookup("__init__");
         let instance = if is_exception_class(class) {

@@ -86,6 +86,11 @@ impl Ctx {
     }
 
     /// Call a Python value (a lambda passed to a host function, a class, ...).
+    /// The host's SQLAlchemy dialect object ([`Host::dialect`]).
+    pub fn host_dialect(&self) -> Option<Value> {
+        self.host.dialect()
+    }
+
     pub fn call(
         &mut self,
         f: &Value,

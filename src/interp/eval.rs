@@ -321,6 +321,15 @@ impl Ctx {
                 self.pos = func.pos;
                 self.get_attr(&receiver, attr)?
             }
+            ExprKind::Name(name)
+                if name == "super"
+                    && args.is_empty()
+                    && keywords.is_empty()
+                    && scope.lookup("super").is_none() =>
+            {
+                self.pos = pos;
+                return self.zero_argument_super(scope);
+            }
             _ => self.eval(scope, func)?,
         };
         let (positional, kwargs) = self.eval_arguments(scope, args, keywords)?;

@@ -515,6 +515,13 @@ impl Ctx {
             bases,
             namespace: class_scope.vars.clone(),
         });
+        for member in class.namespace.names() {
+            if let Some(Value::Function(f)) = class.namespace.get(&member) {
+                if f.qualname.starts_with(&class_scope.prefix) {
+                    let _ = f.owner.set(Rc::downgrade(&class));
+                }
+            }
+        }
         self.bind(scope, name, Value::Class(class))
     }
 

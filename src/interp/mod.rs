@@ -72,6 +72,7 @@ mod eval;
 mod exceptions;
 mod exec;
 mod format;
+mod library;
 mod methods_coll;
 mod methods_str;
 mod native;
@@ -79,6 +80,7 @@ mod ops;
 mod scope;
 pub use scope::sweep_scopes;
 mod subscript;
+mod superobj;
 mod text;
 mod types;
 mod value;
@@ -113,6 +115,12 @@ pub trait Host {
     /// it stands for.
     fn nested_replacement(&self, path: &Path, qualname: &str) -> Option<Value> {
         let _ = (path, qualname);
+        None
+    }
+
+    /// The SQLAlchemy `Dialect` object of the database the scripts run against, which a
+    /// `TypeDecorator`'s `load_dialect_impl` receives; `None` outside a compile session.
+    fn dialect(&self) -> Option<Value> {
         None
     }
 }

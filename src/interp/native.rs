@@ -50,6 +50,32 @@ pub trait Native: fmt::Debug + Any {
         ctx.call(&method, args, kwargs)
     }
 
+    /// `Cls(*args, **kwargs)` where `Cls` is a user class deriving from this object: the
+    /// instance, with `Cls`'s own `__init__` run as the host sees fit. By default refused.
+    fn construct(
+        &self,
+        class: &Rc<super::value::Class>,
+        args: Vec<Value>,
+        kwargs: Vec<(String, Value)>,
+        ctx: &mut Ctx,
+    ) -> Result<Value> {
+        let _ = (args, kwargs);
+        Err(ctx.native_unsupported(
+            self.type_name(),
+            format!("instantiating `{}`, a class derived from it", class.name),
+        ))
+    }
+
+    /// `instance.name` (or `super().name`) for an instance of a user class deriving from this
+    /// object, when no Python class in between defines `name`.
+    fn instance_attr(&self, receiver: &Value, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        let _ = receiver;
+        Err(ctx.native_unsupported(
+            self.type_name(),
+            format!("reading attribute `{name}` of an instance of a derived class"),
+        ))
+    }
+
     /// `obj[index]`.
     fn getitem(&self, index: &Value, ctx: &mut Ctx) -> Result<Value> {
         let _ = index;

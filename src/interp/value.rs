@@ -190,6 +190,8 @@ pub struct Function {
     pub(crate) body: Body,
     pub(crate) closure: Rc<Scope>,
     pub(crate) path: Rc<Path>,
+    /// The class whose body defined this function (for `super()` without arguments).
+    pub(crate) owner: std::cell::OnceCell<std::rc::Weak<Class>>,
 }
 
 impl fmt::Debug for Function {

@@ -44,6 +44,11 @@ pub enum SqlType {
     DateTime {
         timezone: bool,
     },
+    /// The generic `TIMESTAMP(timezone=)`: `TIMESTAMP` everywhere, with its time zone clause
+    /// on PostgreSQL (where `DateTime` is also a timestamp, but `DATETIME` elsewhere).
+    Timestamp {
+        timezone: bool,
+    },
     Date,
     Time {
         timezone: bool,
@@ -110,7 +115,7 @@ impl SqlType {
             SqlType::Float { .. } => Affinity::Float,
             SqlType::Numeric { .. } => Affinity::Numeric,
             SqlType::Boolean { .. } => Affinity::Boolean,
-            SqlType::DateTime { .. } => Affinity::DateTime,
+            SqlType::DateTime { .. } | SqlType::Timestamp { .. } => Affinity::DateTime,
             SqlType::Date => Affinity::Date,
             SqlType::Time { .. } => Affinity::Time,
             SqlType::Interval => Affinity::Interval,

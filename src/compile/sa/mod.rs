@@ -23,6 +23,7 @@ mod clauses;
 mod column;
 mod constraint;
 mod convert;
+mod custom_types;
 mod declarative;
 mod dialect_types;
 mod dml;

@@ -34,6 +34,7 @@ pub(crate) fn spec_of(ty: &SqlType) -> &'static TypeSpec {
         SqlType::Numeric { .. } => "NUMERIC",
         SqlType::Boolean { .. } => "BOOLEAN",
         SqlType::DateTime { .. } => "DateTime",
+        SqlType::Timestamp { .. } => "TIMESTAMP",
         SqlType::Date => "DATE",
         SqlType::Time { .. } => "TIME",
         SqlType::Interval => "Interval",
@@ -79,9 +80,9 @@ fn type_repr(name: &str, ty: &SqlType) -> String {
             );
             opt("name", name.as_ref().map(|n| format!("'{n}'")));
         }
-        SqlType::DateTime { timezone } | SqlType::Time { timezone } => {
-            opt("timezone", timezone.then(|| "True".to_string()))
-        }
+        SqlType::DateTime { timezone }
+        | SqlType::Timestamp { timezone }
+        | SqlType::Time { timezone } => opt("timezone", timezone.then(|| "True".to_string())),
         SqlType::Enum { values, .. } => parts.extend(values.iter().map(|v| format!("'{v}'"))),
         SqlType::DialectSpecific { name, .. } => return name.clone(),
         SqlType::Reflected(name) => return name.clone(),
@@ -114,10 +115,25 @@ impl Native for TypeClass {
         }
     }
 
+    fn construct(
+        &self,
+        class: &std::rc::Rc<crate::interp::Class>,
+        args: Vec<Value>,
+        kwargs: Vec<(String, Value)>,
+        ctx: &mut Ctx,
+    ) -> Result<Value> {
+        super::custom_types::construct(class, args, kwargs, ctx)
+    }
+
+    fn instance_attr(&self, receiver: &Value, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        super::custom_types::instance_attr(self.0, receiver, name, ctx)
+    }
+
     fn is_instance(&self, value: &Value, _ctx: &mut Ctx) -> Result<bool> {
         Ok(value
             .downcast_native::<TypeObj>()
-            .is_some_and(|t| t.spec.is_subclass_of(self.0)))
+            .is_some_and(|t| t.spec.is_subclass_of(self.0))
+            || super::custom_types::is_instance_of(value, self.0))
     }
 
     fn eq(&self, other: &Value, _ctx: &mut Ctx) -> Result<bool> {
@@ -170,9 +186,12 @@ impl Native for TypeObj {
                 | SqlType::Text { .. }
                 | SqlType::Enum { .. },
             ) => Value::None,
-            ("timezone", SqlType::DateTime { timezone } | SqlType::Time { timezone }) => {
-                Value::Bool(*timezone)
-            }
+            (
+                "timezone",
+                SqlType::DateTime { timezone }
+                | SqlType::Timestamp { timezone }
+                | SqlType::Time { timezone },
+            ) => Value::Bool(*timezone),
             (
                 "precision",
                 SqlType::Float { precision, .. } | SqlType::Numeric { precision, .. },
@@ -266,6 +285,9 @@ pub(crate) fn to_type(v: &Value, ctx: &mut Ctx) -> Result<SqlType> {
     if let Some(c) = v.downcast_native::<TypeClass>() {
         return c.build(Vec::new(), Vec::new(), ctx);
     }
+    if let Some(user) = super::custom_types::resolve(v, ctx) {
+        return user;
+    }
     Err(ctx.native_error(
         "sqlalchemy",
         format!("expected a SQLAlchemy type, got {}", v.type_name()),
@@ -273,7 +295,9 @@ pub(crate) fn to_type(v: &Value, ctx: &mut Ctx) -> Result<SqlType> {
 }
 
 pub(crate) fn is_type(v: &Value) -> bool {
-    v.downcast_native::<TypeObj>().is_some() || v.downcast_native::<TypeClass>().is_some()
+    v.downcast_native::<TypeObj>().is_some()
+        || v.downcast_native::<TypeClass>().is_some()
+        || super::custom_types::is_user_type(v)
 }
 
 /// A type value for an `SqlType` (an inspector's answer, a reflected column).

@@ -46,6 +46,7 @@ pub(crate) enum Shape {
     Numeric,
     Boolean,
     DateTime,
+    Timestamp,
     Time,
     Date,
     Interval,
@@ -111,7 +112,7 @@ pub(crate) static GENERIC: &[TypeSpec] = &[
     spec("JSON", "TypeEngine", Shape::Json),
     spec("Uuid", "TypeEngine", Shape::Uuid),
     spec("Enum", "String", Shape::Enum),
-    spec("TIMESTAMP", "DateTime", Shape::Refused(NO_EXACT_IR)),
+    spec("TIMESTAMP", "DateTime", Shape::Timestamp),
     spec("DATETIME", "DateTime", Shape::Refused(NO_EXACT_IR)),
     spec("DOUBLE", "Double", Shape::Refused(NO_EXACT_IR)),
     spec("DOUBLE_PRECISION", "Double", Shape::Refused(NO_EXACT_IR)),
@@ -125,7 +126,7 @@ pub(crate) static GENERIC: &[TypeSpec] = &[
     spec("UUID", "Uuid", Shape::Refused(NO_EXACT_IR)),
     spec("ARRAY", "TypeEngine", Shape::Refused("array types are not modeled")),
     spec("PickleType", "TypeEngine", Shape::Refused("Python-side types are not modeled")),
-    spec("TypeDecorator", "TypeEngine", Shape::Refused("custom types are not modeled")),
+    spec("TypeDecorator", "TypeEngine", Shape::Abstract),
 ];
 
 /// Aliases SQLAlchemy exports under a second name.
@@ -212,6 +213,10 @@ impl TypeClass {
                 name: opt_string(a.take(1, "name"), &callee, "name", ctx)?,
             },
             Shape::DateTime => SqlType::DateTime {
+                timezone: opt_bool(a.take(0, "timezone"), &callee, "timezone", ctx)?
+                    .unwrap_or(false),
+            },
+            Shape::Timestamp => SqlType::Timestamp {
                 timezone: opt_bool(a.take(0, "timezone"), &callee, "timezone", ctx)?
                     .unwrap_or(false),
             },

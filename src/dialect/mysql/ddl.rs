@@ -48,6 +48,7 @@ pub(crate) fn type_sql(ty: &SqlType, mariadb: bool, column: &str) -> Result<Stri
         SqlType::Boolean { .. } => "BOOL".into(),
         // Interval is emulated with a DATETIME where the database has none.
         SqlType::DateTime { .. } | SqlType::Interval => "DATETIME".into(),
+        SqlType::Timestamp { .. } => "TIMESTAMP".into(),
         SqlType::Date => "DATE".into(),
         SqlType::Time { .. } => "TIME".into(),
         SqlType::LargeBinary { length } => sized(length, "BLOB"),
@@ -185,6 +186,7 @@ fn is_timestamp(ty: &SqlType) -> bool {
         SqlType::DialectSpecific { name, .. } | SqlType::Reflected(name) => {
             name.to_ascii_uppercase().starts_with("TIMESTAMP")
         }
+        SqlType::Timestamp { .. } => true,
         _ => false,
     }
 }

@@ -62,7 +62,9 @@ pub(crate) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
             _ => "NUMERIC".into(),
         },
         SqlType::Boolean { .. } => "BOOLEAN".into(),
-        SqlType::DateTime { timezone } => format!("TIMESTAMP {}", zone(*timezone)),
+        SqlType::DateTime { timezone } | SqlType::Timestamp { timezone } => {
+            format!("TIMESTAMP {}", zone(*timezone))
+        }
         SqlType::Date => "DATE".into(),
         SqlType::Time { timezone } => format!("TIME {}", zone(*timezone)),
         SqlType::Interval => "INTERVAL".into(),

@@ -70,6 +70,7 @@ pub(crate) fn type_sql(ty: &SqlType) -> String {
         },
         SqlType::Boolean { .. } => "BOOLEAN".into(),
         SqlType::DateTime { .. } | SqlType::Interval => "DATETIME".into(),
+        SqlType::Timestamp { .. } => "TIMESTAMP".into(),
         SqlType::Date => "DATE".into(),
         SqlType::Time { .. } => "TIME".into(),
         SqlType::LargeBinary { .. } => "BLOB".into(),

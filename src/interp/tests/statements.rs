@@ -250,3 +250,74 @@ fn module_globals_include_name_file_and_doc() {
         "('abc123_test_py', 'versions/abc123_test.py', 'Add a table.')"
     );
 }
+
+#[test]
+fn super_without_arguments_reaches_the_next_class_in_line() {
+    let src = "\
+class Base:
+    def __init__(self, x):
+        self.x = x
+    def describe(self):
+        return 'base ' + str(self.x)
+class Child(Base):
+    def __init__(self, x, y=2):
+        super().__init__(x * 10)
+        self.y = y
+    def describe(self):
+        return 'child/' + super().describe() + '/' + str(self.y)
+r = Child(4).describe()";
+    assert_eq!(exec(src, "r"), "'child/base 40/2'");
+    assert!(error_text("r = super()").ends_with("uncaught RuntimeError: super(): no arguments"));
+    assert!(
+        error_text("class A:\n    def f(self):\n        return super().missing\nr = A().f()")
+            .ends_with("uncaught AttributeError: 'super' object has no attribute 'missing'")
+    );
+}
+
+/// A package module runs statement by statement: what fails leaves placeholders for the names
+/// it binds, which fail only when used, naming the definition's error; the rest is usable.
+#[test]
+fn package_modules_keep_what_ran_and_defer_what_failed() {
+    use super::NoHost;
+    use crate::interp::Value;
+    use std::rc::Rc;
+    let module = crate::script::pyast::parse_module(
+        "\
+import yaml
+LIMIT = 250
+CONFIG = yaml.safe_load('a: 1')
+def helper(x):
+    return x + LIMIT
+class Broken(yaml.YAMLObject):
+    pass
+AFTER = helper(1)
+",
+    )
+    .unwrap();
+    let mut interp = super::Interpreter::new(Rc::new(NoHost));
+    let ns = interp.run_package_module(
+        "app.helpers",
+        &module,
+        std::path::Path::new("app/helpers.py"),
+    );
+    let repr = |interp: &mut super::Interpreter, name: &str| {
+        let v = ns.get(name).unwrap();
+        interp.ctx().to_repr(&v).unwrap()
+    };
+    assert_eq!(repr(&mut interp, "AFTER"), "251");
+    assert_eq!(repr(&mut interp, "LIMIT"), "250");
+    for failed in ["CONFIG", "Broken"] {
+        let v = ns.get(failed).unwrap();
+        let Value::Opaque(o) = v else {
+            panic!("{failed} is not a placeholder: {v:?}")
+        };
+        assert!(
+            o.name.starts_with(&format!(
+                "app.helpers.{failed} (its definition failed: app/helpers.py:"
+            )),
+            "{}",
+            o.name
+        );
+        assert!(o.name.contains("`yaml` is not modeled"), "{}", o.name);
+    }
+}
