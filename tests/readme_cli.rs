@@ -81,7 +81,7 @@ fn the_readme_command_table_options_and_exit_codes_match_help() {
         let usage = &usage[..usage.find('`').unwrap()];
         let words: Vec<String> = usage
             .split_whitespace()
-            .take_while(|w| w.chars().all(|c| c.is_ascii_lowercase()))
+            .take_while(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
             .map(str::to_string)
             .collect();
         rows.push((words, cells[1].to_string()));

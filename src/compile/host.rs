@@ -211,12 +211,17 @@ impl CompileHost {
             original: None,
             ..self.clone()
         });
-        let namespace =
-            crate::interp::Interpreter::new(host).run_package_module(module, &parsed, &path);
-        Some(Value::Module(Rc::new(crate::interp::ModuleObj {
+        let namespace = crate::interp::Namespace::new();
+        let value = Value::Module(Rc::new(crate::interp::ModuleObj {
             name: module.to_string(),
-            namespace,
-        })))
+            namespace: namespace.clone(),
+        }));
+        self.modules
+            .borrow_mut()
+            .insert(module.to_string(), Some(value.clone()));
+        crate::interp::Interpreter::new(host)
+            .run_package_module(module, &parsed, &path, &namespace);
+        Some(value)
     }
 }
 
@@ -314,15 +319,49 @@ impl CompileHost {
                 "alembic",
                 [
                     ("op".to_string(), op()),
+                    ("context".to_string(), self.context_module()),
                     ("__version__".to_string(), Value::str(ALEMBIC_VERSION)),
                 ],
             )),
             "alembic.op" => Some(op()),
+            "alembic.context" => Some(self.context_module()),
             "time" => Some(time_module()),
             "logging" => Some(logging_module()),
             "packaging.version" => Some(packaging_version_module()),
             _ => None,
         }
+    }
+}
+
+impl CompileHost {
+    /// `alembic.context` as a revision sees it while it runs: `is_offline_mode()`, the
+    /// connection (`get_bind()`) and the migration context (`get_context()`).
+    fn context_module(&self) -> Value {
+        let session = self.session.clone();
+        let no_arguments = |name: &'static str, f: Rc<dyn Fn() -> Value>| {
+            (
+                name.to_string(),
+                Value::native(NativeFunction::new(
+                    format!("alembic.context.{name}"),
+                    move |args, kwargs, ctx| {
+                        Args::new(format!("alembic.context.{name}"), args, kwargs).finish(ctx)?;
+                        Ok(f())
+                    },
+                )),
+            )
+        };
+        let (offline, bind, context) = (session.clone(), session.clone(), session);
+        Value::module(
+            "alembic.context",
+            [
+                no_arguments(
+                    "is_offline_mode",
+                    Rc::new(move || Value::Bool(offline.0.borrow().offline)),
+                ),
+                no_arguments("get_bind", Rc::new(move || bind.bind_value())),
+                no_arguments("get_context", Rc::new(move || context.context_value())),
+            ],
+        )
     }
 }
 

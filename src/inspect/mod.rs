@@ -3,6 +3,7 @@
 //! one, `plan` for a dry run, `run` for an upgrade as it goes), each [`Rendered`] both ways. Rendering only: nothing here
 //! reads a database, prints or names a command-line flag.
 
+mod compile_report;
 mod database;
 mod graph;
 mod plan;
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 use crate::graph::{Ix, RevisionGraph};
 
+pub use compile_report::{CompileReport, Outcome, RevisionOutcome};
 pub use database::{at_text, current, history as database_history, status, Check};
 pub use graph::{branches, heads, history, path, script, show};
 pub use plan::PlanView;

@@ -17,10 +17,17 @@ use super::Interpreter;
 use crate::script::ast::{ExprKind, Module, Stmt, StmtKind};
 
 impl Interpreter {
-    /// Run `module` (the package module `name`, read from `path`), binding the names of the
-    /// statements that fail to placeholders instead of failing.
-    pub fn run_package_module(&mut self, name: &str, module: &Module, path: &Path) -> Namespace {
-        let globals = Namespace::new();
+    /// Run `module` (the package module `name`, read from `path`) into `globals`, binding the
+    /// names of the statements that fail to placeholders instead of failing. The caller has
+    /// already made `globals` the module's value, so that a circular import sees the module
+    /// as far as it has run, as in Python.
+    pub fn run_package_module(
+        &mut self,
+        name: &str,
+        module: &Module,
+        path: &Path,
+        globals: &Namespace,
+    ) {
         globals.set("__name__", Value::str(name));
         globals.set("__file__", Value::string(path.display().to_string()));
         let scope = Scope::module(globals.clone());
@@ -44,7 +51,6 @@ impl Interpreter {
                 }
             }
         }
-        globals
     }
 }
 

@@ -157,13 +157,33 @@ impl Migrator {
     ) -> Result<Plan, SqlError> {
         let current = Lower::Many(from.to_vec());
         let steps = self.graph.path_to(&current, target)?;
-        let planner = Planner::for_project(
+        let planner = self.offline_planner(database)?;
+        Ok(planner.plan_for(&DbState::on_paper(from), &steps)?.plan)
+    }
+
+    fn offline_planner(&self, database: Database) -> Result<Planner<'_>, SqlError> {
+        Ok(Planner::for_project(
             &self.project,
             &self.graph,
             database.dialect(),
             Mode::Offline,
-        )?;
-        Ok(planner.plan_for(&DbState::on_paper(from), &steps)?.plan)
+        )?)
+    }
+
+    /// Which revisions from base to the heads compile for `database`, and why the others are
+    /// refused (without a database, as `sql` is).
+    pub fn compile_report(
+        &self,
+        database: Database,
+    ) -> Result<crate::inspect::CompileReport, SqlError> {
+        let steps = self.graph.upgrade_path(&Lower::Many(Vec::new()), "heads")?;
+        let planner = self.offline_planner(database)?;
+        Ok(crate::inspect::CompileReport::build(
+            &planner,
+            &self.graph,
+            &steps,
+            database.key(),
+        )?)
     }
 
     /// The head revision MLflow release `version` ships for this project (tracking or auth).

@@ -94,6 +94,18 @@ pub enum DialectArg {
     Mariadb,
 }
 
+impl DialectArg {
+    pub fn database(self) -> alembic_engine::dialect::Database {
+        use alembic_engine::dialect::Database;
+        match self {
+            DialectArg::Sqlite => Database::Sqlite,
+            DialectArg::Postgresql => Database::Postgresql,
+            DialectArg::Mysql => Database::Mysql,
+            DialectArg::Mariadb => Database::Mariadb,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum TransactionArg {
     PerRevision,
@@ -249,6 +261,14 @@ pub enum Command {
         #[arg(value_name = "[FROM:]TO")]
         range: String,
         /// The database to write SQL for.
+        #[arg(long, value_enum)]
+        dialect: DialectArg,
+    },
+    /// Which revisions, from base to the heads, compile for a database and why the others are
+    /// refused (file, line and what is not modeled); one line each, then the totals. Exit 0
+    /// when all compile, 1 when any is refused. Without a database
+    CompileReport {
+        /// The database to compile for.
         #[arg(long, value_enum)]
         dialect: DialectArg,
     },

@@ -16,7 +16,7 @@ use alembic_engine::graph::{history_range, script_range, Direction, Lower, Posit
 use alembic_engine::inspect::{self, at_text, infos, Check, Rendered};
 use alembic_engine::Migrator;
 
-use cli::{Cli, Command, DialectArg, DirectionArg, Format, JournalAction};
+use cli::{Cli, Command, DirectionArg, Format, JournalAction};
 
 fn main() -> ExitCode {
     // Scripts are interpreted recursively; on a large stack, absurdly deep scripts end in the
@@ -148,6 +148,14 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
         | Command::Path { .. }
         | Command::Sql { .. }
         | Command::History { url: None, .. } => out.show(scripts_answer(&cli.command, &m)?),
+        Command::CompileReport { dialect } => {
+            let report = m.compile_report(dialect.database())?;
+            out.show(report.rendered())?;
+            match report.revisions.len() == report.compiled() {
+                true => Ok(()),
+                false => Err(Box::new(Verdict(1))),
+            }
+        }
         Command::Stamp { .. } | Command::Journal { .. } => bookkeeping(&cli.command, &m, out),
         command => database_command(command, &m, out),
     }
@@ -180,13 +188,7 @@ fn scripts_answer(command: &Command, m: &Migrator) -> Result<Rendered, BoxError>
             Ok(inspect::path(graph, (from, &rows), to, &steps, down))
         }
         Command::Sql { range, dialect } => {
-            use alembic_engine::dialect::Database;
-            let database = match dialect {
-                DialectArg::Sqlite => Database::Sqlite,
-                DialectArg::Postgresql => Database::Postgresql,
-                DialectArg::Mysql => Database::Mysql,
-                DialectArg::Mariadb => Database::Mariadb,
-            };
+            let database = dialect.database();
             let (from, to) = script_range(range);
             let rows = graph.state_of(from)?;
             let plan = m.offline_plan(database, &rows, to)?;

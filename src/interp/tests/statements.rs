@@ -295,10 +295,12 @@ AFTER = helper(1)
     )
     .unwrap();
     let mut interp = super::Interpreter::new(Rc::new(NoHost));
-    let ns = interp.run_package_module(
+    let ns = crate::interp::Namespace::new();
+    interp.run_package_module(
         "app.helpers",
         &module,
         std::path::Path::new("app/helpers.py"),
+        &ns,
     );
     let repr = |interp: &mut super::Interpreter, name: &str| {
         let v = ns.get(name).unwrap();
