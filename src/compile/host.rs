@@ -3,15 +3,9 @@
 //! project (`revisions/<project>/facts.toml`: model table names, enum strings, constants).
 //! Everything else is an unmodeled import: importing it works, using it fails with a position.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use serde::Deserialize;
-
-use crate::interp::{
-    exception_class, Args, Class, Ctx, Host, Native, NativeFunction, Result, Value,
-};
-use crate::script::ast::CmpOp;
+use crate::interp::{Args, Host, NativeFunction, Value};
 
 use super::inspect::Inspector;
 use super::op::Operations;
@@ -21,82 +15,11 @@ use super::session::Shared;
 /// The Alembic version scripts see as `alembic.__version__` (the one we reproduce).
 pub const ALEMBIC_VERSION: &str = "1.20.1";
 
-/// Application facts a project's scripts import.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Facts {
-    #[serde(default)]
-    pub modules: BTreeMap<String, ModuleFacts>,
-    /// Modules of the application's package that are interpreted from its source.
-    #[serde(default)]
-    pub interpret: InterpretFacts,
-}
+mod facts;
+mod libraries;
 
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct InterpretFacts {
-    /// Modules interpreted strictly: any failure in them fails the import.
-    #[serde(default)]
-    pub modules: Vec<String>,
-    /// Top-level packages all of whose modules are interpreted from source, leniently: a
-    /// top-level statement that fails leaves its names as placeholders that fail on use.
-    #[serde(default)]
-    pub packages: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ModuleFacts {
-    /// ORM model class → its table name.
-    #[serde(default)]
-    pub models: BTreeMap<String, String>,
-    /// Plain constants (strings, numbers, lists).
-    #[serde(default)]
-    pub values: BTreeMap<String, toml::Value>,
-    /// Enum-like classes: members are their own names; `to_string(x)` is `x`.
-    #[serde(default)]
-    pub enums: BTreeMap<String, Vec<String>>,
-    /// Classes with constant attributes and lookup functions of one argument.
-    #[serde(default)]
-    pub classes: BTreeMap<String, ClassFacts>,
-    /// Exception classes (subclasses of `Exception`).
-    #[serde(default)]
-    pub exceptions: Vec<String>,
-    /// Names that exist but are not modeled: any use fails the plan.
-    #[serde(default)]
-    pub unmodeled: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ClassFacts {
-    #[serde(default)]
-    pub attrs: BTreeMap<String, toml::Value>,
-    #[serde(default)]
-    pub lookups: BTreeMap<String, BTreeMap<String, toml::Value>>,
-}
-
-impl Facts {
-    pub fn parse(text: &str) -> std::result::Result<Facts, toml::de::Error> {
-        toml::from_str(text)
-    }
-
-    /// The facts of MLflow's projects (tracking and auth share them).
-    pub fn mlflow() -> Facts {
-        Facts::parse(include_str!("../../revisions/mlflow/facts.toml"))
-            .expect("revisions/mlflow/facts.toml is valid (checked by a test)")
-    }
-}
-
-fn toml_value(v: &toml::Value) -> Value {
-    match v {
-        toml::Value::String(s) => Value::str(s),
-        toml::Value::Integer(i) => Value::Int(*i),
-        toml::Value::Float(f) => Value::Float(*f),
-        toml::Value::Boolean(b) => Value::Bool(*b),
-        toml::Value::Array(a) => Value::list(a.iter().map(toml_value).collect()),
-        toml::Value::Table(t) => {
-            Value::dict_of_str(t.iter().map(|(k, v)| (k.clone(), toml_value(v))))
-        }
-        toml::Value::Datetime(d) => Value::string(d.to_string()),
-    }
-}
+pub use facts::Facts;
+use libraries::{lazy_object_proxy_module, logging_module, packaging_version_module, time_module};
 
 /// The import resolver of a compile session.
 #[derive(Clone)]
@@ -118,54 +41,6 @@ pub type Replacements =
     Rc<std::cell::RefCell<std::collections::HashMap<(std::path::PathBuf, String), Value>>>;
 
 pub type ModuleCache = Rc<std::cell::RefCell<std::collections::HashMap<String, Option<Value>>>>;
-
-impl CompileHost {
-    fn fact_module(&self, name: &str) -> Option<Value> {
-        let m = self.facts.modules.get(name)?;
-        let mut attrs: Vec<(String, Value)> = Vec::new();
-        for (k, table) in &m.models {
-            attrs.push((
-                k.clone(),
-                Value::native(Model {
-                    class: k.clone(),
-                    table: table.clone(),
-                }),
-            ));
-        }
-        for (k, v) in &m.values {
-            attrs.push((k.clone(), toml_value(v)));
-        }
-        for (k, members) in &m.enums {
-            attrs.push((
-                k.clone(),
-                Value::native(EnumFacts {
-                    name: k.clone(),
-                    members: members.clone(),
-                }),
-            ));
-        }
-        for (k, c) in &m.classes {
-            attrs.push((
-                k.clone(),
-                Value::native(ClassFactsObj {
-                    name: k.clone(),
-                    facts: c.clone(),
-                }),
-            ));
-        }
-        for u in &m.unmodeled {
-            attrs.push((u.clone(), Value::opaque(&format!("{name}.{u}"))));
-        }
-        for e in &m.exceptions {
-            let base = exception_class("Exception").map(Value::Class);
-            attrs.push((
-                e.clone(),
-                Value::Class(Class::new(e.clone(), base.into_iter().collect())),
-            ));
-        }
-        Some(Value::module(name, attrs))
-    }
-}
 
 impl CompileHost {
     /// Run a module's source with this host and return its globals as a module value.
@@ -328,279 +203,15 @@ impl CompileHost {
             "time" => Some(time_module()),
             "logging" => Some(logging_module()),
             "packaging.version" => Some(packaging_version_module()),
+            "lazy_object_proxy" => Some(lazy_object_proxy_module()),
             _ => None,
         }
     }
 }
 
-impl CompileHost {
-    /// `alembic.context` as a revision sees it while it runs: `is_offline_mode()`, the
-    /// connection (`get_bind()`) and the migration context (`get_context()`).
-    fn context_module(&self) -> Value {
-        let session = self.session.clone();
-        let no_arguments = |name: &'static str, f: Rc<dyn Fn() -> Value>| {
-            (
-                name.to_string(),
-                Value::native(NativeFunction::new(
-                    format!("alembic.context.{name}"),
-                    move |args, kwargs, ctx| {
-                        Args::new(format!("alembic.context.{name}"), args, kwargs).finish(ctx)?;
-                        Ok(f())
-                    },
-                )),
-            )
-        };
-        let (offline, bind, context) = (session.clone(), session.clone(), session);
-        Value::module(
-            "alembic.context",
-            [
-                no_arguments(
-                    "is_offline_mode",
-                    Rc::new(move || Value::Bool(offline.0.borrow().offline)),
-                ),
-                no_arguments("get_bind", Rc::new(move || bind.bind_value())),
-                no_arguments("get_context", Rc::new(move || context.context_value())),
-            ],
-        )
-    }
-}
-
-/// `time`, reduced to `time.time()`.
-fn time_module() -> Value {
-    Value::module(
-        "time",
-        [(
-            "time".to_string(),
-            // Only ever used for client-side defaults, which never reach the DDL.
-            Value::native(NativeFunction::new("time.time", |_, _, _| {
-                Ok(Value::Float(0.0))
-            })),
-        )],
-    )
-}
-
-/// `logging`, reduced to `getLogger` (whose loggers drop messages) and the level constants.
-fn logging_module() -> Value {
-    Value::module(
-        "logging",
-        [
-            (
-                "getLogger".to_string(),
-                Value::native(NativeFunction::new("logging.getLogger", |_, _, _| {
-                    Ok(Value::native(Logger))
-                })),
-            ),
-            ("DEBUG".to_string(), Value::Int(10)),
-            ("INFO".to_string(), Value::Int(20)),
-            ("WARNING".to_string(), Value::Int(30)),
-            ("ERROR".to_string(), Value::Int(40)),
-        ],
-    )
-}
-
-/// `packaging.version`, reduced to `Version(text)`.
-fn packaging_version_module() -> Value {
-    Value::module(
-        "packaging.version",
-        [(
-            "Version".to_string(),
-            Value::native(NativeFunction::new(
-                "packaging.version.Version",
-                |args, kwargs, ctx| {
-                    let mut a = Args::new("Version", args, kwargs);
-                    let v = a.required(0, "version", ctx)?;
-                    a.finish(ctx)?;
-                    let text = v
-                        .as_str()
-                        .ok_or_else(|| ctx.native_error("Version", "expected a string"))?;
-                    Ok(Value::native(Version::parse(text)))
-                },
-            )),
-        )],
-    )
-}
-
-/// `logging.getLogger(...)`: messages are dropped.
-#[derive(Debug)]
-struct Logger;
-
-impl Native for Logger {
-    fn type_name(&self) -> &str {
-        "Logger"
-    }
-
-    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
-        match name {
-            "debug" | "info" | "warning" | "warn" | "error" | "exception" | "critical"
-            | "setLevel" => Ok(Value::native(NativeFunction::new(
-                "Logger.log",
-                |_, _, _| Ok(Value::None),
-            ))),
-            other => Err(ctx.native_unsupported("Logger", format!("`{other}`"))),
-        }
-    }
-}
-
-/// `packaging.version.Version`: release numbers compared numerically.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Version(Vec<u64>);
-
-impl Version {
-    fn parse(text: &str) -> Version {
-        Version(
-            text.split(['.', '+', '-'])
-                .map_while(|p| {
-                    p.chars()
-                        .take_while(char::is_ascii_digit)
-                        .collect::<String>()
-                        .parse()
-                        .ok()
-                })
-                .collect(),
-        )
-    }
-
-    fn padded(&self, len: usize) -> Vec<u64> {
-        let mut v = self.0.clone();
-        v.resize(len.max(v.len()), 0);
-        v
-    }
-}
-
-impl Native for Version {
-    fn type_name(&self) -> &str {
-        "Version"
-    }
-
-    fn compare(
-        &self,
-        op: CmpOp,
-        other: &Value,
-        _reflected: bool,
-        ctx: &mut Ctx,
-    ) -> Result<Option<Value>> {
-        let Some(o) = other.downcast_native::<Version>() else {
-            return Err(ctx.native_unsupported("Version", "comparing with a non-Version"));
-        };
-        let len = self.0.len().max(o.0.len());
-        let (a, b) = (self.padded(len), o.padded(len));
-        let r = match op {
-            CmpOp::Lt => a < b,
-            CmpOp::LtE => a <= b,
-            CmpOp::Gt => a > b,
-            CmpOp::GtE => a >= b,
-            CmpOp::Eq => a == b,
-            CmpOp::NotEq => a != b,
-            _ => return Ok(None),
-        };
-        Ok(Some(Value::Bool(r)))
-    }
-}
-
-/// An ORM model class of the application: its table name and its columns by attribute.
-#[derive(Debug)]
-struct Model {
-    class: String,
-    table: String,
-}
-
-impl Native for Model {
-    fn type_name(&self) -> &str {
-        &self.class
-    }
-
-    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
-        match name {
-            "__tablename__" => Ok(Value::str(&self.table)),
-            "__name__" => Ok(Value::str(&self.class)),
-            n if n.starts_with('_') => {
-                Err(ctx.native_unsupported(&self.class, format!("reading attribute `{n}`")))
-            }
-            column => Ok(sa::column_value(column, Some(&self.table))),
-        }
-    }
-}
-
-#[derive(Debug)]
-struct EnumFacts {
-    name: String,
-    members: Vec<String>,
-}
-
-impl Native for EnumFacts {
-    fn type_name(&self) -> &str {
-        &self.name
-    }
-
-    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
-        if self.members.iter().any(|m| m == name) {
-            return Ok(Value::str(name));
-        }
-        match name {
-            "to_string" | "from_string" => {
-                let members = self.members.clone();
-                let owner = self.name.clone();
-                Ok(Value::native(NativeFunction::new(
-                    "to_string",
-                    move |args, kwargs, ctx: &mut Ctx| {
-                        let mut a = Args::new(format!("{owner}.to_string"), args, kwargs);
-                        let v = a.required(0, "value", ctx)?;
-                        a.finish(ctx)?;
-                        match v.as_str() {
-                            Some(s) if members.iter().any(|m| m == s) => Ok(Value::str(s)),
-                            _ => Err(ctx.raise("ValueError", format!("not a member of {owner}"))),
-                        }
-                    },
-                )))
-            }
-            "all_status" | "all_stages" => Ok(Value::list(
-                self.members.iter().map(|m| Value::str(m)).collect(),
-            )),
-            other => {
-                Err(ctx.native_unsupported(&self.name, format!("reading attribute `{other}`")))
-            }
-        }
-    }
-}
-
-#[derive(Debug)]
-struct ClassFactsObj {
-    name: String,
-    facts: ClassFacts,
-}
-
-impl Native for ClassFactsObj {
-    fn type_name(&self) -> &str {
-        &self.name
-    }
-
-    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
-        if let Some(v) = self.facts.attrs.get(name) {
-            return Ok(toml_value(v));
-        }
-        if let Some(table) = self.facts.lookups.get(name) {
-            let table: Rc<BTreeMap<String, toml::Value>> = Rc::new(table.clone());
-            let fname = format!("{}.{name}", self.name);
-            return Ok(Value::native(NativeFunction::new(
-                "lookup",
-                move |args, kwargs, ctx: &mut Ctx| {
-                    let mut a = Args::new(fname.clone(), args, kwargs);
-                    let key = a.required(0, "value", ctx)?;
-                    a.finish(ctx)?;
-                    let found = key.as_str().and_then(|k| table.get(k));
-                    match found {
-                        Some(v) => Ok(toml_value(v)),
-                        None => Err(ctx.native_error(&fname, "no fact for this argument")),
-                    }
-                },
-            )));
-        }
-        Err(ctx.native_unsupported(&self.name, format!("reading attribute `{name}`")))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::facts::PACKAGE_FACTS;
     use super::*;
 
     #[test]
@@ -617,8 +228,80 @@ mod tests {
     }
 
     #[test]
-    fn versions_compare_numerically() {
-        assert!(Version::parse("1.20.1") > Version::parse("1.7.0"));
-        assert_eq!(Version::parse("1.7").padded(3), vec![1, 7, 0]);
+    fn every_shipped_package_facts_file_parses() {
+        for (package, _) in PACKAGE_FACTS {
+            let facts = Facts::for_package(package).unwrap();
+            assert!(!facts.modules.is_empty(), "{package}");
+        }
+        assert!(Facts::for_package("no_such_package").is_none());
+    }
+
+    /// Compile `body` (the lines of `upgrade()`) for SQLite with `facts`: the SQL, or the error.
+    fn compile_with(facts: &str, body: &str) -> std::result::Result<Vec<String>, String> {
+        let source = format!(
+            "from alembic import op\nimport sqlalchemy as sa\nfrom app.configuration import conf\n\n\
+             revision = 'abc123'\ndown_revision = None\n\ndef upgrade():\n{body}\n\n\
+             def downgrade():\n    pass\n"
+        );
+        let rev = crate::script::parse_revision(
+            std::path::Path::new("versions/abc123_test.py"),
+            &source,
+            String::new(),
+        )
+        .map_err(|e| e.to_string())?;
+        let compiler = super::super::Compiler::new(
+            std::sync::Arc::new(crate::dialect::sqlite::Sqlite),
+            Facts::parse(facts).unwrap(),
+        );
+        let (step, _) = compiler
+            .compile_step(
+                &rev,
+                crate::graph::Direction::Up,
+                crate::schema::SchemaModel::default(),
+            )
+            .map_err(|e| e.to_string())?;
+        Ok(step.statements().map(str::to_string).collect())
+    }
+
+    #[test]
+    fn configuration_facts_answer_get_getint_getboolean_with_fallbacks_and_the_dialect() {
+        let facts = r#"
+            [modules."app.configuration".configs.conf]
+            "Database.Batch_Size" = "500"
+            "database.conn" = "{dialect}:///x.db"
+            "scheduler.flag" = "True"
+        "#;
+        let body = "    n = conf.getint('database', 'batch_size')
+    scheme = conf.get('DATABASE', 'conn', fallback='').split(':')[0]
+    missing = conf.get('x', 'y', fallback='dflt')
+    flag = conf.getboolean('scheduler', 'flag')
+    op.create_table('t_%s_%s_%s_%s' % (n + 1, scheme, missing, flag), sa.Column('id', sa.Integer, primary_key=True))";
+        let sql = compile_with(facts, body).unwrap();
+        assert!(
+            sql.iter()
+                .any(|s| s.starts_with("CREATE TABLE \"t_501_sqlite_dflt_True\" (")),
+            "{sql:?}"
+        );
+        let err = compile_with(facts, "    conf.get('core', 'unknown')").unwrap_err();
+        assert!(
+            err.contains("app.configuration.conf[core] unknown")
+                && err.contains("no fact gives this setting's value (get)")
+                && err.contains("abc123_test.py:9:5:"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn lazy_proxies_and_the_alembic_context_module_answer_in_the_session() {
+        let body = "    from lazy_object_proxy import Proxy
+    from alembic import context
+    name = Proxy(lambda: 'lazy_' + context.get_bind().dialect.name)
+    op.create_table('%s_%s' % (name, context.is_offline_mode()), sa.Column('id', sa.Integer, primary_key=True))";
+        let sql = compile_with("", body).unwrap();
+        assert!(
+            sql.iter()
+                .any(|s| s.starts_with("CREATE TABLE \"lazy_sqlite_False\" (")),
+            "{sql:?}"
+        );
     }
 }

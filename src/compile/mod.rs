@@ -129,11 +129,17 @@ impl Compiler {
         );
         compiler.recipes = crate::recipes::RecipeBook::builtin(&project.name)?;
         compiler.package_root = project.package_root.clone();
-        compiler
-            .facts
-            .interpret
-            .packages
-            .extend(project.package.clone());
+        if let Some(package) = &project.package {
+            compiler.facts.interpret.packages.push(package.clone());
+            if let Some(facts) = Facts::for_package(package) {
+                compiler.facts.modules.extend(facts.modules);
+                compiler
+                    .facts
+                    .interpret
+                    .modules
+                    .extend(facts.interpret.modules);
+            }
+        }
         Ok(compiler)
     }
 

@@ -21,6 +21,10 @@ impl Ctx {
             },
             Value::Module(m) => match m.namespace.get(name) {
                 Some(v) => Ok(v),
+                None if m.namespace.get("__getattr__").is_some() => {
+                    let hook = m.namespace.get("__getattr__").expect("checked");
+                    self.call(&hook, vec![Value::str(name)], Vec::new())
+                }
                 None => Err(self.not_modeled(
                     &format!("{}.{name}", m.name),
                     format!("module `{}` as modeled does not define it", m.name),

@@ -1,4 +1,4 @@
-//! Statements: control flow, `with`, `try`, `raise`, definitions and imports.
+//! Statements: control flow, `with`, `try`, `raise` and definitions (imports: `imports`).
 //!
 //! `with` and `finally` run their exit paths for normal completion, `return`/`break`/
 //! `continue` and Python exceptions, but not for plan errors: those end the evaluation as is.
@@ -181,49 +181,6 @@ impl Ctx {
         }
         let f = self.make_function(scope, &def.name, &def.params, Body::Block(def.body.clone()))?;
         self.bind(scope, &def.name, f)?;
-        Ok(Flow::Normal)
-    }
-
-    fn exec_import(
-        &mut self,
-        scope: &Rc<Scope>,
-        aliases: &[crate::script::ast::Alias],
-    ) -> Result<Flow> {
-        for alias in aliases {
-            match &alias.asname {
-                Some(asname) => {
-                    let v = self.import_module(&alias.name);
-                    self.bind(scope, asname, v)?;
-                }
-                None => {
-                    let top = alias.name.split('.').next().unwrap_or(&alias.name);
-                    let v = self.import_chain(&alias.name);
-                    self.bind(scope, top, v)?;
-                }
-            }
-        }
-        Ok(Flow::Normal)
-    }
-
-    fn exec_import_from(
-        &mut self,
-        scope: &Rc<Scope>,
-        module: Option<&str>,
-        names: &[crate::script::ast::Alias],
-        level: u32,
-    ) -> Result<Flow> {
-        let base = format!("{}{}", ".".repeat(level as usize), module.unwrap_or(""));
-        if base == "__future__" {
-            return Ok(Flow::Normal);
-        }
-        for alias in names {
-            if alias.name == "*" {
-                self.import_star(scope, &base)?;
-                continue;
-            }
-            let v = self.import_from(&base, &alias.name);
-            self.bind(scope, alias.asname.as_ref().unwrap_or(&alias.name), v)?;
-        }
         Ok(Flow::Normal)
     }
 
@@ -523,72 +480,6 @@ impl Ctx {
             }
         }
         self.bind(scope, name, Value::Class(class))
-    }
-
-    /// `import a.b.c` binds `a`: the host's module if it has one, or an opaque placeholder
-    /// through which the modeled submodules stay reachable.
-    fn import_chain(&mut self, dotted: &str) -> Value {
-        let parts: Vec<&str> = dotted.split('.').collect();
-        let mut child: Option<(String, Value)> = None;
-        for n in (1..=parts.len()).rev() {
-            let name = parts[..n].join(".");
-            let value = match self.host.import(&name) {
-                Some(v) => {
-                    if let (Value::Module(m), Some((attr, sub))) = (&v, &child) {
-                        if !m.namespace.contains(attr) {
-                            m.namespace.set(attr.clone(), sub.clone());
-                        }
-                    }
-                    v
-                }
-                None => Value::Opaque(Rc::new(super::value::Opaque {
-                    name,
-                    children: child.take().into_iter().collect(),
-                })),
-            };
-            child = Some((parts[n - 1].to_string(), value));
-        }
-        child.map_or(Value::None, |(_, v)| v)
-    }
-
-    fn import_module(&mut self, dotted: &str) -> Value {
-        self.host
-            .import(dotted)
-            .unwrap_or_else(|| Value::opaque(dotted))
-    }
-
-    /// `from module import name`: an attribute of the module, else the submodule
-    /// `module.name`, else an opaque placeholder.
-    fn import_from(&mut self, module: &str, name: &str) -> Value {
-        let from_module = match self.host.import(module) {
-            Some(Value::Module(m)) => m.namespace.get(name),
-            Some(Value::Opaque(o)) => o.children.get(name).cloned(),
-            Some(Value::Native(n)) => n.getattr(name, self).ok(),
-            _ => None,
-        };
-        if let Some(v) = from_module {
-            return v;
-        }
-        let full = format!("{module}.{name}");
-        self.host
-            .import(&full)
-            .unwrap_or_else(|| Value::opaque(&full))
-    }
-
-    fn import_star(&mut self, scope: &Rc<Scope>, module: &str) -> Result<()> {
-        match self.host.import(module) {
-            Some(Value::Module(m)) => {
-                for name in m.namespace.names() {
-                    if !name.starts_with('_') {
-                        if let Some(v) = m.namespace.get(&name) {
-                            self.bind(scope, &name, v)?;
-                        }
-                    }
-                }
-                Ok(())
-            }
-            _ => Err(self.not_modeled(module, "`import *` from it")),
-        }
     }
 
     /// Whether an expression is a plain name (for error messages and walrus targets).

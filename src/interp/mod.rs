@@ -72,6 +72,7 @@ mod eval;
 mod exceptions;
 mod exec;
 mod format;
+mod imports;
 mod library;
 mod methods_coll;
 mod methods_str;

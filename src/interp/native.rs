@@ -82,6 +82,12 @@ pub trait Native: fmt::Debug + Any {
         Err(ctx.native_unsupported(self.type_name(), "subscripting it"))
     }
 
+    /// `obj[index] = value`.
+    fn setitem(&self, index: &Value, value: Value, ctx: &mut Ctx) -> Result<()> {
+        let _ = (index, value);
+        Err(ctx.native_unsupported(self.type_name(), "assigning to an item of it"))
+    }
+
     /// `with obj as x:` — the value bound to `x`.
     fn enter(&self, ctx: &mut Ctx) -> Result<Value> {
         Err(ctx.native_unsupported(self.type_name(), "using it in `with`"))

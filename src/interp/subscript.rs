@@ -268,9 +268,7 @@ impl Ctx {
                     None => Err(self.raise("IndexError", "list assignment index out of range")),
                 }
             }
-            Value::Native(n) => {
-                Err(self.native_unsupported(n.type_name(), "assigning to an item of it"))
-            }
+            Value::Native(n) => n.clone().setitem(index, value, self),
             Value::Opaque(o) => Err(self.not_modeled(&o.name, "assigning to an item of it")),
             other => Err(self.type_error(format!(
                 "'{}' object does not support item assignment",

@@ -323,3 +323,19 @@ AFTER = helper(1)
         assert!(o.name.contains("`yaml` is not modeled"), "{}", o.name);
     }
 }
+
+#[test]
+fn globals_is_a_live_view_of_the_module_namespace() {
+    assert_eq!(
+        exec(
+            "g = globals()\ng['x'] = 5\ny = z = g['x'] + 1\nr = (x, y, g.get('x'), g.get('nope', 7), 'x' in g, 'nope' in g)",
+            "r"
+        ),
+        "(5, 6, 5, 7, True, False)"
+    );
+    let missing = error_text("globals()['missing']");
+    assert!(
+        missing.ends_with("uncaught KeyError: 'missing'"),
+        "{missing}"
+    );
+}

@@ -336,8 +336,14 @@ fn type_attributes_and_repr() {
 
 #[test]
 fn types_without_an_exact_ir_equivalent_are_refused_on_use() {
-    let err = convert_err("sa.TIMESTAMP", to_type);
+    let err = convert_err("sa.DOUBLE_PRECISION", to_type);
     assert!(err.contains("not modeled"), "{err}");
+    // The generic TIMESTAMP is modeled: `TIMESTAMP` everywhere, zoned on PostgreSQL.
+    assert_eq!(
+        ty("sa.TIMESTAMP(timezone=True)"),
+        SqlType::Timestamp { timezone: true }
+    );
+    assert_eq!(ty("sa.TIMESTAMP"), SqlType::Timestamp { timezone: false });
     let err = super::run_err("import sqlalchemy as sa\nsa.DATETIME()\n");
     assert!(
         err.contains("`sqlalchemy.DATETIME` is not modeled"),

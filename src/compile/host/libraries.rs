@@ -1,0 +1,206 @@
+//! The modules of Alembic and of the standard and common third-party libraries a revision (or
+//! an application module it imports) may use, reduced to what migrations use: `alembic.context`,
+//! `lazy_object_proxy`, `time`, `logging`, `packaging.version`.
+
+use std::rc::Rc;
+
+use crate::interp::{Args, Ctx, Native, NativeFunction, Result, Value};
+use crate::script::ast::CmpOp;
+
+use super::CompileHost;
+
+impl CompileHost {
+    /// `alembic.context` as a revision sees it while it runs: `is_offline_mode()`, the
+    /// connection (`get_bind()`) and the migration context (`get_context()`).
+    pub(super) fn context_module(&self) -> Value {
+        let session = self.session.clone();
+        let no_arguments = |name: &'static str, f: Rc<dyn Fn() -> Value>| {
+            (
+                name.to_string(),
+                Value::native(NativeFunction::new(
+                    format!("alembic.context.{name}"),
+                    move |args, kwargs, ctx| {
+                        Args::new(format!("alembic.context.{name}"), args, kwargs).finish(ctx)?;
+                        Ok(f())
+                    },
+                )),
+            )
+        };
+        let (offline, bind, context) = (session.clone(), session.clone(), session);
+        Value::module(
+            "alembic.context",
+            [
+                no_arguments(
+                    "is_offline_mode",
+                    Rc::new(move || Value::Bool(offline.0.borrow().offline)),
+                ),
+                no_arguments("get_bind", Rc::new(move || bind.bind_value())),
+                no_arguments("get_context", Rc::new(move || context.context_value())),
+            ],
+        )
+    }
+}
+
+/// `lazy_object_proxy`, whose `Proxy(factory)` stands for `factory()` once first used. A
+/// revision only ever uses what it imports, so the factory is called at once, in the same
+/// session (what a `Proxy` defers is the same call).
+pub(super) fn lazy_object_proxy_module() -> Value {
+    Value::module(
+        "lazy_object_proxy",
+        [(
+            "Proxy".to_string(),
+            Value::native(NativeFunction::new(
+                "lazy_object_proxy.Proxy",
+                |args, kwargs, ctx| {
+                    let mut a = Args::new("lazy_object_proxy.Proxy", args, kwargs);
+                    let factory = a.required(0, "factory", ctx)?;
+                    a.finish(ctx)?;
+                    ctx.call(&factory, Vec::new(), Vec::new())
+                },
+            )),
+        )],
+    )
+}
+
+/// `time`, reduced to `time.time()`.
+pub(super) fn time_module() -> Value {
+    Value::module(
+        "time",
+        [(
+            "time".to_string(),
+            // Only ever used for client-side defaults, which never reach the DDL.
+            Value::native(NativeFunction::new("time.time", |_, _, _| {
+                Ok(Value::Float(0.0))
+            })),
+        )],
+    )
+}
+
+/// `logging`, reduced to `getLogger` (whose loggers drop messages) and the level constants.
+pub(super) fn logging_module() -> Value {
+    Value::module(
+        "logging",
+        [
+            (
+                "getLogger".to_string(),
+                Value::native(NativeFunction::new("logging.getLogger", |_, _, _| {
+                    Ok(Value::native(Logger))
+                })),
+            ),
+            ("DEBUG".to_string(), Value::Int(10)),
+            ("INFO".to_string(), Value::Int(20)),
+            ("WARNING".to_string(), Value::Int(30)),
+            ("ERROR".to_string(), Value::Int(40)),
+        ],
+    )
+}
+
+/// `packaging.version`, reduced to `Version(text)`.
+pub(super) fn packaging_version_module() -> Value {
+    Value::module(
+        "packaging.version",
+        [(
+            "Version".to_string(),
+            Value::native(NativeFunction::new(
+                "packaging.version.Version",
+                |args, kwargs, ctx| {
+                    let mut a = Args::new("Version", args, kwargs);
+                    let v = a.required(0, "version", ctx)?;
+                    a.finish(ctx)?;
+                    let text = v
+                        .as_str()
+                        .ok_or_else(|| ctx.native_error("Version", "expected a string"))?;
+                    Ok(Value::native(Version::parse(text)))
+                },
+            )),
+        )],
+    )
+}
+
+/// `logging.getLogger(...)`: messages are dropped.
+#[derive(Debug)]
+struct Logger;
+
+impl Native for Logger {
+    fn type_name(&self) -> &str {
+        "Logger"
+    }
+
+    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        match name {
+            "debug" | "info" | "warning" | "warn" | "error" | "exception" | "critical"
+            | "setLevel" => Ok(Value::native(NativeFunction::new(
+                "Logger.log",
+                |_, _, _| Ok(Value::None),
+            ))),
+            other => Err(ctx.native_unsupported("Logger", format!("`{other}`"))),
+        }
+    }
+}
+
+/// `packaging.version.Version`: release numbers compared numerically.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Version(Vec<u64>);
+
+impl Version {
+    fn parse(text: &str) -> Version {
+        Version(
+            text.split(['.', '+', '-'])
+                .map_while(|p| {
+                    p.chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect::<String>()
+                        .parse()
+                        .ok()
+                })
+                .collect(),
+        )
+    }
+
+    fn padded(&self, len: usize) -> Vec<u64> {
+        let mut v = self.0.clone();
+        v.resize(len.max(v.len()), 0);
+        v
+    }
+}
+
+impl Native for Version {
+    fn type_name(&self) -> &str {
+        "Version"
+    }
+
+    fn compare(
+        &self,
+        op: CmpOp,
+        other: &Value,
+        _reflected: bool,
+        ctx: &mut Ctx,
+    ) -> Result<Option<Value>> {
+        let Some(o) = other.downcast_native::<Version>() else {
+            return Err(ctx.native_unsupported("Version", "comparing with a non-Version"));
+        };
+        let len = self.0.len().max(o.0.len());
+        let (a, b) = (self.padded(len), o.padded(len));
+        let r = match op {
+            CmpOp::Lt => a < b,
+            CmpOp::LtE => a <= b,
+            CmpOp::Gt => a > b,
+            CmpOp::GtE => a >= b,
+            CmpOp::Eq => a == b,
+            CmpOp::NotEq => a != b,
+            _ => return Ok(None),
+        };
+        Ok(Some(Value::Bool(r)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Version;
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(Version::parse("1.20.1") > Version::parse("1.7.0"));
+        assert_eq!(Version::parse("1.7").padded(3), vec![1, 7, 0]);
+    }
+}
