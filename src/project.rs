@@ -181,11 +181,17 @@ impl std::fmt::Display for ScriptOrigin {
 }
 
 /// The top-level Python package a script directory lies in, and the folder holding it: the
-/// outermost of the unbroken chain of folders with an `__init__.py` above and including `dir`.
+/// outermost of the unbroken chain of folders with an `__init__.py` above and including `dir`
+/// (or its parent, for a scripts folder that is not a package itself, as Prefect's).
 fn enclosing_package(dir: &Path) -> Option<(PathBuf, String)> {
     let dir = dir.canonicalize().ok()?;
     let mut top = None;
-    let mut at = Some(dir.as_path());
+    let start = if dir.join("__init__.py").is_file() {
+        Some(dir.as_path())
+    } else {
+        dir.parent()
+    };
+    let mut at = start;
     while let Some(d) = at.filter(|d| d.join("__init__.py").is_file()) {
         top = Some(d.to_path_buf());
         at = d.parent();
@@ -218,6 +224,9 @@ pub struct Project {
 pub struct Locator {
     /// `--scripts`: overrides every other source.
     pub scripts: Option<PathBuf>,
+    /// `--version-location`: for a generic project, the folders its revisions are read from,
+    /// instead of the ones its `alembic.ini` names (or `versions/`).
+    pub version_locations: Vec<PathBuf>,
     /// Where fetched wheels are kept; defaults to `$MLFLOW_MIGRATE_CACHE`, then
     /// `$XDG_CACHE_HOME/alembic-engine`, then `~/.cache/alembic-engine`.
     pub cache_dir: Option<PathBuf>,
@@ -244,7 +253,8 @@ impl Locator {
         let pin = WheelPin::builtin();
         let Some(name) = project else {
             let dir = self.scripts.clone().unwrap_or_else(|| PathBuf::from("."));
-            let scripts = ScriptDirectory::open(&dir)?;
+            let versions = (!self.version_locations.is_empty()).then_some(&self.version_locations);
+            let scripts = ScriptDirectory::open_with(&dir, versions.map(Vec::as_slice))?;
             let (package_root, package) = enclosing_package(&scripts.dir).unzip();
             return Ok(Project {
                 name: "alembic".into(),
@@ -573,5 +583,33 @@ mod tests {
             pin.projects["mlflow-auth"].version_table,
             "alembic_version_auth"
         );
+    }
+
+    #[test]
+    fn the_enclosing_package_is_the_outermost_unbroken_chain_of_packages() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        let touch = |p: &str| {
+            let path = root.join(p);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, "").unwrap();
+        };
+        touch("site/app/__init__.py");
+        touch("site/app/db/__init__.py");
+        touch("site/app/db/migrations/__init__.py");
+        touch("site/app/server/__init__.py");
+        fs::create_dir_all(root.join("site/app/server/_migrations")).unwrap();
+        fs::create_dir_all(root.join("plain/migrations")).unwrap();
+        let expected = Some((root.join("site"), "app".to_string()));
+        // A scripts folder that is a package, and one that is a plain folder of a package.
+        assert_eq!(
+            enclosing_package(&root.join("site/app/db/migrations")),
+            expected
+        );
+        assert_eq!(
+            enclosing_package(&root.join("site/app/server/_migrations")),
+            expected
+        );
+        assert_eq!(enclosing_package(&root.join("plain/migrations")), None);
     }
 }

@@ -32,7 +32,8 @@ fn a_project_whose_revisions_all_compile_is_reported_so_and_exits_zero() {
         .map(|n| n.split('_').next().unwrap().to_string())
         .collect();
     ids.sort();
-    assert_eq!(ids.len(), 3);
+    assert!(ids.len() >= 3, "{ids:?}");
+    let n = ids.len();
     for dialect in ["sqlite", "postgresql", "mariadb"] {
         let out = report(&dir, dialect, false);
         let text = String::from_utf8_lossy(&out.stdout);
@@ -46,16 +47,16 @@ fn a_project_whose_revisions_all_compile_is_reported_so_and_exits_zero() {
         }
         assert!(
             text.ends_with(&format!(
-                "3 of 3 revisions compile for {dialect}; 0 refused\n"
+                "{n} of {n} revisions compile for {dialect}; 0 refused\n"
             )),
             "{text}"
         );
     }
     let out = report(&dir, "sqlite", true);
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["compiled"], 3);
+    assert_eq!(json["compiled"], n);
     assert_eq!(json["refused"], 0);
-    assert_eq!(json["revisions"].as_array().unwrap().len(), 3);
+    assert_eq!(json["revisions"].as_array().unwrap().len(), n);
 }
 
 fn write(path: &Path, text: &str) {

@@ -96,6 +96,21 @@ impl Shared {
             .render(&mut s.model, &op)
             .map_err(|e| ctx.native_error("alembic.op", e.to_string()))?;
         let database = dialect.database();
+        if let Op::Execute {
+            statement: crate::ir::Statement::Sql { text },
+        } = &op
+        {
+            // SQL text enters here: follow the schema changes it certainly makes.
+            let family = crate::dialect::sqltext::Family::of(database);
+            for change in crate::dialect::sqltext::model_ops(text, family) {
+                s.model.apply(&change).map_err(|e| {
+                    ctx.native_error(
+                        "alembic.op.execute",
+                        format!("the SQL text's schema change cannot be followed: {e}"),
+                    )
+                })?;
+            }
+        }
         let statements = statements
             .into_iter()
             .map(|sql| crate::plan::Statement::read(sql, database))

@@ -18,6 +18,9 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 
 pub use crate::schema::effect::{Effect, Object, Reading, State};
 
+mod model;
+pub use model::model_ops;
+
 /// The database family whose SQL grammar to read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {

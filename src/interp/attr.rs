@@ -21,6 +21,16 @@ impl Ctx {
             },
             Value::Module(m) => match m.namespace.get(name) {
                 Some(v) => Ok(v),
+                // A submodule the scripts reach through its package (`import app` then
+                // `app.db.types.X`): in Python some import has bound it there by then.
+                None if self.host.import(&format!("{}.{name}", m.name)).is_some() => {
+                    let sub = self
+                        .host
+                        .import(&format!("{}.{name}", m.name))
+                        .expect("checked");
+                    m.namespace.set(name, sub.clone());
+                    Ok(sub)
+                }
                 None if m.namespace.get("__getattr__").is_some() => {
                     let hook = m.namespace.get("__getattr__").expect("checked");
                     self.call(&hook, vec![Value::str(name)], Vec::new())

@@ -170,16 +170,22 @@ impl Ctx {
         if def.is_async {
             return Err(self.unsupported("async def"));
         }
-        if let Some(d) = def.decorators.first() {
-            self.pos = d.pos;
-            return Err(self.unsupported(format!("decorator on function `{}`", def.name)));
+        // Decorators are evaluated first to last, then applied last to first, as in Python.
+        let mut decorators = Vec::with_capacity(def.decorators.len());
+        for d in &def.decorators {
+            decorators.push((d.pos, self.eval(scope, d)?));
         }
         let qualname = format!("{}{}", scope.prefix, def.name);
         if let Some(v) = self.host.nested_replacement(&self.path, &qualname) {
             self.bind(scope, &def.name, v)?;
             return Ok(Flow::Normal);
         }
-        let f = self.make_function(scope, &def.name, &def.params, Body::Block(def.body.clone()))?;
+        let mut f =
+            self.make_function(scope, &def.name, &def.params, Body::Block(def.body.clone()))?;
+        for (pos, decorator) in decorators.into_iter().rev() {
+            self.pos = pos;
+            f = self.call_value(&decorator, vec![f], Vec::new())?;
+        }
         self.bind(scope, &def.name, f)?;
         Ok(Flow::Normal)
     }
@@ -441,9 +447,13 @@ impl Ctx {
                     )))
                 }
                 Value::Opaque(o) => {
-                    return Err(
-                        self.not_modeled(&o.name, format!("deriving class `{name}` from it"))
-                    )
+                    // Defining the class uses nothing yet: the name stands for a class no
+                    // one can use, and using it fails, naming the base.
+                    let placeholder = Value::Opaque(Rc::new(super::value::Opaque {
+                        name: format!("{name} (a class deriving from `{}`)", o.name),
+                        children: std::collections::HashMap::new(),
+                    }));
+                    return self.bind(scope, name, placeholder);
                 }
                 other => {
                     return Err(self.type_error(format!(

@@ -167,15 +167,43 @@ impl AlembicIni {
             });
         };
         if !Path::new(&location).is_absolute() && location.contains(':') {
-            return Err(ScriptError::Ini {
-                path: self.path.clone(),
-                line: self.section.get("script_location").map_or(0, |v| v.1),
-                message: format!(
-                    "script_location `{location}` is a Python package resource; give the folder's path instead"
-                ),
+            return self.package_resource(&location).ok_or_else(|| {
+                let package = location.split(':').next().unwrap_or_default();
+                ScriptError::Ini {
+                    path: self.path.clone(),
+                    line: self.section.get("script_location").map_or(0, |v| v.1),
+                    message: format!(
+                        "script_location `{location}` is a Python package resource, and the package `{package}` is neither a folder above this file nor beside one of them (nor in `prepend_sys_path`); give the scripts folder's path instead"
+                    ),
+                }
             });
         }
         Ok(self.resolve(&location))
+    }
+
+    /// A package resource `pkg:sub:dir` (Alembic reads it with `importlib.resources`): the
+    /// package's folder, found without Python as the folder named `pkg` holding an
+    /// `__init__.py` that is this file's folder or one above it, or beside one of those, or in
+    /// a `prepend_sys_path` entry; then the other parts as subfolders.
+    fn package_resource(&self, location: &str) -> Option<PathBuf> {
+        let mut tokens = location.split(':');
+        let package = tokens.next()?;
+        let here = self.here().canonicalize().ok()?;
+        let is_package = |d: &Path| d.join("__init__.py").is_file();
+        let mut candidates: Vec<PathBuf> = Vec::new();
+        for dir in here.ancestors() {
+            if dir.file_name().is_some_and(|n| n == package) {
+                candidates.push(dir.to_path_buf());
+            }
+            candidates.push(dir.join(package));
+        }
+        if let Ok(Some(paths)) = self.get("prepend_sys_path") {
+            for p in paths.split([',', ' ', ':']).filter(|p| !p.is_empty()) {
+                candidates.push(self.resolve(p).join(package));
+            }
+        }
+        let root = candidates.into_iter().find(|d| is_package(d))?;
+        Some(tokens.fold(root, |dir, part| dir.join(part)))
     }
 
     /// `version_locations`, split on `path_separator` (or the legacy spaces/commas).
@@ -251,6 +279,39 @@ mod tests {
         assert_eq!(
             ini.version_locations().unwrap().unwrap(),
             vec![here.join("a"), here.join("b")]
+        );
+    }
+
+    #[test]
+    fn package_resource_locations_are_found_above_the_ini_without_python() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("app/db/migrations")).unwrap();
+        std::fs::write(root.join("app/__init__.py"), "").unwrap();
+        let ini_path = root.join("app/db/alembic.ini");
+        let ini = AlembicIni::parse(
+            &ini_path,
+            "[alembic]\nscript_location = app:db:migrations\n",
+        )
+        .unwrap();
+        assert_eq!(
+            ini.script_location().unwrap(),
+            root.join("app").join("db").join("migrations")
+        );
+        // Beside a folder above the ini (a source tree's root), or through prepend_sys_path.
+        std::fs::create_dir_all(root.join("src/lib/pkg/m")).unwrap();
+        std::fs::write(root.join("src/lib/pkg/__init__.py"), "").unwrap();
+        let ini = AlembicIni::parse(
+            &root.join("alembic.ini"),
+            "[alembic]\nscript_location = pkg:m\nprepend_sys_path = src/lib\n",
+        )
+        .unwrap();
+        assert_eq!(ini.script_location().unwrap(), root.join("src/lib/pkg/m"));
+        let ini = AlembicIni::parse(&ini_path, "[alembic]\nscript_location = nopkg:x\n").unwrap();
+        let err = ini.script_location().unwrap_err().to_string();
+        assert!(
+            err.contains("`nopkg:x` is a Python package resource, and the package `nopkg`"),
+            "{err}"
         );
     }
 

@@ -131,9 +131,16 @@ impl ScriptDirectory {
     /// Open `path`: an `alembic.ini` file, a folder holding one, or a bare script directory
     /// (with a `versions/` folder).
     pub fn open(path: &Path) -> Result<Self, ScriptError> {
+        Self::open_with(path, None)
+    }
+
+    /// `open`, reading the revisions from `versions` instead of the version locations the
+    /// ini names (or `versions/`) when it is given: for projects whose `env.py` sets them
+    /// (Prefect keeps one chain per database).
+    pub fn open_with(path: &Path, versions: Option<&[PathBuf]>) -> Result<Self, ScriptError> {
         if path.is_file() {
             let ini = AlembicIni::read(path)?;
-            return Self::from_ini(&ini);
+            return Self::from_ini_with(&ini, versions);
         }
         if !path.is_dir() {
             return Err(ScriptError::NotADirectory {
@@ -143,12 +150,17 @@ impl ScriptDirectory {
         let ini_path = path.join("alembic.ini");
         if ini_path.is_file() {
             let ini = AlembicIni::read(&ini_path)?;
-            return Self::from_ini(&ini);
+            return Self::from_ini_with(&ini, versions);
         }
-        Self::load(path, &[path.join("versions")], false)
+        let default = [path.join("versions")];
+        Self::load(path, versions.unwrap_or(&default), false)
     }
 
     pub fn from_ini(ini: &AlembicIni) -> Result<Self, ScriptError> {
+        Self::from_ini_with(ini, None)
+    }
+
+    fn from_ini_with(ini: &AlembicIni, versions: Option<&[PathBuf]>) -> Result<Self, ScriptError> {
         let dir = ini.script_location()?;
         let dir = if dir.is_dir() {
             dir
@@ -167,9 +179,10 @@ impl ScriptDirectory {
                 return Err(ScriptError::NotADirectory { path: dir });
             }
         };
-        let locations = match ini.version_locations()? {
-            Some(locations) => locations,
-            None => vec![dir.join("versions")],
+        let locations = match (versions, ini.version_locations()?) {
+            (Some(given), _) => given.to_vec(),
+            (None, Some(locations)) => locations,
+            (None, None) => vec![dir.join("versions")],
         };
         Self::load(&dir, &locations, ini.recursive_version_locations())
     }

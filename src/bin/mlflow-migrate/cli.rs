@@ -30,6 +30,11 @@ pub struct Cli {
     /// Without --project this is a generic Alembic project.
     #[arg(long, global = true, value_name = "DIR")]
     pub scripts: Option<PathBuf>,
+    /// For a generic project: read its revisions from DIR instead of the version locations
+    /// its alembic.ini names (repeatable), as a project whose env.py sets them needs (Prefect:
+    /// `.../_migrations/versions/sqlite`).
+    #[arg(long = "version-location", global = true, value_name = "DIR")]
+    pub version_locations: Vec<PathBuf>,
     /// Built-in project: mlflow (tracking database) or mlflow-auth. Default: mlflow, unless
     /// --scripts names a generic project.
     #[arg(long, global = true, value_name = "NAME")]

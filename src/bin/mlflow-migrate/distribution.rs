@@ -16,6 +16,7 @@ use crate::{BoxError, Output};
 pub fn locator(cli: &Cli) -> Locator {
     Locator {
         scripts: cli.scripts.clone(),
+        version_locations: cli.version_locations.clone(),
         cache_dir: cli.cache_dir.clone(),
         ignore_installed: cli.ignore_installed,
         index_url: cli.index_url.clone(),

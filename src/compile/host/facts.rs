@@ -54,6 +54,11 @@ pub struct ModuleFacts {
     /// Names that exist but are not modeled: any use fails the plan.
     #[serde(default)]
     pub unmodeled: Vec<String>,
+    /// Callables whose results only ever serve Python-side code (a validator kept on a
+    /// column type for its bind processing): calling one gives a placeholder that fails on
+    /// any use, so a script that only builds DDL with them compiles.
+    #[serde(default)]
+    pub inert: Vec<String>,
     /// Configuration objects (`conf.get(section, key, fallback=...)`, `getint`,
     /// `getboolean`, `getfloat`): `"section.key"` (any case) → the value the application's
     /// defaults give. `{dialect}` in a string stands for the dialect's name. A key not listed
@@ -95,10 +100,16 @@ impl Facts {
 }
 
 /// The facts files of the packages whose projects are known (parsed by a test).
-pub const PACKAGE_FACTS: &[(&str, &str)] = &[(
-    "airflow",
-    include_str!("../../../revisions/airflow/facts.toml"),
-)];
+pub const PACKAGE_FACTS: &[(&str, &str)] = &[
+    (
+        "airflow",
+        include_str!("../../../revisions/airflow/facts.toml"),
+    ),
+    (
+        "prefect",
+        include_str!("../../../revisions/prefect/facts.toml"),
+    ),
+];
 
 fn toml_value(v: &toml::Value) -> Value {
     match v {
@@ -159,6 +170,15 @@ impl CompileHost {
                         .collect(),
                     dialect: self.session.dialect_name(),
                 }),
+            ));
+        }
+        for f in &m.inert {
+            let qualified = format!("{name}.{f}");
+            attrs.push((
+                f.clone(),
+                Value::native(NativeFunction::new(qualified.clone(), move |_, _, _| {
+                    Ok(Value::opaque(&format!("{qualified}(...)")))
+                })),
             ));
         }
         for u in &m.unmodeled {

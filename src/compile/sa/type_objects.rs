@@ -129,6 +129,11 @@ impl Native for TypeClass {
         super::custom_types::instance_attr(self.0, receiver, name, ctx)
     }
 
+    /// `TypeDecorator[uuid.UUID]`: a generic alias, the class itself for every purpose here.
+    fn getitem(&self, _index: &Value, _ctx: &mut Ctx) -> Result<Value> {
+        Ok(Value::native(TypeClass(self.0)))
+    }
+
     fn is_instance(&self, value: &Value, _ctx: &mut Ctx) -> Result<bool> {
         Ok(value
             .downcast_native::<TypeObj>()

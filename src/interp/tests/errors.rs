@@ -185,12 +185,23 @@ fn return_and_break_outside_their_blocks_are_syntax_errors() {
 }
 
 #[test]
-fn decorators_are_refused_at_the_decorator() {
+fn decorators_apply_bottom_up_and_an_unmodeled_one_is_refused_at_the_decorator() {
     let err = fails("import functools\n\n@functools.cache\ndef f():\n    pass\n");
     assert_eq!(
         err.to_string(),
-        format!("{PATH}:3:2: unsupported construct: decorator on function `f`")
+        format!("{PATH}:3:2: `functools` is not modeled (reading attribute `cache`)")
     );
+    let src = "\
+def tag(label):
+    def wrap(f):
+        return lambda *a: label + '(' + f(*a) + ')'
+    return wrap
+@tag('outer')
+@tag('inner')
+def name(x):
+    return x
+r = name('v')";
+    assert_eq!(super::exec(src, "r"), "'outer(inner(v))'");
 }
 
 #[test]

@@ -234,10 +234,15 @@ fn classes_derived_from_host_objects_are_defined_but_not_instantiated() {
     assert!(err
         .to_string()
         .contains("instantiating `Run`, a class derived from it is not supported"));
-    assert!(matches!(
-        fails("from mlflow import Base\nclass C(Base):\n    pass\n"),
-        Error::NotModeled { .. }
-    ));
+    // Deriving from an unmodeled class defines a placeholder: only using it fails.
+    let err = fails("from mlflow import Base\nclass C(Base):\n    pass\nC()\n");
+    assert!(matches!(err, Error::NotModeled { .. }), "{err}");
+    assert!(
+        err.to_string().ends_with(
+            "4:1: `C (a class deriving from `mlflow.Base`)` is not modeled (calling it)"
+        ),
+        "{err}"
+    );
 }
 
 /// A stand-in for a SQL column: comparisons build expressions (here: strings), equality in
