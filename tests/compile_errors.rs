@@ -150,14 +150,14 @@ fn a_match_statement_is_refused() {
 }
 
 #[test]
-fn a_decorated_helper_is_refused() {
+fn a_helper_with_an_unmodeled_decorator_is_refused_at_the_decorator() {
     refused(
         &format!(
             "import functools\n\n\n@functools.cache\ndef dialect():\n    return op.get_bind().dialect.name\n\n\n{}",
             upgrade("    dialect()\n")
         ),
         "functools.cache",
-        "decorator on function `dialect`",
+        "`functools` is not modeled (reading attribute `cache`)",
     );
 }
 

@@ -313,10 +313,8 @@ impl CompileHost {
             // Names Python-side code reaches for (type parameters, client-side defaults); any
             // use beyond naming them fails.
             "uuid" => Some(named_placeholders("uuid", &["UUID", "uuid4", "uuid1"])),
-            "datetime" => Some(named_placeholders(
-                "datetime",
-                &["datetime", "date", "time", "timedelta", "timezone"],
-            )),
+            "datetime" => Some(libraries::datetime_module()),
+            "contextlib" => Some(libraries::contextlib_module()),
             "typing" | "typing_extensions" => Some(typing_module(module)),
             "logging" => Some(logging_module()),
             "packaging.version" => Some(packaging_version_module()),
@@ -406,6 +404,53 @@ mod tests {
                 && err.contains("abc123_test.py:9:5:"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_current_utc_time_is_the_databases_clock_and_constants_compile_for_the_dialect() {
+        let body = "    from datetime import datetime, timezone
+    op.create_table('t', sa.Column('id', sa.Integer, primary_key=True), sa.Column('at', sa.DateTime))
+    t = sa.table('t', sa.column('id', sa.Integer), sa.column('at', sa.DateTime))
+    op.bulk_insert(t, [{'id': 1, 'at': datetime.now(tz=timezone.utc)}, {'id': 2, 'at': datetime.utcnow()}])
+    op.execute(sa.text(f'UPDATE t SET id = id WHERE {sa.false().compile(op.get_bind())} = 0'))";
+        let sql = compile_with("", body).unwrap();
+        let now = "strftime('%Y-%m-%d %H:%M:%f000', 'now')";
+        assert_eq!(
+            sql.iter()
+                .filter(|s| s.ends_with(&format!(", {now})")))
+                .count(),
+            2,
+            "{sql:?}"
+        );
+        assert!(
+            sql.iter().any(|s| s == "UPDATE t SET id = id WHERE 0 = 0"),
+            "{sql:?}"
+        );
+        let err =
+            compile_with("", "    from datetime import datetime\n    datetime.now()").unwrap_err();
+        assert!(
+            err.contains("without `timezone.utc` (the local time of the Python process)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn suppress_ends_a_block_quietly_on_the_listed_exceptions_only() {
+        let body = "    from contextlib import suppress
+    with suppress(sa.exc.DatabaseError):
+        raise sa.exc.OperationalError('gone')
+    with suppress(KeyError, ValueError):
+        {}['k']
+    op.create_table('after_suppress', sa.Column('id', sa.Integer, primary_key=True))
+    with suppress(sa.exc.IntegrityError):
+        raise sa.exc.OperationalError('not listed')";
+        let err = compile_with("", body).unwrap_err();
+        assert!(
+            err.ends_with("16:9: uncaught OperationalError: not listed"),
+            "{err}"
+        );
+        let sql = compile_with("", &body[..body.rfind("    with").unwrap()]).unwrap();
+        assert!(sql[0].starts_with("CREATE TABLE after_suppress"), "{sql:?}");
     }
 
     #[test]

@@ -169,13 +169,15 @@ pub fn literal(value: &Literal, bool_text: fn(bool) -> &'static str) -> String {
             }
         }
         Literal::Str(s) => string_literal(s),
+        Literal::UtcNow => "CURRENT_TIMESTAMP".into(),
     }
 }
 
 /// Renders the small expression language of Core statements.
 pub struct ExprWriter<'a> {
     pub quote: &'a dyn Fn(&str) -> String,
-    pub bool_text: fn(bool) -> &'static str,
+    /// How a literal value is spelled on this database.
+    pub literal: fn(&Literal) -> String,
     /// Whether column references carry their table (`t.c` in a multi-table context).
     pub qualify: bool,
 }
@@ -187,7 +189,7 @@ impl ExprWriter<'_> {
                 (Some(t), true) => format!("{}.{}", (self.quote)(t), (self.quote)(name)),
                 _ => (self.quote)(name),
             },
-            SqlExpr::Literal { value } => literal(value, self.bool_text),
+            SqlExpr::Literal { value } => (self.literal)(value),
             SqlExpr::Sql { text } => text.clone(),
             SqlExpr::Binary { op, left, right } => {
                 let op = match op {

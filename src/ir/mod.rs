@@ -19,6 +19,10 @@ pub enum Literal {
     Int(i64),
     Float(f64),
     Str(String),
+    /// The current time in UTC, as a timestamp value (`datetime.now(timezone.utc)`,
+    /// `datetime.utcnow()`): the database's clock when the statement runs, spelled per
+    /// database in the format SQLAlchemy stores a datetime in.
+    UtcNow,
 }
 
 /// A small SQL expression language for the Core statements scripts build

@@ -204,3 +204,131 @@ mod tests {
         assert_eq!(Version::parse("1.7").padded(3), vec![1, 7, 0]);
     }
 }
+
+/// `datetime`: `datetime.now(timezone.utc)` and `datetime.utcnow()` are the current time in
+/// UTC (a value statements send as the database's clock); the naive local `now()` and every
+/// other use are refused. The other names can be named (type parameters), not used.
+pub(super) fn datetime_module() -> Value {
+    let placeholders = ["date", "time", "timedelta"]
+        .into_iter()
+        .map(|n| (n.to_string(), Value::opaque(&format!("datetime.{n}"))));
+    Value::module(
+        "datetime",
+        [
+            ("datetime".to_string(), Value::native(DatetimeClass)),
+            ("timezone".to_string(), Value::native(TimezoneClass)),
+            ("UTC".to_string(), Value::native(Utc)),
+        ]
+        .into_iter()
+        .chain(placeholders),
+    )
+}
+
+#[derive(Debug)]
+struct DatetimeClass;
+
+#[derive(Debug)]
+struct TimezoneClass;
+
+/// `timezone.utc`.
+#[derive(Debug)]
+struct Utc;
+
+impl Native for Utc {
+    fn type_name(&self) -> &str {
+        "datetime.timezone"
+    }
+}
+
+impl Native for TimezoneClass {
+    fn type_name(&self) -> &str {
+        "datetime.timezone"
+    }
+
+    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        match name {
+            "utc" => Ok(Value::native(Utc)),
+            _ => Err(ctx.not_modeled(&format!("datetime.timezone.{name}"), "reading it")),
+        }
+    }
+}
+
+impl Native for DatetimeClass {
+    fn type_name(&self) -> &str {
+        "datetime.datetime"
+    }
+
+    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        match name {
+            "now" => Ok(Value::native(NativeFunction::new(
+                "datetime.datetime.now",
+                |args, kwargs, ctx| {
+                    let mut a = Args::new("datetime.datetime.now", args, kwargs);
+                    let tz = a.take(0, "tz");
+                    a.finish(ctx)?;
+                    match tz {
+                        Some(tz) if tz.downcast_native::<Utc>().is_some() => {
+                            Ok(Value::native(super::sa::UtcNow))
+                        }
+                        _ => Err(ctx.not_modeled(
+                            "datetime.datetime.now",
+                            "without `timezone.utc` (the local time of the Python process)",
+                        )),
+                    }
+                },
+            ))),
+            "utcnow" => Ok(Value::native(NativeFunction::new(
+                "datetime.datetime.utcnow",
+                |args, kwargs, ctx| {
+                    Args::new("datetime.datetime.utcnow", args, kwargs).finish(ctx)?;
+                    Ok(Value::native(super::sa::UtcNow))
+                },
+            ))),
+            _ => Err(ctx.not_modeled(&format!("datetime.datetime.{name}"), "reading it")),
+        }
+    }
+}
+
+/// `contextlib`, reduced to `suppress(*exceptions)`: a `with` block whose listed Python
+/// exceptions end the block quietly. (A database error cannot happen while compiling; the
+/// statements inside are sent, and the schema model says whether they can succeed.)
+pub(super) fn contextlib_module() -> Value {
+    Value::module(
+        "contextlib",
+        [(
+            "suppress".to_string(),
+            Value::native(NativeFunction::new(
+                "contextlib.suppress",
+                |args, kwargs, ctx| {
+                    if !kwargs.is_empty() {
+                        return Err(ctx.type_error("suppress() takes no keyword arguments"));
+                    }
+                    Ok(Value::native(Suppress(args)))
+                },
+            )),
+        )],
+    )
+}
+
+#[derive(Debug)]
+struct Suppress(Vec<Value>);
+
+impl Native for Suppress {
+    fn type_name(&self) -> &str {
+        "contextlib.suppress"
+    }
+
+    fn enter(&self, _ctx: &mut Ctx) -> Result<Value> {
+        Ok(Value::None)
+    }
+
+    fn exit(&self, raised: Option<&crate::interp::Raised>, _ctx: &mut Ctx) -> Result<bool> {
+        let Some(Value::Instance(exception)) = raised.map(|r| &r.exception) else {
+            return Ok(false);
+        };
+        Ok(self.0.iter().any(|c| match c {
+            Value::Class(c) => exception.class.is_subclass_of(c),
+            _ => false,
+        }))
+    }
+}

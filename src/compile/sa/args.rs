@@ -86,6 +86,7 @@ pub(crate) fn literal(v: &Value, callee: &str, ctx: &Ctx) -> Result<Literal> {
         Value::Int(i) => Literal::Int(*i),
         Value::Float(f) => Literal::Float(*f),
         Value::Str(s) => Literal::Str(s.to_string()),
+        other if other.downcast_native::<UtcNow>().is_some() => Literal::UtcNow,
         other => {
             return Err(ctx.native_error(
                 callee,
@@ -142,14 +143,101 @@ pub(crate) fn sa_exception(
     class: &str,
     message: impl Into<String>,
 ) -> crate::interp::Failure {
-    let bases = ctx
-        .exception_class("Exception")
-        .map(Value::Class)
-        .into_iter()
-        .collect();
-    let class = crate::interp::Class::new(class, bases);
+    let class = exc_class(class).unwrap_or_else(|| {
+        let bases = ctx
+            .exception_class("Exception")
+            .map(Value::Class)
+            .into_iter()
+            .collect();
+        crate::interp::Class::new(class, bases)
+    });
     ctx.raise_value(crate::interp::new_exception(
         class,
         vec![Value::string(message.into())],
     ))
+}
+
+/// SQLAlchemy's exception classes (`sqlalchemy.exc`), each with its base; built once per
+/// thread so that `except sa.exc.X` matches what the emulation raises.
+const EXC_CLASSES: &[(&str, &str)] = &[
+    ("SQLAlchemyError", "Exception"),
+    ("ArgumentError", "SQLAlchemyError"),
+    ("NoSuchTableError", "InvalidRequestError"),
+    ("InvalidRequestError", "SQLAlchemyError"),
+    ("CompileError", "SQLAlchemyError"),
+    ("NoSuchModuleError", "ArgumentError"),
+    ("StatementError", "SQLAlchemyError"),
+    ("DBAPIError", "StatementError"),
+    ("InterfaceError", "DBAPIError"),
+    ("DatabaseError", "DBAPIError"),
+    ("DataError", "DatabaseError"),
+    ("OperationalError", "DatabaseError"),
+    ("IntegrityError", "DatabaseError"),
+    ("InternalError", "DatabaseError"),
+    ("ProgrammingError", "DatabaseError"),
+    ("NotSupportedError", "DatabaseError"),
+];
+
+thread_local! {
+    static EXC: std::cell::RefCell<Option<std::collections::HashMap<&'static str, std::rc::Rc<crate::interp::Class>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The class `sqlalchemy.exc.<name>`, if SQLAlchemy has one of that name.
+pub(crate) fn exc_class(name: &str) -> Option<std::rc::Rc<crate::interp::Class>> {
+    EXC.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let table = slot.get_or_insert_with(|| {
+            let mut table = std::collections::HashMap::new();
+            fn make(
+                name: &'static str,
+                table: &mut std::collections::HashMap<
+                    &'static str,
+                    std::rc::Rc<crate::interp::Class>,
+                >,
+            ) -> std::rc::Rc<crate::interp::Class> {
+                if let Some(c) = table.get(name) {
+                    return c.clone();
+                }
+                let base = EXC_CLASSES
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, b)| *b)
+                    .unwrap_or("Exception");
+                let base = match EXC_CLASSES.iter().any(|(n, _)| *n == base) {
+                    true => make(base, table),
+                    false => crate::interp::exception_class(base).expect("a built-in exception"),
+                };
+                let class = crate::interp::Class::new(name, vec![Value::Class(base)]);
+                table.insert(name, class.clone());
+                class
+            }
+            for (name, _) in EXC_CLASSES {
+                make(name, &mut table);
+            }
+            table
+        });
+        table.get(name).cloned()
+    })
+}
+
+/// The module `sqlalchemy.exc`.
+pub(crate) fn exc_module() -> Value {
+    Value::module(
+        "sqlalchemy.exc",
+        EXC_CLASSES
+            .iter()
+            .filter_map(|(name, _)| exc_class(name).map(|c| (name.to_string(), Value::Class(c)))),
+    )
+}
+
+/// The value of `datetime.now(timezone.utc)` or `datetime.utcnow()`: the current time in UTC,
+/// which becomes the database's clock where a statement takes it as a value.
+#[derive(Debug)]
+pub(crate) struct UtcNow;
+
+impl crate::interp::Native for UtcNow {
+    fn type_name(&self) -> &str {
+        "datetime.datetime"
+    }
 }

@@ -382,6 +382,20 @@ impl Native for ExprObj {
                 Ok(Value::str(name))
             }
             (Expr::Func { name: n, .. }, "name") => Ok(Value::str(n)),
+            (Expr::Bool(_) | Expr::Null | Expr::Value(_) | Expr::Raw(_), "compile") => {
+                let this = self.0.clone();
+                Ok(Value::native(NativeFunction::new(
+                    "ColumnElement.compile",
+                    move |args, kwargs, ctx| {
+                        // `compile(bind)` / `compile(dialect=...)`: the scripts' own database.
+                        let mut a = Args::new("ColumnElement.compile", args, kwargs);
+                        let _ = (a.take(0, "bind"), a.keyword("dialect"));
+                        let _ = a.keyword("compile_kwargs");
+                        a.finish(ctx)?;
+                        Ok(Value::native(Compiled(compiled_sql(&this, ctx)?)))
+                    },
+                )))
+            }
             _ => {
                 Err(ctx.native_unsupported(self.type_name(), format!("reading attribute `{name}`")))
             }
@@ -417,5 +431,44 @@ impl Native for ExprObj {
     fn repr(&self, ctx: &mut Ctx) -> Result<String> {
         let text = render(&self.0, ctx).unwrap_or_else(|_| "...".into());
         Ok(format!("<{} {text:?}>", self.type_name()))
+    }
+}
+
+/// A constant expression compiled for the database the scripts run against, as
+/// `expr.compile(bind)` gives it (what `str()` of it is).
+fn compiled_sql(e: &Expr, ctx: &mut Ctx) -> Result<String> {
+    let dialect = ctx
+        .host_dialect()
+        .ok_or_else(|| ctx.native_unsupported("ColumnElement.compile", "without a database"))?;
+    let name = ctx.get_attr(&dialect, "name")?;
+    let literal: fn(&Literal) -> String = match name.as_str() {
+        Some("sqlite") => crate::dialect::sqlite::literal,
+        Some("postgresql") => crate::dialect::postgresql::literal,
+        _ => crate::dialect::mysql::literal,
+    };
+    Ok(match e {
+        Expr::Bool(b) => literal(&Literal::Bool(*b)),
+        Expr::Null => "NULL".into(),
+        Expr::Value(v) => literal(v),
+        Expr::Raw(text) => text.clone(),
+        _ => unreachable!("compile is offered for constants only"),
+    })
+}
+
+/// The result of `compile()`: its SQL text.
+#[derive(Debug)]
+struct Compiled(String);
+
+impl Native for Compiled {
+    fn type_name(&self) -> &str {
+        "sqlalchemy.Compiled"
+    }
+
+    fn str(&self, _ctx: &mut Ctx) -> Result<String> {
+        Ok(self.0.clone())
+    }
+
+    fn repr(&self, _ctx: &mut Ctx) -> Result<String> {
+        Ok(self.0.clone())
     }
 }

@@ -113,8 +113,8 @@ pub(crate) fn text_sql(text: &str, binds: &[(String, Literal)], ctx: &Ctx) -> Re
         match piece {
             TextPiece::Plain(s) => out += &s,
             TextPiece::Param(name) => match binds.iter().rev().find(|(n, _)| *n == name) {
-                Some((_, Literal::Bool(_))) => {
-                    return Err(ctx.native_unsupported("sqlalchemy.text", format!("a boolean value for `:{name}` (its spelling differs per dialect)")))
+                Some((_, Literal::Bool(_) | Literal::UtcNow)) => {
+                    return Err(ctx.native_unsupported("sqlalchemy.text", format!("a boolean or current-time value for `:{name}` (its spelling differs per dialect)")))
                 }
                 Some((_, lit)) => out += &crate::dialect::literal(lit, generic_bool),
                 None => {
@@ -260,7 +260,7 @@ pub(crate) fn render(e: &Expr, ctx: &Ctx) -> Result<String> {
     let lowered = lower(e, ctx)?;
     let writer = ExprWriter {
         quote: &generic_quote,
-        bool_text: generic_bool,
+        literal: |v| crate::dialect::literal(v, generic_bool),
         qualify: false,
     };
     Ok(writer.expr(&lowered))

@@ -42,7 +42,7 @@ use std::rc::Rc;
 
 use crate::interp::{Ctx, Result, Value};
 
-pub(crate) use args::literal;
+pub(crate) use args::{literal, UtcNow};
 pub use convert::{
     column_name, column_value, is_column, is_constraint, is_index, is_table, is_type,
     table_from_items, table_value, to_column, to_constraint, to_dialect_option, to_index,

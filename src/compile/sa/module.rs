@@ -180,8 +180,10 @@ pub(crate) fn build(name: &str, hooks: &Hooks) -> Option<Value> {
             attrs.push(("orm".to_string(), module("sqlalchemy.orm", orm())));
             attrs.push(("dialects".to_string(), dialects()));
             attrs.push(("ext".to_string(), ext()));
+            attrs.push(("exc".to_string(), super::args::exc_module()));
             module("sqlalchemy", attrs)
         }
+        "sqlalchemy.exc" => super::args::exc_module(),
         "sqlalchemy.types" | "sqlalchemy.sql.sqltypes" => module(name, types(name)),
         "sqlalchemy.schema" => module(name, schema_items(hooks)),
         "sqlalchemy.sql" => sql(),

@@ -1,7 +1,7 @@
 //! Data statements: Core `update()`/`insert()`/`delete()` passed to `op.execute`, written as
 //! SQLAlchemy's MySQL compiler writes them with literal values.
 
-use super::{bool_text, quote};
+use super::quote;
 use crate::dialect::ExprWriter;
 use crate::ir::{Literal, SqlExpr, Statement};
 
@@ -13,7 +13,7 @@ pub(super) fn statement_sql(stmt: &Statement) -> String {
     }
     let writer = ExprWriter {
         quote: &quote,
-        bool_text,
+        literal: super::unescaped_literal,
         qualify: true,
     };
     writer.statement(&escape_backslashes(stmt))

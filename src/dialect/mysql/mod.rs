@@ -64,6 +64,14 @@ pub(crate) fn string_literal(s: &str) -> String {
 pub fn literal(v: &Literal) -> String {
     match v {
         Literal::Str(s) => string_literal(s),
+        other => unescaped_literal(other),
+    }
+}
+
+/// A literal whose strings are already escaped for MySQL.
+pub(crate) fn unescaped_literal(v: &Literal) -> String {
+    match v {
+        Literal::UtcNow => "UTC_TIMESTAMP(6)".into(),
         other => crate::dialect::literal(other, bool_text),
     }
 }

@@ -47,14 +47,17 @@ pub(crate) fn quote(ident: &str) -> String {
 pub(crate) fn expr_writer() -> ExprWriter<'static> {
     ExprWriter {
         quote: &quote,
-        bool_text: ddl::bool_text,
+        literal,
         qualify: true,
     }
 }
 
 /// A literal for data statements on PostgreSQL.
 pub fn literal(v: &Literal) -> String {
-    crate::dialect::literal(v, ddl::bool_text)
+    match v {
+        Literal::UtcNow => "now()".into(),
+        other => crate::dialect::literal(other, ddl::bool_text),
+    }
 }
 
 fn unsupported(msg: impl Into<String>) -> RenderError {

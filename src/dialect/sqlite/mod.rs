@@ -36,7 +36,7 @@ fn bool_text(b: bool) -> &'static str {
 pub(crate) fn expr_writer() -> ExprWriter<'static> {
     ExprWriter {
         quote: &quote,
-        bool_text,
+        literal,
         qualify: false,
     }
 }
@@ -423,10 +423,7 @@ fn rename_column(
 fn bulk_insert(table: &str, columns: &[String], rows: &[Vec<Literal>]) -> Vec<String> {
     rows.iter()
         .map(|row| {
-            let values: Vec<String> = row
-                .iter()
-                .map(|v| crate::dialect::literal(v, bool_text))
-                .collect();
+            let values: Vec<String> = row.iter().map(literal).collect();
             format!(
                 "INSERT INTO {} ({}) VALUES ({})",
                 quote(table),
@@ -456,5 +453,9 @@ fn describe_constraint(c: &Constraint) -> String {
 
 /// A literal for data statements on SQLite.
 pub fn literal(v: &Literal) -> String {
-    crate::dialect::literal(v, bool_text)
+    match v {
+        // SQLAlchemy stores a datetime on SQLite as text with microseconds.
+        Literal::UtcNow => "strftime('%Y-%m-%d %H:%M:%f000', 'now')".into(),
+        other => crate::dialect::literal(other, bool_text),
+    }
 }
