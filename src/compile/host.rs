@@ -315,6 +315,7 @@ impl CompileHost {
             "uuid" => Some(named_placeholders("uuid", &["UUID", "uuid4", "uuid1"])),
             "datetime" => Some(libraries::datetime_module()),
             "contextlib" => Some(libraries::contextlib_module()),
+            "importlib" => Some(libraries::importlib_module()),
             "typing" | "typing_extensions" => Some(typing_module(module)),
             "logging" => Some(logging_module()),
             "packaging.version" => Some(packaging_version_module()),
@@ -451,6 +452,35 @@ mod tests {
         );
         let sql = compile_with("", &body[..body.rfind("    with").unwrap()]).unwrap();
         assert!(sql[0].starts_with("CREATE TABLE after_suppress"), "{sql:?}");
+    }
+
+    #[test]
+    fn pickle_types_pragma_settings_import_module_and_python_side_defaults() {
+        let body = "    import importlib
+    integer = importlib.import_module('sqlalchemy').Integer
+    op.create_table('t', sa.Column('id', integer, primary_key=True), sa.Column('p', sa.PickleType()))
+    op.get_bind().execute(sa.text('PRAGMA foreign_keys=off'))
+    with op.batch_alter_table('t') as batch_op:
+        batch_op.alter_column('p', existing_type=sa.PickleType(), default=b'', nullable=False)";
+        let sql = compile_with("", body).unwrap();
+        assert!(
+            sql[0].contains("id INTEGER NOT NULL") && sql[0].contains("p BLOB"),
+            "{sql:?}"
+        );
+        assert!(
+            sql.iter().any(|s| s == "PRAGMA foreign_keys=off"),
+            "{sql:?}"
+        );
+        assert!(
+            sql.iter().any(|s| s.contains("p BLOB NOT NULL")),
+            "the batch rebuild: {sql:?}"
+        );
+        let err = compile_with(
+            "",
+            "    op.get_bind().execute(sa.text('PRAGMA foreign_keys'))",
+        )
+        .unwrap_err();
+        assert!(err.contains("reading rows"), "{err}");
     }
 
     #[test]

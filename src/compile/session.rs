@@ -103,12 +103,17 @@ impl Shared {
             // SQL text enters here: follow the schema changes it certainly makes.
             let family = crate::dialect::sqltext::Family::of(database);
             for change in crate::dialect::sqltext::model_ops(text, family) {
-                s.model.apply(&change).map_err(|e| {
-                    ctx.native_error(
-                        "alembic.op.execute",
-                        format!("the SQL text's schema change cannot be followed: {e}"),
-                    )
-                })?;
+                match s.model.apply(&change.op) {
+                    Ok(()) => {}
+                    // `IF EXISTS` on something the model does not have: nothing happens.
+                    Err(_) if change.if_exists => {}
+                    Err(e) => {
+                        return Err(ctx.native_error(
+                            "alembic.op.execute",
+                            format!("the SQL text's schema change cannot be followed: {e}"),
+                        ))
+                    }
+                }
             }
         }
         let statements = statements
@@ -254,8 +259,9 @@ impl Native for BindExecute {
         };
         if let crate::ir::Statement::Sql { text } = &statement {
             let head = text.trim_start().to_ascii_lowercase();
-            if head.starts_with("select") || head.starts_with("with") || head.starts_with("pragma")
-            {
+            // `PRAGMA name = value` sets; `PRAGMA name` reads.
+            let pragma_read = head.starts_with("pragma") && !head.contains('=');
+            if head.starts_with("select") || head.starts_with("with") || pragma_read {
                 return Err(ctx.native_unsupported(
                     "Connection.execute",
                     "reading rows (a data migration: it needs a recipe)",

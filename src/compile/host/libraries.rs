@@ -332,3 +332,32 @@ impl Native for Suppress {
         }))
     }
 }
+
+/// `importlib`, reduced to `import_module(name)`: what an `import` statement would find.
+pub(super) fn importlib_module() -> Value {
+    Value::module(
+        "importlib",
+        [(
+            "import_module".to_string(),
+            Value::native(NativeFunction::new(
+                "importlib.import_module",
+                |args, kwargs, ctx| {
+                    let mut a = Args::new("importlib.import_module", args, kwargs);
+                    let name = a.required(0, "name", ctx)?;
+                    let package = a.take(1, "package");
+                    a.finish(ctx)?;
+                    let Some(name) = name.as_str() else {
+                        return Err(ctx.type_error("the module name must be a string"));
+                    };
+                    if name.starts_with('.') || package.is_some_and(|p| !p.is_none()) {
+                        return Err(
+                            ctx.not_modeled("importlib.import_module", "a relative module name")
+                        );
+                    }
+                    let host = ctx.host.clone();
+                    Ok(host.import(name).unwrap_or_else(|| Value::opaque(name)))
+                },
+            )),
+        )],
+    )
+}

@@ -450,6 +450,8 @@ impl Operations {
         alter.existing_comment = opt_string(a.keyword("existing_comment"), what, ctx)?;
         alter.autoincrement = opt_bool(a.keyword("autoincrement"), what, ctx)?;
         let _ = a.keyword("existing_autoincrement");
+        // A Python-side default: Alembic passes it along and no DDL reads it.
+        let _ = a.keyword("default");
         no_schema(a, what, ctx)?;
         for (k, _) in a.rest_keywords() {
             if !(k.starts_with("mysql_") || k.starts_with("postgresql_") || k.starts_with("mssql_"))

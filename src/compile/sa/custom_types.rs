@@ -190,7 +190,13 @@ fn implementation(instance: &Value, ctx: &mut Ctx) -> Result<SqlType> {
     let Value::Instance(i) = instance else {
         return Err(ctx.native_unsupported("TypeDecorator", "an impl outside an instance"));
     };
+    let spec = base_spec(&i.class).expect("an instance of a user type class");
     let Some(imp) = i.class.lookup("impl") else {
+        if generic("TypeDecorator").is_some_and(|d| !std::ptr::eq(spec, d)) {
+            // A subclass of a decorator SQLAlchemy ships (`PickleType`): its own impl.
+            let (args, kwargs) = recorded(i);
+            return TypeClass(spec).build(args, kwargs, ctx);
+        }
         return Err(ctx.raise(
             "AssertionError",
             format!(

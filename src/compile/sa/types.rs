@@ -55,6 +55,9 @@ pub(crate) enum Shape {
     Uuid,
     Enum,
     Dialect(DialectShape),
+    /// `PickleType(protocol, pickler, comparator, impl)`: pickling is Python's; the column is
+    /// its `impl`, `LargeBinary` unless given.
+    Pickle,
     /// A base class: usable with `isinstance`, not as a column type.
     Abstract,
     /// Present so that imports work, but not modeled; the text says why.
@@ -125,7 +128,7 @@ pub(crate) static GENERIC: &[TypeSpec] = &[
     spec("VARBINARY", "TypeEngine", Shape::Refused(NO_EXACT_IR)),
     spec("UUID", "Uuid", Shape::Refused(NO_EXACT_IR)),
     spec("ARRAY", "TypeEngine", Shape::Refused("array types are not modeled")),
-    spec("PickleType", "TypeEngine", Shape::Refused("Python-side types are not modeled")),
+    spec("PickleType", "TypeDecorator", Shape::Pickle),
     spec("TypeDecorator", "TypeEngine", Shape::Abstract),
 ];
 
@@ -236,6 +239,17 @@ impl TypeClass {
             Shape::Uuid => uuid_type(&callee, &mut a, ctx)?,
             Shape::Enum => enum_type(&callee, &mut a, ctx)?,
             Shape::Dialect(shape) => dialect_types::build(spec, shape, &mut a, ctx)?,
+            Shape::Pickle => {
+                let _ = (
+                    a.take(0, "protocol"),
+                    a.take(1, "pickler"),
+                    a.take(2, "comparator"),
+                );
+                match a.take(3, "impl") {
+                    Some(imp) if !imp.is_none() => super::type_objects::to_type(&imp, ctx)?,
+                    _ => SqlType::LargeBinary { length: None },
+                }
+            }
             Shape::Abstract => {
                 return Err(ctx.native_unsupported(&callee, "instantiating an abstract type"))
             }

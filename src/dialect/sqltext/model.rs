@@ -1,20 +1,38 @@
 //! What an `op.execute("...")` text does to the schema, as operations on the `SchemaModel`:
 //! the compiler runs the text as it is and follows it with these, so the next revision sees
-//! the schema the text left. Only DDL whose effect is certain is read: a table renamed, an
-//! index created or dropped. Other statements leave the model as it was, as before (recipes
-//! use temporary tables this way; triggers are read from the live database when it matters).
+//! the schema the text left. DDL whose effect is certain is read: a table created (its columns
+//! with their types as the text spells them, its constraints), renamed or dropped, an index
+//! created or dropped, a constraint dropped. Changes made `IF EXISTS` are marked: the model
+//! applies them when it has the object. Other statements leave the model as it was (temporary
+//! tables, triggers, `PRAGMA`).
 
 use sqlparser::ast::{
-    AlterTableOperation, Expr, ObjectType, RenameTableNameKind, Statement as Parsed,
+    AlterTableOperation, ColumnOption, CreateTable, Expr, ObjectType, RenameTableNameKind,
+    Statement as Parsed,
 };
 
-use super::{last_ident, parse, Family};
-use crate::ir::{Index, IndexPart, Op};
+use super::{last_ident, parse, table_constraints, Family};
+use crate::ir::{Column, Index, IndexPart, Op, ServerDefault, SqlType, Table};
+
+/// A schema change read from SQL text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextChange {
+    pub op: Op,
+    /// Made `IF EXISTS`: applied only when the model has the object.
+    pub if_exists: bool,
+}
+
+fn certain(op: Op) -> TextChange {
+    TextChange {
+        op,
+        if_exists: false,
+    }
+}
 
 /// The schema operations `text` performs, in order; statements that change no schema
 /// (`INSERT`, `UPDATE`, `DELETE`, `SELECT`) give none. Text the parser cannot read gives none
 /// as well: it is sent as it is, as Alembic does, and only what we can read is followed.
-pub fn model_ops(text: &str, family: Family) -> Vec<Op> {
+pub fn model_ops(text: &str, family: Family) -> Vec<TextChange> {
     let Some(statements) = parse(family, text) else {
         return Vec::new();
     };
@@ -26,11 +44,45 @@ pub fn model_ops(text: &str, family: Family) -> Vec<Op> {
                     if let AlterTableOperation::RenameTable { table_name } = operation {
                         let (RenameTableNameKind::To(new) | RenameTableNameKind::As(new)) =
                             table_name;
-                        ops.push(Op::RenameTable {
+                        ops.push(certain(Op::RenameTable {
                             table: last_ident(&alter.name),
                             new_name: last_ident(new),
+                        }));
+                    }
+                    if let AlterTableOperation::DropConstraint {
+                        if_exists, name, ..
+                    } = operation
+                    {
+                        ops.push(TextChange {
+                            op: Op::DropConstraint {
+                                table: last_ident(&alter.name),
+                                name: name.value.clone(),
+                                kind: None,
+                            },
+                            if_exists: *if_exists,
                         });
                     }
+                }
+            }
+            Parsed::CreateTable(ct) if !ct.temporary && !ct.if_not_exists => {
+                ops.push(certain(Op::CreateTable {
+                    table: table_of(ct, family),
+                }));
+            }
+            Parsed::Drop {
+                object_type: ObjectType::Table,
+                names,
+                if_exists,
+                temporary: false,
+                ..
+            } => {
+                for name in names {
+                    ops.push(TextChange {
+                        op: Op::DropTable {
+                            table: last_ident(name),
+                        },
+                        if_exists: *if_exists,
+                    });
                 }
             }
             Parsed::CreateIndex(ci) => {
@@ -64,18 +116,22 @@ pub fn model_ops(text: &str, family: Family) -> Vec<Op> {
                         crate::ir::DialectOption::Sql(predicate.to_string()),
                     ));
                 }
-                ops.push(Op::CreateIndex { index });
+                ops.push(certain(Op::CreateIndex { index }));
             }
             Parsed::Drop {
                 object_type: ObjectType::Index,
                 names,
                 table,
+                if_exists,
                 ..
             } => {
                 for name in names {
-                    ops.push(Op::DropIndex {
-                        table: table.as_ref().map(last_ident),
-                        name: last_ident(name),
+                    ops.push(TextChange {
+                        op: Op::DropIndex {
+                            table: table.as_ref().map(last_ident),
+                            name: last_ident(name),
+                        },
+                        if_exists: *if_exists,
                     });
                 }
             }
@@ -83,6 +139,48 @@ pub fn model_ops(text: &str, family: Family) -> Vec<Op> {
         }
     }
     ops
+}
+
+/// A table as a `CREATE TABLE` text defines it: each column's type as the text spells it.
+fn table_of(ct: &CreateTable, family: Family) -> Table {
+    let mut table = Table::new(&last_ident(&ct.name));
+    for def in &ct.columns {
+        let mut column = Column::new(
+            &def.name.value,
+            SqlType::Reflected(def.data_type.to_string()),
+        );
+        for option in &def.options {
+            match &option.option {
+                ColumnOption::NotNull => column.nullable = false,
+                ColumnOption::PrimaryKey(_) => {
+                    column.primary_key = true;
+                    column.nullable = false;
+                }
+                ColumnOption::Default(e) => {
+                    column.server_default = Some(ServerDefault::Sql(e.to_string()))
+                }
+                ColumnOption::Unique(_) => column.unique = true,
+                _ => {}
+            }
+        }
+        table.columns.push(column);
+    }
+    table.constraints = table_constraints(&Parsed::CreateTable(ct.clone()).to_string(), family);
+    let keyed: Vec<String> = table
+        .constraints
+        .iter()
+        .filter_map(|c| match c {
+            crate::ir::Constraint::PrimaryKey { columns, .. } => Some(columns.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    for c in keyed {
+        if let Some(col) = table.column_mut(&c) {
+            col.nullable = false;
+        }
+    }
+    table
 }
 
 #[cfg(test)]
@@ -96,10 +194,18 @@ mod tests {
              CREATE UNIQUE INDEX uq_x ON block (name, lower(slug)) WHERE name IS NOT NULL;\n\
              UPDATE block SET name = 'x';\n\
              DROP INDEX ix_old;\n\
-             CREATE TEMPORARY TABLE guard (n INTEGER);",
+             CREATE TEMPORARY TABLE guard (n INTEGER);\n\
+             DROP TABLE guard;",
             Family::Sqlite,
         );
-        assert_eq!(ops.len(), 3, "{ops:?}");
+        let ops: Vec<Op> = ops.into_iter().map(|c| c.op).collect();
+        assert_eq!(ops.len(), 4, "{ops:?}");
+        assert_eq!(
+            ops[3],
+            Op::DropTable {
+                table: "guard".into()
+            }
+        );
         assert_eq!(
             ops[0],
             Op::RenameTable {
@@ -125,11 +231,50 @@ mod tests {
         // MySQL names the table of an index it drops.
         assert_eq!(
             model_ops("DROP INDEX ix_a ON t", Family::Mysql),
-            vec![Op::DropIndex {
+            vec![certain(Op::DropIndex {
                 table: Some("t".into()),
                 name: "ix_a".into()
-            }]
+            })]
         );
         assert!(model_ops("this is not SQL", Family::Postgres).is_empty());
+    }
+
+    #[test]
+    fn created_tables_keep_their_spelled_types_and_constraints_and_if_exists_is_marked() {
+        let changes = model_ops(
+            "CREATE TABLE connection_new (id INTEGER NOT NULL, conn_id VARCHAR(250) NOT NULL, \
+             extra TEXT DEFAULT '{}', CONSTRAINT connection_pkey PRIMARY KEY (id), \
+             CONSTRAINT connection_conn_id_uq UNIQUE (conn_id));\n\
+             ALTER TABLE connection DROP CONSTRAINT IF EXISTS unique_conn_id;\n\
+             DROP TABLE IF EXISTS old_connection",
+            Family::Postgres,
+        );
+        assert_eq!(changes.len(), 3, "{changes:?}");
+        let Op::CreateTable { table } = &changes[0].op else {
+            panic!("{changes:?}")
+        };
+        assert!(!changes[0].if_exists);
+        assert_eq!(table.name, "connection_new");
+        let conn_id = table.column("conn_id").unwrap();
+        assert_eq!(conn_id.ty, SqlType::Reflected("VARCHAR(250)".into()));
+        assert!(!conn_id.nullable);
+        assert!(!table.column("id").unwrap().nullable);
+        assert_eq!(
+            table.column("extra").unwrap().server_default,
+            Some(ServerDefault::Sql("'{}'".into()))
+        );
+        assert_eq!(table.constraints.len(), 2, "{:?}", table.constraints);
+        assert_eq!(
+            changes[1],
+            TextChange {
+                op: Op::DropConstraint {
+                    table: "connection".into(),
+                    name: "unique_conn_id".into(),
+                    kind: None
+                },
+                if_exists: true
+            }
+        );
+        assert!(changes[2].if_exists);
     }
 }
