@@ -54,7 +54,8 @@ pub(super) async fn execute_checkpointed(
                 summary: statement.summary(),
                 sql: sql.clone(),
             });
-            let dml = statement.is_dml();
+            // Rows (data or version) change in one transaction with their checkpoint.
+            let dml = statement.changes_rows_only();
             journal
                 .record_intent(conn, revision, k + 1, stmts.len(), sql)
                 .await?;
@@ -62,7 +63,7 @@ pub(super) async fn execute_checkpointed(
                 conn.execute("BEGIN").await?;
             }
             let result = conn.execute_counting(sql).await;
-            if let (Ok(rows), true) = (&result, dml) {
+            if let (Ok(rows), true) = (&result, statement.is_dml()) {
                 progress(Event::Rows {
                     revision: revision.clone(),
                     summary: statement.summary(),

@@ -58,6 +58,22 @@ impl Statement {
         self.kind == Kind::Dml
     }
 
+    /// Whether it changes rows only, data or version rows (not the version table's DDL): on
+    /// MySQL/MariaDB it runs in one transaction with its checkpoint, so a crash leaves both or
+    /// neither.
+    pub fn changes_rows_only(&self) -> bool {
+        match self.kind {
+            Kind::Dml => true,
+            Kind::Version => {
+                let head = self.sql.trim_start().to_ascii_uppercase();
+                ["INSERT", "UPDATE", "DELETE"]
+                    .iter()
+                    .any(|k| head.starts_with(k))
+            }
+            _ => false,
+        }
+    }
+
     /// Running it again is harmless (`IF NOT EXISTS` forms, `ALTER … MODIFY`).
     pub fn is_idempotent(&self) -> bool {
         self.effect == Reading::Idempotent

@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod db;
 pub mod index;
+pub mod project_venv;
 pub mod reference_db;
 pub mod schema_diff;
 

@@ -28,7 +28,8 @@ pub(super) async fn decide_uncertain(
     let Some(statement) = stmts.get(index - 1) else {
         return Ok(Err("the statement is not in the plan".into()));
     };
-    if statement.is_dml() || statement.is_idempotent() {
+    // Rows change in one transaction with their checkpoint: without one, they did not.
+    if statement.changes_rows_only() || statement.is_idempotent() {
         return Ok(Ok(Uncertain::Retry));
     }
     Ok(
