@@ -47,6 +47,7 @@ const FIXTURES: &[&str] = &[
     "branch_labels",
     "depends_on_cross_branch",
     "two_bases_two_folders",
+    "packaged_app",
 ];
 
 fn snapshot_path(fixture: &str) -> PathBuf {
@@ -144,6 +145,11 @@ fn depends_on_cross_branch_sql_matches_snapshot() {
 #[test]
 fn two_bases_two_folders_sql_matches_snapshot() {
     check("two_bases_two_folders");
+}
+
+#[test]
+fn packaged_app_sql_matches_snapshot() {
+    check("packaged_app");
 }
 
 #[test]

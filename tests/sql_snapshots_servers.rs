@@ -33,6 +33,7 @@ const FIXTURES: &[&str] = &[
     "branch_labels",
     "depends_on_cross_branch",
     "two_bases_two_folders",
+    "packaged_app",
 ];
 
 /// Fixtures our `sql` refuses on these dialects (see `fixture_servers` for Python Alembic's
@@ -135,6 +136,11 @@ fn depends_on_cross_branch_sql_matches_snapshots() {
 #[test]
 fn two_bases_two_folders_sql_matches_snapshots() {
     check("two_bases_two_folders");
+}
+
+#[test]
+fn packaged_app_sql_matches_snapshots() {
+    check("packaged_app");
 }
 
 #[test]

@@ -1,0 +1,57 @@
+CREATE TABLE alembic_version (
+    version_num VARCHAR(32) NOT NULL, 
+    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+
+-- Running upgrade  -> 5e1f7b2c9a40
+
+CREATE TABLE boards (
+    id CHAR(32) NOT NULL, 
+    slug VARCHAR(250) NOT NULL, 
+    title VARCHAR(200) NOT NULL, 
+    created_at TIMESTAMP(6) NOT NULL, 
+    PRIMARY KEY (id), 
+    UNIQUE (slug)
+);
+
+INSERT INTO alembic_version (version_num) VALUES ('5e1f7b2c9a40');
+
+-- Running upgrade 5e1f7b2c9a40 -> 8c3d0a6e4f21
+
+CREATE TABLE tasks (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    board_id CHAR(32) NOT NULL, 
+    title VARCHAR(100) NOT NULL, 
+    due TIMESTAMP NULL, 
+    done BOOL NOT NULL DEFAULT false, 
+    created_at TIMESTAMP(6) NULL, 
+    PRIMARY KEY (id), 
+    CONSTRAINT fk_tasks_board_id FOREIGN KEY(board_id) REFERENCES boards (id)
+);
+
+CREATE INDEX ix_tasks_board_id ON tasks (board_id);
+
+UPDATE alembic_version SET version_num='8c3d0a6e4f21' WHERE alembic_version.version_num = '5e1f7b2c9a40';
+
+-- Running upgrade 8c3d0a6e4f21 -> b7a94e15d302
+
+ALTER TABLE boards ADD COLUMN archived_at TIMESTAMP(6) NULL;
+
+CREATE INDEX ix_boards_archived_at ON boards (archived_at, slug);
+
+ALTER TABLE tasks MODIFY title VARCHAR(300) NOT NULL;
+
+UPDATE alembic_version SET version_num='b7a94e15d302' WHERE alembic_version.version_num = '8c3d0a6e4f21';
+
+-- Running upgrade b7a94e15d302 -> d41c8e07ab59
+
+CREATE INDEX ix_boards_title ON boards (title);
+
+ALTER TABLE boards RENAME TO board;
+
+DROP INDEX ix_boards_title ON board;
+
+CREATE INDEX ix_board_title ON board (title);
+
+UPDATE alembic_version SET version_num='d41c8e07ab59' WHERE alembic_version.version_num = 'b7a94e15d302';
+
