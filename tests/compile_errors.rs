@@ -555,10 +555,31 @@ fn a_batch_naming_convention_does_not_name_new_constraints() {
 
 #[test]
 fn batch_mode_refuses_dropping_a_missing_constraint() {
+    // Alembic's batch raises a Python ValueError, which a script may catch (Airflow does).
     refused(
         &upgrade(&format!("{CREATE_T}    with op.batch_alter_table(\"t\") as batch_op:\n        batch_op.drop_constraint(\"uq_t_missing\", type_=\"unique\")\n")),
         "with op.batch_alter_table",
-        "no such constraint: 'uq_t_missing' on 't'",
+        "uncaught ValueError: No such constraint: 'uq_t_missing'",
+    );
+}
+
+#[test]
+fn a_missing_constraint_in_a_batch_is_a_value_error_the_script_can_catch() {
+    let source = script(&upgrade(&format!(
+        "{CREATE_T}    try:\n        with op.batch_alter_table(\"t\") as batch_op:\n            batch_op.drop_constraint(\"uq_t_missing\", type_=\"unique\")\n    except ValueError:\n        op.create_index(\"ix_t_x\", \"t\", [\"x\"])\n"
+    )));
+    let project = TempProject::new(&source);
+    let out = project.sql("heads", None);
+    let sql = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(sql.contains("CREATE INDEX ix_t_x ON t (x)"), "{sql}");
+    assert!(
+        !sql.contains("_alembic_tmp_t"),
+        "the failed batch emits nothing: {sql}"
     );
 }
 

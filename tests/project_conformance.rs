@@ -8,11 +8,8 @@
 //! below the floor measured when the test was written: a refusal earlier in the chain is a
 //! regression.
 //!
-//! The differences that remain are listed in `AIRFLOW_KNOWN_GAPS`, each with its cause, and
-//! must be exactly those: a new difference fails, and so does a gap that closes (the list must
-//! then shrink). Today's one cause: Airflow's `env.py` gives its `target_metadata` a naming
-//! convention, which Alembic applies to every operation's constraints; we do not read it yet
-//! (issue 15, wrong output 6).
+//! Airflow's `env.py` gives its `target_metadata` a naming convention, which Alembic applies
+//! to every operation's constraints: `revisions/airflow/facts.toml` declares it.
 
 mod support;
 
@@ -24,17 +21,8 @@ use support::project_venv::{self, AIRFLOW, PREFECT};
 use support::reference_db::reflect;
 use support::schema_diff::schema_differences;
 
-/// Airflow's compiled prefix on SQLite had 41 revisions when this test was written.
-const AIRFLOW_SQLITE_FLOOR: usize = 41;
-
-/// Differences from Airflow's own upgrade at the end of the compiled prefix, known and
-/// explained: Airflow's naming convention (`"pk": "%(table_name)s_pkey"`,
-/// `"ck": "ck_%(table_name)s_%(constraint_name)s"`) is not applied yet.
-const AIRFLOW_KNOWN_GAPS: &[&str] = &[
-    r#"table task_instance_history, primary_key, name: expected "task_instance_history_pkey", got null"#,
-    r#"table task_map, check constraint ck_task_map_task_map_length_not_negative: missing (expected {"name":"ck_task_map_task_map_length_not_negative","sqltext":"length >= 0"})"#,
-    r#"table task_map, check constraint task_map_length_not_negative: unexpected ({"name":"task_map_length_not_negative","sqltext":"length >= 0"})"#,
-];
+/// Airflow's compiled prefix on SQLite had 42 revisions when this test was written.
+const AIRFLOW_SQLITE_FLOOR: usize = 42;
 
 /// Prefect's compiled prefix on SQLite had this many revisions when this test was written.
 const PREFECT_SQLITE_FLOOR: usize = 10;
@@ -124,12 +112,9 @@ fn airflow_compiled_prefix_equals_its_own_alembic_upgrade_on_sqlite() {
     let expected = reflect(&theirs, "alembic_version");
     let actual = reflect(&ours, "alembic_version");
     let differences = schema_differences(&expected, &actual);
-    let known: Vec<String> = AIRFLOW_KNOWN_GAPS.iter().map(|g| g.to_string()).collect();
-    assert_eq!(
-        differences,
-        known,
-        "at {target} ({} revisions from base), our schema differs from Airflow's own upgrade \
-         other than by the known gaps:\n  {}",
+    assert!(
+        differences.is_empty(),
+        "at {target} ({} revisions from base), our schema differs from Airflow's own upgrade:\n  {}",
         prefix.len(),
         differences.join("\n  ")
     );

@@ -7,6 +7,7 @@
 
 mod host;
 mod inspect;
+mod naming;
 mod op;
 pub mod sa;
 mod session;
@@ -135,6 +136,10 @@ impl Compiler {
                 compiler.facts.modules.extend(facts.modules);
                 compiler
                     .facts
+                    .naming_convention
+                    .extend(facts.naming_convention);
+                compiler
+                    .facts
                     .interpret
                     .modules
                     .extend(facts.interpret.modules);
@@ -150,6 +155,14 @@ impl Compiler {
             model,
             emitted: Vec::new(),
             offline: self.offline,
+            naming: naming::Convention(
+                self.facts
+                    .naming_convention
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            final_names: Default::default(),
         })
     }
 
@@ -234,6 +247,8 @@ impl Compiler {
                     model: s.model.clone(),
                     emitted: s.emitted.clone(),
                     offline: s.offline,
+                    naming: s.naming.clone(),
+                    final_names: s.final_names.clone(),
                 }
             });
         Ok((

@@ -63,6 +63,10 @@ pub struct Session {
     pub model: SchemaModel,
     pub emitted: Vec<EmittedOp>,
     pub offline: bool,
+    /// The project's naming convention (empty: SQLAlchemy's default).
+    pub naming: super::naming::Convention,
+    /// Names given through `op.f()`: final, never formatted by the convention.
+    pub final_names: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -90,11 +94,34 @@ impl Shared {
     /// script position that asked for it.
     pub fn emit(&self, op: Op, ctx: &mut Ctx) -> Result<()> {
         let mut s = self.0.borrow_mut();
+        let op = if s.naming.is_empty() {
+            op
+        } else {
+            s.naming.apply(op, &s.final_names)
+        };
         let dialect = s.dialect.clone();
         let before = types_before(&s.model, &op);
-        let statements = dialect
-            .render(&mut s.model, &op)
-            .map_err(|e| ctx.native_error("alembic.op", e.to_string()))?;
+        // A batch is applied whole or not at all: Alembic checks it before any SQL.
+        let before_batch = matches!(op, Op::Batch(_)).then(|| s.model.clone());
+        let statements = match dialect.render(&mut s.model, &op) {
+            Ok(statements) => statements,
+            Err(e) => {
+                if let Some(model) = before_batch {
+                    s.model = model;
+                }
+                let recreated = matches!(op, Op::Batch(_)) && s.dialect_name == "sqlite";
+                return Err(match e {
+                    // What Alembic's batch (rebuilding the table) raises as a Python error,
+                    // before any SQL, which scripts catch.
+                    crate::dialect::RenderError::Schema(
+                        crate::schema::SchemaError::NoConstraint { name, .. },
+                    ) if recreated => {
+                        ctx.raise("ValueError", format!("No such constraint: '{name}'"))
+                    }
+                    e => ctx.native_error("alembic.op", e.to_string()),
+                });
+            }
+        };
         let database = dialect.database();
         if let Op::Execute {
             statement: crate::ir::Statement::Sql { text },

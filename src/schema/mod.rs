@@ -375,6 +375,13 @@ pub fn schema_type_check(column: &str, ty: &SqlType) -> Option<Constraint> {
     }
 }
 
+/// A new table in the model's normal form: the constraints its columns declare made
+/// table-level (an unnamed primary key, unique constraints, foreign keys, schema-type checks)
+/// and its `index=True` columns as indexes.
+pub(crate) fn normalized_new_table(table: &Table) -> Table {
+    normalize_new_table(table)
+}
+
 fn normalize_new_table(table: &Table) -> Table {
     let mut out = Table {
         columns: Vec::new(),

@@ -21,6 +21,10 @@ pub struct Facts {
     /// Modules of the application's package that are interpreted from its source.
     #[serde(default)]
     pub interpret: InterpretFacts,
+    /// The naming convention of the project's `target_metadata` (`env.py`), which Alembic
+    /// applies to every operation: key (`pk`, `fk`, `uq`, `ck`, `ix`) to template.
+    #[serde(default)]
+    pub naming_convention: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -265,6 +265,13 @@ impl Operations {
     fn call_f(&self, mut a: Args, _what: &str, ctx: &mut Ctx) -> Result<Call> {
         let v = a.required(0, "name", ctx)?;
         a.finish(ctx)?;
+        if let Some(name) = v.as_str() {
+            self.session
+                .0
+                .borrow_mut()
+                .final_names
+                .insert(name.to_string());
+        }
         Ok(Call::Return(v))
     }
 

@@ -320,8 +320,9 @@ impl Rebuild {
                     .named
                     .iter()
                     .position(|(n, _)| n == name)
-                    .ok_or_else(|| {
-                        unsupported(format!("no such constraint: '{name}' on '{}'", self.table))
+                    .ok_or_else(|| crate::schema::SchemaError::NoConstraint {
+                        table: self.table.clone(),
+                        name: name.clone(),
                     })?;
                 let (_, removed) = self.named.remove(pos);
                 if let Constraint::PrimaryKey { columns, .. } = &removed {
