@@ -88,10 +88,19 @@ impl Ctx {
     /// `from module import name`: an attribute of the module, else the submodule
     /// `module.name`, else an opaque placeholder.
     fn import_from(&mut self, module: &str, name: &str) -> Value {
+        let mut failed_hook = None;
         let from_module = match self.host.import(module) {
             Some(Value::Module(m)) => match m.namespace.get(name) {
                 Some(v) => Some(v),
-                None => self.module_getattr(&m, name),
+                // Python asks the module's `__getattr__`, then imports a submodule of the name.
+                None => match self.module_getattr(&m, name) {
+                    Some(Ok(v)) => Some(v),
+                    Some(Err(placeholder)) => {
+                        failed_hook = Some(placeholder);
+                        None
+                    }
+                    None => None,
+                },
             },
             Some(Value::Opaque(o)) => o.children.get(name).cloned(),
             Some(Value::Native(n)) => n.getattr(name, self).ok(),
@@ -103,30 +112,35 @@ impl Ctx {
         let full = format!("{module}.{name}");
         self.host
             .import(&full)
+            .or(failed_hook)
             .unwrap_or_else(|| Value::opaque(&full))
     }
 
     /// A module's own `__getattr__(name)` (PEP 562), for a name it does not define: its value,
-    /// or a placeholder naming the error it ended with; `None` when the module has none.
-    fn module_getattr(&mut self, m: &super::value::ModuleObj, name: &str) -> Option<Value> {
+    /// or (`Err`) a placeholder naming the error it ended with; `None` when the module has none.
+    fn module_getattr(
+        &mut self,
+        m: &super::value::ModuleObj,
+        name: &str,
+    ) -> Option<std::result::Result<Value, Value>> {
         let hook = m.namespace.get("__getattr__")?;
         if !matches!(hook, Value::Function(_)) {
             return None;
         }
         match self.call(&hook, vec![Value::str(name)], Vec::new()) {
-            Ok(v) => Some(v),
+            Ok(v) => Some(Ok(v)),
             Err(failure) => {
                 let error = match failure {
                     super::error::Failure::Error(e) => e.to_string(),
                     super::error::Failure::Raised(r) => self.uncaught(&r).to_string(),
                 };
-                Some(Value::Opaque(Rc::new(super::value::Opaque {
+                Some(Err(Value::Opaque(Rc::new(super::value::Opaque {
                     name: format!(
                         "{}.{name} (its module's __getattr__ failed: {error})",
                         m.name
                     ),
                     children: std::collections::HashMap::new(),
-                })))
+                }))))
             }
         }
     }
