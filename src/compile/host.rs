@@ -316,6 +316,8 @@ impl CompileHost {
             "datetime" => Some(libraries::datetime_module()),
             "contextlib" => Some(libraries::contextlib_module()),
             "importlib" => Some(libraries::importlib_module()),
+            "textwrap" => Some(libraries::textwrap_module()),
+            "structlog" => Some(libraries::structlog_module()),
             "typing" | "typing_extensions" => Some(typing_module(module)),
             "logging" => Some(logging_module()),
             "packaging.version" => Some(packaging_version_module()),

@@ -95,6 +95,80 @@ pub(super) fn logging_module() -> Value {
     )
 }
 
+/// `structlog`, reduced to `get_logger()`, whose loggers drop messages as `logging`'s do.
+pub(super) fn structlog_module() -> Value {
+    Value::module(
+        "structlog",
+        [(
+            "get_logger".to_string(),
+            Value::native(NativeFunction::new("structlog.get_logger", |_, _, _| {
+                Ok(Value::native(Logger))
+            })),
+        )],
+    )
+}
+
+/// `textwrap`, reduced to `dedent(text)`: the whitespace every non-blank line starts with
+/// removed, lines of only whitespace made empty, as Python's does.
+pub(super) fn textwrap_module() -> Value {
+    Value::module(
+        "textwrap",
+        [(
+            "dedent".to_string(),
+            Value::native(NativeFunction::new(
+                "textwrap.dedent",
+                |args, kwargs, ctx| {
+                    let mut a = Args::new("textwrap.dedent", args, kwargs);
+                    let text = a.required(0, "text", ctx)?;
+                    a.finish(ctx)?;
+                    let text = text
+                        .as_str()
+                        .ok_or_else(|| ctx.type_error("dedent() expects a string"))?;
+                    Ok(Value::string(dedent(text)))
+                },
+            )),
+        )],
+    )
+}
+
+fn dedent(text: &str) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let blank = |l: &str| {
+        l.trim_matches(|c| c == ' ' || c == '\t' || c == '\n')
+            .is_empty()
+    };
+    let indent =
+        |l: &str| -> String { l.chars().take_while(|c| *c == ' ' || *c == '\t').collect() };
+    let mut margin: Option<String> = None;
+    for l in lines.iter().filter(|l| !blank(l)) {
+        let i = indent(l);
+        margin = Some(match margin {
+            None => i,
+            Some(m) => m
+                .chars()
+                .zip(i.chars())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    let margin = margin.unwrap_or_default();
+    lines
+        .iter()
+        .map(|l| {
+            if blank(l) {
+                if l.ends_with('\n') {
+                    "\n".to_string()
+                } else {
+                    String::new()
+                }
+            } else {
+                l[margin.len()..].to_string()
+            }
+        })
+        .collect()
+}
+
 /// `packaging.version`, reduced to `Version(text)`.
 pub(super) fn packaging_version_module() -> Value {
     Value::module(
@@ -196,7 +270,16 @@ impl Native for Version {
 
 #[cfg(test)]
 mod tests {
-    use super::Version;
+    use super::{dedent, Version};
+
+    #[test]
+    fn dedent_removes_the_common_margin_as_python_does() {
+        // Expected values from CPython 3.11's textwrap.dedent.
+        assert_eq!(dedent("\n    a\n      b\n    c\n"), "\na\n  b\nc\n");
+        assert_eq!(dedent("  x\n  \n   y"), "x\n\n y");
+        assert_eq!(dedent("\tx\n\ty"), "x\ny");
+        assert_eq!(dedent("no margin\n  here"), "no margin\n  here");
+    }
 
     #[test]
     fn versions_compare_numerically() {
