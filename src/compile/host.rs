@@ -35,7 +35,17 @@ pub struct CompileHost {
     pub modules: ModuleCache,
     /// Nested functions of the original script a recipe replaces: (script path, qualname).
     pub replacements: Replacements,
+    /// The application's modules as parsed, shared by every step the compiler compiles.
+    pub parsed: ParseCache,
 }
+
+/// Parsed source files of the application's package, by path: a module is interpreted afresh
+/// in each step (its values belong to that step's session) but parsed once.
+pub type ParseCache = std::sync::Arc<
+    std::sync::Mutex<
+        std::collections::HashMap<std::path::PathBuf, std::sync::Arc<crate::script::ast::Module>>,
+    >,
+>;
 
 pub type Replacements =
     Rc<std::cell::RefCell<std::collections::HashMap<(std::path::PathBuf, String), Value>>>;
@@ -77,8 +87,19 @@ impl CompileHost {
         let path = [base.with_extension("py"), base.join("__init__.py")]
             .into_iter()
             .find(|p| p.is_file())?;
-        let source = std::fs::read_to_string(&path).ok()?;
-        let parsed = crate::script::pyast::parse_module(&source).ok()?;
+        let cached = self.parsed.lock().ok()?.get(&path).cloned();
+        let parsed = match cached {
+            Some(parsed) => parsed,
+            None => {
+                let source = std::fs::read_to_string(&path).ok()?;
+                let parsed = std::sync::Arc::new(crate::script::pyast::parse_module(&source).ok()?);
+                self.parsed
+                    .lock()
+                    .ok()?
+                    .insert(path.clone(), parsed.clone());
+                parsed
+            }
+        };
         if strict {
             return self.interpret(module, &parsed, &path);
         }

@@ -88,6 +88,8 @@ pub struct Compiler {
     pub recipes: crate::recipes::RecipeBook,
     /// The application's package folder, for the helper modules `facts.interpret` names.
     pub package_root: Option<PathBuf>,
+    /// The package's modules as parsed, kept across steps.
+    parsed: host::ParseCache,
 }
 
 fn is_empty_function(rev: &Revision, name: &str) -> bool {
@@ -111,6 +113,7 @@ impl Compiler {
             offline: false,
             recipes: crate::recipes::RecipeBook::default(),
             package_root: None,
+            parsed: Default::default(),
         }
     }
 
@@ -176,6 +179,7 @@ impl Compiler {
             session: session.clone(),
             facts: self.facts.clone(),
             package_root: self.package_root.clone(),
+            parsed: self.parsed.clone(),
             original,
             modules,
             replacements: Default::default(),
