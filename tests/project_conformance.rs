@@ -54,73 +54,24 @@ fn compiled_prefix(scripts: &Path, versions: Option<&Path>, dialect: &str) -> Ve
         .collect()
 }
 
-#[test]
-fn airflow_compiled_prefix_equals_its_own_alembic_upgrade_on_sqlite() {
-    let python = project_venv::python(&AIRFLOW);
-    let airflow = project_venv::site_packages(&python).join("airflow");
-    let scripts = airflow.join("migrations");
-    let prefix = compiled_prefix(&scripts, None, "sqlite");
+/// The compiled prefix, checked against the floor; its last revision is the target.
+fn compiled_target(scripts: &Path, versions: Option<&Path>, floor: usize) -> (String, usize) {
+    let prefix = compiled_prefix(scripts, versions, "sqlite");
     assert!(
-        prefix.len() >= AIRFLOW_SQLITE_FLOOR,
+        prefix.len() >= floor,
         "only {} revisions compile from base: {prefix:?}",
         prefix.len()
     );
-    let target = prefix.last().unwrap();
+    (prefix.last().unwrap().clone(), prefix.len())
+}
 
-    let theirs = TestDb::sqlite();
-    let home = tempfile::tempdir().unwrap();
-    let upgrade = format!(
-        "from alembic.config import Config\n\
-         from alembic import command\n\
-         cfg = Config({ini:?})\n\
-         cfg.set_main_option('script_location', {scripts:?})\n\
-         command.upgrade(cfg, {target:?})\n",
-        ini = airflow.join("alembic.ini").display().to_string(),
-        scripts = scripts.display().to_string(),
-    );
-    let out = Command::new(&python)
-        .args(["-c", &upgrade])
-        .env("AIRFLOW_HOME", home.path())
-        .env(
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
-            theirs.sqlalchemy_url(),
-        )
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .unwrap();
+/// Run the project's own upgrade command; it must succeed.
+fn their_upgrade(cmd: &mut Command, project: &str, target: &str) {
+    let out = cmd.env("PYTHONDONTWRITEBYTECODE", "1").output().unwrap();
     assert!(
         out.status.success(),
-        "Airflow's own upgrade to {target} failed:\n{}",
+        "{project}'s own upgrade to {target} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
-    );
-
-    let ours = TestDb::sqlite();
-    let sql = support::mlflow_migrate()
-        .arg("--scripts")
-        .arg(&scripts)
-        .args(["sql", &format!("base:{target}"), "--dialect", "sqlite"])
-        .output()
-        .unwrap();
-    assert!(
-        sql.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sql.stderr)
-    );
-    ours.run_sql_script(&String::from_utf8_lossy(&sql.stdout))
-        .unwrap_or_else(|e| panic!("sqlite3 refused our SQL: {e}"));
-
-    let expected = reflect(&theirs, "alembic_version");
-    let actual = reflect(&ours, "alembic_version");
-    let differences = schema_differences(&expected, &actual);
-    assert!(
-        differences.is_empty(),
-        "at {target} ({} revisions from base), our schema differs from Airflow's own upgrade:\n  {}",
-        prefix.len(),
-        differences.join("\n  ")
-    );
-    assert_eq!(
-        expected["tables"].as_object().map(|t| t.len()),
-        actual["tables"].as_object().map(|t| t.len())
     );
 }
 
@@ -141,46 +92,77 @@ fn our_sqlite(scripts: &Path, versions: Option<&Path>, target: &str) -> TestDb {
     db
 }
 
+/// Both databases reflect the same schema, names included, and the same tables.
+fn assert_same_schema(theirs: &TestDb, ours: &TestDb, project: &str, target: &str, n: usize) {
+    let expected = reflect(theirs, "alembic_version");
+    let actual = reflect(ours, "alembic_version");
+    let differences = schema_differences(&expected, &actual);
+    assert!(
+        differences.is_empty(),
+        "at {target} ({n} revisions from base), our schema differs from {project}'s own upgrade:\n  {}",
+        differences.join("\n  ")
+    );
+    assert_eq!(
+        expected["tables"].as_object().map(|t| t.len()),
+        actual["tables"].as_object().map(|t| t.len())
+    );
+}
+
+#[test]
+fn airflow_compiled_prefix_equals_its_own_alembic_upgrade_on_sqlite() {
+    let python = project_venv::python(&AIRFLOW);
+    let airflow = project_venv::site_packages(&python).join("airflow");
+    let scripts = airflow.join("migrations");
+    let (target, n) = compiled_target(&scripts, None, AIRFLOW_SQLITE_FLOOR);
+
+    let theirs = TestDb::sqlite();
+    let home = tempfile::tempdir().unwrap();
+    let upgrade = format!(
+        "from alembic.config import Config\n\
+         from alembic import command\n\
+         cfg = Config({ini:?})\n\
+         cfg.set_main_option('script_location', {scripts:?})\n\
+         command.upgrade(cfg, {target:?})\n",
+        ini = airflow.join("alembic.ini").display().to_string(),
+        scripts = scripts.display().to_string(),
+    );
+    their_upgrade(
+        Command::new(&python)
+            .args(["-c", &upgrade])
+            .env("AIRFLOW_HOME", home.path())
+            .env(
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+                theirs.sqlalchemy_url(),
+            ),
+        "Airflow",
+        &target,
+    );
+    let ours = our_sqlite(&scripts, None, &target);
+    assert_same_schema(&theirs, &ours, "Airflow", &target, n);
+}
+
 #[test]
 fn prefect_compiled_prefix_equals_its_own_upgrade_on_sqlite() {
     let python = project_venv::python(&PREFECT);
     let database = project_venv::site_packages(&python).join("prefect/server/database");
     let ini = database.join("alembic.ini");
     let versions = database.join("_migrations/versions/sqlite");
-    let prefix = compiled_prefix(&ini, Some(&versions), "sqlite");
-    assert!(
-        prefix.len() >= PREFECT_SQLITE_FLOOR,
-        "only {} revisions compile from base: {prefix:?}",
-        prefix.len()
-    );
-    let target = prefix.last().unwrap();
+    let (target, n) = compiled_target(&ini, Some(&versions), PREFECT_SQLITE_FLOOR);
 
     let theirs = TestDb::sqlite();
     let home = tempfile::tempdir().unwrap();
     let path = theirs.path().unwrap().display().to_string();
-    let out = Command::new(python.with_file_name("prefect"))
-        .args(["server", "database", "upgrade", "-y", "-r", target])
-        .env("PREFECT_HOME", home.path())
-        .env(
-            "PREFECT_API_DATABASE_CONNECTION_URL",
-            format!("sqlite+aiosqlite:///{path}"),
-        )
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "Prefect's own upgrade to {target} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    their_upgrade(
+        Command::new(python.with_file_name("prefect"))
+            .args(["server", "database", "upgrade", "-y", "-r", &target])
+            .env("PREFECT_HOME", home.path())
+            .env(
+                "PREFECT_API_DATABASE_CONNECTION_URL",
+                format!("sqlite+aiosqlite:///{path}"),
+            ),
+        "Prefect",
+        &target,
     );
-    let ours = our_sqlite(&ini, Some(&versions), target);
-    let expected = reflect(&theirs, "alembic_version");
-    let actual = reflect(&ours, "alembic_version");
-    let differences = schema_differences(&expected, &actual);
-    assert!(
-        differences.is_empty(),
-        "at {target} ({} revisions from base), our schema differs from Prefect's own upgrade:\n  {}",
-        prefix.len(),
-        differences.join("\n  ")
-    );
+    let ours = our_sqlite(&ini, Some(&versions), &target);
+    assert_same_schema(&theirs, &ours, "Prefect", &target, n);
 }

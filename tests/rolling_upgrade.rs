@@ -136,44 +136,19 @@ fn reason_class(reason: &str) -> &'static str {
     }
 }
 
-fn venv_python(venv: &Path) -> PathBuf {
-    venv.join("bin").join("python")
-}
-
 /// The interpreter of `release`'s virtualenv, building the environment first if needed.
 fn old_python(release: &Release) -> PathBuf {
-    let target = support::target_dir();
-    fs::create_dir_all(&target).unwrap();
-    let venv = target.join(format!("old-mlflow-{}", release.version));
-    let marker = venv.join(".complete");
-    let python = venv_python(&venv);
-    let pins = release.pins.join(" ");
-    let lock_path = target.join(format!("old-mlflow-{}.lock", release.version));
-    let lock = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .unwrap_or_else(|e| panic!("cannot open {}: {e}", lock_path.display()));
-    // Held until `lock` drops at the end of this function.
-    fs4::fs_std::FileExt::lock_exclusive(&lock)
-        .unwrap_or_else(|e| panic!("cannot lock {}: {e}", lock_path.display()));
-    match fs::read_to_string(&marker) {
-        Ok(found) if found.trim() == pins && python.exists() => return python,
-        Err(_) if python.exists() && satisfies(&python, release) => {}
-        _ => build_venv(&venv, release),
-    }
-    assert!(
-        satisfies(&python, release),
-        "the virtualenv {} does not satisfy `{pins}` or its stores do not import",
-        venv.display()
-    );
-    fs::write(&marker, format!("{pins}\n")).unwrap();
-    python
+    let name = format!("old-mlflow-{}", release.version);
+    support::project_venv::python(&support::project_venv::Venv {
+        name: &name,
+        packages: release.pins,
+        check: &satisfies(release),
+    })
 }
 
-/// Every pin installed at its version, and both SQLAlchemy stores import.
-fn satisfies(python: &Path, release: &Release) -> bool {
+/// Python that runs when every pin is installed at its version and both SQLAlchemy stores
+/// import.
+fn satisfies(release: &Release) -> String {
     let pins = release
         .pins
         .iter()
@@ -183,52 +158,12 @@ fn satisfies(python: &Path, release: &Release) -> bool {
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let check = format!(
+    format!(
         "import importlib.metadata as md\n\
          for name, version in [{pins}]:\n\
          \x20   assert md.version(name) == version, (name, md.version(name), version)\n\
          import mlflow.store.tracking.sqlalchemy_store, mlflow.store.model_registry.sqlalchemy_store\n"
-    );
-    Command::new(python)
-        .args(["-c", &check])
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-fn build_venv(venv: &Path, release: &Release) {
-    if venv.exists() {
-        fs::remove_dir_all(venv).unwrap();
-    }
-    let log_path = venv.with_extension("log");
-    let mut log = String::new();
-    let mut venv_cmd = Command::new("python3");
-    venv_cmd.arg("-m").arg("venv").arg(venv);
-    let mut pip = Command::new(venv_python(venv));
-    pip.args([
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-    ])
-    .args(release.pins);
-    for mut cmd in [venv_cmd, pip] {
-        let out = cmd
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-        log.push_str(&format!("$ {cmd:?}\n"));
-        log.push_str(&String::from_utf8_lossy(&out.stdout));
-        log.push_str(&String::from_utf8_lossy(&out.stderr));
-        let _ = fs::write(&log_path, &log);
-        assert!(
-            out.status.success(),
-            "cannot build the MLflow {} virtualenv: {cmd:?} failed; log in {}",
-            release.version,
-            log_path.display()
-        );
-    }
+    )
 }
 
 /// `tests/support/old_server.py MODE DB...` in the release's environment: per database, per

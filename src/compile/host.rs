@@ -121,115 +121,6 @@ impl CompileHost {
     }
 }
 
-/// `typing`: `TYPE_CHECKING` is false, `overload` and `cast` do what they do at run time;
-/// other names (`Any`, `TypeVar`, ...) can be named, not used.
-fn typing_module(name: &str) -> Value {
-    let forms = [
-        "Dict",
-        "List",
-        "Set",
-        "FrozenSet",
-        "Tuple",
-        "Union",
-        "Optional",
-        "Type",
-        "Callable",
-        "Literal",
-        "Sequence",
-        "Mapping",
-        "Iterable",
-        "Annotated",
-        "ClassVar",
-        "Generic",
-    ];
-    Value::module(
-        name,
-        forms
-            .iter()
-            .map(|f| {
-                (
-                    f.to_string(),
-                    Value::native(TypingForm(format!("typing.{f}"))),
-                )
-            })
-            .chain([
-                ("TYPE_CHECKING".to_string(), Value::Bool(false)),
-                // Special forms, subscripted in annotations and in arguments that only Python-side
-                // code reads (a validator's type).
-                (
-                    "Any".to_string(),
-                    Value::native(TypingForm("typing.Any".into())),
-                ),
-                (
-                    "overload".to_string(),
-                    Value::native(NativeFunction::new(
-                        "typing.overload",
-                        |args, kwargs, ctx| {
-                            let mut a = Args::new("typing.overload", args, kwargs);
-                            let f = a.required(0, "func", ctx)?;
-                            a.finish(ctx)?;
-                            Ok(f)
-                        },
-                    )),
-                ),
-                (
-                    "TypeVar".to_string(),
-                    Value::native(NativeFunction::new(
-                        "typing.TypeVar",
-                        |args, _kwargs, ctx| {
-                            let name = args.first().and_then(Value::as_str).ok_or_else(|| {
-                                ctx.native_error("typing.TypeVar", "the first argument is the name")
-                            })?;
-                            Ok(Value::native(TypingForm(name.to_string())))
-                        },
-                    )),
-                ),
-                (
-                    "cast".to_string(),
-                    Value::native(NativeFunction::new("typing.cast", |args, kwargs, ctx| {
-                        let mut a = Args::new("typing.cast", args, kwargs);
-                        let _type = a.required(0, "typ", ctx)?;
-                        let value = a.required(1, "val", ctx)?;
-                        a.finish(ctx)?;
-                        Ok(value)
-                    })),
-                ),
-            ])
-            .collect::<Vec<_>>(),
-    )
-}
-
-/// A `typing` special form or type variable (`Dict`, `Union[...]`, `T`): it can be
-/// subscripted and passed around, nothing else.
-#[derive(Debug)]
-struct TypingForm(String);
-
-impl crate::interp::Native for TypingForm {
-    fn type_name(&self) -> &str {
-        &self.0
-    }
-
-    fn getitem(
-        &self,
-        _index: &Value,
-        _ctx: &mut crate::interp::Ctx,
-    ) -> crate::interp::Result<Value> {
-        Ok(Value::native(TypingForm(format!("{}[...]", self.0))))
-    }
-}
-
-/// A module whose `names` can be named (as type parameters, in annotations, as defaults Python
-/// evaluates client-side) but not used: each is a placeholder that fails on use.
-fn named_placeholders(module: &str, names: &[&str]) -> Value {
-    Value::Opaque(Rc::new(crate::interp::Opaque {
-        name: module.into(),
-        children: names
-            .iter()
-            .map(|n| (n.to_string(), Value::opaque(&format!("{module}.{n}"))))
-            .collect(),
-    }))
-}
-
 impl Host for CompileHost {
     fn nested_replacement(&self, path: &std::path::Path, qualname: &str) -> Option<Value> {
         self.replacements
@@ -333,13 +224,16 @@ impl CompileHost {
             "time" => Some(time_module()),
             // Names Python-side code reaches for (type parameters, client-side defaults); any
             // use beyond naming them fails.
-            "uuid" => Some(named_placeholders("uuid", &["UUID", "uuid4", "uuid1"])),
+            "uuid" => Some(libraries::named_placeholders(
+                "uuid",
+                &["UUID", "uuid4", "uuid1"],
+            )),
             "datetime" => Some(libraries::datetime_module()),
             "contextlib" => Some(libraries::contextlib_module()),
             "importlib" => Some(libraries::importlib_module()),
             "textwrap" => Some(libraries::textwrap_module()),
             "structlog" => Some(libraries::structlog_module()),
-            "typing" | "typing_extensions" => Some(typing_module(module)),
+            "typing" | "typing_extensions" => Some(libraries::typing_module(module)),
             "logging" => Some(logging_module()),
             "packaging.version" => Some(packaging_version_module()),
             "lazy_object_proxy" => Some(lazy_object_proxy_module()),

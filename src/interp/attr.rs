@@ -19,27 +19,25 @@ impl Ctx {
                 Some(child) => Ok(child.clone()),
                 None => Err(self.not_modeled(&o.name, format!("reading attribute `{name}`"))),
             },
-            Value::Module(m) => match m.namespace.get(name) {
-                Some(v) => Ok(v),
+            Value::Module(m) => {
+                if let Some(v) = m.namespace.get(name) {
+                    return Ok(v);
+                }
+                let full = format!("{}.{name}", m.name);
                 // A submodule the scripts reach through its package (`import app` then
                 // `app.db.types.X`): in Python some import has bound it there by then.
-                None if self.host.import(&format!("{}.{name}", m.name)).is_some() => {
-                    let sub = self
-                        .host
-                        .import(&format!("{}.{name}", m.name))
-                        .expect("checked");
+                if let Some(sub) = self.host.import(&full) {
                     m.namespace.set(name, sub.clone());
-                    Ok(sub)
+                    return Ok(sub);
                 }
-                None if m.namespace.get("__getattr__").is_some() => {
-                    let hook = m.namespace.get("__getattr__").expect("checked");
-                    self.call(&hook, vec![Value::str(name)], Vec::new())
+                match m.namespace.get("__getattr__") {
+                    Some(hook) => self.call(&hook, vec![Value::str(name)], Vec::new()),
+                    None => Err(self.not_modeled(
+                        &full,
+                        format!("module `{}` as modeled does not define it", m.name),
+                    )),
                 }
-                None => Err(self.not_modeled(
-                    &format!("{}.{name}", m.name),
-                    format!("module `{}` as modeled does not define it", m.name),
-                )),
-            },
+            }
             Value::Instance(i) => {
                 if let Some(a) = i.attrs.borrow().get(name) {
                     return Ok(a.clone());

@@ -10,8 +10,8 @@ use super::dict::{Dict, Key};
 use super::error::Result;
 use super::exceptions::{is_exception_class, new_exception};
 use super::exec::Flow;
+use super::frame::{SUPER_CLASS, SUPER_RECEIVER};
 use super::scope::{Scope, ScopeKind};
-use super::superobj::{SUPER_CLASS, SUPER_RECEIVER};
 use super::value::{Body, Class, Function, Instance, Method, Value};
 use crate::script::ast::Params;
 

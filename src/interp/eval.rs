@@ -336,7 +336,7 @@ impl Ctx {
                     && keywords.is_empty()
                     && scope.lookup("globals").is_none() =>
             {
-                return Ok(super::superobj::globals_view(scope));
+                return Ok(super::frame::globals_view(scope));
             }
             _ => self.eval(scope, func)?,
         };

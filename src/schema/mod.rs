@@ -8,6 +8,7 @@
 
 mod diff;
 pub mod effect;
+pub mod naming;
 
 use std::collections::BTreeSet;
 

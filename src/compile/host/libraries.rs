@@ -1,6 +1,7 @@
 //! The modules of Alembic and of the standard and common third-party libraries a revision (or
 //! an application module it imports) may use, reduced to what migrations use: `alembic.context`,
-//! `lazy_object_proxy`, `time`, `logging`, `packaging.version`.
+//! `lazy_object_proxy`, `time`, `logging`, `structlog`, `textwrap`, `packaging.version`,
+//! `datetime`, `contextlib`, `importlib`, `typing`, and names of `uuid`.
 
 use std::rc::Rc;
 
@@ -266,6 +267,111 @@ impl Native for Version {
         };
         Ok(Some(Value::Bool(r)))
     }
+}
+
+/// `typing`: `TYPE_CHECKING` is false, `overload` and `cast` do what they do at run time;
+/// other names (`Any`, `TypeVar`, ...) can be named, not used.
+pub(super) fn typing_module(name: &str) -> Value {
+    let forms = [
+        "Dict",
+        "List",
+        "Set",
+        "FrozenSet",
+        "Tuple",
+        "Union",
+        "Optional",
+        "Type",
+        "Callable",
+        "Literal",
+        "Sequence",
+        "Mapping",
+        "Iterable",
+        "Annotated",
+        "ClassVar",
+        "Generic",
+    ];
+    Value::module(
+        name,
+        forms
+            .iter()
+            .map(|f| {
+                (
+                    f.to_string(),
+                    Value::native(TypingForm(format!("typing.{f}"))),
+                )
+            })
+            .chain([
+                ("TYPE_CHECKING".to_string(), Value::Bool(false)),
+                // Special forms, subscripted in annotations and in arguments that only Python-side
+                // code reads (a validator's type).
+                (
+                    "Any".to_string(),
+                    Value::native(TypingForm("typing.Any".into())),
+                ),
+                (
+                    "overload".to_string(),
+                    Value::native(NativeFunction::new(
+                        "typing.overload",
+                        |args, kwargs, ctx| {
+                            let mut a = Args::new("typing.overload", args, kwargs);
+                            let f = a.required(0, "func", ctx)?;
+                            a.finish(ctx)?;
+                            Ok(f)
+                        },
+                    )),
+                ),
+                (
+                    "TypeVar".to_string(),
+                    Value::native(NativeFunction::new(
+                        "typing.TypeVar",
+                        |args, _kwargs, ctx| {
+                            let name = args.first().and_then(Value::as_str).ok_or_else(|| {
+                                ctx.native_error("typing.TypeVar", "the first argument is the name")
+                            })?;
+                            Ok(Value::native(TypingForm(name.to_string())))
+                        },
+                    )),
+                ),
+                (
+                    "cast".to_string(),
+                    Value::native(NativeFunction::new("typing.cast", |args, kwargs, ctx| {
+                        let mut a = Args::new("typing.cast", args, kwargs);
+                        let _type = a.required(0, "typ", ctx)?;
+                        let value = a.required(1, "val", ctx)?;
+                        a.finish(ctx)?;
+                        Ok(value)
+                    })),
+                ),
+            ])
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// A `typing` special form or type variable (`Dict`, `Union[...]`, `T`): it can be
+/// subscripted and passed around, nothing else.
+#[derive(Debug)]
+struct TypingForm(String);
+
+impl Native for TypingForm {
+    fn type_name(&self) -> &str {
+        &self.0
+    }
+
+    fn getitem(&self, _index: &Value, _ctx: &mut Ctx) -> Result<Value> {
+        Ok(Value::native(TypingForm(format!("{}[...]", self.0))))
+    }
+}
+
+/// A module whose `names` can be named (as type parameters, in annotations, as defaults Python
+/// evaluates client-side) but not used: each is a placeholder that fails on use.
+pub(super) fn named_placeholders(module: &str, names: &[&str]) -> Value {
+    Value::Opaque(Rc::new(crate::interp::Opaque {
+        name: module.into(),
+        children: names
+            .iter()
+            .map(|n| (n.to_string(), Value::opaque(&format!("{module}.{n}"))))
+            .collect(),
+    }))
 }
 
 #[cfg(test)]

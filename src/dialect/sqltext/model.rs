@@ -39,31 +39,7 @@ pub fn model_ops(text: &str, family: Family) -> Vec<TextChange> {
     let mut ops = Vec::new();
     for statement in &statements {
         match statement {
-            Parsed::AlterTable(alter) => {
-                for operation in &alter.operations {
-                    if let AlterTableOperation::RenameTable { table_name } = operation {
-                        let (RenameTableNameKind::To(new) | RenameTableNameKind::As(new)) =
-                            table_name;
-                        ops.push(certain(Op::RenameTable {
-                            table: last_ident(&alter.name),
-                            new_name: last_ident(new),
-                        }));
-                    }
-                    if let AlterTableOperation::DropConstraint {
-                        if_exists, name, ..
-                    } = operation
-                    {
-                        ops.push(TextChange {
-                            op: Op::DropConstraint {
-                                table: last_ident(&alter.name),
-                                name: name.value.clone(),
-                                kind: None,
-                            },
-                            if_exists: *if_exists,
-                        });
-                    }
-                }
-            }
+            Parsed::AlterTable(alter) => ops.extend(alter_table(alter)),
             Parsed::CreateTable(ct) if !ct.temporary && !ct.if_not_exists => {
                 ops.push(certain(Op::CreateTable {
                     table: table_of(ct, family),
@@ -72,13 +48,11 @@ pub fn model_ops(text: &str, family: Family) -> Vec<TextChange> {
             Parsed::Drop {
                 object_type: ObjectType::Table,
                 names,
-                if_exists,
                 temporary: false,
                 ..
             } => {
-                // A table the model does not have is a temporary one made by earlier text
-                // (`CREATE TEMPORARY TABLE` is not followed), or gone `IF EXISTS`.
-                let _ = if_exists;
+                // Applied only when the model has the table, `IF EXISTS` or not: one it does
+                // not have is a temporary table made by earlier text (not followed).
                 for name in names {
                     ops.push(TextChange {
                         op: Op::DropTable {
@@ -88,39 +62,7 @@ pub fn model_ops(text: &str, family: Family) -> Vec<TextChange> {
                     });
                 }
             }
-            Parsed::CreateIndex(ci) => {
-                let Some(name) = &ci.name else {
-                    continue;
-                };
-                let parts = ci
-                    .columns
-                    .iter()
-                    .map(|c| match &c.column.expr {
-                        Expr::Identifier(i) if c.operator_class.is_none() => {
-                            IndexPart::Column(i.value.clone())
-                        }
-                        _ => IndexPart::Expression(c.to_string()),
-                    })
-                    .collect();
-                let mut index = Index {
-                    name: last_ident(name),
-                    table: last_ident(&ci.table_name),
-                    parts,
-                    unique: ci.unique,
-                    dialect_options: Vec::new(),
-                };
-                if let Some(predicate) = &ci.predicate {
-                    let key = match family {
-                        Family::Sqlite => "sqlite_where",
-                        _ => "postgresql_where",
-                    };
-                    index.dialect_options.push((
-                        key.to_string(),
-                        crate::ir::DialectOption::Sql(predicate.to_string()),
-                    ));
-                }
-                ops.push(certain(Op::CreateIndex { index }));
-            }
+            Parsed::CreateIndex(ci) => ops.extend(create_index(ci, family)),
             Parsed::Drop {
                 object_type: ObjectType::Index,
                 names,
@@ -142,6 +84,65 @@ pub fn model_ops(text: &str, family: Family) -> Vec<TextChange> {
         }
     }
     ops
+}
+
+/// The renames and constraint drops of an `ALTER TABLE`.
+fn alter_table(alter: &sqlparser::ast::AlterTable) -> Vec<TextChange> {
+    let table = last_ident(&alter.name);
+    let mut out = Vec::new();
+    for operation in &alter.operations {
+        match operation {
+            AlterTableOperation::RenameTable { table_name } => {
+                let (RenameTableNameKind::To(new) | RenameTableNameKind::As(new)) = table_name;
+                out.push(certain(Op::RenameTable {
+                    table: table.clone(),
+                    new_name: last_ident(new),
+                }));
+            }
+            AlterTableOperation::DropConstraint {
+                if_exists, name, ..
+            } => out.push(TextChange {
+                op: Op::DropConstraint {
+                    table: table.clone(),
+                    name: name.value.clone(),
+                    kind: None,
+                },
+                if_exists: *if_exists,
+            }),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A named index a `CREATE INDEX` makes (its partial-index predicate kept as SQL).
+fn create_index(ci: &sqlparser::ast::CreateIndex, family: Family) -> Option<TextChange> {
+    let parts = ci
+        .columns
+        .iter()
+        .map(|c| match &c.column.expr {
+            Expr::Identifier(i) if c.operator_class.is_none() => IndexPart::Column(i.value.clone()),
+            _ => IndexPart::Expression(c.to_string()),
+        })
+        .collect();
+    let mut index = Index {
+        name: last_ident(ci.name.as_ref()?),
+        table: last_ident(&ci.table_name),
+        parts,
+        unique: ci.unique,
+        dialect_options: Vec::new(),
+    };
+    if let Some(predicate) = &ci.predicate {
+        let key = match family {
+            Family::Sqlite => "sqlite_where",
+            _ => "postgresql_where",
+        };
+        index.dialect_options.push((
+            key.to_string(),
+            crate::ir::DialectOption::Sql(predicate.to_string()),
+        ));
+    }
+    Some(certain(Op::CreateIndex { index }))
 }
 
 /// A table as a `CREATE TABLE` text defines it: each column's type as the text spells it.

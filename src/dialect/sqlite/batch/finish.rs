@@ -232,14 +232,9 @@ pub(super) fn apply_naming_convention(
     }
     let mut still_unnamed = Vec::new();
     for mut c in std::mem::take(unnamed) {
-        let key = match c.kind() {
-            ConstraintKind::PrimaryKey => "pk",
-            ConstraintKind::ForeignKey => "fk",
-            ConstraintKind::Unique => "uq",
-            ConstraintKind::Check => "ck",
-        };
-        let template = convention.iter().find(|(k, _)| k == key).map(|(_, v)| v);
-        match template.and_then(|t| expand_convention(t, table, &c)) {
+        use crate::schema::naming;
+        let template = naming::template(convention, naming::key(c.kind()));
+        match template.and_then(|t| naming::constraint_name(t, table, &c)) {
             Some(name) => {
                 c.set_name(Some(name.clone()));
                 named.push((name, c));
@@ -248,45 +243,4 @@ pub(super) fn apply_naming_convention(
         }
     }
     *unnamed = still_unnamed;
-}
-
-/// Expand `%(table_name)s`, `%(column_0_name)s`, `%(referred_table_name)s`, ... for one
-/// constraint; `None` when a token cannot be filled.
-fn expand_convention(template: &str, table: &str, c: &Constraint) -> Option<String> {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("%(") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after.find(")s")?;
-        let token = &after[..end];
-        let cols = c.columns();
-        let value = match token {
-            "table_name" => table.to_string(),
-            "column_0_name" | "column_0_label" | "column_0_key" => {
-                let first = cols.first()?;
-                if token == "column_0_label" {
-                    format!("{table}_{first}")
-                } else {
-                    first.clone()
-                }
-            }
-            "column_0_N_name" => cols.join("_"),
-            "column_0N_name" => cols.join(""),
-            "referred_table_name" => match c {
-                Constraint::ForeignKey(fk) => fk.ref_table.clone(),
-                _ => return None,
-            },
-            "referred_column_0_name" => match c {
-                Constraint::ForeignKey(fk) => fk.ref_columns.first()?.clone(),
-                _ => return None,
-            },
-            "constraint_name" => c.name()?.to_string(),
-            _ => return None,
-        };
-        out.push_str(&value);
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    Some(out)
 }
