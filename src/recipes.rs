@@ -50,6 +50,21 @@ const MLFLOW_AUTH_RECIPES: &[(&str, &str)] = &[(
     include_str!("../revisions/mlflow-auth/recipes/e5f6a7b8c9d0.py"),
 )];
 
+/// The recipes for projects found by their package (`revisions/<package>/recipes/`).
+const PACKAGE_RECIPES: &[(&str, &[(&str, &str)])] = &[(
+    "airflow",
+    &[
+        (
+            "d59cbbef95eb.py",
+            include_str!("../revisions/airflow/recipes/d59cbbef95eb.py"),
+        ),
+        (
+            "7645189f3479.py",
+            include_str!("../revisions/airflow/recipes/7645189f3479.py"),
+        ),
+    ],
+)];
+
 #[derive(Debug, thiserror::Error)]
 pub enum RecipeError {
     #[error("recipe {recipe}: {source}")]
@@ -116,10 +131,24 @@ impl RecipeBook {
             "mlflow-auth" => MLFLOW_AUTH_RECIPES,
             _ => &[],
         };
+        Self::from_files(project, files)
+    }
+
+    /// The recipes that ship for a generic project whose scripts live in Python package
+    /// `package` (`revisions/<package>/recipes/`); empty for a package we know nothing of.
+    pub fn for_package(package: &str) -> Result<RecipeBook, RecipeError> {
+        let files = PACKAGE_RECIPES
+            .iter()
+            .find(|(name, _)| *name == package)
+            .map_or(&[][..], |(_, files)| files);
+        Self::from_files(package, files)
+    }
+
+    fn from_files(folder: &str, files: &[(&str, &str)]) -> Result<RecipeBook, RecipeError> {
         let mut recipes = Vec::new();
         for (name, source) in files {
             let path = Path::new("revisions")
-                .join(project)
+                .join(folder)
                 .join("recipes")
                 .join(name);
             recipes.push(Self::parse(&path, source)?);
@@ -184,6 +213,13 @@ mod tests {
             );
         }
         assert_eq!(RecipeBook::builtin("mlflow-auth").unwrap().len(), 1);
+        for (package, files) in PACKAGE_RECIPES {
+            let book = RecipeBook::for_package(package).unwrap();
+            assert_eq!(book.len(), files.len(), "{package}");
+        }
+        assert!(RecipeBook::for_package("no_such_package")
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

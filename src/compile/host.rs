@@ -15,6 +15,7 @@ use super::session::Shared;
 /// The Alembic version scripts see as `alembic.__version__` (the one we reproduce).
 pub const ALEMBIC_VERSION: &str = "1.20.1";
 
+mod callables;
 mod facts;
 mod libraries;
 
@@ -145,6 +146,51 @@ impl Host for CompileHost {
     }
 }
 
+/// `alembic_engine.UUID7`: an SQL expression giving a new random UUID version 7 (RFC 9562: the
+/// Unix time in milliseconds, then random bits) as 36 lowercase characters, evaluated afresh for
+/// each row, in the spelling of `dialect`. Recipes use it where a script binds `uuid7()` made in
+/// Python row by row.
+fn uuid7_sql(dialect: &str) -> String {
+    // Each part: (hex of the millisecond clock, 12 digits; `n` random hex digits; one of 8 9 a b).
+    let (clock, random, variant): (&str, fn(usize) -> String, &str) = match dialect {
+        "postgresql" => (
+            "lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')",
+            |n| format!("substr(md5(random()::text), 1, {n})"),
+            "substr('89ab', 1 + floor(random() * 4)::int, 1)",
+        ),
+        "mysql" => (
+            "LPAD(LOWER(HEX(FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000))), 12, '0')",
+            |n| format!("SUBSTR(MD5(RAND()), 1, {n})"),
+            "SUBSTR('89ab', 1 + FLOOR(RAND() * 4), 1)",
+        ),
+        _ => (
+            "printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))",
+            |n| format!("substr(lower(hex(randomblob(8))), 1, {n})"),
+            "substr('89ab', 1 + abs(random() % 4), 1)",
+        ),
+    };
+    let concat = |parts: &[String]| match dialect {
+        "mysql" => format!("CONCAT({})", parts.join(", ")),
+        _ => parts.join(" || "),
+    };
+    let clock_part = |from: usize, len: usize| match dialect {
+        "mysql" => format!("SUBSTR({clock}, {from}, {len})"),
+        _ => format!("substr({clock}, {from}, {len})"),
+    };
+    concat(&[
+        clock_part(1, 8),
+        "'-'".into(),
+        clock_part(9, 4),
+        "'-7'".into(),
+        random(3),
+        "'-'".into(),
+        variant.into(),
+        random(3),
+        "'-'".into(),
+        random(12),
+    ])
+}
+
 impl CompileHost {
     fn import_uncached(&self, module: &str) -> Option<Value> {
         match module {
@@ -168,25 +214,31 @@ impl CompileHost {
         let replacements = self.replacements.clone();
         Some(Value::module(
             "alembic_engine",
-            [(
-                "replace_nested".to_string(),
-                Value::native(NativeFunction::new(
-                    "alembic_engine.replace_nested",
-                    move |args, kwargs, ctx| {
-                        let mut a = Args::new("replace_nested", args, kwargs);
-                        let name = a.required(0, "qualname", ctx)?;
-                        let function = a.required(1, "function", ctx)?;
-                        a.finish(ctx)?;
-                        let name = name.as_str().ok_or_else(|| {
-                            ctx.native_error("replace_nested", "the qualname must be a string")
-                        })?;
-                        replacements
-                            .borrow_mut()
-                            .insert((rev.path.clone(), name.to_string()), function);
-                        Ok(Value::None)
-                    },
-                )),
-            )],
+            [
+                (
+                    "UUID7".to_string(),
+                    Value::str(&uuid7_sql(&self.session.dialect_name())),
+                ),
+                (
+                    "replace_nested".to_string(),
+                    Value::native(NativeFunction::new(
+                        "alembic_engine.replace_nested",
+                        move |args, kwargs, ctx| {
+                            let mut a = Args::new("replace_nested", args, kwargs);
+                            let name = a.required(0, "qualname", ctx)?;
+                            let function = a.required(1, "function", ctx)?;
+                            a.finish(ctx)?;
+                            let name = name.as_str().ok_or_else(|| {
+                                ctx.native_error("replace_nested", "the qualname must be a string")
+                            })?;
+                            replacements
+                                .borrow_mut()
+                                .insert((rev.path.clone(), name.to_string()), function);
+                            Ok(Value::None)
+                        },
+                    )),
+                ),
+            ],
         ))
     }
 
@@ -229,7 +281,8 @@ impl CompileHost {
                 &["UUID", "uuid4", "uuid1"],
             )),
             "datetime" => Some(libraries::datetime_module()),
-            "contextlib" => Some(libraries::contextlib_module()),
+            "contextlib" => Some(callables::contextlib_module()),
+            "functools" => Some(callables::functools_module()),
             "importlib" => Some(libraries::importlib_module()),
             "textwrap" => Some(libraries::textwrap_module()),
             "structlog" => Some(libraries::structlog_module()),
@@ -369,6 +422,56 @@ mod tests {
         );
         let sql = compile_with("", &body[..body.rfind("    with").unwrap()]).unwrap();
         assert!(sql[0].starts_with("CREATE TABLE after_suppress"), "{sql:?}");
+    }
+
+    #[test]
+    fn contextmanager_runs_the_with_body_at_the_generators_yield() {
+        // Expected order: CPython 3.11 running the same code with `op.execute` printing.
+        let body = "    op.create_table('t', sa.Column('id', sa.Integer, primary_key=True))
+    from contextlib import contextmanager
+    @contextmanager
+    def step(n):
+        op.execute(f'UPDATE t SET id = {n}')
+        try:
+            yield n + 1
+        except KeyError:
+            op.execute('UPDATE t SET id = 100')
+        finally:
+            op.execute(f'UPDATE t SET id = {n + 2}')
+    with step(1) as two:
+        op.execute(f'UPDATE t SET id = {two}')
+    with step(10):
+        {}['k']
+    def early():
+        with step(20), step(30) as inner:
+            return inner * 10
+        op.execute('UPDATE t SET id = 99')
+    op.execute(f'UPDATE t SET id = {early()}')
+    @contextmanager
+    def never():
+        if False:
+            yield
+    try:
+        with never():
+            pass
+    except RuntimeError as e:
+        assert str(e) == \"generator didn't yield\"
+        op.execute('UPDATE t SET id = 0')";
+        let sql = compile_with("", body).unwrap();
+        let ids: Vec<&str> = sql[1..]
+            .iter()
+            .map(|s| s.strip_prefix("UPDATE t SET id = ").unwrap_or(s))
+            .collect();
+        assert_eq!(
+            ids,
+            ["1", "2", "3", "10", "100", "12", "20", "30", "32", "22", "310", "0"]
+        );
+        let err = compile_with(
+            "",
+            "    def gen():\n        yield 1\n    for x in gen():\n        pass",
+        )
+        .unwrap_err();
+        assert!(err.contains("iterating it"), "{err}");
     }
 
     #[test]

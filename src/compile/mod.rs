@@ -134,6 +134,9 @@ impl Compiler {
         compiler.recipes = crate::recipes::RecipeBook::builtin(&project.name)?;
         compiler.package_root = project.package_root.clone();
         if let Some(package) = &project.package {
+            if !mlflow {
+                compiler.recipes = crate::recipes::RecipeBook::for_package(package)?;
+            }
             compiler.facts.interpret.packages.push(package.clone());
             if let Some(facts) = Facts::for_package(package) {
                 compiler.facts.modules.extend(facts.modules);

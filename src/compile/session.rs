@@ -171,6 +171,7 @@ impl Shared {
     pub(crate) fn dialect_value(&self) -> Value {
         Value::native(DialectObj {
             name: self.dialect_name(),
+            dialect: self.0.borrow().dialect.clone(),
         })
     }
 }
@@ -182,9 +183,59 @@ pub struct Bind {
 }
 
 /// `bind.dialect` / `context.dialect`.
-#[derive(Debug)]
 struct DialectObj {
     name: String,
+    dialect: std::sync::Arc<dyn crate::dialect::Dialect>,
+}
+
+impl std::fmt::Debug for DialectObj {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<Dialect {}>", self.name)
+    }
+}
+
+/// `dialect.identifier_preparer`: quoting as the dialect's DDL does.
+struct IdentifierPreparer(std::sync::Arc<dyn crate::dialect::Dialect>);
+
+impl std::fmt::Debug for IdentifierPreparer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<IdentifierPreparer {}>", self.0.name())
+    }
+}
+
+impl Native for IdentifierPreparer {
+    fn type_name(&self) -> &str {
+        "IdentifierPreparer"
+    }
+
+    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        match name {
+            "quote" | "quote_identifier" => {
+                let dialect = self.0.clone();
+                let always = name == "quote_identifier";
+                Ok(Value::native(crate::interp::NativeFunction::new(
+                    "IdentifierPreparer.quote",
+                    move |args, kwargs, ctx| {
+                        let mut a = crate::interp::Args::new("quote", args, kwargs);
+                        let ident = a.required(0, "ident", ctx)?;
+                        a.finish(ctx)?;
+                        let Some(ident) = ident.as_str() else {
+                            return Err(ctx.type_error("quote() takes an identifier string"));
+                        };
+                        Ok(Value::string(if always {
+                            let q = if dialect.name() == "mysql" { '`' } else { '"' };
+                            let doubled = ident.replace(q, &format!("{q}{q}"));
+                            format!("{q}{doubled}{q}")
+                        } else {
+                            dialect.quote(ident)
+                        }))
+                    },
+                )))
+            }
+            other => Err(ctx
+                .native_unsupported("IdentifierPreparer", format!("reading attribute `{other}`"))),
+        }
+    }
 }
 
 /// `bind.engine`.
@@ -212,6 +263,7 @@ impl Native for DialectObj {
     fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
         match name {
             "name" => Ok(Value::str(&self.name)),
+            "identifier_preparer" => Ok(Value::native(IdentifierPreparer(self.dialect.clone()))),
             // What DDL compilation asks of a decorator's chosen type: the type itself.
             "type_descriptor" => Ok(Value::native(crate::interp::NativeFunction::new(
                 "Dialect.type_descriptor",

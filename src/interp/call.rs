@@ -11,6 +11,7 @@ use super::error::Result;
 use super::exceptions::{is_exception_class, new_exception};
 use super::exec::Flow;
 use super::frame::{SUPER_CLASS, SUPER_RECEIVER};
+use super::generator::Generator;
 use super::scope::{Scope, ScopeKind};
 use super::value::{Body, Class, Function, Instance, Method, Value};
 use crate::script::ast::Params;
@@ -114,11 +115,23 @@ impl Ctx {
                 scope.vars.set(SUPER_RECEIVER, receiver);
             }
         }
+        if matches!(func.body, Body::Generator(_)) {
+            return Ok(Value::native(Generator::new(func.clone(), scope)));
+        }
+        self.run_function_body(func, &scope)
+    }
+
+    /// Run a function's body in `scope`, its arguments already bound there.
+    pub(crate) fn run_function_body(
+        &mut self,
+        func: &Function,
+        scope: &Rc<Scope>,
+    ) -> Result<Value> {
         let saved_path = std::mem::replace(&mut self.path, func.path.clone());
         let saved_pos = self.pos;
         self.depth += 1;
         let result = match &func.body {
-            Body::Block(stmts) => match self.exec_block(&scope, stmts) {
+            Body::Block(stmts) | Body::Generator(stmts) => match self.exec_block(scope, stmts) {
                 Ok(Flow::Return(v)) => Ok(v),
                 Ok(Flow::Normal) => Ok(Value::None),
                 Ok(Flow::Break | Flow::Continue) => {
@@ -126,7 +139,7 @@ impl Ctx {
                 }
                 Err(e) => Err(e),
             },
-            Body::Expr(e) => self.eval(&scope, e),
+            Body::Expr(e) => self.eval(scope, e),
         };
         self.depth -= 1;
         self.path = saved_path;

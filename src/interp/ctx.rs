@@ -51,6 +51,8 @@ pub struct Ctx {
     pub(crate) nesting: usize,
     /// The approximate stack address where the current evaluation started.
     pub(crate) stack_base: usize,
+    /// `with` statements waiting at the `yield` of a running `@contextmanager` generator.
+    pub(crate) yields: Vec<super::generator::YieldPoint>,
 }
 
 /// The address of a local of the calling frame: an approximation of the stack pointer.
@@ -72,6 +74,7 @@ impl Ctx {
             handling: Vec::new(),
             nesting: 0,
             stack_base: stack_address(),
+            yields: Vec::new(),
         }
     }
 

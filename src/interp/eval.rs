@@ -68,6 +68,13 @@ impl Ctx {
                 Err(self.raise("SyntaxError", "can't use starred expression here"))
             }
             ExprKind::Slice { .. } => Err(self.unsupported("a slice outside a subscript")),
+            ExprKind::Yield(value) => {
+                let value = match value {
+                    Some(v) => self.eval(scope, v)?,
+                    None => Value::None,
+                };
+                self.eval_yield(scope, value)
+            }
             ExprKind::Unsupported(what) => Err(self.unsupported(*what)),
         }
     }

@@ -180,8 +180,12 @@ impl Ctx {
             self.bind(scope, &def.name, v)?;
             return Ok(Flow::Normal);
         }
-        let mut f =
-            self.make_function(scope, &def.name, &def.params, Body::Block(def.body.clone()))?;
+        let body = if def.is_generator {
+            Body::Generator(def.body.clone())
+        } else {
+            Body::Block(def.body.clone())
+        };
+        let mut f = self.make_function(scope, &def.name, &def.params, body)?;
         for (pos, decorator) in decorators.into_iter().rev() {
             self.pos = pos;
             f = self.call_value(&decorator, vec![f], Vec::new())?;
@@ -248,7 +252,7 @@ impl Ctx {
         self.exec_block(scope, orelse)
     }
 
-    fn exec_with(
+    pub(crate) fn exec_with(
         &mut self,
         scope: &Rc<Scope>,
         stmt: &Stmt,
@@ -259,6 +263,9 @@ impl Ctx {
             return self.exec_block(scope, body);
         };
         let manager = self.eval(scope, &first.context)?;
+        if let Some(flow) = self.exec_with_generator(&manager, scope, stmt, first, rest, body)? {
+            return Ok(flow);
+        }
         let entered = self.enter(&manager)?;
         if let Some(var) = &first.var {
             self.assign(scope, var, entered)?;

@@ -72,6 +72,7 @@ mod eval;
 mod exceptions;
 mod exec;
 mod format;
+mod generator;
 mod imports;
 mod library;
 mod methods_coll;
@@ -96,6 +97,7 @@ pub use ctx::{Ctx, Limits};
 pub use dict::{Dict, Key};
 pub use error::{Error, Failure, Raised, Result};
 pub use exceptions::{exception_class, is_exception_class, new_exception};
+pub(crate) use generator::contextmanager;
 pub use native::{Args, Native, NativeFunction};
 pub use value::{
     BoundMethod, Class, Function, Instance, Method, ModuleObj, Namespace, Opaque, Range, SeqIter,

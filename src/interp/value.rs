@@ -172,6 +172,8 @@ impl fmt::Debug for Namespace {
 #[derive(Debug)]
 pub(crate) enum Body {
     Block(Vec<Stmt>),
+    /// A body that yields: a call returns a generator that runs it later.
+    Generator(Vec<Stmt>),
     Expr(Expr),
 }
 

@@ -185,6 +185,8 @@ pub enum DialectOption {
     Names(Vec<String>),
     /// `mysql_length={"col": 255}`.
     PerColumn(Vec<(String, i64)>),
+    /// `postgresql_ops={"col": "gin_trgm_ops"}`.
+    PerColumnText(Vec<(String, String)>),
 }
 
 impl Index {

@@ -109,6 +109,8 @@ pub struct FunctionDef {
     pub body: Vec<Stmt>,
     pub decorators: Vec<Expr>,
     pub is_async: bool,
+    /// The body yields (outside nested functions and classes): calling it makes a generator.
+    pub is_generator: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -236,7 +238,9 @@ pub enum ExprKind {
         target: Box<Expr>,
         value: Box<Expr>,
     },
-    /// Valid Python we do not model (await, yield, t-strings, big integers, ...).
+    /// `yield value` (inside a generator function; see `FunctionDef::is_generator`).
+    Yield(Option<Box<Expr>>),
+    /// Valid Python we do not model (await, yield from, t-strings, big integers, ...).
     Unsupported(&'static str),
 }
 

@@ -60,6 +60,7 @@ fn parse_module_here(source: &str) -> Result<Module, SyntaxError> {
     let lower = Lower {
         lines: &lines,
         depth: std::cell::Cell::new(0),
+        yielded: std::cell::Cell::new(false),
     };
     let docstring = module.body.first().and_then(|stmt| match stmt {
         py::Stmt::Expr(e) => match e.value.as_ref() {
@@ -111,6 +112,8 @@ impl LineIndex {
 struct Lower<'a> {
     lines: &'a LineIndex,
     depth: std::cell::Cell<usize>,
+    /// Set by a `yield` met while lowering; each function body saves and restores it.
+    yielded: std::cell::Cell<bool>,
 }
 
 impl Lower<'_> {
@@ -217,16 +220,21 @@ impl Lower<'_> {
 
     /// A `def` (or `async def`) with its parameters, body and decorators.
     fn function_def(&self, f: &py::StmtFunctionDef) -> FunctionDef {
+        let params = self.params(Some(&f.parameters));
+        let outer = self.yielded.replace(false);
+        let body = self.stmts(&f.body);
+        let is_generator = self.yielded.replace(outer);
         FunctionDef {
             name: f.name.as_str().to_string(),
-            params: self.params(Some(&f.parameters)),
-            body: self.stmts(&f.body),
+            params,
+            body,
             decorators: f
                 .decorator_list
                 .iter()
                 .map(|d| self.expr(&d.expression))
                 .collect(),
             is_async: f.is_async,
+            is_generator,
         }
     }
 
@@ -427,10 +435,15 @@ impl Lower<'_> {
                 body: self.boxed(&i.body),
                 orelse: self.boxed(&i.orelse),
             },
-            py::Expr::Lambda(l) => ExprKind::Lambda {
-                params: self.params(l.parameters.as_deref()),
-                body: self.boxed(&l.body),
-            },
+            py::Expr::Lambda(l) => {
+                let outer = self.yielded.get();
+                let lambda = ExprKind::Lambda {
+                    params: self.params(l.parameters.as_deref()),
+                    body: self.boxed(&l.body),
+                };
+                self.yielded.set(outer);
+                lambda
+            }
             py::Expr::Subscript(s) => ExprKind::Subscript {
                 value: self.boxed(&s.value),
                 index: self.boxed(&s.slice),
@@ -455,7 +468,14 @@ impl Lower<'_> {
                 value: self.boxed(&n.value),
             },
             py::Expr::Await(_) => ExprKind::Unsupported("await"),
-            py::Expr::Yield(_) | py::Expr::YieldFrom(_) => ExprKind::Unsupported("yield"),
+            py::Expr::Yield(y) => {
+                self.yielded.set(true);
+                ExprKind::Yield(y.value.as_deref().map(|v| self.boxed(v)))
+            }
+            py::Expr::YieldFrom(_) => {
+                self.yielded.set(true);
+                ExprKind::Unsupported("yield from")
+            }
             py::Expr::IpyEscapeCommand(_) => ExprKind::Unsupported("IPython escape command"),
         };
         Expr {

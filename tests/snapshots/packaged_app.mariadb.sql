@@ -55,3 +55,26 @@ CREATE INDEX ix_board_title ON board (title);
 
 UPDATE alembic_version SET version_num='d41c8e07ab59' WHERE alembic_version.version_num = 'b7a94e15d302';
 
+-- Running upgrade d41c8e07ab59 -> f2b6c8d9e130
+
+CREATE TABLE labels (
+    id INTEGER NOT NULL AUTO_INCREMENT, 
+    `key` VARCHAR(50) NOT NULL, 
+    task_id INTEGER, 
+    PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_labels_key ON labels (`key`);
+
+ALTER TABLE labels ADD COLUMN color VARCHAR(20);
+
+ALTER TABLE labels ADD CONSTRAINT fk_labels_task_id FOREIGN KEY(task_id) REFERENCES tasks (id);
+
+ALTER TABLE labels ADD CONSTRAINT uq_labels_color UNIQUE (color);
+
+ALTER TABLE labels DROP INDEX uq_labels_color;
+
+CREATE INDEX ix_labels_task_id_id_desc ON labels (task_id, id);
+
+UPDATE alembic_version SET version_num='f2b6c8d9e130' WHERE alembic_version.version_num = 'd41c8e07ab59';
+

@@ -73,3 +73,40 @@ CREATE INDEX ix_board_title ON board (title);
 
 UPDATE alembic_version SET version_num='d41c8e07ab59' WHERE alembic_version.version_num = 'b7a94e15d302';
 
+-- Running upgrade d41c8e07ab59 -> f2b6c8d9e130
+
+CREATE TABLE labels (
+    id INTEGER NOT NULL, 
+    "key" VARCHAR(50) NOT NULL, 
+    task_id INTEGER, 
+    PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_labels_key ON labels ("key");
+
+PRAGMA foreign_keys=off;
+
+CREATE TABLE _alembic_tmp_labels (
+    id INTEGER NOT NULL, 
+    "key" VARCHAR(50) NOT NULL, 
+    task_id INTEGER, 
+    color VARCHAR(20), 
+    PRIMARY KEY (id), 
+    CONSTRAINT fk_labels_task_id FOREIGN KEY(task_id) REFERENCES tasks (id)
+);
+
+INSERT INTO _alembic_tmp_labels (id, "key", task_id) SELECT labels.id, labels."key", labels.task_id 
+FROM labels;
+
+DROP TABLE labels;
+
+ALTER TABLE _alembic_tmp_labels RENAME TO labels;
+
+CREATE INDEX ix_labels_key ON labels ("key");
+
+PRAGMA foreign_keys=on;
+
+CREATE INDEX ix_labels_task_id_id_desc ON labels (task_id, id);
+
+UPDATE alembic_version SET version_num='f2b6c8d9e130' WHERE alembic_version.version_num = 'd41c8e07ab59';
+

@@ -1,7 +1,8 @@
 //! The modules of Alembic and of the standard and common third-party libraries a revision (or
 //! an application module it imports) may use, reduced to what migrations use: `alembic.context`,
 //! `lazy_object_proxy`, `time`, `logging`, `structlog`, `textwrap`, `packaging.version`,
-//! `datetime`, `contextlib`, `importlib`, `typing`, and names of `uuid`.
+//! `datetime`, `importlib`, `typing`, and names of `uuid` (`contextlib` and `functools` are in
+//! `callables`).
 
 use std::rc::Rc;
 
@@ -475,50 +476,6 @@ impl Native for DatetimeClass {
             ))),
             _ => Err(ctx.not_modeled(&format!("datetime.datetime.{name}"), "reading it")),
         }
-    }
-}
-
-/// `contextlib`, reduced to `suppress(*exceptions)`: a `with` block whose listed Python
-/// exceptions end the block quietly. (A database error cannot happen while compiling; the
-/// statements inside are sent, and the schema model says whether they can succeed.)
-pub(super) fn contextlib_module() -> Value {
-    Value::module(
-        "contextlib",
-        [(
-            "suppress".to_string(),
-            Value::native(NativeFunction::new(
-                "contextlib.suppress",
-                |args, kwargs, ctx| {
-                    if !kwargs.is_empty() {
-                        return Err(ctx.type_error("suppress() takes no keyword arguments"));
-                    }
-                    Ok(Value::native(Suppress(args)))
-                },
-            )),
-        )],
-    )
-}
-
-#[derive(Debug)]
-struct Suppress(Vec<Value>);
-
-impl Native for Suppress {
-    fn type_name(&self) -> &str {
-        "contextlib.suppress"
-    }
-
-    fn enter(&self, _ctx: &mut Ctx) -> Result<Value> {
-        Ok(Value::None)
-    }
-
-    fn exit(&self, raised: Option<&crate::interp::Raised>, _ctx: &mut Ctx) -> Result<bool> {
-        let Some(Value::Instance(exception)) = raised.map(|r| &r.exception) else {
-            return Ok(false);
-        };
-        Ok(self.0.iter().any(|c| match c {
-            Value::Class(c) => exception.class.is_subclass_of(c),
-            _ => false,
-        }))
     }
 }
 

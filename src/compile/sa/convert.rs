@@ -299,19 +299,32 @@ pub fn to_dialect_option(key: &str, v: &Value, ctx: &mut Ctx) -> Result<DialectO
         Value::Int(i) => DialectOption::Int(*i),
         Value::Str(s) => DialectOption::Str(s.to_string()),
         Value::Dict(_) => {
-            let mut out = Vec::new();
+            let mut ints = Vec::new();
+            let mut texts = Vec::new();
             for (k, n) in super::args::dict_pairs(v, key, key, ctx)? {
                 let name = match (k.as_str(), column_name(&k)) {
                     (Some(s), _) => s.to_string(),
                     (_, Some(n)) => n,
                     _ => return Err(ctx.native_unsupported(key, "a dict key that is not a column")),
                 };
-                let Some(n) = n.as_int() else {
-                    return Err(ctx.native_unsupported(key, "a dict value that is not an int"));
-                };
-                out.push((name, n));
+                match (n.as_int(), n.as_str()) {
+                    (Some(n), _) => ints.push((name, n)),
+                    (_, Some(s)) => texts.push((name, s.to_string())),
+                    _ => {
+                        return Err(ctx.native_unsupported(
+                            key,
+                            "a dict value that is neither an int nor a string",
+                        ))
+                    }
+                }
             }
-            DialectOption::PerColumn(out)
+            match (ints.is_empty(), texts.is_empty()) {
+                (_, true) => DialectOption::PerColumn(ints),
+                (true, false) => DialectOption::PerColumnText(texts),
+                (false, false) => {
+                    return Err(ctx.native_unsupported(key, "a dict of both ints and strings"))
+                }
+            }
         }
         Value::List(_) | Value::Tuple(_) => {
             let mut names = Vec::new();
@@ -589,6 +602,9 @@ fn dialect_option_value(o: &DialectOption) -> Option<Value> {
         DialectOption::Names(n) => Value::list(n.iter().map(|s| Value::str(s)).collect()),
         DialectOption::PerColumn(p) => {
             Value::dict_of_str(p.iter().map(|(k, v)| (k.clone(), Value::Int(*v))))
+        }
+        DialectOption::PerColumnText(p) => {
+            Value::dict_of_str(p.iter().map(|(k, v)| (k.clone(), Value::str(v))))
         }
     })
 }

@@ -317,8 +317,10 @@ pub(crate) fn table_comment_sql(table: &str, comment: &str) -> String {
 }
 
 /// `CREATE [UNIQUE] INDEX` with SQLAlchemy's PostgreSQL options: `postgresql_using`,
-/// `_include`, `_where`, `_concurrently`, `_nulls_not_distinct`, `_with`, `_tablespace`.
+/// `_include`, `_where`, `_concurrently`, `_nulls_not_distinct`, `_with`, `_tablespace`, and
+/// `_ops` (text after a column: an operator class, or an order such as `DESC`).
 pub(crate) fn create_index_sql(index: &Index) -> Result<String, RenderError> {
+    let mut ops: &[(String, String)] = &[];
     let mut using = None;
     let mut include = None;
     let mut where_ = None;
@@ -342,6 +344,7 @@ pub(crate) fn create_index_sql(index: &Index) -> Result<String, RenderError> {
                 with = Some(opts.join(", "));
             }
             ("tablespace", DialectOption::Str(s)) => tablespace = Some(quote(s)),
+            ("ops", DialectOption::PerColumnText(pairs)) => ops = pairs,
             _ => {
                 return Err(unsupported(format!(
                     "index '{}': the option {key}={value:?} is not modeled for PostgreSQL",
@@ -354,7 +357,10 @@ pub(crate) fn create_index_sql(index: &Index) -> Result<String, RenderError> {
         .parts
         .iter()
         .map(|p| match p {
-            IndexPart::Column(c) => quote(c),
+            IndexPart::Column(c) => match ops.iter().find(|(name, _)| name == c) {
+                Some((_, op)) => format!("{} {op}", quote(c)),
+                None => quote(c),
+            },
             IndexPart::Expression(e) => e.clone(),
         })
         .collect();
