@@ -62,6 +62,30 @@ const PACKAGE_RECIPES: &[(&str, &[(&str, &str)])] = &[(
             "7645189f3479.py",
             include_str!("../revisions/airflow/recipes/7645189f3479.py"),
         ),
+        (
+            "eed27faa34e3.py",
+            include_str!("../revisions/airflow/recipes/eed27faa34e3.py"),
+        ),
+        (
+            "e39a26ac59f6.py",
+            include_str!("../revisions/airflow/recipes/e39a26ac59f6.py"),
+        ),
+        (
+            "808787349f22.py",
+            include_str!("../revisions/airflow/recipes/808787349f22.py"),
+        ),
+        (
+            "e812941398f4.py",
+            include_str!("../revisions/airflow/recipes/e812941398f4.py"),
+        ),
+        (
+            "55297ae24532.py",
+            include_str!("../revisions/airflow/recipes/55297ae24532.py"),
+        ),
+        (
+            "1d6611b6ab7c.py",
+            include_str!("../revisions/airflow/recipes/1d6611b6ab7c.py"),
+        ),
     ],
 )];
 

@@ -11,12 +11,17 @@ use std::process::Output;
 use serde_json::Value;
 
 fn report(dir: &Path, dialect: &str, json: bool) -> Output {
+    report_in(dir, dialect, json, &[])
+}
+
+fn report_in(dir: &Path, dialect: &str, json: bool, extra: &[&str]) -> Output {
     let mut cmd = support::mlflow_migrate();
     cmd.arg("--scripts").arg(dir);
     if json {
         cmd.args(["--format", "json"]);
     }
     cmd.args(["compile-report", "--dialect", dialect])
+        .args(extra)
         .output()
         .unwrap()
 }
@@ -47,7 +52,7 @@ fn a_project_whose_revisions_all_compile_is_reported_so_and_exits_zero() {
         }
         assert!(
             text.ends_with(&format!(
-                "{n} of {n} revisions compile for {dialect}; 0 refused\n"
+                "{n} of {n} revisions compile for {dialect} (upgrade); 0 refused\n"
             )),
             "{text}"
         );
@@ -133,11 +138,51 @@ fn refusals_name_the_failed_definition_and_the_revisions_that_follow_from_them()
         lines[2].starts_with("ccc3  compiled (1 statements)"),
         "{text}"
     );
-    assert_eq!(lines[3], "1 of 3 revisions compile for sqlite; 2 refused");
+    assert_eq!(
+        lines[3],
+        "1 of 3 revisions compile for sqlite (upgrade); 2 refused"
+    );
     let json: Value = serde_json::from_slice(&report(&dir, "sqlite", true).stdout).unwrap();
     assert_eq!(json["compiled"], 1);
     assert_eq!(json["refused"], 2);
     assert_eq!(json["revisions"][0]["outcome"], "refused");
     assert_eq!(json["revisions"][1]["after"], "aaa1");
     assert_eq!(json["revisions"][2]["statements"], 1);
+}
+
+#[test]
+fn a_script_that_reads_rows_only_online_compiles_for_sql_and_is_refused_for_upgrade() {
+    let tmp = tempfile::tempdir().unwrap();
+    let versions = tmp.path().join("versions");
+    write(&tmp.path().join("env.py"), "");
+    write(
+        &versions.join("aaa1_things.py"),
+        "import sqlalchemy as sa\nfrom alembic import context, op\n\n\
+         revision = 'aaa1'\ndown_revision = None\n\n\
+         def upgrade():\n\
+         \x20   op.create_table('things', sa.Column('id', sa.Integer, primary_key=True))\n\
+         \x20   if not context.is_offline_mode():\n\
+         \x20       for row in op.get_bind().execute(sa.text('SELECT id FROM things')):\n\
+         \x20           pass\n\n\
+         def downgrade():\n    pass\n",
+    );
+    let online = report_in(tmp.path(), "sqlite", true, &[]);
+    let json: Value = serde_json::from_slice(&online.stdout).unwrap();
+    assert_eq!(online.status.code(), Some(1));
+    assert_eq!(json["mode"], "upgrade");
+    assert_eq!(json["refused"], 1);
+    assert!(
+        json["revisions"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("reading rows"),
+        "{json}"
+    );
+    let offline = report_in(tmp.path(), "sqlite", false, &["--offline"]);
+    let text = String::from_utf8_lossy(&offline.stdout);
+    assert!(offline.status.success(), "{text}");
+    assert!(
+        text.ends_with("1 of 1 revisions compile for sqlite (sql); 0 refused\n"),
+        "{text}"
+    );
 }

@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use crate::interp::{Args, Host, NativeFunction, Value};
+use crate::interp::{Host, Value};
 
 use super::inspect::Inspector;
 use super::op::Operations;
@@ -16,6 +16,8 @@ use super::session::Shared;
 pub const ALEMBIC_VERSION: &str = "1.20.1";
 
 mod callables;
+mod engine;
+pub(crate) use engine::{normalized as normalized_sql, AnsweredRows};
 mod facts;
 mod libraries;
 
@@ -146,51 +148,6 @@ impl Host for CompileHost {
     }
 }
 
-/// `alembic_engine.UUID7`: an SQL expression giving a new random UUID version 7 (RFC 9562: the
-/// Unix time in milliseconds, then random bits) as 36 lowercase characters, evaluated afresh for
-/// each row, in the spelling of `dialect`. Recipes use it where a script binds `uuid7()` made in
-/// Python row by row.
-fn uuid7_sql(dialect: &str) -> String {
-    // Each part: (hex of the millisecond clock, 12 digits; `n` random hex digits; one of 8 9 a b).
-    let (clock, random, variant): (&str, fn(usize) -> String, &str) = match dialect {
-        "postgresql" => (
-            "lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')",
-            |n| format!("substr(md5(random()::text), 1, {n})"),
-            "substr('89ab', 1 + floor(random() * 4)::int, 1)",
-        ),
-        "mysql" => (
-            "LPAD(LOWER(HEX(FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000))), 12, '0')",
-            |n| format!("SUBSTR(MD5(RAND()), 1, {n})"),
-            "SUBSTR('89ab', 1 + FLOOR(RAND() * 4), 1)",
-        ),
-        _ => (
-            "printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))",
-            |n| format!("substr(lower(hex(randomblob(8))), 1, {n})"),
-            "substr('89ab', 1 + abs(random() % 4), 1)",
-        ),
-    };
-    let concat = |parts: &[String]| match dialect {
-        "mysql" => format!("CONCAT({})", parts.join(", ")),
-        _ => parts.join(" || "),
-    };
-    let clock_part = |from: usize, len: usize| match dialect {
-        "mysql" => format!("SUBSTR({clock}, {from}, {len})"),
-        _ => format!("substr({clock}, {from}, {len})"),
-    };
-    concat(&[
-        clock_part(1, 8),
-        "'-'".into(),
-        clock_part(9, 4),
-        "'-7'".into(),
-        random(3),
-        "'-'".into(),
-        variant.into(),
-        random(3),
-        "'-'".into(),
-        random(12),
-    ])
-}
-
 impl CompileHost {
     fn import_uncached(&self, module: &str) -> Option<Value> {
         match module {
@@ -208,37 +165,11 @@ impl CompileHost {
 
     /// The `alembic_engine` module recipes import, or `None` outside a recipe.
     fn engine_module(&self) -> Option<Value> {
-        // `alembic_engine.replace_nested(qualname, function)`, for recipes only: the
-        // original script's nested `def` of that qualified name binds `function` instead.
         let rev = self.original.clone()?;
-        let replacements = self.replacements.clone();
-        Some(Value::module(
-            "alembic_engine",
-            [
-                (
-                    "UUID7".to_string(),
-                    Value::str(&uuid7_sql(&self.session.dialect_name())),
-                ),
-                (
-                    "replace_nested".to_string(),
-                    Value::native(NativeFunction::new(
-                        "alembic_engine.replace_nested",
-                        move |args, kwargs, ctx| {
-                            let mut a = Args::new("replace_nested", args, kwargs);
-                            let name = a.required(0, "qualname", ctx)?;
-                            let function = a.required(1, "function", ctx)?;
-                            a.finish(ctx)?;
-                            let name = name.as_str().ok_or_else(|| {
-                                ctx.native_error("replace_nested", "the qualname must be a string")
-                            })?;
-                            replacements
-                                .borrow_mut()
-                                .insert((rev.path.clone(), name.to_string()), function);
-                            Ok(Value::None)
-                        },
-                    )),
-                ),
-            ],
+        Some(engine::module(
+            rev,
+            self.replacements.clone(),
+            self.session.clone(),
         ))
     }
 
@@ -281,6 +212,7 @@ impl CompileHost {
                 &["UUID", "uuid4", "uuid1"],
             )),
             "datetime" => Some(libraries::datetime_module()),
+            "pendulum" => Some(libraries::pendulum_module()),
             "contextlib" => Some(callables::contextlib_module()),
             "functools" => Some(callables::functools_module()),
             "importlib" => Some(libraries::importlib_module()),

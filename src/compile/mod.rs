@@ -169,6 +169,7 @@ impl Compiler {
                     .collect(),
             ),
             final_names: Default::default(),
+            answers: Vec::new(),
         })
     }
 
@@ -256,6 +257,7 @@ impl Compiler {
                     offline: s.offline,
                     naming: s.naming.clone(),
                     final_names: s.final_names.clone(),
+                    answers: Vec::new(),
                 }
             });
         Ok((

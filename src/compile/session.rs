@@ -67,6 +67,8 @@ pub struct Session {
     pub naming: super::naming::Convention,
     /// Names given through `op.f()`: final, never formatted by the convention.
     pub final_names: std::collections::HashSet<String>,
+    /// Reads a recipe answered (`alembic_engine.answer`): normalized SQL → rows.
+    pub answers: Vec<(String, Vec<Value>)>,
 }
 
 impl std::fmt::Debug for Session {
@@ -183,9 +185,9 @@ pub struct Bind {
 }
 
 /// `bind.dialect` / `context.dialect`.
-struct DialectObj {
+pub(crate) struct DialectObj {
     name: String,
-    dialect: std::sync::Arc<dyn crate::dialect::Dialect>,
+    pub(crate) dialect: std::sync::Arc<dyn crate::dialect::Dialect>,
 }
 
 impl std::fmt::Debug for DialectObj {
@@ -337,6 +339,17 @@ impl Native for BindExecute {
             _ => sa::to_statement(&stmt, ctx)?,
         };
         if let crate::ir::Statement::Sql { text } = &statement {
+            let key = super::host::normalized_sql(text);
+            let answered = self
+                .session
+                .0
+                .borrow()
+                .answers
+                .iter()
+                .find_map(|(q, rows)| (*q == key).then(|| rows.clone()));
+            if let Some(rows) = answered {
+                return Ok(Value::native(super::host::AnsweredRows(rows)));
+            }
             let head = text.trim_start().to_ascii_lowercase();
             // `PRAGMA name = value` sets; `PRAGMA name` reads.
             let pragma_read = head.starts_with("pragma") && !head.contains('=');

@@ -81,6 +81,8 @@ pub trait Dialect: Send + Sync {
     fn database(&self) -> Database;
     /// Quote an identifier if the database needs it.
     fn quote(&self, ident: &str) -> String;
+    /// A value written into a data statement (booleans and the clock differ per database).
+    fn data_literal(&self, value: &crate::ir::Literal) -> String;
     /// The SQL statements for one operation; `model` is advanced past it.
     fn render(&self, model: &mut SchemaModel, op: &Op) -> Result<Vec<String>, RenderError>;
     /// Whether DDL can run inside a transaction (PostgreSQL, SQLite) or commits at once (MySQL).

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::Rendered;
 use crate::compile::CompileError;
 use crate::graph::{Direction, RevisionGraph, Step};
-use crate::plan::{PlanError, Planner};
+use crate::plan::{Mode, PlanError, Planner};
 
 /// What became of one revision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,6 +41,9 @@ pub struct RevisionOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CompileReport {
     pub database: String,
+    /// Compiled as `upgrade` runs revisions (online) or as `sql` writes them (offline): a
+    /// script may branch on `context.is_offline_mode()`.
+    pub mode: Mode,
     pub revisions: Vec<RevisionOutcome>,
 }
 
@@ -84,6 +87,7 @@ impl CompileReport {
         }
         Ok(CompileReport {
             database: key.to_string(),
+            mode: planner.mode(),
             revisions,
         })
     }
@@ -96,7 +100,7 @@ impl CompileReport {
             .count()
     }
 
-    /// The report as JSON (`database`, `compiled`, `refused`, `revisions`) and as text: one line
+    /// The report as JSON (`database`, `mode`, `compiled`, `refused`, `revisions`) and as text: one line
     /// per revision, then the totals.
     pub fn rendered(&self) -> Rendered {
         let compiled = self.compiled();
@@ -117,14 +121,19 @@ impl CompileReport {
                 }
             }
         }
+        let mode = match self.mode {
+            Mode::Online => "upgrade",
+            Mode::Offline => "sql",
+        };
         text.push_str(&format!(
-            "{compiled} of {} revisions compile for {}; {refused} refused\n",
+            "{compiled} of {} revisions compile for {} ({mode}); {refused} refused\n",
             self.revisions.len(),
             self.database
         ));
         Rendered {
             json: serde_json::json!({
                 "database": self.database,
+                "mode": mode,
                 "compiled": compiled,
                 "refused": refused,
                 "revisions": self.revisions,

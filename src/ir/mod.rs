@@ -127,6 +127,9 @@ pub struct AlterColumn {
     pub existing_nullable: Option<bool>,
     pub existing_server_default: Option<ServerDefault>,
     pub existing_comment: Option<String>,
+    /// `postgresql_using`: the expression PostgreSQL converts the old values with on a type
+    /// change (`ALTER COLUMN c TYPE t USING expr`).
+    pub postgresql_using: Option<String>,
 }
 
 impl AlterColumn {
@@ -144,6 +147,7 @@ impl AlterColumn {
             existing_nullable: None,
             existing_server_default: None,
             existing_comment: None,
+            postgresql_using: None,
         }
     }
 }

@@ -171,13 +171,15 @@ impl Migrator {
     }
 
     /// Which revisions from base to the heads compile for `database`, and why the others are
-    /// refused (without a database, as `sql` is).
+    /// refused (without a database): as `upgrade` would run them (`Mode::Online`) or as `sql`
+    /// writes them (`Mode::Offline`).
     pub fn compile_report(
         &self,
         database: Database,
+        mode: Mode,
     ) -> Result<crate::inspect::CompileReport, SqlError> {
         let steps = self.graph.upgrade_path(&Lower::Many(Vec::new()), "heads")?;
-        let planner = self.offline_planner(database)?;
+        let planner = Planner::for_project(&self.project, &self.graph, database.dialect(), mode)?;
         Ok(crate::inspect::CompileReport::build(
             &planner,
             &self.graph,

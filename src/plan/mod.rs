@@ -83,7 +83,8 @@ fn label(graph: &RevisionGraph, step: &Step) -> String {
 
 /// Whether a plan is a script for later (`sql`, like `alembic upgrade --sql`) or runs on a
 /// live database now: what scripts see as `context.is_offline_mode()` and `context.as_sql`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Mode {
     Offline,
     Online,
@@ -125,6 +126,14 @@ impl<'a> Planner<'a> {
             version_table: project.version_table.clone(),
             initial_models: project.initial_models.clone(),
         })
+    }
+
+    /// Whether this planner compiles for `upgrade` (online) or for `sql` (offline).
+    pub fn mode(&self) -> Mode {
+        match self.compiler.offline {
+            true => Mode::Offline,
+            false => Mode::Online,
+        }
     }
 
     /// The schema of a database created by this project's tools and then brought to `rows`

@@ -148,8 +148,12 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
         | Command::Path { .. }
         | Command::Sql { .. }
         | Command::History { url: None, .. } => out.show(scripts_answer(&cli.command, &m)?),
-        Command::CompileReport { dialect } => {
-            let report = m.compile_report(dialect.database())?;
+        Command::CompileReport { dialect, offline } => {
+            let mode = match offline {
+                true => alembic_engine::plan::Mode::Offline,
+                false => alembic_engine::plan::Mode::Online,
+            };
+            let report = m.compile_report(dialect.database(), mode)?;
             out.show(report.rendered())?;
             match report.revisions.len() == report.compiled() {
                 true => Ok(()),

@@ -1,7 +1,7 @@
 //! The modules of Alembic and of the standard and common third-party libraries a revision (or
 //! an application module it imports) may use, reduced to what migrations use: `alembic.context`,
 //! `lazy_object_proxy`, `time`, `logging`, `structlog`, `textwrap`, `packaging.version`,
-//! `datetime`, `importlib`, `typing`, and names of `uuid` (`contextlib` and `functools` are in
+//! `datetime`, `pendulum`, `importlib`, `typing`, and names of `uuid` (`contextlib` and `functools` are in
 //! `callables`).
 
 use std::rc::Rc;
@@ -412,6 +412,11 @@ pub(super) fn datetime_module() -> Value {
         .into_iter()
         .chain(placeholders),
     )
+}
+
+/// `pendulum`, reduced to `UTC`: the time zone `datetime.now(tz=...)` takes for the clock.
+pub(super) fn pendulum_module() -> Value {
+    Value::module("pendulum", [("UTC".to_string(), Value::native(Utc))])
 }
 
 #[derive(Debug)]

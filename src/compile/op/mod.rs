@@ -459,6 +459,9 @@ impl Operations {
         let _ = a.keyword("existing_autoincrement");
         // A Python-side default: Alembic passes it along and no DDL reads it.
         let _ = a.keyword("default");
+        if let Some(using) = a.keyword("postgresql_using") {
+            alter.postgresql_using = Some(sa::to_sql_text(&using, ctx)?);
+        }
         no_schema(a, what, ctx)?;
         for (k, _) in a.rest_keywords() {
             if !(k.starts_with("mysql_") || k.starts_with("postgresql_") || k.starts_with("mssql_"))

@@ -326,6 +326,10 @@ impl Dialect for Mysql {
         offline::offline_statement(sql)
     }
 
+    fn data_literal(&self, value: &crate::ir::Literal) -> String {
+        literal(value)
+    }
+
     fn quote(&self, ident: &str) -> String {
         quote(ident)
     }

@@ -10,11 +10,10 @@
 //! the CREATE TABLE that uses them; no `DROP TYPE` follows `drop_table` (Alembic's drop_table
 //! knows no columns, and SQLAlchemy 2.1 leaves a table's enum types to its metadata).
 //! A `persisted=None` computed column is written STORED, as SQLAlchemy does when
-//! connected to PostgreSQL before 18. Limits: `postgresql_using` of `alter_column` is not in
-//! the IR; a client-side `default=` on an integer primary key (which would stop SERIAL) is not
-//! either; `batch_alter_table(recreate="always")` (a table rebuild) is refused; an index name
-//! from `index=True` longer than 63 characters is refused (SQLAlchemy would shorten it with a
-//! hash suffix).
+//! connected to PostgreSQL before 18. Limits: a client-side `default=` on an integer primary
+//! key (which would stop SERIAL) is not in the IR; `batch_alter_table(recreate="always")` (a
+//! table rebuild) is refused; an index name from `index=True` longer than 63 characters is
+//! refused (SQLAlchemy would shorten it with a hash suffix).
 
 mod ddl;
 pub mod keywords;
@@ -218,8 +217,13 @@ impl Postgresql {
             }
         }
         if let Some(ty) = &a.type_ {
+            let using = a
+                .postgresql_using
+                .as_ref()
+                .map(|u| format!(" USING {u}"))
+                .unwrap_or_default();
             out.push(format!(
-                "{table} ALTER COLUMN {column} TYPE {}",
+                "{table} ALTER COLUMN {column} TYPE {}{using}",
                 type_sql(ty)?
             ));
         }
@@ -367,6 +371,10 @@ impl Dialect for Postgresql {
 
     fn database(&self) -> crate::dialect::Database {
         crate::dialect::Database::Postgresql
+    }
+
+    fn data_literal(&self, value: &crate::ir::Literal) -> String {
+        literal(value)
     }
 
     fn quote(&self, ident: &str) -> String {

@@ -302,6 +302,10 @@ impl Dialect for Sqlite {
         crate::dialect::Database::Sqlite
     }
 
+    fn data_literal(&self, value: &crate::ir::Literal) -> String {
+        literal(value)
+    }
+
     fn quote(&self, ident: &str) -> String {
         quote(ident)
     }
