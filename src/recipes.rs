@@ -89,6 +89,30 @@ const PACKAGE_RECIPES: &[(&str, &[(&str, &str)])] = &[(
     ],
 )];
 
+/// The temporary table a recipe's guard (`alembic_engine.refuse_if_rows`) counts into.
+const GUARD_TABLE: &str = "alembic_engine_guard";
+const GUARD_INSERT: &str = "INSERT INTO alembic_engine_guard (n) SELECT COUNT(*) FROM (";
+
+/// The statements of a recipe's guard named `check`: they fail, at the second, when `query`
+/// returns a row (a CHECK on a temporary table: portable to the three servers, and the
+/// database's error names the check).
+pub fn guard_statements(check: &str, query: &str) -> [String; 3] {
+    [
+        format!(
+            "CREATE TEMPORARY TABLE {GUARD_TABLE} (n INTEGER, CONSTRAINT {check} CHECK (n = 0))"
+        ),
+        format!("{GUARD_INSERT}{query}) AS {check}"),
+        format!("DROP TABLE {GUARD_TABLE}"),
+    ]
+}
+
+/// A guard's counting statement: its check's name and its query.
+pub fn guard_of(sql: &str) -> Option<(&str, &str)> {
+    let rest = sql.strip_prefix(GUARD_INSERT)?;
+    let (query, check) = rest.rsplit_once(") AS ")?;
+    Some((check, query))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RecipeError {
     #[error("recipe {recipe}: {source}")]
@@ -244,6 +268,21 @@ mod tests {
         assert!(RecipeBook::for_package("no_such_package")
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn a_guard_names_its_check_and_query() {
+        let [create, count, drop] = guard_statements("no_pickles", "SELECT id FROM t WHERE (a)");
+        assert!(
+            create.contains("CONSTRAINT no_pickles CHECK (n = 0)"),
+            "{create}"
+        );
+        assert_eq!(
+            guard_of(&count),
+            Some(("no_pickles", "SELECT id FROM t WHERE (a)"))
+        );
+        assert_eq!(guard_of(&drop), None);
+        assert_eq!(guard_of(&create), None);
     }
 
     #[test]

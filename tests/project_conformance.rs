@@ -247,3 +247,80 @@ fn prefect_compiled_prefix_equals_its_own_upgrade_on_sqlite() {
     our_script(&ini, Some(&versions), &target, "sqlite", &ours);
     assert_same_schema(&theirs, &ours, "Prefect", &target, n);
 }
+
+/// A value for a NOT NULL column of SQLite type `ty` (declared affinity), for a row whose
+/// contents do not matter.
+fn placeholder(ty: &str) -> &'static str {
+    let ty = ty.to_ascii_uppercase();
+    if ty.contains("INT") || ty.contains("BOOL") {
+        "1"
+    } else if ty.contains("FLOAT") || ty.contains("REAL") || ty.contains("NUM") {
+        "1.5"
+    } else if ty.contains("BLOB") || ty.contains("BINARY") {
+        "x'00'"
+    } else if ty.contains("JSON") {
+        "'{}'"
+    } else if ty.contains("DATE") || ty.contains("TIME") {
+        "'2025-01-01 00:00:00.000000'"
+    } else {
+        "'x'"
+    }
+}
+
+/// One row in `table`, every NOT NULL column without a default given a placeholder.
+fn insert_placeholder_row(db: &TestDb, table: &str) {
+    let info = db
+        .run_sql_script(&format!("PRAGMA table_info({table});"))
+        .unwrap();
+    // cid, name, type, notnull, dflt_value, pk (tab-separated)
+    let (mut names, mut values) = (Vec::new(), Vec::new());
+    for line in info.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f[3] == "1" && f[4].is_empty() {
+            names.push(f[1].to_string());
+            values.push(placeholder(f[2]));
+        }
+    }
+    db.run_sql_script(&format!(
+        "INSERT INTO {table} ({}) VALUES ({});",
+        names.join(", "),
+        values.join(", ")
+    ))
+    .unwrap();
+}
+
+#[test]
+fn an_airflow_recipe_stops_where_the_database_holds_rows_only_airflow_can_convert() {
+    // 808787349f22 rewrites each deadline's callback in Python; its recipe refuses a database
+    // holding deadlines, by the check's name, before the revision changes anything.
+    let python = project_venv::python(&AIRFLOW);
+    let airflow = project_venv::site_packages(&python).join("airflow");
+    let db = TestDb::sqlite();
+    airflow_upgrade(&python, &airflow, &db, "3bda03debd04");
+    insert_placeholder_row(&db, "deadline");
+    let out = ours(&airflow.join("migrations"), None)
+        .args(["upgrade", &db.our_url()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "revision 808787349f22 stopped at its recipe's check `deadline_rows_to_convert`"
+        ) && stderr.contains("(the rows of: SELECT id FROM deadline)")
+            && stderr.contains("were rolled back"),
+        "{stderr}"
+    );
+    let version = db
+        .run_sql_script("SELECT version_num FROM alembic_version;")
+        .unwrap();
+    assert_eq!(version.trim(), "3bda03debd04");
+    let columns = db.run_sql_script("PRAGMA table_info(deadline);").unwrap();
+    assert!(columns.contains("\tcallback_kwargs\t"), "{columns}");
+    assert_eq!(
+        db.run_sql_script("SELECT count(*) FROM deadline;")
+            .unwrap()
+            .trim(),
+        "1"
+    );
+}

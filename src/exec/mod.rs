@@ -36,6 +36,14 @@ pub use journal::JOURNAL_TABLE;
 pub use status::{applied, prune_journal, status, Applied, Pruned, RunReport, RunState, Status};
 pub use summary::{RevisionReport, Summary};
 
+fn rolled_back(transactional: &bool) -> &'static str {
+    if *transactional {
+        ", and those before it were rolled back"
+    } else {
+        ""
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
     #[error(transparent)]
@@ -63,6 +71,14 @@ pub enum ExecError {
         revision: String,
         ours: String,
         rule: &'static str,
+    },
+    #[error("revision {revision} stopped at its recipe's check `{check}`: this database holds rows that the revision's script converts in Python and the recipe cannot convert in SQL (the rows of: {query}). The revision's statements after the check did not run{}. Run this revision with the project's own migration tool, then upgrade again to go on from there", rolled_back(.transactional))]
+    RecipeRefused {
+        revision: String,
+        check: String,
+        query: String,
+        /// Whether the revision's earlier statements were rolled back with it.
+        transactional: bool,
     },
     #[error("revision {revision} failed at statement {index} of {total}: {source}")]
     Statement {

@@ -74,12 +74,7 @@ pub(super) async fn execute_checkpointed(
                 if dml {
                     let _ = conn.execute("ROLLBACK").await;
                 }
-                let err = ExecError::Statement {
-                    revision: revision.clone(),
-                    index: k + 1,
-                    total: stmts.len(),
-                    source,
-                };
+                let err = statement_failed(revision, k, stmts.len(), sql, source, false);
                 journal.record_error(conn, revision, &err.to_string()).await;
                 return Err(err);
             }
@@ -288,12 +283,7 @@ pub(super) async fn execute_plan(
             }
             if let Err(source) = result {
                 let _ = conn.execute("ROLLBACK").await;
-                let err = ExecError::Statement {
-                    revision: revision.clone(),
-                    index: k + 1,
-                    total: stmts.len(),
-                    source,
-                };
+                let err = statement_failed(revision, k, stmts.len(), sql, source, true);
                 journal.record_error(conn, revision, &err.to_string()).await;
                 return Err(err);
             }
@@ -322,4 +312,30 @@ pub(super) async fn execute_plan(
     }
     journal.record_done(conn).await?;
     Ok(())
+}
+
+/// The error of statement `k` (0-based) of `total` of `revision`: a recipe's check that found
+/// rows it cannot convert says so; any other failure is the database's error.
+fn statement_failed(
+    revision: &str,
+    k: usize,
+    total: usize,
+    sql: &str,
+    source: crate::db::DbError,
+    transactional: bool,
+) -> ExecError {
+    match crate::recipes::guard_of(sql) {
+        Some((check, query)) => ExecError::RecipeRefused {
+            revision: revision.to_string(),
+            check: check.to_string(),
+            query: query.to_string(),
+            transactional,
+        },
+        None => ExecError::Statement {
+            revision: revision.to_string(),
+            index: k + 1,
+            total,
+            source,
+        },
+    }
 }

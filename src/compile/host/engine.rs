@@ -23,9 +23,6 @@ use crate::compile::session::Shared;
 use crate::interp::{Args, Ctx, Native, NativeFunction, Result, Value};
 use crate::script::Revision;
 
-/// The temporary table a `refuse_if_rows` guard counts into.
-const GUARD_TABLE: &str = "alembic_engine_guard";
-
 pub(super) fn module(rev: Rc<Revision>, replacements: Replacements, session: Shared) -> Value {
     let dialect = session.dialect_name();
     let (guards, answers, offline) = (session.clone(), session.clone(), session);
@@ -56,16 +53,7 @@ pub(super) fn module(rev: Rc<Revision>, replacements: Replacements, session: Sha
                             format!("'{name}' must be a plain identifier of at most 63 characters"),
                         ));
                     }
-                    for sql in [
-                        format!(
-                            "CREATE TEMPORARY TABLE {GUARD_TABLE} \
-                             (n INTEGER, CONSTRAINT {name} CHECK (n = 0))"
-                        ),
-                        format!(
-                            "INSERT INTO {GUARD_TABLE} (n) SELECT COUNT(*) FROM ({query}) AS rows_read"
-                        ),
-                        format!("DROP TABLE {GUARD_TABLE}"),
-                    ] {
+                    for sql in crate::recipes::guard_statements(&name, &query) {
                         let statement = crate::ir::Statement::Sql { text: sql };
                         guards.emit(crate::ir::Op::Execute { statement }, ctx)?;
                     }
