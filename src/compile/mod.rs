@@ -170,6 +170,7 @@ impl Compiler {
             ),
             final_names: Default::default(),
             answers: Vec::new(),
+            autocommit: false,
         })
     }
 
@@ -258,6 +259,7 @@ impl Compiler {
                     naming: s.naming.clone(),
                     final_names: s.final_names.clone(),
                     answers: Vec::new(),
+                    autocommit: false,
                 }
             });
         Ok((

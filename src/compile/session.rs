@@ -69,6 +69,8 @@ pub struct Session {
     pub final_names: std::collections::HashSet<String>,
     /// Reads a recipe answered (`alembic_engine.answer`): normalized SQL → rows.
     pub answers: Vec<(String, Vec<Value>)>,
+    /// Inside `autocommit_block()`: statements run outside the revision's transaction.
+    pub autocommit: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -145,9 +147,13 @@ impl Shared {
                 }
             }
         }
+        let autocommit = s.autocommit;
         let statements = statements
             .into_iter()
-            .map(|sql| crate::plan::Statement::read(sql, database))
+            .map(|sql| crate::plan::Statement {
+                autocommit,
+                ..crate::plan::Statement::read(sql, database)
+            })
             .collect();
         s.emitted.push(EmittedOp {
             op,
@@ -353,7 +359,11 @@ impl Native for BindExecute {
             let head = text.trim_start().to_ascii_lowercase();
             // `PRAGMA name = value` sets; `PRAGMA name` reads.
             let pragma_read = head.starts_with("pragma") && !head.contains('=');
-            if head.starts_with("select") || head.starts_with("with") || pragma_read {
+            let family =
+                crate::dialect::sqltext::Family::of(self.session.0.borrow().dialect.database());
+            let query =
+                head.starts_with("with") && !crate::dialect::sqltext::changes_rows(text, family);
+            if head.starts_with("select") || query || pragma_read {
                 return Err(ctx.native_unsupported(
                     "Connection.execute",
                     "reading rows (a data migration: it needs a recipe)",
@@ -362,17 +372,70 @@ impl Native for BindExecute {
         }
         self.session
             .emit(crate::ir::Op::Execute { statement }, ctx)?;
-        Ok(Value::native(ExecResult))
+        Ok(Value::native(ExecResult {
+            session: self.session.clone(),
+            emitted: self.session.0.borrow().emitted.len() - 1,
+        }))
     }
 }
 
-/// What `bind.execute(...)` returns for a data-changing statement: using its rows is refused.
+/// `op.get_context().autocommit_block()`: the statements inside run outside the revision's
+/// transaction (what ran before is committed first; a transaction begins again after), as
+/// Alembic runs them.
 #[derive(Debug)]
-struct ExecResult;
+struct AutocommitBlock {
+    session: Shared,
+}
+
+impl Native for AutocommitBlock {
+    fn type_name(&self) -> &str {
+        "autocommit_block"
+    }
+
+    fn enter(&self, ctx: &mut Ctx) -> Result<Value> {
+        let mut s = self.session.0.borrow_mut();
+        if s.autocommit {
+            return Err(ctx.native_error("autocommit_block", "already inside an autocommit block"));
+        }
+        s.autocommit = true;
+        Ok(Value::None)
+    }
+
+    fn exit(&self, _raised: Option<&crate::interp::Raised>, _ctx: &mut Ctx) -> Result<bool> {
+        self.session.0.borrow_mut().autocommit = false;
+        Ok(false)
+    }
+}
+
+/// What `bind.execute(...)` returns for a data-changing statement: using its rows is refused,
+/// but a loop that runs it until it changes no row makes it a repeated statement.
+#[derive(Debug)]
+struct ExecResult {
+    session: Shared,
+    /// Its operation among the session's emitted ones.
+    emitted: usize,
+}
 
 impl Native for ExecResult {
     fn type_name(&self) -> &str {
         "CursorResult"
+    }
+
+    fn repeat_until_no_rows(&self, _ctx: &mut Ctx) -> Result<bool> {
+        let mut s = self.session.0.borrow_mut();
+        if s.offline {
+            // A script for later runs each statement once: the loop stays Python's.
+            return Ok(false);
+        }
+        let Some(op) = s.emitted.get_mut(self.emitted) else {
+            return Ok(false);
+        };
+        // Only a statement that changes rows can run out of rows to change.
+        if op.statements.len() != 1 || !op.statements[0].is_dml() {
+            return Ok(false);
+        }
+        op.statements[0].repeat = true;
+        Ok(true)
     }
 }
 
@@ -386,6 +449,18 @@ impl Native for MigrationContext {
             "dialect" => Ok(self.session.dialect_value()),
             "bind" | "connection" => Ok(self.session.bind_value()),
             "as_sql" => Ok(Value::Bool(self.session.0.borrow().offline)),
+            "autocommit_block" => {
+                let session = self.session.clone();
+                Ok(Value::native(crate::interp::NativeFunction::new(
+                    "MigrationContext.autocommit_block",
+                    move |args, kwargs, ctx| {
+                        crate::interp::Args::new("autocommit_block", args, kwargs).finish(ctx)?;
+                        Ok(Value::native(AutocommitBlock {
+                            session: session.clone(),
+                        }))
+                    },
+                )))
+            }
             "version_table_schema" => Ok(Value::None),
             other => {
                 Err(ctx

@@ -62,6 +62,31 @@ fn parse(family: Family, sql: &str) -> Option<Vec<Statement>> {
     Parser::parse_sql(&*family.parser(), sql).ok()
 }
 
+/// Whether `sql` (one statement) changes rows: INSERT, UPDATE or DELETE, also behind a `WITH`
+/// (`WITH batch AS (SELECT ...) UPDATE ...`). A query, or text the parser cannot read whose
+/// first word is not one of those, does not.
+pub fn changes_rows(sql: &str, family: Family) -> bool {
+    let head = sql.trim_start().to_ascii_uppercase();
+    if ["INSERT", "UPDATE", "DELETE"]
+        .iter()
+        .any(|k| head.starts_with(k))
+    {
+        return true;
+    }
+    if !head.starts_with("WITH") {
+        return false;
+    }
+    match parse(family, sql).as_deref() {
+        Some([Statement::Query(q)]) => matches!(
+            *q.body,
+            sqlparser::ast::SetExpr::Update(_)
+                | sqlparser::ast::SetExpr::Insert(_)
+                | sqlparser::ast::SetExpr::Delete(_)
+        ),
+        _ => false,
+    }
+}
+
 /// Split `text` into its statements, each the original text between top-level `;`. Only when
 /// the parser reads the whole text as exactly that many statements; otherwise (one statement,
 /// or text it cannot read) the text is returned exactly as it is.

@@ -62,7 +62,7 @@ pub(super) async fn execute_checkpointed(
             if dml {
                 conn.execute("BEGIN").await?;
             }
-            let result = conn.execute_counting(sql).await;
+            let result = run_statement(conn, statement).await;
             if let (Ok(rows), true) = (&result, statement.is_dml()) {
                 progress(Event::Rows {
                     revision: revision.clone(),
@@ -263,8 +263,20 @@ pub(super) async fn execute_plan(
         }
         let skip = if u == 0 { skip_first } else { 0 };
         counter += skip;
+        // Inside an autocommit block: no transaction open, each statement checkpointed alone.
+        let mut autocommit = false;
         for (k, statement) in stmts.iter().enumerate().skip(skip) {
             let sql = &statement.sql;
+            if statement.autocommit != autocommit {
+                if statement.autocommit {
+                    // What ran before is committed first, as Alembic's autocommit_block does.
+                    journal.flush(conn).await?;
+                    conn.execute("COMMIT").await?;
+                } else {
+                    conn.execute(begin).await?;
+                }
+                autocommit = statement.autocommit;
+            }
             counter += 1;
             progress(Event::Statement {
                 index: counter,
@@ -273,7 +285,7 @@ pub(super) async fn execute_plan(
                 summary: statement.summary(),
                 sql: sql.clone(),
             });
-            let result = conn.execute_counting(sql).await;
+            let result = run_statement(conn, statement).await;
             if let (Ok(rows), true) = (&result, statement.is_dml()) {
                 progress(Event::Rows {
                     revision: revision.clone(),
@@ -282,18 +294,30 @@ pub(super) async fn execute_plan(
                 });
             }
             if let Err(source) = result {
-                let _ = conn.execute("ROLLBACK").await;
-                let err = statement_failed(revision, k, stmts.len(), sql, source, true);
+                if !autocommit {
+                    let _ = conn.execute("ROLLBACK").await;
+                }
+                let err = statement_failed(revision, k, stmts.len(), sql, source, !autocommit);
                 journal.record_error(conn, revision, &err.to_string()).await;
                 return Err(err);
             }
-            journal.defer_statement(revision, k + 1, stmts.len(), sql);
+            if autocommit {
+                journal
+                    .record_checkpoint(conn, revision, k + 1, stmts.len(), sql)
+                    .await?;
+            } else {
+                journal.defer_statement(revision, k + 1, stmts.len(), sql);
+            }
             // A simulated crash abandons the open transaction with the connection.
             faults::after(counter)?;
             if all && options.cancel.is_cancelled() {
                 conn.execute("ROLLBACK").await?;
                 return Err(stopped(conn, plan, &mut journal, 0, steps_total).await);
             }
+        }
+        if autocommit {
+            // A revision ending inside an autocommit block: what follows runs in a transaction.
+            conn.execute(begin).await?;
         }
         if !all {
             journal.flush(conn).await?;
@@ -338,4 +362,18 @@ fn statement_failed(
             source,
         },
     }
+}
+
+/// Run one statement; a repeated one (a script's draining loop) runs until a pass changes no
+/// row. The rows changed, over all passes.
+async fn run_statement(conn: &mut Conn, statement: &Statement) -> Result<u64, crate::db::DbError> {
+    let mut changed = conn.execute_counting(&statement.sql).await?;
+    if statement.repeat {
+        let mut pass = changed;
+        while pass > 0 {
+            pass = conn.execute_counting(&statement.sql).await?;
+            changed += pass;
+        }
+    }
+    Ok(changed)
 }

@@ -237,6 +237,22 @@ impl Ctx {
         body: &[Stmt],
         orelse: &[Stmt],
     ) -> Result<Flow> {
+        if let Some((target, value)) = super::drain::shape(test, body) {
+            // The first pass by hand: its result may stand for the whole loop.
+            self.tick(pos)?;
+            let result = self.eval(scope, value)?;
+            self.assign(scope, target, result.clone())?;
+            if let Value::Native(n) = &result {
+                if n.clone().repeat_until_no_rows(self)? {
+                    return Ok(Flow::Normal);
+                }
+            }
+            match self.exec_block(scope, &body[1..])? {
+                Flow::Normal | Flow::Continue => {}
+                Flow::Break => return Ok(Flow::Normal),
+                ret @ Flow::Return(_) => return Ok(ret),
+            }
+        }
         loop {
             let t = self.eval(scope, test)?;
             if !self.truthy(&t)? {

@@ -67,6 +67,7 @@ mod call;
 mod convert;
 mod ctx;
 mod dict;
+mod drain;
 mod error;
 mod eval;
 mod exceptions;

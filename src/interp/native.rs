@@ -101,6 +101,14 @@ pub trait Native: fmt::Debug + Any {
     }
 
     /// The items of `for x in obj` (iteration is eager).
+    /// A statement's result in a loop that runs it until it changes no row
+    /// (`if r.rowcount <= 0: break`): return true when the statement will be repeated so by
+    /// whoever runs it, which makes the loop one pass.
+    fn repeat_until_no_rows(&self, ctx: &mut Ctx) -> Result<bool> {
+        let _ = ctx;
+        Ok(false)
+    }
+
     fn iter(&self, ctx: &mut Ctx) -> Result<Vec<Value>> {
         Err(ctx.native_unsupported(self.type_name(), "iterating over it"))
     }

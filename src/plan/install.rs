@@ -432,6 +432,14 @@ fn temporary_only(st: &Statement) -> bool {
 fn data<'a>(revision: &str, st: &'a Statement) -> Carried<'a> {
     let upper = st.sql.to_ascii_uppercase();
     let head = upper.trim_start();
+    if head.starts_with("WITH") {
+        // What a common table expression feeds (a recursive one makes rows of nothing) is
+        // not read here: the revisions are replayed.
+        return Carried::Refused(NotDirect::ComputedRows {
+            revision: revision.to_string(),
+            sql: st.one_line(),
+        });
+    }
     if !head.starts_with("INSERT") {
         return Carried::Nothing;
     }

@@ -308,8 +308,21 @@ impl Plan {
         }
         for step in &self.steps {
             out += &format!("-- {}\n\n", step.label);
-            for s in step.compiled.statements() {
-                out += &offline_statement(s);
+            // An autocommit block ends the script's transaction and begins another after it.
+            let mut autocommit = false;
+            for s in step.compiled.typed() {
+                if transactional && s.autocommit != autocommit {
+                    out += if s.autocommit {
+                        "COMMIT;\n\n"
+                    } else {
+                        "BEGIN;\n\n"
+                    };
+                    autocommit = s.autocommit;
+                }
+                out += &offline_statement(&s.sql);
+            }
+            if autocommit {
+                out += "BEGIN;\n\n";
             }
             for change in &step.version_changes {
                 out += &offline_statement(&self.version_change_sql(change));

@@ -26,23 +26,32 @@ pub struct Statement {
     pub kind: Kind,
     /// What it does to the schema objects a live database can be asked about.
     pub effect: Reading,
+    /// It runs outside the revision's transaction, committed on its own (Alembic's
+    /// `autocommit_block()`: `CREATE INDEX CONCURRENTLY`, batched backfills): what ran before it
+    /// in the revision is committed first.
+    pub autocommit: bool,
+    /// It runs again and again until a run changes no row: a script's loop of one batched
+    /// statement (`while True: if conn.execute(s).rowcount <= 0: break`).
+    pub repeat: bool,
 }
 
 impl Statement {
     /// A statement an operation rendered for `database`: its kind and effect read from the
     /// text, once, here.
     pub fn read(sql: String, database: Database) -> Statement {
-        let head = sql.trim_start().to_ascii_uppercase();
-        let kind = if ["INSERT", "UPDATE", "DELETE"]
-            .iter()
-            .any(|k| head.starts_with(k))
-        {
+        let kind = if crate::dialect::sqltext::changes_rows(&sql, Family::of(database)) {
             Kind::Dml
         } else {
             Kind::Ddl
         };
         let effect = read_statement(&sql, Family::of(database));
-        Statement { sql, kind, effect }
+        Statement {
+            sql,
+            kind,
+            effect,
+            autocommit: false,
+            repeat: false,
+        }
     }
 
     /// A statement on the version table.
@@ -51,6 +60,8 @@ impl Statement {
             effect: read_statement(&sql, Family::of(database)),
             sql,
             kind: Kind::Version,
+            autocommit: false,
+            repeat: false,
         }
     }
 

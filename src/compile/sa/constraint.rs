@@ -73,6 +73,9 @@ pub(crate) struct FkOptions {
     pub onupdate: Option<String>,
     pub deferrable: Option<bool>,
     pub initially: Option<String>,
+    /// `use_alter=True`: left out of `CREATE TABLE` where the database has `ALTER TABLE ... ADD
+    /// CONSTRAINT` (all but SQLite), as SQLAlchemy compiles it; the script adds it later.
+    pub use_alter: bool,
 }
 
 impl FkOptions {
@@ -83,10 +86,10 @@ impl FkOptions {
             onupdate: opt_string(a.keyword("onupdate"), callee, "onupdate", ctx)?,
             deferrable: opt_bool(a.keyword("deferrable"), callee, "deferrable", ctx)?,
             initially: opt_string(a.keyword("initially"), callee, "initially", ctx)?,
+            use_alter: opt_bool(a.keyword("use_alter"), callee, "use_alter", ctx)?.unwrap_or(false),
         };
-        // `use_alter` only orders `metadata.create_all`; `link_to_name` only how SQLAlchemy
-        // finds the target column.
-        for k in ["use_alter", "link_to_name", "info", "comment"] {
+        // `link_to_name` only says how SQLAlchemy finds the target column.
+        for k in ["link_to_name", "info", "comment"] {
             let _ = a.keyword(k);
         }
         if let Some(m) = a.keyword("match") {

@@ -418,7 +418,43 @@ pub fn table_from_items(name: &str, items: &[Value], ctx: &mut Ctx) -> Result<Ta
     for item in items {
         t.add_item(item, "op.create_table", ctx)?;
     }
-    table_ir(&t, ctx)
+    let mut table = table_ir(&t, ctx)?;
+    let alters = ctx
+        .host
+        .dialect()
+        .as_ref()
+        .and_then(|d| d.downcast_native::<crate::compile::session::DialectObj>())
+        .is_some_and(|d| d.dialect.database() != crate::dialect::Database::Sqlite);
+    if alters {
+        leave_out_use_alter(&t, &mut table);
+    }
+    Ok(table)
+}
+
+/// Drop the `use_alter` foreign keys from the table `t` made (its columns' and its own, in the
+/// order `table_ir` made them).
+fn leave_out_use_alter(t: &TableCell, table: &mut Table) {
+    let cols: Vec<ColumnRef> = t.columns.borrow().clone();
+    for (cell, column) in cols.iter().zip(table.columns.iter_mut()) {
+        let d = cell.def.borrow();
+        let mut flags = d.foreign_keys.iter().map(|fk| fk.options.use_alter);
+        column
+            .foreign_keys
+            .retain(|_| !flags.next().unwrap_or(false));
+    }
+    let mut flags = t
+        .items
+        .borrow()
+        .iter()
+        .filter_map(|item| {
+            item.downcast_native::<ConstraintObj>().map(|c| match &c.0 {
+                ConstraintDef::ForeignKey { options, .. } => options.use_alter,
+                _ => false,
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter();
+    table.constraints.retain(|_| !flags.next().unwrap_or(false));
 }
 
 pub(crate) fn table_ir(t: &TableCell, ctx: &mut Ctx) -> Result<Table> {
@@ -590,6 +626,7 @@ fn fk_options(fk: &ForeignKey) -> FkOptions {
         onupdate: fk.onupdate.clone(),
         deferrable: fk.deferrable,
         initially: fk.initially.clone(),
+        use_alter: false,
     }
 }
 

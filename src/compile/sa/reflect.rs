@@ -165,6 +165,7 @@ fn foreign_key(fk: &Value, ctx: &mut Ctx) -> Result<ConstraintDef> {
         onupdate: entry_str(&opts, "onupdate", ctx)?,
         deferrable: entry_bool(&opts, "deferrable", ctx)?,
         initially: entry_str(&opts, "initially", ctx)?,
+        use_alter: false,
     };
     Ok(ConstraintDef::ForeignKey {
         columns,

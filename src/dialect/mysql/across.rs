@@ -253,6 +253,8 @@ fn apply(ops: &mut [Vec<Statement>], done: Vec<Open>) -> Vec<Joined> {
             sql: format!("ALTER TABLE {} {}", open.table, open.clauses.join(", ")),
             kind: Kind::Ddl,
             effect: super::merge::combined(open.effects),
+            autocommit: false,
+            repeat: false,
         };
         removed.extend(open.absorbed);
         out.push(Joined {

@@ -119,6 +119,8 @@ fn apply(ops: &mut [Vec<Statement>], groups: Vec<Group>) -> Vec<Merge> {
             sql: format!("ALTER TABLE {} {}", group.table, group.clauses.join(", ")),
             kind: Kind::Ddl,
             effect: combined(group.effects),
+            autocommit: false,
+            repeat: false,
         };
         removed.extend(group.absorbed);
         merges.push(Merge {

@@ -266,9 +266,26 @@ pub(crate) fn create_table_sql(
 }
 
 /// `CREATE TYPE ... AS ENUM` for each native, named enum among the columns, once per name
-/// (what SQLAlchemy's table events run before CREATE TABLE).
-pub(crate) fn create_enum_types(table: &Table) -> Result<Vec<String>, RenderError> {
-    let mut seen: Vec<&str> = Vec::new();
+/// (what SQLAlchemy's table events run before CREATE TABLE). A type a table of `model` already
+/// uses is there: SQLAlchemy remembers the types it created for the whole run (its DDL runner's
+/// memo), so a second table with the same enum does not create it again.
+pub(crate) fn create_enum_types(
+    model: &crate::schema::SchemaModel,
+    table: &Table,
+) -> Result<Vec<String>, RenderError> {
+    let mut seen: Vec<&str> = model
+        .tables
+        .iter()
+        .flat_map(|t| &t.columns)
+        .filter_map(|c| match c.ty.for_dialect("postgresql") {
+            SqlType::Enum {
+                native: true,
+                name: Some(name),
+                ..
+            } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
     let mut out = Vec::new();
     for col in &table.columns {
         if let SqlType::Enum {

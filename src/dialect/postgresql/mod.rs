@@ -85,7 +85,7 @@ impl Postgresql {
         model: &mut SchemaModel,
         table: &Table,
     ) -> Result<Vec<String>, RenderError> {
-        let mut out = ddl::create_enum_types(table)?;
+        let mut out = ddl::create_enum_types(model, table)?;
         let autoinc = ddl::autoincrement_column(table)
             .filter(|c| c.identity.is_none())
             .map(|c| c.name.clone());
