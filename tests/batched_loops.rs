@@ -64,6 +64,7 @@ fn upgrade(dir: &Path, db: &TestDb) -> String {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
+    // The progress table and the summary are on stderr.
     stderr
 }
 
@@ -115,18 +116,12 @@ fn an_autocommit_block_runs_outside_the_revision_transaction_on_postgresql() {
 
     // The script for later: COMMIT before the block, BEGIN after, so psql can run the
     // concurrent build; the loop is Python's own offline (the script skips it).
-    let sql = support::mlflow_migrate()
-        .arg("--scripts")
-        .arg(tmp.path())
-        .args(["sql", "base:heads", "--dialect", "postgresql"])
-        .output()
-        .unwrap();
-    assert!(
-        sql.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sql.stderr)
+    let script = support::cli::succeeds(
+        support::mlflow_migrate()
+            .arg("--scripts")
+            .arg(tmp.path())
+            .args(["sql", "base:heads", "--dialect", "postgresql"]),
     );
-    let script = String::from_utf8_lossy(&sql.stdout);
     let block = script
         .find("COMMIT;\n\nCREATE INDEX CONCURRENTLY ix_tasks_done ON tasks (done);\n\nBEGIN;")
         .unwrap_or_else(|| panic!("{script}"));

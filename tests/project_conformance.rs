@@ -98,16 +98,13 @@ fn their_upgrade(cmd: &mut Command, project: &str, target: &str) {
 
 /// Our whole script from base to `target`, run by the database's own client on `db`.
 fn our_script(scripts: &Path, versions: Option<&Path>, target: &str, dialect: &str, db: &TestDb) {
-    let sql = ours(scripts, versions)
-        .args(["sql", &format!("base:{target}"), "--dialect", dialect])
-        .output()
-        .unwrap();
-    assert!(
-        sql.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sql.stderr)
-    );
-    db.run_sql_script(&String::from_utf8_lossy(&sql.stdout))
+    let sql = support::cli::succeeds(ours(scripts, versions).args([
+        "sql",
+        &format!("base:{target}"),
+        "--dialect",
+        dialect,
+    ]));
+    db.run_sql_script(&sql)
         .unwrap_or_else(|e| panic!("the {dialect} client refused our SQL: {e}"));
 }
 
@@ -146,15 +143,7 @@ fn airflow_upgrade(python: &Path, airflow: &Path, db: &TestDb, target: &str) {
 
 /// Our live `upgrade` of the empty database `db` to the heads.
 fn our_upgrade(scripts: &Path, versions: Option<&Path>, db: &TestDb) {
-    let out = ours(scripts, versions)
-        .args(["upgrade", &db.our_url()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "our upgrade failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::cli::succeeds(ours(scripts, versions).args(["upgrade", &db.our_url()]));
 }
 
 /// The differences between two databases' schemas, after checking they have the same tables.
@@ -248,15 +237,11 @@ fn prefect_prefixes(theirs: TestDb, ours_script: TestDb, ours_live: TestDb) {
     let mut targets = vec![(script_target, &ours_script), (live_target, &ours_live)];
     targets.sort_by_key(|(t, _)| online.iter().chain(&offline).position(|r| r == *t));
     our_script(&ini, Some(&versions), script_target, dialect, &ours_script);
-    let out = ours(&ini, Some(&versions))
-        .args(["upgrade", &ours_live.our_url(), live_target])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::cli::succeeds(ours(&ini, Some(&versions)).args([
+        "upgrade",
+        &ours_live.our_url(),
+        live_target,
+    ]));
     // Prefect's database goes to the nearer target first, then on to the farther.
     for (target, ours_db) in targets {
         prefect_upgrade(&python, &theirs, target);

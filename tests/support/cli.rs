@@ -38,6 +38,18 @@ pub fn ok(out: &Output) {
     );
 }
 
+/// Run `cmd`, which must succeed: its stdout (its stderr in the panic otherwise).
+pub fn succeeds(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} failed:\n{}",
+        cmd.get_args().collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Our database's reflection without our journal table.
 pub fn ours(db: &TestDb) -> Value {
     let mut v = reflect(db, "alembic_version");
