@@ -171,6 +171,7 @@ impl Compiler {
             final_names: Default::default(),
             answers: Vec::new(),
             autocommit: false,
+            empty_tables: Vec::new(),
         })
     }
 
@@ -260,6 +261,7 @@ impl Compiler {
                     final_names: s.final_names.clone(),
                     answers: Vec::new(),
                     autocommit: false,
+                    empty_tables: Vec::new(),
                 }
             });
         Ok((

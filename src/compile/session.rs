@@ -28,6 +28,26 @@ pub struct EmittedOp {
     pub types_before: Vec<((String, String), crate::ir::SqlType)>,
 }
 
+/// The tables a data statement may add rows to (`*`, any table, for one whose effect is not
+/// read). Schema statements add none: a SQLite rebuild copies the rows the table had.
+fn rows_added(st: &crate::plan::Statement) -> Vec<String> {
+    use crate::schema::effect::{Effect, Object, Reading};
+    if !st.is_dml() {
+        return Vec::new();
+    }
+    match &st.effect {
+        Reading::Effects(effects) => effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Set(Object::Rows(t), _) => Some(t.clone()),
+                _ => None,
+            })
+            .collect(),
+        // A data statement whose effect was not read: any table.
+        _ => vec!["*".to_string()],
+    }
+}
+
 /// The model's type of every column `op` retypes.
 fn types_before(model: &SchemaModel, op: &Op) -> Vec<((String, String), crate::ir::SqlType)> {
     let retyped: Vec<&crate::ir::AlterColumn> = match op {
@@ -71,6 +91,9 @@ pub struct Session {
     pub answers: Vec<(String, Vec<Value>)>,
     /// Inside `autocommit_block()`: statements run outside the revision's transaction.
     pub autocommit: bool,
+    /// Tables a recipe's guard found empty (`alembic_engine.empty_tables`): a query reading
+    /// only them gives no row, until a statement adds rows to one.
+    pub empty_tables: Vec<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -148,13 +171,21 @@ impl Shared {
             }
         }
         let autocommit = s.autocommit;
-        let statements = statements
+        let statements: Vec<crate::plan::Statement> = statements
             .into_iter()
             .map(|sql| crate::plan::Statement {
                 autocommit,
                 ..crate::plan::Statement::read(sql, database)
             })
             .collect();
+        if !s.empty_tables.is_empty() {
+            // A table some statement may add rows to is no longer known to be empty.
+            let filled: Vec<String> = statements.iter().flat_map(rows_added).collect();
+            if filled.iter().any(|t| t == "*") {
+                s.empty_tables.clear();
+            }
+            s.empty_tables.retain(|t| !filled.contains(t));
+        }
         s.emitted.push(EmittedOp {
             op,
             statements,
@@ -337,6 +368,14 @@ impl Native for BindExecute {
         let stmt = a.required(0, "statement", ctx)?;
         let params = a.take(1, "parameters");
         a.finish(ctx)?;
+        if let Some(q) = stmt.downcast_native::<sa::QueryObj>() {
+            let empty = &self.session.0.borrow().empty_tables;
+            if q.tables()
+                .is_some_and(|t| t.iter().all(|t| empty.contains(t)))
+            {
+                return Ok(Value::native(super::host::AnsweredRows(Vec::new())));
+            }
+        }
         let statement = match (stmt.as_str(), params) {
             (Some(text), None) => crate::ir::Statement::Sql {
                 text: text.to_string(),

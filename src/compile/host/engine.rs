@@ -10,6 +10,9 @@
 //! - `answer(query, rows)`: the rows a read of `query` gives, for reads whose answer the recipe
 //!   knows and states (a capability probe whose answer holds for every database the engine runs
 //!   on), so the original script can run as it is;
+//! - `empty_tables(check, *tables)`: a guard (as `refuse_if_rows`) that the tables hold no row,
+//!   after which the script's queries reading only them give no row (until a statement of the
+//!   revision adds rows to one): a data migration over rows that are not there does nothing;
 //! - `offline_branch()`: a `with` block in which the script sees `context.is_offline_mode()`
 //!   true. Many scripts convert rows in Python online and skip the conversion offline; on a
 //!   database without such rows (checked first by `refuse_if_rows`) both branches leave the
@@ -25,7 +28,8 @@ use crate::script::Revision;
 
 pub(super) fn module(rev: Rc<Revision>, replacements: Replacements, session: Shared) -> Value {
     let dialect = session.dialect_name();
-    let (guards, answers, offline) = (session.clone(), session.clone(), session);
+    let (guards, answers, offline, empty) =
+        (session.clone(), session.clone(), session.clone(), session);
     Value::module(
         "alembic_engine",
         [
@@ -70,6 +74,41 @@ pub(super) fn module(rev: Rc<Revision>, replacements: Replacements, session: Sha
                 }),
             ),
             (
+                "empty_tables".to_string(),
+                function("empty_tables", move |a, ctx| {
+                    let check = string_arg(a, 0, "check", ctx)?;
+                    let mut tables = Vec::new();
+                    for (i, t) in a.rest(1).into_iter().enumerate() {
+                        match t.as_str() {
+                            Some(t) if plain(t) => tables.push(t.to_string()),
+                            _ => {
+                                return Err(ctx.native_error(
+                                    "empty_tables",
+                                    format!("table {} must be a plain table name", i + 1),
+                                ))
+                            }
+                        }
+                    }
+                    if !plain(&check) || check.len() > 63 || tables.is_empty() {
+                        return Err(ctx.native_error(
+                            "empty_tables",
+                            "a check name (a plain identifier of at most 63 characters) and tables",
+                        ));
+                    }
+                    let query = tables
+                        .iter()
+                        .map(|t| format!("SELECT 1 FROM {t}"))
+                        .collect::<Vec<_>>()
+                        .join(" UNION ALL ");
+                    for sql in crate::recipes::guard_statements(&check, &query) {
+                        let statement = crate::ir::Statement::Sql { text: sql };
+                        empty.emit(crate::ir::Op::Execute { statement }, ctx)?;
+                    }
+                    empty.0.borrow_mut().empty_tables.extend(tables);
+                    Ok(Value::None)
+                }),
+            ),
+            (
                 "answer".to_string(),
                 function("answer", move |a, ctx| {
                     let query = string_arg(a, 0, "query", ctx)?;
@@ -89,6 +128,11 @@ pub(super) fn module(rev: Rc<Revision>, replacements: Replacements, session: Sha
             ),
         ],
     )
+}
+
+/// A plain SQL identifier: letters, digits, underscores.
+fn plain(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// SQL text compared for `answer`: words separated by single spaces, no final semicolon.

@@ -108,6 +108,9 @@ impl Operations {
             deferrable: opt_bool(a.keyword("deferrable"), what, ctx)?,
             initially: opt_string(a.keyword("initially"), what, ctx)?,
         };
+        // `use_alter` only keeps a key out of CREATE TABLE: an added key is an ALTER already
+        // (or, in a SQLite batch, part of the rebuilt table, where SQLite has it inline).
+        opt_bool(a.keyword("use_alter"), what, ctx)?;
         no_schema(&mut a, what, ctx)?;
         if let Some(m) = a.keyword("match") {
             if !m.is_none() {

@@ -33,9 +33,38 @@ pub(crate) enum Dml {
 #[derive(Debug)]
 pub(crate) struct DmlObj(pub Dml);
 
-/// A `select`/`exists`/`values` construct: its description, for the error that refuses it.
+/// A `select`/`exists`/`values` construct: its description, for the error that refuses it, and
+/// the tables its rows come from when every one of them is known (`sa.select(t.c.a, u)`, with
+/// `join`/`outerjoin`/`select_from` tables added; an expression that is not a column of a
+/// table, such as an aggregate, makes them unknown).
 #[derive(Debug)]
-pub(crate) struct QueryObj(pub String);
+pub(crate) struct QueryObj(pub String, pub Option<Vec<String>>);
+
+/// The tables of `args` (columns of tables, tables), or `None` when one is something else.
+fn source_tables(args: &[Value]) -> Option<Vec<String>> {
+    let mut tables = Vec::new();
+    for a in args {
+        let name = match (
+            a.downcast_native::<super::column::ColumnObj>(),
+            a.downcast_native::<TableObj>(),
+        ) {
+            (Some(c), _) => c.0.table_name()?,
+            (_, Some(t)) => t.0.name.clone(),
+            _ => return None,
+        };
+        if !tables.contains(&name) {
+            tables.push(name);
+        }
+    }
+    Some(tables)
+}
+
+impl QueryObj {
+    /// The tables whose rows this query reads, when they are known.
+    pub(crate) fn tables(&self) -> Option<&[String]> {
+        self.1.as_deref().filter(|t| !t.is_empty())
+    }
+}
 
 const DATA_MIGRATION: &str = "a data migration: it needs a recipe";
 
@@ -76,10 +105,10 @@ pub(crate) fn from_table(
 ) -> Result<Value> {
     let callee = format!("{}.{kind}", table.name);
     if kind == "select" {
-        return Ok(Value::native(QueryObj(format!(
-            "select from {}",
-            table.name
-        ))));
+        return Ok(Value::native(QueryObj(
+            format!("select from {}", table.name),
+            Some(vec![table.name.clone()]),
+        )));
     }
     Args::new(callee, args, kwargs).finish(ctx)?;
     let dml = match kind {
@@ -274,9 +303,32 @@ impl Native for QueryObj {
             );
         }
         let desc = self.0.clone();
+        let tables = self.1.clone();
+        let method = name.to_string();
         Ok(Value::native(NativeFunction::new(
             format!("Select.{name}"),
-            move |_, _, _| Ok(Value::native(QueryObj(desc.clone()))),
+            move |args, _, _| {
+                // Joined and selected-from tables add to the rows' sources; a construct that is
+                // no longer the rows themselves (a subquery, EXISTS, ...) has none known.
+                let tables = match method.as_str() {
+                    "where" | "filter" | "order_by" | "group_by" | "limit" | "offset"
+                    | "distinct" | "execution_options" | "correlate" => tables.clone(),
+                    "join" | "outerjoin" | "select_from" | "add_columns" => tables
+                        .clone()
+                        .zip(source_tables(&args))
+                        .map(|(mut t, more)| {
+                            t.extend(
+                                more.into_iter()
+                                    .filter(|m| !t.contains(m))
+                                    .collect::<Vec<_>>(),
+                            );
+                            t
+                        }),
+                    "with_only_columns" => source_tables(&args),
+                    _ => None,
+                };
+                Ok(Value::native(QueryObj(desc.clone(), tables)))
+            },
         )))
     }
 
@@ -299,7 +351,13 @@ impl Native for QueryObj {
 pub(crate) fn query_function(kind: &'static str) -> Value {
     Value::native(NativeFunction::new(
         format!("sqlalchemy.{kind}"),
-        move |_, _, _| Ok(Value::native(QueryObj(format!("sqlalchemy.{kind}(...)")))),
+        move |args, _, _| {
+            let tables = (kind == "select").then(|| source_tables(&args)).flatten();
+            Ok(Value::native(QueryObj(
+                format!("sqlalchemy.{kind}(...)"),
+                tables,
+            )))
+        },
     ))
 }
 

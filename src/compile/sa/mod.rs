@@ -50,6 +50,7 @@ pub use convert::{
     to_type, type_value,
 };
 pub use declarative::declarative_tables;
+pub(crate) use dml::QueryObj;
 
 /// Answers `sa.inspect(bind)`: given the bind, return an inspector object (with
 /// `get_columns`, `get_pk_constraint`, `get_foreign_keys`, `get_unique_constraints`,

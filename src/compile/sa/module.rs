@@ -54,7 +54,16 @@ fn schema_items(hooks: &Hooks) -> Attrs {
         function("Index", new_index),
         function("Computed", new_computed),
         function("Identity", new_identity),
-        function("MetaData", new_metadata),
+        {
+            let hooks = hooks.clone();
+            (
+                "MetaData".to_string(),
+                Value::native(crate::interp::NativeFunction::new(
+                    "sqlalchemy.MetaData",
+                    move |args, kwargs, ctx| new_metadata(args, kwargs, hooks.clone(), ctx),
+                )),
+            )
+        },
         (
             "Table".to_string(),
             Value::native(TableClass(hooks.clone())),

@@ -118,8 +118,9 @@ pub(crate) fn reflect(table: &TableRef, bind: &Value, hooks: &Hooks, ctx: &mut C
         push_constraint(table, ConstraintDef::Check { name, sqltext });
     }
     for ix in items(&inspect_call(&inspector, "get_indexes", &name, ctx)?, ctx)? {
-        let index = index(&ix, ctx)?;
-        table.items.borrow_mut().push(Value::native(index));
+        if let Some(index) = index(&ix, ctx)? {
+            table.items.borrow_mut().push(Value::native(index));
+        }
     }
     Ok(())
 }
@@ -174,20 +175,22 @@ fn foreign_key(fk: &Value, ctx: &mut Ctx) -> Result<ConstraintDef> {
     })
 }
 
-/// The index described by one dict of `get_indexes`; expression indexes are unsupported.
-fn index(ix: &Value, ctx: &mut Ctx) -> Result<IndexObj> {
+/// The index described by one dict of `get_indexes`; none for an index on expressions, which
+/// SQLAlchemy skips (with a warning) when it reflects a table from SQLite. (From PostgreSQL it
+/// reflects their text: a table reflected here and then used for DDL lacks them.)
+fn index(ix: &Value, ctx: &mut Ctx) -> Result<Option<IndexObj>> {
     let cols = items(&dict_get(ix, "column_names"), ctx)?;
     let mut index_items = Vec::new();
     for c in cols {
         match c.as_str() {
             Some(n) => index_items.push(IndexItem::Column(ColRef::Name(n.to_string()))),
-            None => return Err(ctx.native_unsupported(CALLEE, "reflecting an expression index")),
+            None => return Ok(None),
         }
     }
-    Ok(IndexObj {
+    Ok(Some(IndexObj {
         name: entry_str(ix, "name", ctx)?,
         items: index_items,
         unique: entry_bool(ix, "unique", ctx)?.unwrap_or(false),
         options: Vec::new(),
-    })
+    }))
 }

@@ -112,11 +112,14 @@ pub(crate) struct MetaDataObj {
     /// The metadata of a declarative base: its tables are the models, which only
     /// `declarative_tables` collects.
     pub declarative: bool,
+    /// What `reflect(bind)` asks for the tables (the compiler's inspector).
+    pub hooks: Hooks,
 }
 
 pub(crate) fn new_metadata(
     args: Vec<Value>,
     kwargs: Vec<(String, Value)>,
+    hooks: Hooks,
     ctx: &mut Ctx,
 ) -> Result<Value> {
     let callee = "sqlalchemy.MetaData";
@@ -144,6 +147,7 @@ pub(crate) fn new_metadata(
     a.finish(ctx)?;
     Ok(Value::native(MetaDataObj {
         convention,
+        hooks,
         ..MetaDataObj::default()
     }))
 }
@@ -169,6 +173,69 @@ impl Native for MetaDataObj {
             "schema" => Ok(Value::None),
             _ => Err(ctx.native_unsupported(self.type_name(), format!("`{name}`"))),
         }
+    }
+
+    fn call_method(
+        self: Rc<Self>,
+        name: &str,
+        args: Vec<Value>,
+        kwargs: Vec<(String, Value)>,
+        ctx: &mut Ctx,
+    ) -> Result<Value> {
+        if name != "reflect" || self.declarative {
+            let method = self.getattr(name, ctx)?;
+            return ctx.call(&method, args, kwargs);
+        }
+        // `metadata.reflect(bind, only=None, views=False)`: every table the inspector lists
+        // (or those `only` names), each as `Table(name, metadata, autoload_with=bind)`.
+        let callee = "MetaData.reflect";
+        let mut a = Args::new(callee, args, kwargs);
+        let bind = a.required(0, "bind", ctx)?;
+        let only = a.take(2, "only").filter(|v| !v.is_none());
+        let _ = (
+            a.take(1, "schema").filter(|v| !v.is_none()).map(|_| ()),
+            a.keyword("views"),
+        );
+        for k in ["extend_existing", "autoload_replace", "resolve_fks"] {
+            let _ = a.keyword(k);
+        }
+        a.finish(ctx)?;
+        let Some(inspect) = self.hooks.inspect.clone() else {
+            return Err(
+                ctx.native_unsupported(callee, "reflection (no inspector is available here)")
+            );
+        };
+        let inspector = inspect(&bind, ctx)?;
+        let get_table_names = ctx.get_attr(&inspector, "get_table_names")?;
+        let listed = ctx.call(&get_table_names, Vec::new(), Vec::new())?;
+        let mut names: Vec<String> = Vec::new();
+        for v in items(&listed, ctx)? {
+            names.extend(v.as_str().map(str::to_string));
+        }
+        if let Some(only) = only {
+            let wanted: Vec<String> = items(&only, ctx)?
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+            if let Some(missing) = wanted.iter().find(|w| !names.contains(w)) {
+                return Err(sa_exception(
+                    ctx,
+                    "InvalidRequestError",
+                    format!("Could not reflect: requested table(s) not available in Engine: ({missing})"),
+                ));
+            }
+            names = wanted;
+        }
+        for name in names {
+            let known = self.tables.borrow().iter().any(|t| t.name == name);
+            if known {
+                continue;
+            }
+            let table = TableCell::new(&name, false, self.convention.clone(), None);
+            super::reflect::reflect(&table, &bind, &self.hooks, ctx)?;
+            self.tables.borrow_mut().push(table);
+        }
+        Ok(Value::None)
     }
 
     fn setattr(&self, name: &str, _value: Value, ctx: &mut Ctx) -> Result<()> {
