@@ -101,6 +101,10 @@ const PACKAGE_RECIPES: &[(&str, &[(&str, &str)])] = &[
         "airflow",
         &[
             (
+                "686269002441.py",
+                include_str!("../revisions/airflow/recipes/686269002441.py"),
+            ),
+            (
                 "d59cbbef95eb.py",
                 include_str!("../revisions/airflow/recipes/d59cbbef95eb.py"),
             ),

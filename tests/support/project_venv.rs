@@ -20,7 +20,13 @@ pub struct Venv<'a> {
 /// Apache Airflow's core, whose scripts live in `airflow/migrations`.
 pub const AIRFLOW: Venv = Venv {
     name: "project-airflow-3.3.2",
-    packages: &["apache-airflow-core==3.3.2", "psycopg2-binary", "asyncpg"],
+    packages: &[
+        "apache-airflow-core==3.3.2",
+        "psycopg2-binary",
+        "asyncpg",
+        "pymysql",
+        "aiomysql",
+    ],
     check: "import airflow.migrations",
 };
 
