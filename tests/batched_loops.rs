@@ -138,3 +138,51 @@ fn an_autocommit_block_runs_outside_the_revision_transaction_on_postgresql() {
         "b2"
     );
 }
+
+#[test]
+fn an_upgrade_stopped_after_any_statement_of_an_autocommit_block_resumes_on_postgresql() {
+    let tmp = tempfile::tempdir().unwrap();
+    project(tmp.path());
+    let run = |db: &TestDb, fail_after: Option<usize>| {
+        let mut cmd = support::mlflow_migrate();
+        cmd.arg("--scripts")
+            .arg(tmp.path())
+            .args(["upgrade", "--replay", &db.our_url()]);
+        if let Some(k) = fail_after {
+            cmd.env(support::fault("ALEMBIC_ENGINE_FAIL_AFTER"), k.to_string());
+        }
+        cmd.output().unwrap()
+    };
+    let mut stopped = 0;
+    for k in 1.. {
+        let db = TestDb::postgres();
+        if run(&db, Some(k)).status.success() {
+            // Past the last statement: nothing left to stop after.
+            break;
+        }
+        stopped += 1;
+        let resumed = run(&db, None);
+        assert!(
+            resumed.status.success(),
+            "stopped after statement {k}, the resume failed:\n{}",
+            String::from_utf8_lossy(&resumed.stderr)
+        );
+        assert_eq!(one(&db, "SELECT count(*) FROM tasks;"), "1234", "after {k}");
+        assert_eq!(
+            one(&db, "SELECT count(*) FROM tasks WHERE done IS NULL;"),
+            "0",
+            "after {k}"
+        );
+        assert_eq!(
+            one(
+                &db,
+                "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_tasks_done'::regclass;"
+            ),
+            "t",
+            "after {k}"
+        );
+        assert_eq!(one(&db, "SELECT version_num FROM alembic_version;"), "b2");
+    }
+    // a1's table, rows and version table; b2's column, index, loop, index and version row.
+    assert!(stopped >= 8, "stopped after {stopped} statements only");
+}

@@ -178,7 +178,7 @@ fn a_script_that_reads_rows_only_online_compiles_for_sql_and_is_refused_for_upgr
             .contains("reading rows"),
         "{json}"
     );
-    let offline = report_in(tmp.path(), "sqlite", false, &["--offline"]);
+    let offline = report_in(tmp.path(), "sqlite", false, &["--sql"]);
     let text = String::from_utf8_lossy(&offline.stdout);
     assert!(offline.status.success(), "{text}");
     assert!(

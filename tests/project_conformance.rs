@@ -7,7 +7,7 @@
 //! leaves the schema Airflow's own upgrade leaves (reflected and compared as the MLflow
 //! conformance suites do), and our `sql base:heads`, run by the database's own client, leaves
 //! it too but for what the scripts' offline branches leave for the operator
-//! (`airflow_offline_differences`). Prefect: `compile-report --offline` says which revisions
+//! (`airflow_offline_differences`). Prefect: `compile-report --sql` says which revisions
 //! compile in order from base; the longest run of them from base (the compiled prefix), run by
 //! `sqlite3` on an empty file, must leave the schema Prefect's own upgrade to the same revision
 //! leaves. Floors are the counts measured when the tests were written: a refusal earlier in the
@@ -57,7 +57,7 @@ fn compiled_prefix(
     let mut cmd = ours(scripts, versions);
     cmd.args(["--format", "json", "compile-report", "--dialect", dialect]);
     if offline {
-        cmd.arg("--offline");
+        cmd.arg("--sql");
     }
     let out = cmd.output().unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)

@@ -225,7 +225,8 @@ impl Journal {
     /// trip per transaction instead of one per statement, the same rows.
     pub fn defer_statement(&mut self, revision: &str, index: usize, total: usize, sql: &str) {
         self.chain_in(sql);
-        let row = self.row("statement", revision, index, total, None);
+        let sha = statement_sha(sql);
+        let row = self.row("statement", revision, index, total, Some(&sha));
         self.pending.push(row);
     }
 

@@ -371,8 +371,8 @@ async fn run_locked(
             execute_checkpointed(conn, &plan, options, interrupted.as_ref(), progress).await?
         }
         _ => {
-            let skip = interrupted.as_ref().map_or(0, |i| i.applied.len());
-            execute_plan(conn, &plan, options, skip, progress).await?
+            let applied = interrupted.as_ref().map_or(&[][..], |i| &i.applied[..]);
+            execute_plan(conn, &plan, options, applied, progress).await?
         }
     }
     let after = conn.version_rows(&project.version_table).await?;

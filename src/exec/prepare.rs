@@ -4,7 +4,7 @@
 //! `migrate` calls it under the lock, `dry_run` (the `plan` command) without.
 
 use super::{check_rows, database_of, journal, recover, shared, ExecError, Options};
-use crate::db::{Backend, Conn};
+use crate::db::Conn;
 use crate::graph::{Direction, Lower, RevisionGraph, Step};
 use crate::plan::{DbState, Fresh, Mode, NotDirect, Optimised, Plan, Planner, Start};
 use crate::project::Project;
@@ -42,15 +42,15 @@ pub(super) async fn prepare(
         Direction::Up => graph.upgrade_path(&current, &options.target)?,
         Direction::Down => graph.downgrade_path(&current, &options.target)?,
     };
-    // MySQL/MariaDB: a run may have stopped inside the revision we are about to run.
-    let interrupted = match conn.backend() {
-        Backend::Mysql => journal::interrupted(conn).await?.filter(|i| {
-            steps
-                .first()
-                .is_some_and(|s| graph.id(s.revision) == i.revision)
-        }),
-        _ => None,
-    };
+    // A run may have stopped inside the revision we are about to run: on MySQL/MariaDB, whose
+    // DDL commits on its own, anywhere; elsewhere, inside an autocommit block (what ran before
+    // it in the revision is committed). A revision run whole in a transaction leaves no journal
+    // rows of its own when it stops.
+    let interrupted = journal::interrupted(conn).await?.filter(|i| {
+        steps
+            .first()
+            .is_some_and(|s| graph.id(s.revision) == i.revision)
+    });
     if steps.is_empty() {
         return Ok(Prepared {
             rows,

@@ -231,7 +231,7 @@ pub(super) async fn execute_plan(
     conn: &mut Conn,
     plan: &Plan,
     options: &Options,
-    skip_first: usize,
+    applied: &[String],
     progress: &mut (dyn FnMut(Event) + Send),
 ) -> Result<(), ExecError> {
     back_up(conn, plan, options, progress).await?;
@@ -261,7 +261,18 @@ pub(super) async fn execute_plan(
         if !all {
             conn.execute(begin).await?;
         }
-        let skip = if u == 0 { skip_first } else { 0 };
+        // The statements a stopped run applied in the first revision (their sha256).
+        let skip = if u == 0 { applied.len() } else { 0 };
+        for (k, s) in stmts.iter().enumerate().take(skip) {
+            // What the stopped run applied must be what is planned now.
+            if applied.get(k).is_some_and(|sha| *sha != journal::statement_sha(&s.sql)) {
+                conn.execute("ROLLBACK").await?;
+                return Err(ExecError::ResumeMismatch {
+                    revision: revision.clone(),
+                    index: k + 1,
+                });
+            }
+        }
         counter += skip;
         // Inside an autocommit block: no transaction open, each statement checkpointed alone.
         let mut autocommit = false;

@@ -272,7 +272,7 @@ pub enum Command {
     /// Which revisions, from base to the heads, compile for a database and why the others are
     /// refused (file, line and what is not modeled); one line each, then the totals. Exit 0
     /// when all compile, 1 when any is refused. Needs no database: revisions are compiled as
-    /// `upgrade` would run them, or with --offline as `sql` writes them.
+    /// `upgrade` would run them, or with --sql as `sql` writes them.
     CompileReport {
         /// The database to compile for.
         #[arg(long, value_enum)]
@@ -280,7 +280,7 @@ pub enum Command {
         /// Compile as `sql` writes a script for later (scripts see
         /// `context.is_offline_mode()` true and read no rows).
         #[arg(long)]
-        offline: bool,
+        sql: bool,
     },
     /// Show the head revisions.
     Heads,

@@ -148,8 +148,8 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<(), BoxError> {
         | Command::Path { .. }
         | Command::Sql { .. }
         | Command::History { url: None, .. } => out.show(scripts_answer(&cli.command, &m)?),
-        Command::CompileReport { dialect, offline } => {
-            let mode = match offline {
+        Command::CompileReport { dialect, sql } => {
+            let mode = match sql {
                 true => alembic_engine::plan::Mode::Offline,
                 false => alembic_engine::plan::Mode::Online,
             };
