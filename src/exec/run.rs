@@ -265,7 +265,10 @@ pub(super) async fn execute_plan(
         let skip = if u == 0 { applied.len() } else { 0 };
         for (k, s) in stmts.iter().enumerate().take(skip) {
             // What the stopped run applied must be what is planned now.
-            if applied.get(k).is_some_and(|sha| *sha != journal::statement_sha(&s.sql)) {
+            if applied
+                .get(k)
+                .is_some_and(|sha| *sha != journal::statement_sha(&s.sql))
+            {
                 conn.execute("ROLLBACK").await?;
                 return Err(ExecError::ResumeMismatch {
                     revision: revision.clone(),
