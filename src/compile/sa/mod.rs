@@ -28,6 +28,7 @@ mod declarative;
 mod dialect_types;
 mod dml;
 mod expr;
+mod from_ir;
 mod lower;
 mod module;
 mod reflect;
@@ -45,12 +46,13 @@ use crate::interp::{Ctx, Result, Value};
 pub(crate) use args::{literal, UtcNow};
 pub use convert::{
     column_name, column_value, is_column, is_constraint, is_index, is_table, is_type,
-    table_from_items, table_value, to_column, to_constraint, to_dialect_option, to_index,
-    to_server_default, to_sql_expr, to_sql_text, to_statement, to_statement_with_params, to_table,
-    to_type, type_value,
+    table_from_items, to_column, to_constraint, to_dialect_option, to_index, to_server_default,
+    to_sql_expr, to_sql_text, to_statement, to_statement_with_params, to_table, to_type,
+    type_value,
 };
 pub use declarative::declarative_tables;
 pub(crate) use dml::QueryObj;
+pub use from_ir::table_value;
 
 /// Answers `sa.inspect(bind)`: given the bind, return an inspector object (with
 /// `get_columns`, `get_pk_constraint`, `get_foreign_keys`, `get_unique_constraints`,
