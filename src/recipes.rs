@@ -157,12 +157,17 @@ pub fn guard_statements(check: &str, query: &str) -> [String; 3] {
     ]
 }
 
+/// Whether `name` can name a guard's check: a plain identifier that fits every database's
+/// limit (63 characters on PostgreSQL).
+pub fn is_check_name(name: &str) -> bool {
+    (1..=63).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// A guard's counting statement: its check's name and its query.
 pub fn guard_of(sql: &str) -> Option<(&str, &str)> {
     let rest = sql.strip_prefix(GUARD_INSERT)?;
     let (query, check) = rest.rsplit_once(") AS ")?;
-    let plain = !check.is_empty() && check.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    plain.then_some((check, query))
+    is_check_name(check).then_some((check, query))
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -222,15 +222,24 @@ pub struct Bind {
 }
 
 /// `bind.dialect` / `context.dialect`.
-pub(crate) struct DialectObj {
+struct DialectObj {
     name: String,
-    pub(crate) dialect: std::sync::Arc<dyn crate::dialect::Dialect>,
+    dialect: std::sync::Arc<dyn crate::dialect::Dialect>,
 }
 
 impl std::fmt::Debug for DialectObj {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "<Dialect {}>", self.name)
     }
+}
+
+/// The dialect of the compile session `ctx` runs in (through the host's `Dialect` object), or
+/// `None` outside one (the emulation's own tests).
+pub(crate) fn session_dialect(ctx: &Ctx) -> Option<std::sync::Arc<dyn crate::dialect::Dialect>> {
+    let value = ctx.host.dialect()?;
+    value
+        .downcast_native::<DialectObj>()
+        .map(|d| d.dialect.clone())
 }
 
 /// `dialect.identifier_preparer`: quoting as the dialect's DDL does.

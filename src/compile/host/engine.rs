@@ -49,18 +49,7 @@ pub(super) fn module(rev: Rc<Revision>, replacements: Replacements, session: Sha
                 function("refuse_if_rows", move |a, ctx| {
                     let name = string_arg(a, 0, "name", ctx)?;
                     let query = string_arg(a, 1, "query", ctx)?;
-                    if name.len() > 63
-                        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    {
-                        return Err(ctx.native_error(
-                            "refuse_if_rows",
-                            format!("'{name}' must be a plain identifier of at most 63 characters"),
-                        ));
-                    }
-                    for sql in crate::recipes::guard_statements(&name, &query) {
-                        let statement = crate::ir::Statement::Sql { text: sql };
-                        guards.emit(crate::ir::Op::Execute { statement }, ctx)?;
-                    }
+                    emit_guard(&guards, "refuse_if_rows", &name, &query, ctx)?;
                     Ok(Value::None)
                 }),
             ),
@@ -89,21 +78,15 @@ pub(super) fn module(rev: Rc<Revision>, replacements: Replacements, session: Sha
                             }
                         }
                     }
-                    if !plain(&check) || check.len() > 63 || tables.is_empty() {
-                        return Err(ctx.native_error(
-                            "empty_tables",
-                            "a check name (a plain identifier of at most 63 characters) and tables",
-                        ));
+                    if tables.is_empty() {
+                        return Err(ctx.native_error("empty_tables", "no table to check"));
                     }
                     let query = tables
                         .iter()
                         .map(|t| format!("SELECT 1 FROM {t}"))
                         .collect::<Vec<_>>()
                         .join(" UNION ALL ");
-                    for sql in crate::recipes::guard_statements(&check, &query) {
-                        let statement = crate::ir::Statement::Sql { text: sql };
-                        empty.emit(crate::ir::Op::Execute { statement }, ctx)?;
-                    }
+                    emit_guard(&empty, "empty_tables", &check, &query, ctx)?;
                     empty.0.borrow_mut().empty_tables.extend(tables);
                     Ok(Value::None)
                 }),
@@ -133,6 +116,27 @@ pub(super) fn module(rev: Rc<Revision>, replacements: Replacements, session: Sha
 /// A plain SQL identifier: letters, digits, underscores.
 fn plain(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The guard statements of check `check` over `query`, emitted in `session`.
+fn emit_guard(
+    session: &Shared,
+    callee: &str,
+    check: &str,
+    query: &str,
+    ctx: &mut Ctx,
+) -> Result<()> {
+    if !crate::recipes::is_check_name(check) {
+        return Err(ctx.native_error(
+            callee,
+            format!("'{check}' must be a plain identifier of at most 63 characters"),
+        ));
+    }
+    for sql in crate::recipes::guard_statements(check, query) {
+        let statement = crate::ir::Statement::Sql { text: sql };
+        session.emit(crate::ir::Op::Execute { statement }, ctx)?;
+    }
+    Ok(())
 }
 
 /// SQL text compared for `answer`: words separated by single spaces, no final semicolon.

@@ -415,12 +415,8 @@ pub fn table_from_items(name: &str, items: &[Value], ctx: &mut Ctx) -> Result<Ta
         t.add_item(item, "op.create_table", ctx)?;
     }
     let mut table = table_ir(&t, ctx)?;
-    let alters = ctx
-        .host
-        .dialect()
-        .as_ref()
-        .and_then(|d| d.downcast_native::<crate::compile::session::DialectObj>())
-        .is_some_and(|d| d.dialect.database() != crate::dialect::Database::Sqlite);
+    let alters = crate::compile::session::session_dialect(ctx)
+        .is_some_and(|d| d.database() != crate::dialect::Database::Sqlite);
     if alters {
         leave_out_use_alter(&t, &mut table);
     }

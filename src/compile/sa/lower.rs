@@ -113,15 +113,12 @@ pub(crate) fn text_sql(text: &str, binds: &[(String, Literal)], ctx: &Ctx) -> Re
         match piece {
             TextPiece::Plain(s) => out += &s,
             TextPiece::Param(name) => match binds.iter().rev().find(|(n, _)| *n == name) {
-                Some((_, lit @ (Literal::Bool(_) | Literal::UtcNow))) => match ctx
-                    .host
-                    .dialect()
-                    .as_ref()
-                    .and_then(|d| d.downcast_native::<crate::compile::session::DialectObj>())
-                {
-                    Some(d) => out += &d.dialect.data_literal(lit),
+                Some((_, lit @ (Literal::Bool(_) | Literal::UtcNow))) => {
+                    match crate::compile::session::session_dialect(ctx) {
+                    Some(d) => out += &d.data_literal(lit),
                     None => return Err(ctx.native_unsupported("sqlalchemy.text", format!("a boolean or current-time value for `:{name}` outside a compile session (its spelling differs per dialect)"))),
-                },
+                    }
+                }
                 Some((_, lit)) => out += &crate::dialect::literal(lit, generic_bool),
                 None => {
                     return Err(ctx.native_error(
