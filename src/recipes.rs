@@ -60,6 +60,10 @@ const PACKAGE_RECIPES: &[(&str, &[(&str, &str)])] = &[
                 include_str!("../revisions/prefect/recipes/1c9390e2f9c6.py"),
             ),
             (
+                "2882cd2df465.py",
+                include_str!("../revisions/prefect/recipes/2882cd2df465.py"),
+            ),
+            (
                 "2fe6fe6ca16e.py",
                 include_str!("../revisions/prefect/recipes/2fe6fe6ca16e.py"),
             ),
@@ -94,6 +98,10 @@ const PACKAGE_RECIPES: &[(&str, &[(&str, &str)])] = &[
             (
                 "f335f9633eec.py",
                 include_str!("../revisions/prefect/recipes/f335f9633eec.py"),
+            ),
+            (
+                "f92143d30c26.py",
+                include_str!("../revisions/prefect/recipes/f92143d30c26.py"),
             ),
         ],
     ),

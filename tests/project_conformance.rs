@@ -33,8 +33,8 @@ const AIRFLOW_FLOOR: usize = 124;
 const AIRFLOW_MARIADB_FLOOR: usize = 41;
 
 /// Prefect's compiled prefixes (`sql`, `upgrade`) when these tests were written.
-const PREFECT_SQLITE_FLOORS: (usize, usize) = (10, 50);
-const PREFECT_POSTGRESQL_FLOORS: (usize, usize) = (10, 15);
+const PREFECT_SQLITE_FLOORS: (usize, usize) = (10, 54);
+const PREFECT_POSTGRESQL_FLOORS: (usize, usize) = (10, 58);
 
 /// `mlflow-migrate` for a project: its scripts, and the version locations it needs.
 fn ours(scripts: &Path, versions: Option<&Path>) -> Command {
@@ -380,4 +380,64 @@ fn an_airflow_recipe_stops_where_the_database_holds_rows_only_airflow_can_conver
             .trim(),
         "1"
     );
+}
+
+/// Prefect's SQLite data migrations that page and batch through rows: `f92143d30c25` fills
+/// `has_data` in batches until one changes fewer rows than its size, `f92143d30c26` (its
+/// recipe) copies each state's data into `artifact` and points the state at it. On a database
+/// holding 1,234 task run states and 777 flow run states (more than two batches of 500), our
+/// upgrade leaves the rows Prefect's own upgrade leaves: the same states with data, each
+/// pointing at an artifact of its own run, state and data, made in the same order.
+#[test]
+fn prefect_batched_artifact_migrations_with_rows_equal_its_own_upgrade() {
+    let python = project_venv::python(&PREFECT);
+    let database = project_venv::site_packages(&python).join("prefect/server/database");
+    let (ini, versions) = (
+        database.join("alembic.ini"),
+        database.join("_migrations/versions/sqlite"),
+    );
+    let theirs = TestDb::sqlite();
+    prefect_upgrade(&python, &theirs, "f92143d30c24");
+    let rows = |table: &str, run: &str, n: usize| {
+        format!(
+            "WITH RECURSIVE i(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM i WHERE n < {n})
+             INSERT INTO {table} (id, type, name, {run}, data)
+             SELECT printf('{table}-%05d', n), 'COMPLETED', 'Completed', printf('{run}-%05d', n),
+                    CASE n % 3 WHEN 0 THEN NULL WHEN 1 THEN 'null'
+                               ELSE json_object('n', n, 's', 'x''y') END
+             FROM i;\n"
+        )
+    };
+    theirs
+        .run_sql_script(
+            &(rows("task_run_state", "task_run_id", 1234)
+                + &rows("flow_run_state", "flow_run_id", 777)),
+        )
+        .unwrap();
+    let ours_db = theirs.copy_to_new();
+    prefect_upgrade(&python, &theirs, "f92143d30c26");
+    support::cli::succeeds(ours(&ini, Some(&versions)).args([
+        "upgrade",
+        &ours_db.our_url(),
+        "f92143d30c26",
+    ]));
+    let query = "SELECT s.id, s.has_data, a.task_run_state_id, a.task_run_id, a.data
+                 FROM task_run_state s LEFT JOIN artifact a ON a.id = s.result_artifact_id
+                 ORDER BY s.id;
+                 SELECT s.id, s.has_data, a.flow_run_state_id, a.flow_run_id, a.data
+                 FROM flow_run_state s LEFT JOIN artifact a ON a.id = s.result_artifact_id
+                 ORDER BY s.id;
+                 SELECT count(*), count(DISTINCT id) FROM artifact;
+                 SELECT coalesce(task_run_state_id, flow_run_state_id) FROM artifact
+                 ORDER BY rowid;";
+    let (python_rows, our_rows) = (
+        theirs.run_sql_script(query).unwrap(),
+        ours_db.run_sql_script(query).unwrap(),
+    );
+    let state_2 = "task_run_state-00002\t1\ttask_run_state-00002\ttask_run_id-00002\t\
+                   {\"n\":2,\"s\":\"x'y\"}\n";
+    assert!(python_rows.contains(state_2), "{python_rows}");
+    // One state in three holds data (NULL and JSON null do not): 411 of 1,234, 259 of 777.
+    assert!(python_rows.contains("\n670\t670\n"), "{python_rows}");
+    assert_eq!(our_rows, python_rows);
 }

@@ -29,9 +29,6 @@
 //! - A Core `update()` passed to `op.execute` (helpdesk `ac6c6db2d391`): SQLAlchemy qualifies
 //!   the WHERE clause's columns (`WHERE tickets.status = 'new'`), we write them bare
 //!   (`WHERE status = 'new'`). Same statement for SQLite: an UPDATE names one table.
-//! - branches_merges: the column `action` is quoted (`"action"`). Our SQLite renderer quotes
-//!   the keywords of SQLite's documentation; SQLAlchemy's older reserved-word list for SQLite
-//!   lacks `action` (and 31 more), so it writes it bare. The same column either way.
 
 mod support;
 

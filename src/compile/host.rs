@@ -136,6 +136,10 @@ impl Host for CompileHost {
         Some(self.session.dialect_value())
     }
 
+    fn effects(&self) -> usize {
+        self.session.0.borrow().emitted.len()
+    }
+
     fn import(&self, module: &str) -> Option<Value> {
         if let Some(v) = self.modules.borrow().get(module) {
             return v.clone();

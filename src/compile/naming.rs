@@ -28,19 +28,19 @@ impl Convention {
     }
 
     /// `op` with the names the convention gives; `finals` are names given through `op.f()`.
-    pub fn apply(&self, op: Op, finals: &HashSet<String>) -> Op {
+    pub fn apply(&self, op: Op, finals: &HashSet<String>, max: Option<usize>) -> Op {
         match op {
             Op::CreateTable { table } => Op::CreateTable {
-                table: self.table(&table, finals),
+                table: self.table(&table, finals, max),
             },
             Op::AddConstraint { table, constraint } => Op::AddConstraint {
-                constraint: self.constraint(&table, constraint, finals),
+                constraint: self.constraint(&table, constraint, finals, max),
                 table,
             },
             Op::Batch(mut batch) => {
                 batch.ops = std::mem::take(&mut batch.ops)
                     .into_iter()
-                    .map(|op| self.apply(op, finals))
+                    .map(|op| self.apply(op, finals, max))
                     .collect();
                 Op::Batch(batch)
             }
@@ -48,7 +48,7 @@ impl Convention {
         }
     }
 
-    fn table(&self, table: &Table, finals: &HashSet<String>) -> Table {
+    fn table(&self, table: &Table, finals: &HashSet<String>, max: Option<usize>) -> Table {
         let indexed: Vec<String> = table
             .columns
             .iter()
@@ -58,7 +58,7 @@ impl Convention {
         let mut out = crate::schema::normalized_new_table(table);
         out.constraints = std::mem::take(&mut out.constraints)
             .into_iter()
-            .map(|c| self.constraint(&table.name, c, finals))
+            .map(|c| self.constraint(&table.name, c, finals, max))
             .collect();
         for index in &mut out.indexes {
             // `Column(index=True)`: an index the default convention named.
@@ -70,14 +70,20 @@ impl Convention {
                     .template("ix")
                     .and_then(|t| naming::index_name(t, index))
                 {
-                    index.name = name;
+                    index.name = naming::fit_final(&name, max);
                 }
             }
         }
         out
     }
 
-    fn constraint(&self, table: &str, mut c: Constraint, finals: &HashSet<String>) -> Constraint {
+    fn constraint(
+        &self,
+        table: &str,
+        mut c: Constraint,
+        finals: &HashSet<String>,
+        max: Option<usize>,
+    ) -> Constraint {
         let key = naming::key(c.kind());
         let Some(template) = self.template(key) else {
             return c;
@@ -90,7 +96,7 @@ impl Convention {
             return c;
         }
         if let Some(name) = naming::constraint_name(template, table, &c) {
-            c.set_name(Some(name));
+            c.set_name(Some(naming::fit_final(&name, max)));
         }
         c
     }

@@ -124,7 +124,8 @@ impl Shared {
         let op = if s.naming.is_empty() {
             op
         } else {
-            s.naming.apply(op, &s.final_names)
+            let max = s.dialect.database().max_identifier_length();
+            s.naming.apply(op, &s.final_names, max)
         };
         let dialect = s.dialect.clone();
         let before = types_before(&s.model, &op);
@@ -157,7 +158,7 @@ impl Shared {
             // SQL text enters here: follow the schema changes it certainly makes.
             let family = crate::dialect::sqltext::Family::of(database);
             for change in crate::dialect::sqltext::model_ops(text, family) {
-                match s.model.apply(&change.op) {
+                match change.apply(&mut s.model) {
                     Ok(()) => {}
                     // `IF EXISTS` on something the model does not have: nothing happens.
                     Err(_) if change.if_exists => {}
@@ -456,7 +457,8 @@ impl Native for AutocommitBlock {
 }
 
 /// What `bind.execute(...)` returns for a data-changing statement: using its rows is refused,
-/// but a loop that runs it until it changes no row makes it a repeated statement.
+/// but a loop that runs it until it changes fewer rows than a bound makes it a repeated
+/// statement.
 #[derive(Debug)]
 struct ExecResult {
     session: Shared,
@@ -469,7 +471,7 @@ impl Native for ExecResult {
         "CursorResult"
     }
 
-    fn repeat_until_no_rows(&self, _ctx: &mut Ctx) -> Result<bool> {
+    fn repeat_while_changing(&self, bound: u64, _ctx: &mut Ctx) -> Result<bool> {
         let mut s = self.session.0.borrow_mut();
         if s.offline {
             // A script for later runs each statement once: the loop stays Python's.
@@ -482,7 +484,7 @@ impl Native for ExecResult {
         if op.statements.len() != 1 || !op.statements[0].is_dml() {
             return Ok(false);
         }
-        op.statements[0].repeat = true;
+        op.statements[0].repeat = Some(bound);
         Ok(true)
     }
 }

@@ -56,6 +56,16 @@ impl Database {
         }
     }
 
+    /// The longest name SQLAlchemy lets through for it (`max_identifier_length`); SQLite has
+    /// no practical limit.
+    pub fn max_identifier_length(self) -> Option<usize> {
+        match self {
+            Database::Sqlite => None,
+            Database::Postgresql => Some(63),
+            Database::Mysql | Database::Mariadb => Some(64),
+        }
+    }
+
     /// Its renderer.
     pub fn dialect(self) -> std::sync::Arc<dyn Dialect> {
         match self {

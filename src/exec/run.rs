@@ -378,13 +378,13 @@ fn statement_failed(
     }
 }
 
-/// Run one statement; a repeated one (a script's draining loop) runs until a pass changes no
-/// row. The rows changed, over all passes.
+/// Run one statement; a repeated one (a script's draining loop) runs again while a pass changes
+/// at least the loop's bound of rows. The rows changed, over all passes.
 async fn run_statement(conn: &mut Conn, statement: &Statement) -> Result<u64, crate::db::DbError> {
     let mut changed = conn.execute_counting(&statement.sql).await?;
-    if statement.repeat {
+    if let Some(bound) = statement.repeat {
         let mut pass = changed;
-        while pass > 0 {
+        while pass >= bound.max(1) {
             pass = conn.execute_counting(&statement.sql).await?;
             changed += pass;
         }

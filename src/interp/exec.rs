@@ -237,17 +237,26 @@ impl Ctx {
         body: &[Stmt],
         orelse: &[Stmt],
     ) -> Result<Flow> {
-        if let Some((target, value)) = super::drain::shape(test, body) {
+        if let Some(drain) = super::drain::shape(test, body) {
             // The first pass by hand: its result may stand for the whole loop.
             self.tick(pos)?;
-            let result = self.eval(scope, value)?;
-            self.assign(scope, target, result.clone())?;
-            if let Value::Native(n) = &result {
-                if n.clone().repeat_until_no_rows(self)? {
+            let effects = self.host.effects();
+            for stmt in drain.prefix {
+                // Plain assignments (see `drain::shape`): nothing to break or return.
+                self.exec_block(scope, std::slice::from_ref(stmt))?;
+            }
+            // What the prefix computes is computed alike on every pass, unless it had an effect.
+            let same_each_pass = self.host.effects() == effects;
+            let result = self.eval(scope, drain.value)?;
+            self.assign(scope, drain.target, result.clone())?;
+            if let (Value::Native(n), Some(bound), true) =
+                (&result, self.drain_bound(scope, &drain)?, same_each_pass)
+            {
+                if n.clone().repeat_while_changing(bound, self)? {
                     return Ok(Flow::Normal);
                 }
             }
-            match self.exec_block(scope, &body[1..])? {
+            match self.exec_block(scope, &body[drain.prefix.len() + 1..])? {
                 Flow::Normal | Flow::Continue => {}
                 Flow::Break => return Ok(Flow::Normal),
                 ret @ Flow::Return(_) => return Ok(ret),
@@ -266,6 +275,23 @@ impl Ctx {
             }
         }
         self.exec_block(scope, orelse)
+    }
+
+    /// The fewest rows a pass of a draining loop must change for the loop to go on, when the
+    /// loop's test gives one (a positive int).
+    fn drain_bound(
+        &mut self,
+        scope: &Rc<Scope>,
+        drain: &super::drain::Drain,
+    ) -> Result<Option<u64>> {
+        let limit = match drain.bound {
+            super::drain::Bound::Int(n) => n,
+            super::drain::Bound::Below(e) => match self.eval(scope, e)?.as_int() {
+                Some(n) => n,
+                None => return Ok(None),
+            },
+        };
+        Ok(u64::try_from(limit).ok().filter(|n| *n >= 1))
     }
 
     pub(crate) fn exec_with(

@@ -127,6 +127,12 @@ pub trait Host {
     fn dialect(&self) -> Option<Value> {
         None
     }
+
+    /// How many effects outside the interpreter (operations emitted) the host has recorded:
+    /// a draining loop's statements before its `execute` must add none.
+    fn effects(&self) -> usize {
+        0
+    }
 }
 
 /// Runs modules and calls their functions.

@@ -101,11 +101,11 @@ pub trait Native: fmt::Debug + Any {
     }
 
     /// The items of `for x in obj` (iteration is eager).
-    /// A statement's result in a loop that runs it until it changes no row
-    /// (`if r.rowcount <= 0: break`): return true when the statement will be repeated so by
-    /// whoever runs it, which makes the loop one pass.
-    fn repeat_until_no_rows(&self, ctx: &mut Ctx) -> Result<bool> {
-        let _ = ctx;
+    /// A statement's result in a loop that runs it until a run changes fewer than `bound`
+    /// rows (`if r.rowcount < bound: break`; `<= 0` is a bound of 1): return true when the
+    /// statement will be repeated so by whoever runs it, which makes the loop one pass.
+    fn repeat_while_changing(&self, bound: u64, ctx: &mut Ctx) -> Result<bool> {
+        let _ = (bound, ctx);
         Ok(false)
     }
 

@@ -69,11 +69,19 @@ pub enum SqlType {
         length: Option<u32>,
     },
     /// A dialect-specific type spelled as that dialect spells it, e.g. MySQL `MEDIUMTEXT`,
-    /// MSSQL `NVARCHAR(max)`. Only meaningful on `dialect`.
+    /// MSSQL `NVARCHAR(max)`. On other dialects SQLAlchemy compiles the type by its class's
+    /// visit name: `elsewhere` is what that gives (`mysql.INTEGER(11)` is an `INTEGER`,
+    /// `postgresql.TIMESTAMP(timezone=True)` a `TIMESTAMP`); `None` where no other dialect's
+    /// compiler has it (`MEDIUMTEXT`, `BYTEA`), and rendering there is refused.
     DialectSpecific {
         dialect: String,
         name: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        elsewhere: Option<Box<SqlType>>,
     },
+    /// An upper-case SQL type SQLAlchemy spells the same on every dialect: `sa.DATETIME`,
+    /// `sa.DOUBLE_PRECISION`, `sa.DECIMAL(10, 2)`, `sa.UUID`, ...
+    Named(String),
     /// `base.with_variant(other, dialect)`: `other` on those dialects, `base` elsewhere.
     Variant {
         base: Box<SqlType>,
@@ -86,14 +94,35 @@ pub enum SqlType {
 impl SqlType {
     /// The type that applies on `dialect` (resolving `with_variant`). `mariadb` uses MySQL
     /// variants, as SQLAlchemy does.
+    /// A dialect's own type resolves to what other dialects compile it as, where they can.
     pub fn for_dialect(&self, dialect: &str) -> &SqlType {
+        let same = |d: &str| d == dialect || (dialect == "mariadb" && d == "mysql");
         match self {
             SqlType::Variant { base, variants } => variants
                 .iter()
-                .find(|(d, _)| d == dialect || (dialect == "mariadb" && d == "mysql"))
+                .find(|(d, _)| same(d))
                 .map(|(_, t)| t.for_dialect(dialect))
                 .unwrap_or_else(|| base.for_dialect(dialect)),
+            SqlType::DialectSpecific {
+                dialect: own,
+                elsewhere: Some(other),
+                ..
+            } if !same(own) => other.for_dialect(dialect),
             other => other,
+        }
+    }
+
+    /// A dialect's own type, compiled on other dialects as `elsewhere` (see
+    /// [`SqlType::DialectSpecific`]).
+    pub fn dialect_specific(
+        dialect: &str,
+        name: impl Into<String>,
+        elsewhere: Option<SqlType>,
+    ) -> SqlType {
+        SqlType::DialectSpecific {
+            dialect: dialect.to_string(),
+            name: name.into(),
+            elsewhere: elsewhere.map(Box::new),
         }
     }
 
@@ -122,9 +151,9 @@ impl SqlType {
             SqlType::LargeBinary { .. } => Affinity::Binary,
             SqlType::Json => Affinity::Json,
             SqlType::Uuid => Affinity::Uuid,
-            SqlType::DialectSpecific { name, .. } | SqlType::Reflected(name) => {
-                Affinity::of_name(name)
-            }
+            SqlType::DialectSpecific { name, .. }
+            | SqlType::Named(name)
+            | SqlType::Reflected(name) => Affinity::of_name(name),
             SqlType::Variant { base, .. } => base.affinity(),
         }
     }

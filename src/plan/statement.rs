@@ -30,9 +30,10 @@ pub struct Statement {
     /// `autocommit_block()`: `CREATE INDEX CONCURRENTLY`, batched backfills): what ran before it
     /// in the revision is committed first.
     pub autocommit: bool,
-    /// It runs again and again until a run changes no row: a script's loop of one batched
-    /// statement (`while True: if conn.execute(s).rowcount <= 0: break`).
-    pub repeat: bool,
+    /// `Some(n)`: it runs again while a run changes at least `n` rows: a script's loop of one
+    /// batched statement (`while True: if conn.execute(s).rowcount < n: break`; `<= 0` is
+    /// `n = 1`).
+    pub repeat: Option<u64>,
 }
 
 impl Statement {
@@ -50,7 +51,7 @@ impl Statement {
             kind,
             effect,
             autocommit: false,
-            repeat: false,
+            repeat: None,
         }
     }
 
@@ -61,7 +62,7 @@ impl Statement {
             sql,
             kind: Kind::Version,
             autocommit: false,
-            repeat: false,
+            repeat: None,
         }
     }
 

@@ -93,10 +93,7 @@ mod tests {
             base: Box::new(SqlType::Text { length: None }),
             variants: vec![(
                 "mysql".into(),
-                SqlType::DialectSpecific {
-                    dialect: "mysql".into(),
-                    name: "MEDIUMTEXT".into(),
-                },
+                SqlType::dialect_specific("mysql", "MEDIUMTEXT", None),
             )],
         }
     }
@@ -131,10 +128,7 @@ mod tests {
     #[test]
     fn narrowing_is_still_narrowing() {
         assert!(!widens(Some(&varchar(500)), &varchar(250), Server::Sqlite));
-        let mediumtext = SqlType::DialectSpecific {
-            dialect: "mysql".into(),
-            name: "MEDIUMTEXT".into(),
-        };
+        let mediumtext = SqlType::dialect_specific("mysql", "MEDIUMTEXT", None);
         assert!(!widens(
             Some(&mediumtext),
             &SqlType::Text { length: None },

@@ -91,6 +91,33 @@ impl SchemaModel {
             .find_map(|t| t.indexes.iter().find(|i| i.name == name).map(|i| (t, i)))
     }
 
+    /// Rename the index `from` (PostgreSQL's `ALTER INDEX ... RENAME TO`): an index of its
+    /// own, or the one behind a primary key or unique constraint, which the constraint's name
+    /// follows.
+    pub fn rename_index(&mut self, from: &str, to: &str) -> Result<(), SchemaError> {
+        if self.find_index(to).is_some() {
+            return Err(SchemaError::IndexExists(to.to_string()));
+        }
+        for t in &mut self.tables {
+            if let Some(i) = t.indexes.iter_mut().find(|i| i.name == from) {
+                i.name = to.to_string();
+                return Ok(());
+            }
+            let indexed = |c: &&mut crate::ir::Constraint| {
+                c.name() == Some(from)
+                    && matches!(
+                        c.kind(),
+                        ConstraintKind::PrimaryKey | ConstraintKind::Unique
+                    )
+            };
+            if let Some(c) = t.constraints.iter_mut().find(indexed) {
+                c.set_name(Some(to.to_string()));
+                return Ok(());
+            }
+        }
+        Err(SchemaError::NoIndex(from.to_string()))
+    }
+
     /// Apply one operation. Batches are applied op by op, as the same operations outside a
     /// batch (what every dialect but SQLite does); SQLite rebuilds are the dialect's job.
     pub fn apply(&mut self, op: &Op) -> Result<(), SchemaError> {

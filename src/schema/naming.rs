@@ -40,6 +40,23 @@ pub fn constraint_name(template: &str, table: &str, c: &Constraint) -> Option<St
     fill(template, &tokens)
 }
 
+/// A name SQLAlchemy holds as final (its `conv`: given through `op.f()`, or made by a naming
+/// convention) cut to fit `max` characters as its DDL compiler cuts one: the first `max - 8`
+/// characters, `_`, and the last four hex digits of the name's MD5. Other names are never cut
+/// (a script's own too-long name is refused where it is rendered).
+pub fn fit_final(name: &str, max: Option<usize>) -> String {
+    use md5::Digest;
+    match max {
+        Some(max) if name.chars().count() > max => {
+            let digest = md5::Md5::digest(name.as_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            let head: String = name.chars().take(max - 8).collect();
+            format!("{head}_{}", &hex[hex.len() - 4..])
+        }
+        _ => name.to_string(),
+    }
+}
+
 /// The name `template` gives `index` (its column parts fill the column tokens).
 pub fn index_name(template: &str, index: &Index) -> Option<String> {
     let columns = index
@@ -173,5 +190,17 @@ mod tests {
         };
         assert_eq!(fill("ck_%(constraint_name)s", &unnamed), None);
         assert_eq!(fill("x_%(column_5_name)s", &t), None);
+    }
+
+    #[test]
+    fn final_names_are_cut_as_sqlalchemy_cuts_them() {
+        // SQLAlchemy 2.1.9's PostgreSQL DDL for `op.f(...)` of this 66-character name.
+        let long = "fk_block_schema_reference__reference_block_schema_id__block_schema";
+        assert_eq!(
+            fit_final(long, Some(63)),
+            "fk_block_schema_reference__reference_block_schema_id__b_6e5d"
+        );
+        assert_eq!(fit_final(long, Some(66)), long);
+        assert_eq!(fit_final(long, None), long);
     }
 }

@@ -24,7 +24,7 @@ UPDATE alembic_version SET version_num='43410e78c665' WHERE alembic_version.vers
 CREATE TABLE audit_events (
     id INTEGER NOT NULL, 
     account_id INTEGER, 
-    "action" VARCHAR(50) NOT NULL, 
+    action VARCHAR(50) NOT NULL, 
     created_at DATETIME NOT NULL, 
     PRIMARY KEY (id), 
     FOREIGN KEY(account_id) REFERENCES accounts (id)

@@ -262,17 +262,19 @@ impl Operations {
     }
 
     /// `op.f(...)`.
+    /// A final name (SQLAlchemy's `conv`): never formatted by a naming convention, and cut
+    /// as SQLAlchemy's DDL compiler cuts one longer than the database allows.
     fn call_f(&self, mut a: Args, _what: &str, ctx: &mut Ctx) -> Result<Call> {
         let v = a.required(0, "name", ctx)?;
         a.finish(ctx)?;
-        if let Some(name) = v.as_str() {
-            self.session
-                .0
-                .borrow_mut()
-                .final_names
-                .insert(name.to_string());
-        }
-        Ok(Call::Return(v))
+        let Some(name) = v.as_str() else {
+            return Ok(Call::Return(v));
+        };
+        let mut s = self.session.0.borrow_mut();
+        let max = s.dialect.database().max_identifier_length();
+        let name = crate::schema::naming::fit_final(name, max);
+        s.final_names.insert(name.clone());
+        Ok(Call::Return(Value::str(&name)))
     }
 
     /// `op.inline_literal(...)`.

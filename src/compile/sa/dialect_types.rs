@@ -311,7 +311,7 @@ fn dialect_of(spec: &TypeSpec) -> &'static str {
     }
 }
 
-/// Build a dialect type from its arguments.
+/// Build a dialect type from its arguments, with what other dialects compile it as.
 pub(crate) fn build(
     spec: &'static TypeSpec,
     shape: &DialectShape,
@@ -320,12 +320,12 @@ pub(crate) fn build(
 ) -> Result<SqlType> {
     let callee = spec.qualified();
     let c = callee.as_str();
-    let sql = match shape {
+    let (sql, elsewhere) = match shape {
         DialectShape::Fixed { sql, ignore } => {
             for key in *ignore {
                 let _ = a.keyword(key);
             }
-            sql.to_string()
+            (sql.to_string(), fixed_elsewhere(spec))
         }
         DialectShape::MyString {
             spec: s,
@@ -335,50 +335,75 @@ pub(crate) fn build(
         DialectShape::MyInteger(s) => {
             let width = opt_size(a.take(0, "display_width"), c, "display_width", ctx)?;
             let base = width.map_or(s.to_string(), |w| format!("{s}({w})"));
-            mysql_numeric_flags(base, a, c, ctx)?
+            let elsewhere = match *s {
+                "INTEGER" => Some(SqlType::Integer),
+                "BIGINT" => Some(SqlType::BigInteger),
+                "SMALLINT" => Some(SqlType::SmallInteger),
+                _ => None,
+            };
+            (mysql_numeric_flags(base, a, c, ctx)?, elsewhere)
         }
         DialectShape::MyNumeric { spec: s, style } => mysql_numeric(s, *style, a, c, ctx)?,
         DialectShape::MyFsp(s) => {
-            let _ = a.take(0, "timezone");
-            match opt_size(a.take(1, "fsp"), c, "fsp", ctx)? {
+            let timezone = opt_bool(a.take(0, "timezone"), c, "timezone", ctx)?.unwrap_or(false);
+            let sql = match opt_size(a.take(1, "fsp"), c, "fsp", ctx)? {
                 Some(fsp) if fsp > 0 => format!("{s}({fsp})"),
                 _ => s.to_string(),
-            }
+            };
+            let elsewhere = match *s {
+                "TIMESTAMP" => SqlType::Timestamp { timezone },
+                "TIME" => SqlType::Time { timezone },
+                _ => SqlType::Named(s.to_string()),
+            };
+            (sql, Some(elsewhere))
         }
         DialectShape::MyYear => {
             match opt_size(a.take(0, "display_width"), c, "display_width", ctx)? {
-                Some(w) => format!("YEAR({w})"),
-                None => "YEAR".into(),
+                Some(w) => (format!("YEAR({w})"), None),
+                None => ("YEAR".into(), None),
             }
         }
         DialectShape::MyBit => match opt_size(a.take(0, "length"), c, "length", ctx)? {
-            Some(n) => format!("BIT({n})"),
-            None => "BIT".into(),
+            Some(n) => (format!("BIT({n})"), None),
+            None => ("BIT".into(), None),
         },
         DialectShape::Precision(s) => {
             match opt_size(a.take(0, "precision"), c, "precision", ctx)? {
-                Some(p) => format!("{s}({p})"),
-                None => s.to_string(),
+                Some(p) => (format!("{s}({p})"), None),
+                None => (s.to_string(), None),
             }
         }
-        DialectShape::MaxLength(s) => max_length(s, a, c, ctx)?,
+        DialectShape::MaxLength(s) => (max_length(s, a, c, ctx)?, None),
         DialectShape::PgTime(s) => pg_time(s, a, c, ctx)?,
-        DialectShape::PgInterval => pg_interval(a, c, ctx)?,
+        DialectShape::PgInterval => (pg_interval(a, c, ctx)?, None),
     };
-    Ok(SqlType::DialectSpecific {
-        dialect: dialect_of(spec).to_string(),
-        name: sql,
-    })
+    Ok(SqlType::dialect_specific(dialect_of(spec), sql, elsewhere))
 }
 
-/// MySQL numeric types: `SPEC[(p[, s])]` as `style` spells precision and scale, with flags.
+/// What other dialects compile a dialect's argument-less type as (by its visit name), where
+/// they can.
+fn fixed_elsewhere(spec: &TypeSpec) -> Option<SqlType> {
+    match (spec.module, spec.name) {
+        (MYSQL | PG | SQLITE, "JSON") => Some(SqlType::Json),
+        // SQLite's compiler has JSONB too; MySQL's has not.
+        (PG, "JSONB") => Some(SqlType::dialect_specific("sqlite", "JSONB", None)),
+        (PG, "UUID") => Some(SqlType::Named("UUID".into())),
+        (SQLITE, "DATETIME") => Some(SqlType::DateTime { timezone: false }),
+        (SQLITE, "DATE") => Some(SqlType::Date),
+        (SQLITE, "TIME") => Some(SqlType::Time { timezone: false }),
+        _ => None,
+    }
+}
+
+/// MySQL numeric types: `SPEC[(p[, s])]` as `style` spells precision and scale, with flags;
+/// elsewhere the generic type of the same name.
 fn mysql_numeric(
     spec: &str,
     style: NumStyle,
     a: &mut Args,
     callee: &str,
     ctx: &Ctx,
-) -> Result<String> {
+) -> Result<(String, Option<SqlType>)> {
     let p = opt_size(a.take(0, "precision"), callee, "precision", ctx)?;
     let scale = opt_size(a.take(1, "scale"), callee, "scale", ctx)?;
     let _ = a.take(2, "asdecimal");
@@ -390,7 +415,23 @@ fn mysql_numeric(
         }
         _ => spec.to_string(),
     };
-    mysql_numeric_flags(base, a, callee, ctx)
+    let elsewhere = match spec {
+        "NUMERIC" => SqlType::Numeric {
+            precision: p,
+            scale,
+        },
+        "DECIMAL" => SqlType::Named(match (p, scale) {
+            (Some(p), Some(sc)) => format!("DECIMAL({p}, {sc})"),
+            (Some(p), None) => format!("DECIMAL({p})"),
+            _ => "DECIMAL".into(),
+        }),
+        "FLOAT" => SqlType::Float {
+            precision: p,
+            double: false,
+        },
+        other => SqlType::Named(other.to_string()),
+    };
+    Ok((mysql_numeric_flags(base, a, callee, ctx)?, Some(elsewhere)))
 }
 
 /// `SPEC(n)`, or `SPEC(max)` without a length (MSSQL `VARBINARY`; `filestream` unmodeled).
@@ -410,14 +451,20 @@ fn max_length(spec: &str, a: &mut Args, callee: &str, ctx: &mut Ctx) -> Result<S
 }
 
 /// PostgreSQL `SPEC[(p)] WITH[OUT] TIME ZONE` (`TIMESTAMP`, `TIME`).
-fn pg_time(spec: &str, a: &mut Args, callee: &str, ctx: &Ctx) -> Result<String> {
+/// Elsewhere the generic type, without the precision.
+fn pg_time(spec: &str, a: &mut Args, callee: &str, ctx: &Ctx) -> Result<(String, Option<SqlType>)> {
     let timezone = opt_bool(a.take(0, "timezone"), callee, "timezone", ctx)?.unwrap_or(false);
     let precision = opt_size(a.take(1, "precision"), callee, "precision", ctx)?;
     let p = precision.map_or(String::new(), |p| format!("({p})"));
-    Ok(format!(
+    let sql = format!(
         "{spec}{p} {} TIME ZONE",
         if timezone { "WITH" } else { "WITHOUT" }
-    ))
+    );
+    let elsewhere = match spec {
+        "TIME" => SqlType::Time { timezone },
+        _ => SqlType::Timestamp { timezone },
+    };
+    Ok((sql, Some(elsewhere)))
 }
 
 /// PostgreSQL `INTERVAL [fields] [(p)]`.
@@ -454,7 +501,7 @@ fn mysql_string(
     a: &mut Args,
     callee: &str,
     ctx: &Ctx,
-) -> Result<String> {
+) -> Result<(String, Option<SqlType>)> {
     let length = match len {
         Len::No => None,
         Len::Optional | Len::Required => opt_size(a.take(0, "length"), callee, "length", ctx)?,
@@ -474,6 +521,7 @@ fn mysql_string(
     let unicode = flag(a, "unicode")?;
     let national =
         opt_bool(a.keyword("national"), callee, "national", ctx)?.unwrap_or(national_default);
+    let elsewhere = string_elsewhere(spec, national_default, length, collation.clone());
     let spec = match length {
         Some(n) => format!("{spec}({n})"),
         None => spec.to_string(),
@@ -500,5 +548,28 @@ fn mysql_string(
             .flatten()
             .collect()
     };
-    Ok(parts.join(" "))
+    Ok((parts.join(" "), elsewhere))
+}
+
+/// A MySQL string type elsewhere: the generic type of its visit name, without MySQL's
+/// character set and flags (`NCHAR`, `NVARCHAR` are SQLAlchemy's national types); none for
+/// MySQL's own text sizes, nor with a collation the generic type cannot carry.
+fn string_elsewhere(
+    spec: &str,
+    national: bool,
+    length: Option<u32>,
+    collation: Option<String>,
+) -> Option<SqlType> {
+    let sized = |base: &str| match length {
+        Some(n) => format!("{base}({n})"),
+        None => base.to_string(),
+    };
+    match (spec, national, collation) {
+        ("VARCHAR", false, collation) => Some(SqlType::Varchar { length, collation }),
+        ("VARCHAR", true, None) => Some(SqlType::NVarchar { length }),
+        ("CHAR", false, None) => Some(SqlType::Char { length }),
+        ("CHAR", true, None) => Some(SqlType::Named(sized("NCHAR"))),
+        ("TEXT", _, None) => Some(SqlType::Text { length }),
+        _ => None,
+    }
 }

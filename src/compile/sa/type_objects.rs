@@ -43,6 +43,16 @@ pub(crate) fn spec_of(ty: &SqlType) -> &'static TypeSpec {
         SqlType::Uuid => "Uuid",
         SqlType::Enum { .. } => "Enum",
         SqlType::Variant { base, .. } => return spec_of(base),
+        SqlType::Named(name) => {
+            // `DOUBLE PRECISION` is the class `DOUBLE_PRECISION`, `DECIMAL(10, 2)` is `DECIMAL`.
+            let class = name
+                .split('(')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .replace(' ', "_");
+            return generic(&class).unwrap_or(&GENERIC[0]);
+        }
         SqlType::DialectSpecific { .. } | SqlType::Reflected(_) => "TypeEngine",
     };
     generic(name).unwrap_or(&GENERIC[0])
@@ -84,8 +94,9 @@ fn type_repr(name: &str, ty: &SqlType) -> String {
         | SqlType::Timestamp { timezone }
         | SqlType::Time { timezone } => opt("timezone", timezone.then(|| "True".to_string())),
         SqlType::Enum { values, .. } => parts.extend(values.iter().map(|v| format!("'{v}'"))),
-        SqlType::DialectSpecific { name, .. } => return name.clone(),
-        SqlType::Reflected(name) => return name.clone(),
+        SqlType::DialectSpecific { name, .. } | SqlType::Named(name) | SqlType::Reflected(name) => {
+            return name.clone()
+        }
         SqlType::Variant { base, .. } => return type_repr(name, base),
         _ => {}
     }

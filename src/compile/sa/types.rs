@@ -4,6 +4,7 @@
 //! Classes are accepted wherever instances are (`sa.Column("x", sa.Integer)`), as SQLAlchemy
 //! does, by building them with no arguments.
 
+use crate::dialect::Database;
 use crate::interp::{Args, Ctx, Result, Value};
 use crate::ir::SqlType;
 
@@ -54,6 +55,8 @@ pub(crate) enum Shape {
     Json,
     Uuid,
     Enum,
+    /// An upper-case class SQLAlchemy spells alike on every dialect (`SqlType::Named`).
+    Named,
     Dialect(DialectShape),
     /// `PickleType(protocol, pickler, comparator, impl)`: pickling is Python's; the column is
     /// its `impl`, `LargeBinary` unless given.
@@ -116,17 +119,17 @@ pub(crate) static GENERIC: &[TypeSpec] = &[
     spec("Uuid", "TypeEngine", Shape::Uuid),
     spec("Enum", "String", Shape::Enum),
     spec("TIMESTAMP", "DateTime", Shape::Timestamp),
-    spec("DATETIME", "DateTime", Shape::Refused(NO_EXACT_IR)),
-    spec("DOUBLE", "Double", Shape::Refused(NO_EXACT_IR)),
-    spec("DOUBLE_PRECISION", "Double", Shape::Refused(NO_EXACT_IR)),
-    spec("REAL", "Float", Shape::Refused(NO_EXACT_IR)),
-    spec("DECIMAL", "Numeric", Shape::Refused(NO_EXACT_IR)),
+    spec("DATETIME", "DateTime", Shape::Named),
+    spec("DOUBLE", "Double", Shape::Named),
+    spec("DOUBLE_PRECISION", "Double", Shape::Named),
+    spec("REAL", "Float", Shape::Named),
+    spec("DECIMAL", "Numeric", Shape::Named),
     spec("NCHAR", "Unicode", Shape::Refused(NO_EXACT_IR)),
-    spec("CLOB", "Text", Shape::Refused(NO_EXACT_IR)),
-    spec("BLOB", "LargeBinary", Shape::Refused(NO_EXACT_IR)),
-    spec("BINARY", "TypeEngine", Shape::Refused(NO_EXACT_IR)),
-    spec("VARBINARY", "TypeEngine", Shape::Refused(NO_EXACT_IR)),
-    spec("UUID", "Uuid", Shape::Refused(NO_EXACT_IR)),
+    spec("CLOB", "Text", Shape::Named),
+    spec("BLOB", "LargeBinary", Shape::Named),
+    spec("BINARY", "TypeEngine", Shape::Named),
+    spec("VARBINARY", "TypeEngine", Shape::Named),
+    spec("UUID", "Uuid", Shape::Named),
     spec("ARRAY", "TypeEngine", Shape::Refused("array types are not modeled")),
     spec("PickleType", "TypeDecorator", Shape::Pickle),
     spec("TypeDecorator", "TypeEngine", Shape::Abstract),
@@ -238,6 +241,7 @@ impl TypeClass {
             }
             Shape::Uuid => uuid_type(&callee, &mut a, ctx)?,
             Shape::Enum => enum_type(&callee, &mut a, ctx)?,
+            Shape::Named => named_type(spec.name, &callee, &mut a, ctx)?,
             Shape::Dialect(shape) => dialect_types::build(spec, shape, &mut a, ctx)?,
             Shape::Pickle => {
                 let _ = (
@@ -299,6 +303,79 @@ fn numeric_type(callee: &str, a: &mut Args, ctx: &mut Ctx) -> Result<SqlType> {
     let scale = opt_size(a.take(1, "scale"), callee, "scale", ctx)?;
     let _ = (a.take(2, "decimal_return_scale"), a.take(3, "asdecimal"));
     Ok(SqlType::Numeric { precision, scale })
+}
+
+/// The upper-case classes every dialect's compiler spells alike (`DOUBLE PRECISION`,
+/// `DECIMAL(10, 2)`); their Python-side arguments are dropped as the compilers drop them. A
+/// `BLOB(n)` keeps its length on MySQL only; a `VARBINARY` needs one (MySQL's compiler fails
+/// without).
+fn named_type(class: &str, callee: &str, a: &mut Args, ctx: &mut Ctx) -> Result<SqlType> {
+    let size = |a: &mut Args, i: usize, key: &str, ctx: &mut Ctx| {
+        opt_size(a.take(i, key), callee, key, ctx)
+    };
+    Ok(match class {
+        "DATETIME" => {
+            let _ = a.take(0, "timezone");
+            SqlType::Named("DATETIME".into())
+        }
+        "DOUBLE" | "DOUBLE_PRECISION" | "REAL" => {
+            let precision = size(a, 0, "precision", ctx)?;
+            let _ = (a.take(1, "asdecimal"), a.take(2, "decimal_return_scale"));
+            let mysql = crate::compile::session::session_dialect(ctx)
+                .is_some_and(|d| matches!(d.database(), Database::Mysql | Database::Mariadb));
+            if class == "DOUBLE" && precision.is_some() && mysql {
+                return Err(ctx.native_unsupported(
+                    callee,
+                    "a precision without a scale on MySQL (SQLAlchemy's MySQL compiler refuses it)",
+                ));
+            }
+            SqlType::Named(class.replace('_', " "))
+        }
+        "DECIMAL" => {
+            let precision = size(a, 0, "precision", ctx)?;
+            let scale = size(a, 1, "scale", ctx)?;
+            let _ = (a.take(2, "decimal_return_scale"), a.take(3, "asdecimal"));
+            SqlType::Named(match (precision, scale) {
+                (Some(p), Some(s)) => format!("DECIMAL({p}, {s})"),
+                (Some(p), None) => format!("DECIMAL({p})"),
+                _ => "DECIMAL".into(),
+            })
+        }
+        "CLOB" => {
+            let _ = a.take(0, "length");
+            only_default(
+                a.take(1, "collation"),
+                Value::is_none,
+                callee,
+                "collation",
+                ctx,
+            )?;
+            SqlType::Named("CLOB".into())
+        }
+        "BLOB" => match size(a, 0, "length", ctx)? {
+            Some(n) => SqlType::dialect_specific(
+                "mysql",
+                format!("BLOB({n})"),
+                Some(SqlType::Named("BLOB".into())),
+            ),
+            None => SqlType::Named("BLOB".into()),
+        },
+        "BINARY" => match size(a, 0, "length", ctx)? {
+            Some(n) => SqlType::Named(format!("BINARY({n})")),
+            None => SqlType::Named("BINARY".into()),
+        },
+        "VARBINARY" => match size(a, 0, "length", ctx)? {
+            Some(n) => SqlType::Named(format!("VARBINARY({n})")),
+            None => {
+                return Err(ctx.native_unsupported(callee, "VARBINARY without a length"));
+            }
+        },
+        "UUID" => {
+            let _ = a.take(0, "as_uuid");
+            SqlType::Named("UUID".into())
+        }
+        _ => return Err(ctx.native_unsupported(callee, "using the type")),
+    })
 }
 
 /// `Interval()`: only its defaults (native, no precisions) are modeled.

@@ -254,7 +254,7 @@ fn apply(ops: &mut [Vec<Statement>], done: Vec<Open>) -> Vec<Joined> {
             kind: Kind::Ddl,
             effect: super::merge::combined(open.effects),
             autocommit: false,
-            repeat: false,
+            repeat: None,
         };
         removed.extend(open.absorbed);
         out.push(Joined {

@@ -72,14 +72,14 @@ pub(crate) fn type_sql(ty: &SqlType, mariadb: bool, column: &str) -> Result<Stri
             let longest = values.iter().map(|v| v.chars().count()).max().unwrap_or(0) as u32;
             format!("VARCHAR({})", length.unwrap_or(longest))
         }
-        SqlType::DialectSpecific { dialect, name } if dialect == "mysql" => name.clone(),
-        SqlType::DialectSpecific { dialect, name } => {
+        SqlType::DialectSpecific { dialect, name, .. } if dialect == "mysql" => name.clone(),
+        SqlType::DialectSpecific { dialect, name, .. } => {
             return Err(unsupported(format!(
                 "column '{column}': the {dialect} type {name} has no MySQL spelling \
                  (add .with_variant(..., \"mysql\"))"
             )))
         }
-        SqlType::Reflected(name) => name.clone(),
+        SqlType::Named(name) | SqlType::Reflected(name) => name.clone(),
         SqlType::Variant { base, .. } => type_sql(base, mariadb, column)?,
     })
 }
@@ -183,7 +183,7 @@ pub(crate) fn autoincrement_column(table: &Table) -> Option<String> {
 
 fn is_timestamp(ty: &SqlType) -> bool {
     match ty.for_dialect("mysql") {
-        SqlType::DialectSpecific { name, .. } | SqlType::Reflected(name) => {
+        SqlType::DialectSpecific { name, .. } | SqlType::Named(name) | SqlType::Reflected(name) => {
             name.to_ascii_uppercase().starts_with("TIMESTAMP")
         }
         SqlType::Timestamp { .. } => true,

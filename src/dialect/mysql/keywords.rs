@@ -2,12 +2,14 @@
 //! refuses as a column name (found by asking the server: `CREATE TABLE t (<word> INT)` for
 //! every entry of `information_schema.KEYWORDS`), the words MariaDB's documentation lists as
 //! reserved in some mode (`body`, `period`, `system_time`, ...), and the words MySQL 8.0's
-//! manual marks reserved (window functions, `system`, `rank`, ...), so the same SQL runs on
-//! both servers.
+//! manual marks reserved (window functions, `system`, `rank`, ...), with those SQLAlchemy's
+//! MySQL dialect quotes for newer MySQL releases (`admin`, `qualify`, `role`, ...): the same
+//! SQL runs on both servers, and every word Python Alembic quotes is quoted.
 
 pub const KEYWORDS: &[&str] = &[
     "accessible",
     "add",
+    "admin",
     "all",
     "alter",
     "analyze",
@@ -97,6 +99,7 @@ pub const KEYWORDS: &[&str] = &[
     "general",
     "generated",
     "get",
+    "get_master_public_key",
     "goto",
     "grant",
     "group",
@@ -197,6 +200,8 @@ pub const KEYWORDS: &[&str] = &[
     "over",
     "package",
     "page_checksum",
+    "parallel",
+    "parse_gcol_expr",
     "parse_vcol_expr",
     "partition",
     "percent_rank",
@@ -209,6 +214,7 @@ pub const KEYWORDS: &[&str] = &[
     "primary",
     "procedure",
     "purge",
+    "qualify",
     "raise",
     "range",
     "rank",
@@ -232,6 +238,7 @@ pub const KEYWORDS: &[&str] = &[
     "revoke",
     "right",
     "rlike",
+    "role",
     "row",
     "row_number",
     "rows",
@@ -250,6 +257,8 @@ pub const KEYWORDS: &[&str] = &[
     "spatial",
     "specific",
     "sql",
+    "sql_after_gtids",
+    "sql_before_gtids",
     "sql_big_result",
     "sql_calc_found_rows",
     "sql_small_result",

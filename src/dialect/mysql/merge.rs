@@ -120,7 +120,7 @@ fn apply(ops: &mut [Vec<Statement>], groups: Vec<Group>) -> Vec<Merge> {
             kind: Kind::Ddl,
             effect: combined(group.effects),
             autocommit: false,
-            repeat: false,
+            repeat: None,
         };
         removed.extend(group.absorbed);
         merges.push(Merge {

@@ -44,7 +44,7 @@ pub(crate) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
         SqlType::Varchar { length, collation } => {
             let mut s = len(length, "VARCHAR");
             if let Some(c) = collation {
-                s += &format!(" COLLATE \"{c}\"");
+                s += &format!(" COLLATE {}", quote(c));
             }
             s
         }
@@ -80,13 +80,13 @@ pub(crate) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
             let longest = values.iter().map(|v| v.chars().count()).max().unwrap_or(0) as u32;
             format!("VARCHAR({})", length.unwrap_or(longest))
         }
-        SqlType::DialectSpecific { dialect, name } if dialect == "postgresql" => name.clone(),
-        SqlType::DialectSpecific { dialect, name } => {
+        SqlType::DialectSpecific { dialect, name, .. } if dialect == "postgresql" => name.clone(),
+        SqlType::DialectSpecific { dialect, name, .. } => {
             return Err(unsupported(format!(
                 "the {dialect} type {name} has no PostgreSQL spelling (SQLAlchemy cannot compile it either); use with_variant"
             )))
         }
-        SqlType::Reflected(name) => name.clone(),
+        SqlType::Named(name) | SqlType::Reflected(name) => name.clone(),
         SqlType::Variant { base, .. } => type_sql(base)?,
     })
 }

@@ -1,8 +1,9 @@
 //! Words an identifier must not be spelled as without quotes on PostgreSQL: the key words
 //! PostgreSQL 15 classifies as "reserved" or "reserved (can be function or type)" (its
 //! documentation's Appendix C; the server lists them in `pg_get_keywords()` with category R
-//! or T), plus `new`, `off`, `old` and `over`, which SQLAlchemy's PostgreSQL dialect also
-//! quotes (reserved in older PostgreSQL releases), so that our DDL spells names as Alembic's.
+//! or T), plus `between`, `new`, `of`, `off`, `old` and `over`, which SQLAlchemy's
+//! PostgreSQL dialect also quotes (reserved in older PostgreSQL releases), so that our DDL
+//! spells names as Alembic's.
 //! Quoting a word PostgreSQL would accept bare changes nothing in the database.
 
 pub const KEYWORDS: &[&str] = &[
@@ -16,6 +17,7 @@ pub const KEYWORDS: &[&str] = &[
     "asc",
     "asymmetric",
     "authorization",
+    "between",
     "binary",
     "both",
     "case",
@@ -74,6 +76,7 @@ pub const KEYWORDS: &[&str] = &[
     "not",
     "notnull",
     "null",
+    "of",
     "off",
     "offset",
     "old",

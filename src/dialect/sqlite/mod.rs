@@ -42,16 +42,16 @@ pub(crate) fn expr_writer() -> ExprWriter<'static> {
 }
 
 /// The type name SQLAlchemy's SQLite type compiler writes.
-pub(crate) fn type_sql(ty: &SqlType) -> String {
+pub(crate) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
     let len = |n: &Option<u32>, base: &str| match n {
         Some(n) => format!("{base}({n})"),
         None => base.to_string(),
     };
-    match ty.for_dialect("sqlite") {
+    Ok(match ty.for_dialect("sqlite") {
         SqlType::Varchar { length, collation } => {
             let mut s = len(length, "VARCHAR");
             if let Some(c) = collation {
-                s += &format!(" COLLATE \"{c}\"");
+                s += &format!(" COLLATE {}", quote(c));
             }
             s
         }
@@ -80,9 +80,16 @@ pub(crate) fn type_sql(ty: &SqlType) -> String {
             let longest = values.iter().map(|v| v.chars().count()).max().unwrap_or(0) as u32;
             format!("VARCHAR({})", length.unwrap_or(longest))
         }
-        SqlType::DialectSpecific { name, .. } | SqlType::Reflected(name) => name.clone(),
-        SqlType::Variant { base, .. } => type_sql(base),
-    }
+        SqlType::DialectSpecific { dialect, name, .. } if dialect == "sqlite" => name.clone(),
+        SqlType::DialectSpecific { dialect, name, .. } => {
+            return Err(unsupported(format!(
+                "the {dialect} type {name} has no SQLite spelling (SQLAlchemy cannot compile it \
+                 either); use with_variant"
+            )))
+        }
+        SqlType::Named(name) | SqlType::Reflected(name) => name.clone(),
+        SqlType::Variant { base, .. } => type_sql(base)?,
+    })
 }
 
 /// The default clause text SQLAlchemy writes: string literals quoted, SQL text as is, and
@@ -103,8 +110,8 @@ pub(crate) fn default_sql(d: &ServerDefault) -> String {
     }
 }
 
-fn column_spec(col: &Column, table: &Table) -> String {
-    let mut spec = format!("{} {}", quote(&col.name), type_sql(&col.ty));
+fn column_spec(col: &Column, table: &Table) -> Result<String, RenderError> {
+    let mut spec = format!("{} {}", quote(&col.name), type_sql(&col.ty)?);
     if let Some(d) = &col.server_default {
         spec += &format!(" DEFAULT {}", default_sql(d));
     }
@@ -120,7 +127,7 @@ fn column_spec(col: &Column, table: &Table) -> String {
             None => {}
         }
     }
-    spec
+    Ok(spec)
 }
 
 /// SQLite's spelling: SQLAlchemy's default, names quoted as SQLite needs.
@@ -137,12 +144,12 @@ pub(crate) fn constraint_sql(c: &Constraint) -> String {
 }
 
 /// `CREATE TABLE` for a table as the schema model holds it (constraints already table-level).
-pub(crate) fn create_table_sql(table: &Table, name: &str) -> String {
+pub(crate) fn create_table_sql(table: &Table, name: &str) -> Result<String, RenderError> {
     let mut items: Vec<String> = table
         .columns
         .iter()
         .map(|c| column_spec(c, table))
-        .collect();
+        .collect::<Result<_, _>>()?;
     if let Some(pk) = table.primary_key() {
         items.push(constraint_sql(pk));
     }
@@ -151,11 +158,11 @@ pub(crate) fn create_table_sql(table: &Table, name: &str) -> String {
             items.push(constraint_sql(c));
         }
     }
-    format!(
+    Ok(format!(
         "CREATE TABLE {} (\n\t{}\n)",
         quote(name),
         items.join(", \n\t")
-    )
+    ))
 }
 
 pub(crate) fn create_index_sql(index: &Index, table: &str) -> String {
@@ -200,7 +207,7 @@ impl Sqlite {
         let mut out = vec![format!(
             "ALTER TABLE {} ADD COLUMN {}",
             quote(table),
-            column_spec(&plain, t)
+            column_spec(&plain, t)?
         )];
         if column.unique {
             return Err(unsupported(format!(
@@ -387,7 +394,7 @@ fn create_table(model: &mut SchemaModel, op: &Op, name: &str) -> Result<Vec<Stri
         .table(name)
         .cloned()
         .ok_or_else(|| crate::schema::SchemaError::NoTable(name.to_string()))?;
-    let mut out = vec![create_table_sql(&created, &created.name)];
+    let mut out = vec![create_table_sql(&created, &created.name)?];
     for idx in &created.indexes {
         out.push(create_index_sql(idx, &created.name));
     }

@@ -2,13 +2,13 @@
 //! the compiler runs the text as it is and follows it with these, so the next revision sees
 //! the schema the text left. DDL whose effect is certain is read: a table created (its columns
 //! with their types as the text spells them, its constraints), renamed or dropped, an index
-//! created or dropped, a constraint dropped. Changes made `IF EXISTS` are marked: the model
+//! created, renamed or dropped, a constraint dropped. Changes made `IF EXISTS` are marked: the model
 //! applies them when it has the object. Other statements leave the model as it was (temporary
 //! tables, triggers, `PRAGMA`).
 
 use sqlparser::ast::{
-    AlterTableOperation, ColumnOption, CreateTable, Expr, ObjectType, RenameTableNameKind,
-    Statement as Parsed,
+    AlterIndexOperation, AlterTableOperation, ColumnOption, CreateTable, Expr, ObjectType,
+    RenameTableNameKind, Statement as Parsed,
 };
 
 use super::{last_ident, parse, table_constraints, Family};
@@ -17,14 +17,38 @@ use crate::ir::{Column, Index, IndexPart, Op, ServerDefault, SqlType, Table};
 /// A schema change read from SQL text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextChange {
-    pub op: Op,
+    pub change: Change,
     /// Made `IF EXISTS`: applied only when the model has the object.
     pub if_exists: bool,
 }
 
+/// What the text changes: an operation, or what no Alembic operation does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Op(Box<Op>),
+    /// PostgreSQL's `ALTER INDEX a RENAME TO b` (also renaming the constraint whose index it is).
+    RenameIndex {
+        from: String,
+        to: String,
+    },
+}
+
+impl TextChange {
+    /// Apply it to `model`.
+    pub fn apply(
+        &self,
+        model: &mut crate::schema::SchemaModel,
+    ) -> Result<(), crate::schema::SchemaError> {
+        match &self.change {
+            Change::Op(op) => model.apply(op),
+            Change::RenameIndex { from, to } => model.rename_index(from, to),
+        }
+    }
+}
+
 fn certain(op: Op) -> TextChange {
     TextChange {
-        op,
+        change: Change::Op(Box::new(op)),
         if_exists: false,
     }
 }
@@ -55,14 +79,24 @@ pub fn model_ops(text: &str, family: Family) -> Vec<TextChange> {
                 // not have is a temporary table made by earlier text (not followed).
                 for name in names {
                     ops.push(TextChange {
-                        op: Op::DropTable {
+                        change: Change::Op(Box::new(Op::DropTable {
                             table: last_ident(name),
-                        },
+                        })),
                         if_exists: true,
                     });
                 }
             }
             Parsed::CreateIndex(ci) => ops.extend(create_index(ci, family)),
+            Parsed::AlterIndex {
+                name,
+                operation: AlterIndexOperation::RenameIndex { index_name },
+            } => ops.push(TextChange {
+                change: Change::RenameIndex {
+                    from: last_ident(name),
+                    to: last_ident(index_name),
+                },
+                if_exists: false,
+            }),
             Parsed::Drop {
                 object_type: ObjectType::Index,
                 names,
@@ -72,10 +106,10 @@ pub fn model_ops(text: &str, family: Family) -> Vec<TextChange> {
             } => {
                 for name in names {
                     ops.push(TextChange {
-                        op: Op::DropIndex {
+                        change: Change::Op(Box::new(Op::DropIndex {
                             table: table.as_ref().map(last_ident),
                             name: last_ident(name),
-                        },
+                        })),
                         if_exists: *if_exists,
                     });
                 }
@@ -102,11 +136,11 @@ fn alter_table(alter: &sqlparser::ast::AlterTable) -> Vec<TextChange> {
             AlterTableOperation::DropConstraint {
                 if_exists, name, ..
             } => out.push(TextChange {
-                op: Op::DropConstraint {
+                change: Change::Op(Box::new(Op::DropConstraint {
                     table: table.clone(),
                     name: name.value.clone(),
                     kind: None,
-                },
+                })),
                 if_exists: *if_exists,
             }),
             _ => {}
@@ -191,6 +225,31 @@ fn table_of(ct: &CreateTable, family: Family) -> Table {
 mod tests {
     use super::*;
 
+    /// Prefect's cdcb4018dd0e: a table renamed, then its primary key's index and an index of
+    /// its own renamed by `ALTER INDEX` (the constraint takes the index's new name).
+    #[test]
+    fn postgresql_index_renames_rename_indexes_and_the_constraints_behind_them() {
+        let mut model = crate::schema::SchemaModel::default();
+        let create = "CREATE TABLE alert (id INTEGER, name VARCHAR, CONSTRAINT pk_alert PRIMARY KEY (id));\n\
+                      CREATE INDEX ix_alert__name ON alert (name);";
+        let rename = "ALTER TABLE alert RENAME TO policy;\n\
+                      ALTER INDEX pk_alert RENAME TO pk_policy;\n\
+                      ALTER INDEX ix_alert__name RENAME TO ix_policy__name;";
+        for text in [create, rename] {
+            for change in model_ops(text, Family::Postgres) {
+                change.apply(&mut model).unwrap();
+            }
+        }
+        let policy = model.table("policy").unwrap();
+        assert_eq!(policy.indexes[0].name, "ix_policy__name");
+        assert_eq!(
+            policy.primary_key().and_then(|pk| pk.name()),
+            Some("pk_policy")
+        );
+        let missing = model_ops("ALTER INDEX ix_gone RENAME TO ix_new", Family::Postgres);
+        assert!(missing[0].apply(&mut model).is_err());
+    }
+
     #[test]
     fn renames_and_indexes_are_followed_other_statements_are_not() {
         let ops = model_ops(
@@ -202,7 +261,13 @@ mod tests {
              DROP TABLE guard;",
             Family::Sqlite,
         );
-        let ops: Vec<Op> = ops.into_iter().map(|c| c.op).collect();
+        let ops: Vec<Op> = ops
+            .into_iter()
+            .filter_map(|c| match c.change {
+                Change::Op(op) => Some(*op),
+                Change::RenameIndex { .. } => None,
+            })
+            .collect();
         assert!(changes_drop_guard_tolerantly());
         assert_eq!(ops.len(), 4, "{ops:?}");
         assert_eq!(
@@ -263,7 +328,10 @@ mod tests {
             Family::Postgres,
         );
         assert_eq!(changes.len(), 3, "{changes:?}");
-        let Op::CreateTable { table } = &changes[0].op else {
+        let Change::Op(op) = &changes[0].change else {
+            panic!("{changes:?}")
+        };
+        let Op::CreateTable { table } = op.as_ref() else {
             panic!("{changes:?}")
         };
         assert!(!changes[0].if_exists);
@@ -280,11 +348,11 @@ mod tests {
         assert_eq!(
             changes[1],
             TextChange {
-                op: Op::DropConstraint {
+                change: Change::Op(Box::new(Op::DropConstraint {
                     table: "connection".into(),
                     name: "unique_conn_id".into(),
                     kind: None
-                },
+                })),
                 if_exists: true
             }
         );

@@ -9,9 +9,16 @@ fn ty(expr: &str) -> SqlType {
 }
 
 fn dialect(d: &str, name: &str) -> SqlType {
-    SqlType::DialectSpecific {
-        dialect: d.into(),
-        name: name.into(),
+    SqlType::dialect_specific(d, name, None)
+}
+
+/// A dialect type as its own dialect spells it (what other dialects make of it left out).
+fn own(expr: &str) -> SqlType {
+    match ty(expr) {
+        SqlType::DialectSpecific { dialect, name, .. } => {
+            SqlType::dialect_specific(&dialect, name, None)
+        }
+        other => other,
     }
 }
 
@@ -194,42 +201,45 @@ fn enum_of_a_python_enum_class_is_refused() {
 
 #[test]
 fn mysql_types_are_spelled_as_its_compiler_spells_them() {
-    assert_eq!(ty("mysql.MEDIUMTEXT"), dialect("mysql", "MEDIUMTEXT"));
-    assert_eq!(ty("mysql.LONGTEXT()"), dialect("mysql", "LONGTEXT"));
-    assert_eq!(ty("mysql.LONGBLOB()"), dialect("mysql", "LONGBLOB"));
+    assert_eq!(own("mysql.MEDIUMTEXT"), dialect("mysql", "MEDIUMTEXT"));
+    assert_eq!(own("mysql.LONGTEXT()"), dialect("mysql", "LONGTEXT"));
+    assert_eq!(own("mysql.LONGBLOB()"), dialect("mysql", "LONGBLOB"));
     assert_eq!(
-        ty("mysql.TINYINT(1, unsigned=True)"),
+        own("mysql.TINYINT(1, unsigned=True)"),
         dialect("mysql", "TINYINT(1) UNSIGNED")
     );
-    assert_eq!(ty("mysql.DATETIME(fsp=6)"), dialect("mysql", "DATETIME(6)"));
-    assert_eq!(ty("mysql.DATETIME()"), dialect("mysql", "DATETIME"));
     assert_eq!(
-        ty("mysql.VARCHAR(255, charset='utf8mb4', collation='utf8mb4_bin')"),
+        own("mysql.DATETIME(fsp=6)"),
+        dialect("mysql", "DATETIME(6)")
+    );
+    assert_eq!(own("mysql.DATETIME()"), dialect("mysql", "DATETIME"));
+    assert_eq!(
+        own("mysql.VARCHAR(255, charset='utf8mb4', collation='utf8mb4_bin')"),
         dialect(
             "mysql",
             "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
         )
     );
     assert_eq!(
-        ty("mysql.NVARCHAR(50)"),
+        own("mysql.NVARCHAR(50)"),
         dialect("mysql", "NATIONAL VARCHAR(50)")
     );
     assert_eq!(
-        ty("mysql.TEXT(collation='utf8_bin')"),
+        own("mysql.TEXT(collation='utf8_bin')"),
         dialect("mysql", "TEXT COLLATE utf8_bin")
     );
     assert_eq!(
-        ty("mysql.DOUBLE(precision=10, scale=2)"),
+        own("mysql.DOUBLE(precision=10, scale=2)"),
         dialect("mysql", "DOUBLE(10, 2)")
     );
     assert_eq!(
-        ty("mysql.FLOAT(precision=10)"),
+        own("mysql.FLOAT(precision=10)"),
         dialect("mysql", "FLOAT(10)")
     );
-    assert_eq!(ty("mysql.DECIMAL(10)"), dialect("mysql", "DECIMAL(10)"));
+    assert_eq!(own("mysql.DECIMAL(10)"), dialect("mysql", "DECIMAL(10)"));
     // Re-exports of generic types stay generic.
     assert_eq!(
-        ty("mysql.BOOLEAN()"),
+        own("mysql.BOOLEAN()"),
         SqlType::Boolean {
             create_constraint: false,
             name: None
@@ -246,28 +256,55 @@ fn mysql_varchar_without_a_length_is_refused() {
 #[test]
 fn mssql_and_postgresql_types() {
     assert_eq!(
-        ty("mssql.NVARCHAR(None)"),
+        own("mssql.NVARCHAR(None)"),
         SqlType::NVarchar { length: None }
     );
-    assert_eq!(ty("mssql.JSON"), dialect("mssql", "NVARCHAR(max)"));
-    assert_eq!(ty("mssql.VARBINARY()"), dialect("mssql", "VARBINARY(max)"));
+    assert_eq!(own("mssql.JSON"), dialect("mssql", "NVARCHAR(max)"));
+    assert_eq!(own("mssql.VARBINARY()"), dialect("mssql", "VARBINARY(max)"));
     assert_eq!(
-        ty("mssql.DATETIME2(precision=3)"),
+        own("mssql.DATETIME2(precision=3)"),
         dialect("mssql", "DATETIME2(3)")
     );
-    assert_eq!(ty("postgresql.JSONB"), dialect("postgresql", "JSONB"));
+    assert_eq!(own("postgresql.JSONB"), dialect("postgresql", "JSONB"));
     assert_eq!(
-        ty("postgresql.UUID(as_uuid=True)"),
+        own("postgresql.UUID(as_uuid=True)"),
         dialect("postgresql", "UUID")
     );
     assert_eq!(
-        ty("postgresql.TIMESTAMP(timezone=True, precision=6)"),
+        own("postgresql.TIMESTAMP(timezone=True, precision=6)"),
         dialect("postgresql", "TIMESTAMP(6) WITH TIME ZONE")
     );
     assert_eq!(
-        ty("postgresql.INTERVAL(fields='DAY', precision=2)"),
+        own("postgresql.INTERVAL(fields='DAY', precision=2)"),
         dialect("postgresql", "INTERVAL DAY (2)")
     );
+}
+
+#[test]
+fn dialect_types_elsewhere_are_what_other_compilers_make_of_them() {
+    let on = |expr: &str, d: &str| ty(expr).for_dialect(d).clone();
+    assert_eq!(
+        on("mysql.INTEGER(display_width=11)", "sqlite"),
+        SqlType::Integer
+    );
+    assert_eq!(
+        on("mysql.INTEGER(display_width=11)", "mariadb"),
+        SqlType::dialect_specific("mysql", "INTEGER(11)", Some(SqlType::Integer))
+    );
+    assert_eq!(
+        on("postgresql.TIMESTAMP(timezone=True)", "sqlite"),
+        SqlType::Timestamp { timezone: true }
+    );
+    assert_eq!(
+        on("mysql.DATETIME(fsp=6)", "postgresql"),
+        SqlType::Named("DATETIME".into())
+    );
+    // No other compiler has MEDIUMTEXT: it stays MySQL's, and rendering elsewhere refuses it.
+    assert_eq!(
+        on("mysql.MEDIUMTEXT", "sqlite"),
+        dialect("mysql", "MEDIUMTEXT")
+    );
+    assert_eq!(on("postgresql.JSONB", "mysql"), dialect("sqlite", "JSONB"));
 }
 
 #[test]
@@ -335,20 +372,28 @@ fn type_attributes_and_repr() {
 }
 
 #[test]
-fn types_without_an_exact_ir_equivalent_are_refused_on_use() {
-    let err = convert_err("sa.DOUBLE_PRECISION", to_type);
-    assert!(err.contains("not modeled"), "{err}");
+fn upper_case_types_are_spelled_alike_everywhere_and_the_rest_refused() {
+    let named = |s: &str| SqlType::Named(s.into());
+    assert_eq!(ty("sa.DOUBLE_PRECISION(53)"), named("DOUBLE PRECISION"));
+    assert_eq!(ty("sa.DATETIME(timezone=True)"), named("DATETIME"));
+    assert_eq!(ty("sa.DECIMAL(10, 2)"), named("DECIMAL(10, 2)"));
+    assert_eq!(ty("sa.DECIMAL(scale=2)"), named("DECIMAL"));
+    assert_eq!(ty("sa.UUID(as_uuid=False)"), named("UUID"));
+    // MySQL alone keeps a BLOB's length.
+    assert_eq!(
+        ty("sa.BLOB(100)").for_dialect("mariadb"),
+        &SqlType::dialect_specific("mysql", "BLOB(100)", Some(named("BLOB")))
+    );
+    assert_eq!(ty("sa.BLOB(100)").for_dialect("sqlite"), &named("BLOB"));
     // The generic TIMESTAMP is modeled: `TIMESTAMP` everywhere, zoned on PostgreSQL.
     assert_eq!(
         ty("sa.TIMESTAMP(timezone=True)"),
         SqlType::Timestamp { timezone: true }
     );
     assert_eq!(ty("sa.TIMESTAMP"), SqlType::Timestamp { timezone: false });
-    let err = super::run_err("import sqlalchemy as sa\nsa.DATETIME()\n");
-    assert!(
-        err.contains("`sqlalchemy.DATETIME` is not modeled"),
-        "{err}"
-    );
+    // NCHAR is NATIONAL CHAR on MySQL only; not modeled.
+    let err = super::run_err("import sqlalchemy as sa\nsa.NCHAR(5)\n");
+    assert!(err.contains("`sqlalchemy.NCHAR` is not modeled"), "{err}");
     // Importing them is fine.
     run("from sqlalchemy import TIMESTAMP, ARRAY\n");
 }

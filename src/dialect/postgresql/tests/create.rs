@@ -24,13 +24,7 @@ fn create_table_writes_serial_native_enums_and_types_as_sqlalchemy() {
                 k,
                 col("u", SqlType::Uuid),
                 col("d", SqlType::DateTime { timezone: false }),
-                col(
-                    "j",
-                    SqlType::DialectSpecific {
-                        dialect: "postgresql".into(),
-                        name: "JSONB".into(),
-                    },
-                ),
+                col("j", SqlType::dialect_specific("postgresql", "JSONB", None)),
                 col("e2", enum_type(&["x", "y"], Some("ne"), false)),
             ],
             Vec::new(),

@@ -72,7 +72,7 @@ impl Rebuild {
             indexes,
             comment: existing.comment.clone(),
         };
-        let statements = self.move_and_copy(&new_table);
+        let statements = self.move_and_copy(&new_table)?;
         Ok((new_table, statements))
     }
 
@@ -186,9 +186,9 @@ impl Rebuild {
     }
 
     /// The statements of the move and copy into `new_table`.
-    fn move_and_copy(&self, new_table: &Table) -> Vec<String> {
+    fn move_and_copy(&self, new_table: &Table) -> Result<Vec<String>, RenderError> {
         let tmp = temp_name(&self.table);
-        let mut statements = vec![create_table_sql(new_table, &tmp)];
+        let mut statements = vec![create_table_sql(new_table, &tmp)?];
         let copied: Vec<&Entry> = self.entries.iter().filter(|e| e.source.is_some()).collect();
         if !copied.is_empty() {
             statements.push(format!(
@@ -216,7 +216,7 @@ impl Rebuild {
         for idx in &new_table.indexes {
             statements.push(create_index_sql(idx, &self.table));
         }
-        statements
+        Ok(statements)
     }
 }
 

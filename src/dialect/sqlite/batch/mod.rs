@@ -99,11 +99,11 @@ pub(crate) fn temp_name(table: &str) -> String {
 }
 
 /// What `PRAGMA table_info` reports as a column's default: the DEFAULT clause as written,
-/// less one pair of enclosing parentheses.
+/// less one pair of enclosing parentheses and the blanks inside them.
 fn reported_default(rendered: &str) -> String {
     let t = rendered.trim();
     if t.starts_with('(') && t.ends_with(')') && encloses(t) {
-        t[1..t.len() - 1].to_string()
+        t[1..t.len() - 1].trim().to_string()
     } else {
         t.to_string()
     }
@@ -130,12 +130,14 @@ fn encloses(s: &str) -> bool {
 }
 
 /// A default as batch mode re-creates it: the reported text, parenthesized by Alembic's
-/// reflection hook unless it is a single digit, a quoted string, or already parenthesized.
+/// reflection hook unless it is a single digit, a quoted string, or already parenthesized,
+/// on one line (the hook's patterns do not match across a newline).
 fn reflected_default(d: &ServerDefault) -> ServerDefault {
     let text = reported_default(&super::default_sql(d));
+    let one_line = !text.contains('\n');
     let single = text.len() == 1 && text.chars().all(|c| c.is_ascii_digit() || c == '.');
-    let quoted = text.len() >= 3 && text.starts_with('\'') && text.ends_with('\'');
-    let parens = text.len() >= 3 && text.starts_with('(') && text.ends_with(')');
+    let quoted = one_line && text.len() >= 3 && text.starts_with('\'') && text.ends_with('\'');
+    let parens = one_line && text.len() >= 3 && text.starts_with('(') && text.ends_with(')');
     if text.is_empty() || single || quoted || parens {
         ServerDefault::Sql(text)
     } else {
@@ -143,9 +145,20 @@ fn reflected_default(d: &ServerDefault) -> ServerDefault {
     }
 }
 
-/// The table as SQLAlchemy reflects it from SQLite, before the batch's operations.
+/// The table as SQLAlchemy reflects it from SQLite, before the batch's operations. An index
+/// part that SQLite keeps as a column (`n DESC`, `name COLLATE NOCASE`) is reflected as the
+/// bare column; an index on an expression is not reflected at all (SQLAlchemy skips it with a
+/// warning). A rebuild re-creates what was reflected, as Alembic's does.
 fn reflected(table: &Table) -> Table {
     let mut t = table.clone();
+    t.indexes = t
+        .indexes
+        .into_iter()
+        .filter_map(|mut i| {
+            i.parts = i.parts.iter().map(reflected_part).collect::<Option<_>>()?;
+            Some(i)
+        })
+        .collect();
     for c in &mut t.columns {
         c.ty = without_schema_constraint(&c.ty);
         c.unique = false;
@@ -153,6 +166,30 @@ fn reflected(table: &Table) -> Table {
         c.server_default = c.server_default.as_ref().map(reflected_default);
     }
     t
+}
+
+/// An index part as SQLite's `index_xinfo` reports it: a column, with its collation and order
+/// (which SQLAlchemy's reflection leaves out), or `None` for an expression.
+fn reflected_part(part: &IndexPart) -> Option<IndexPart> {
+    let IndexPart::Expression(e) = part else {
+        return Some(part.clone());
+    };
+    let words: Vec<&str> = e.split_whitespace().collect();
+    let (column, rest) = words.split_first()?;
+    let rest: Vec<String> = rest.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let modifiers_only = match rest.as_slice() {
+        [] => true,
+        [o] => o == "ASC" || o == "DESC",
+        [c, _] => c == "COLLATE",
+        [c, _, o] => c == "COLLATE" && (o == "ASC" || o == "DESC"),
+        _ => false,
+    };
+    let name = match column.strip_prefix('"').and_then(|c| c.strip_suffix('"')) {
+        Some(quoted) => quoted.replace("\"\"", "\""),
+        None if column.chars().all(|c| c.is_alphanumeric() || c == '_') => column.to_string(),
+        None => return None,
+    };
+    modifiers_only.then_some(IndexPart::Column(name))
 }
 
 struct Entry {
@@ -466,7 +503,7 @@ impl Rebuild {
             let new_ty = ty.for_dialect("sqlite");
             if old != new_ty.affinity() && !matches!(new_ty, SqlType::Json) {
                 if let Some(src) = &entry.source {
-                    entry.source = Some(format!("CAST({src} AS {})", type_sql(new_ty)));
+                    entry.source = Some(format!("CAST({src} AS {})", type_sql(new_ty)?));
                 }
             }
             entry.column.ty = without_schema_constraint(ty);
@@ -525,5 +562,12 @@ mod tests {
             ServerDefault::Sql("'ACTIVE'".into())
         );
         assert_eq!(d("(lower('A'))"), ServerDefault::Sql("(lower('A'))".into()));
+        // SQLite reports the inside of the parentheses without its blanks; the hook's
+        // patterns stop at a newline.
+        assert_eq!(
+            d("(\n  datetime('now')\n)"),
+            ServerDefault::Sql("(datetime('now'))".into())
+        );
+        assert_eq!(d("((\n 1\n))"), ServerDefault::Sql("((\n 1\n))".into()));
     }
 }
