@@ -56,12 +56,12 @@ const PACKAGE_RECIPES: &[(&str, &[(&str, &str)])] = &[
         "prefect",
         &[
             (
-                "1c9390e2f9c6.py",
-                include_str!("../revisions/prefect/recipes/1c9390e2f9c6.py"),
+                "1678f2fb8b33.py",
+                include_str!("../revisions/prefect/recipes/1678f2fb8b33.py"),
             ),
             (
-                "2882cd2df465.py",
-                include_str!("../revisions/prefect/recipes/2882cd2df465.py"),
+                "1c9390e2f9c6.py",
+                include_str!("../revisions/prefect/recipes/1c9390e2f9c6.py"),
             ),
             (
                 "2fe6fe6ca16e.py",
@@ -188,6 +188,8 @@ pub enum RecipeError {
     },
     #[error("recipe {recipe}: no module variable `script_sha256` pinning the script it replaces (a string, or a tuple of strings for versions of the script reviewed to do the same)")]
     NoPin { recipe: PathBuf },
+    #[error("recipe {recipe}: `twins` must be a dict of revision ids to pins (a sha256 string, or a tuple of them)")]
+    BadTwins { recipe: PathBuf },
     #[error("revision {revision} ({path}) has sha256 {actual}, but the data-migration recipe this tool ships for it is pinned to {expected}: the script changed since the recipe was written and tested, so it is refused rather than migrated by a recipe that may no longer match it. Use the MLflow scripts this tool pins (or the mlflow-migrate release made for your MLflow version)")]
     PinMismatch {
         revision: String,
@@ -205,6 +207,10 @@ pub struct Recipe {
     /// The sha256 of each version of the script the recipe was reviewed against (MLflow
     /// sometimes edits a published revision: 3.18.0 changed how 75868b020152 pages).
     pub script_sha256: Vec<String>,
+    /// Other revisions the recipe serves, each with its scripts' sha256s: the same script in
+    /// another chain (Prefect keeps one chain per database, a revision id each), from the
+    /// module's `twins = {"<revision>": "<sha256>"}`.
+    pub twins: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -212,28 +218,55 @@ pub struct RecipeBook {
     recipes: Vec<Recipe>,
 }
 
-fn read_pin(rev: &Revision) -> Option<Vec<String>> {
+/// The value assigned to module variable `name`.
+fn module_variable<'a>(rev: &'a Revision, name: &str) -> Option<&'a crate::script::ast::Expr> {
     use crate::script::ast::{ExprKind, StmtKind};
+    rev.module.body.iter().find_map(|s| match &s.kind {
+        StmtKind::Assign { targets, value }
+            if targets
+                .iter()
+                .any(|t| matches!(&t.kind, ExprKind::Name(n) if n == name)) =>
+        {
+            Some(value)
+        }
+        _ => None,
+    })
+}
+
+/// A pin: one sha256, or a tuple of them.
+fn pins(e: &crate::script::ast::Expr) -> Option<Vec<String>> {
+    use crate::script::ast::ExprKind;
     let text = |e: &crate::script::ast::Expr| match &e.kind {
         ExprKind::Str(v) => Some(v.clone()),
         _ => None,
     };
-    rev.module.body.iter().find_map(|s| match &s.kind {
-        StmtKind::Assign { targets, value } => {
-            let named = targets
-                .iter()
-                .any(|t| matches!(&t.kind, ExprKind::Name(n) if n == "script_sha256"));
-            match &value.kind {
-                _ if !named => None,
-                ExprKind::Str(v) => Some(vec![v.clone()]),
-                ExprKind::Tuple(items) if !items.is_empty() => {
-                    items.iter().map(text).collect::<Option<Vec<_>>>()
-                }
-                _ => None,
-            }
-        }
+    match &e.kind {
+        ExprKind::Str(v) => Some(vec![v.clone()]),
+        ExprKind::Tuple(items) if !items.is_empty() => items.iter().map(text).collect(),
         _ => None,
-    })
+    }
+}
+
+fn read_pin(rev: &Revision) -> Option<Vec<String>> {
+    pins(module_variable(rev, "script_sha256")?)
+}
+
+/// `twins = {"<revision>": <pin>, ...}`; `None` when malformed.
+fn read_twins(rev: &Revision) -> Option<Vec<(String, Vec<String>)>> {
+    use crate::script::ast::ExprKind;
+    let Some(value) = module_variable(rev, "twins") else {
+        return Some(Vec::new());
+    };
+    let ExprKind::Dict(items) = &value.kind else {
+        return None;
+    };
+    items
+        .iter()
+        .map(|(k, v)| match k.as_ref().map(|k| &k.kind) {
+            Some(ExprKind::Str(id)) => Some((id.clone(), pins(v)?)),
+            _ => None,
+        })
+        .collect()
 }
 
 impl RecipeBook {
@@ -278,9 +311,13 @@ impl RecipeBook {
         let script_sha256 = read_pin(&module).ok_or_else(|| RecipeError::NoPin {
             recipe: path.to_path_buf(),
         })?;
+        let twins = read_twins(&module).ok_or_else(|| RecipeError::BadTwins {
+            recipe: path.to_path_buf(),
+        })?;
         Ok(Recipe {
             module,
             script_sha256,
+            twins,
         })
     }
 
@@ -292,17 +329,27 @@ impl RecipeBook {
         self.recipes.is_empty()
     }
 
-    /// The recipe that replaces `rev`, checked against the script's sha256.
+    /// The recipe that replaces `rev` (as its own revision or a twin), checked against the
+    /// script's sha256.
     pub fn lookup(&self, rev: &Revision) -> Result<Option<&Recipe>, RecipeError> {
-        let Some(recipe) = self.recipes.iter().find(|r| r.module.id == rev.id) else {
+        let found = self.recipes.iter().find_map(|r| {
+            if r.module.id == rev.id {
+                return Some((r, &r.script_sha256));
+            }
+            r.twins
+                .iter()
+                .find(|(id, _)| *id == rev.id)
+                .map(|(_, pin)| (r, pin))
+        });
+        let Some((recipe, pin)) = found else {
             return Ok(None);
         };
-        if !recipe.script_sha256.contains(&rev.sha256) {
+        if !pin.contains(&rev.sha256) {
             return Err(RecipeError::PinMismatch {
                 revision: rev.id.clone(),
                 path: rev.path.clone(),
                 recipe: recipe.module.path.clone(),
-                expected: recipe.script_sha256.join(" or "),
+                expected: pin.join(" or "),
                 actual: rev.sha256.clone(),
             });
         }
@@ -329,6 +376,10 @@ mod tests {
         for (package, files) in PACKAGE_RECIPES {
             let book = RecipeBook::for_package(package).unwrap();
             assert_eq!(book.len(), files.len(), "{package}");
+            for r in &book.recipes {
+                let twin_pins = r.twins.iter().flat_map(|(_, pin)| pin);
+                assert!(twin_pins.chain(&r.script_sha256).all(|h| h.len() == 64));
+            }
         }
         assert!(RecipeBook::for_package("no_such_package")
             .unwrap()
@@ -351,6 +402,33 @@ mod tests {
         // A recipe's own count into the same table (MLflow auth's e5f6a7b8c9d0) is not one.
         let own = format!("{GUARD_INSERT}SELECT a FROM b) AS t JOIN c AS r ON r.x = t.x");
         assert_eq!(guard_of(&own), None);
+    }
+
+    #[test]
+    fn a_twin_revision_is_served_by_its_recipe_under_its_own_pin() {
+        let source = "revision = 'aaaaaaaaaaaa'\ndown_revision = None\n\
+                      script_sha256 = '1111111111111111111111111111111111111111111111111111111111111111'\n\
+                      twins = {'bbbbbbbbbbbb': '2222222222222222222222222222222222222222222222222222222222222222'}\n";
+        let recipe = RecipeBook::parse(Path::new("r.py"), source).unwrap();
+        let book = RecipeBook {
+            recipes: vec![recipe],
+        };
+        let mut twin = Revision::synthetic("bbbbbbbbbbbb", &[], &[], &[]);
+        twin.sha256 = "2".repeat(64);
+        assert_eq!(
+            book.lookup(&twin).unwrap().unwrap().module.id,
+            "aaaaaaaaaaaa"
+        );
+        twin.sha256 = "1".repeat(64);
+        assert!(book.lookup(&twin).is_err(), "a twin is held to its own pin");
+        let bad = format!(
+            "{}twins = ['bbbbbbbbbbbb']\n",
+            &source[..source.find("twins").unwrap()]
+        );
+        assert!(matches!(
+            RecipeBook::parse(Path::new("r.py"), &bad),
+            Err(RecipeError::BadTwins { .. })
+        ));
     }
 
     #[test]

@@ -33,8 +33,8 @@ const AIRFLOW_FLOOR: usize = 124;
 const AIRFLOW_MARIADB_FLOOR: usize = 41;
 
 /// Prefect's compiled prefixes (`sql`, `upgrade`) when these tests were written.
-const PREFECT_SQLITE_FLOORS: (usize, usize) = (10, 54);
-const PREFECT_POSTGRESQL_FLOORS: (usize, usize) = (10, 58);
+const PREFECT_SQLITE_FLOORS: (usize, usize) = (10, 66);
+const PREFECT_POSTGRESQL_FLOORS: (usize, usize) = (10, 70);
 
 /// `mlflow-migrate` for a project: its scripts, and the version locations it needs.
 fn ours(scripts: &Path, versions: Option<&Path>) -> Command {
@@ -440,4 +440,115 @@ fn prefect_batched_artifact_migrations_with_rows_equal_its_own_upgrade() {
     // One state in three holds data (NULL and JSON null do not): 411 of 1,234, 259 of 777.
     assert!(python_rows.contains("\n670\t670\n"), "{python_rows}");
     assert_eq!(our_rows, python_rows);
+}
+
+/// Prefect's work-queue data migration (`1678f2fb8b33` on SQLite, `f98ae6d8e2cc` on
+/// PostgreSQL, served by recipes) on a database holding three queues, none named `default`,
+/// with flow runs and deployments naming them, `default` and no queue: our upgrade leaves the
+/// pool, queues, priorities and assignments Prefect's own upgrade leaves. With one run more
+/// than a batch of 250 on a queue, Prefect's loop assigns only 250 of them (which ones is up
+/// to the database): our upgrade stops before any change, naming its check.
+fn prefect_work_queue_migration(theirs: TestDb) {
+    let python = project_venv::python(&PREFECT);
+    let database = project_venv::site_packages(&python).join("prefect/server/database");
+    let (dialect, before, revision) = match theirs.dialect() {
+        support::db::Dialect::Sqlite => ("sqlite", "b9bda9f142f1", "1678f2fb8b33"),
+        _ => ("postgresql", "0a1250a5aa25", "f98ae6d8e2cc"),
+    };
+    let (ini, versions) = (
+        database.join("alembic.ini"),
+        database.join("_migrations/versions").join(dialect),
+    );
+    prefect_upgrade(&python, &theirs, before);
+    let runs = |n: usize, queue: &str| {
+        format!(
+            "INSERT INTO flow_run (name, flow_id, work_queue_name)
+             WITH RECURSIVE i(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM i WHERE n < {n})
+             SELECT '{queue}-' || n, '00000000-0000-4000-8000-00000000f10e', '{queue}' FROM i;\n"
+        )
+    };
+    let rows = "INSERT INTO flow (id, name) VALUES ('00000000-0000-4000-8000-00000000f10e', 'f');
+                INSERT INTO work_queue (name) VALUES ('gamma');
+                INSERT INTO work_queue (name) VALUES ('alpha');
+                INSERT INTO work_queue (name) VALUES ('beta');
+                INSERT INTO deployment (name, flow_id, work_queue_name) VALUES
+                  ('d1', '00000000-0000-4000-8000-00000000f10e', 'alpha'),
+                  ('d2', '00000000-0000-4000-8000-00000000f10e', 'alpha'),
+                  ('d3', '00000000-0000-4000-8000-00000000f10e', 'default'),
+                  ('d4', '00000000-0000-4000-8000-00000000f10e', 'nosuch');\n"
+        .to_string()
+        + &runs(3, "alpha")
+        + &runs(250, "beta")
+        + &runs(2, "default")
+        + &runs(2, "nosuch");
+    theirs.run_sql_script(&rows).unwrap();
+    let query = "SELECT name, priority, work_pool_id IS NOT NULL FROM work_queue ORDER BY name;
+                 SELECT p.name, p.type, q.name FROM work_pool p
+                 LEFT JOIN work_queue q ON q.id = p.default_queue_id ORDER BY p.name;
+                 SELECT r.name, q.name FROM flow_run r LEFT JOIN work_queue q
+                 ON q.id = r.work_queue_id ORDER BY r.name;
+                 SELECT d.name, q.name FROM deployment d LEFT JOIN work_queue q
+                 ON q.id = d.work_queue_id ORDER BY d.name;
+                 SELECT version_num FROM alembic_version;";
+    let ours_db = theirs.copy_to_new();
+    let over = theirs.copy_to_new();
+    over.run_sql_script(&runs(1, "beta").replace("'beta-' || n", "'beta-extra'"))
+        .unwrap();
+    prefect_upgrade(&python, &theirs, revision);
+    support::cli::succeeds(ours(&ini, Some(&versions)).args([
+        "upgrade",
+        &ours_db.our_url(),
+        revision,
+    ]));
+    let (python_rows, our_rows) = (
+        theirs.run_sql_script(query).unwrap(),
+        ours_db.run_sql_script(query).unwrap(),
+    );
+    // The queues numbered in the order the script's query returns them: as stored on SQLite
+    // (`default`, created, last); on PostgreSQL the moved queues' new row versions come after
+    // `default`, which did not move.
+    let order = match dialect {
+        "sqlite" => ["gamma", "alpha", "beta", "default"],
+        _ => ["default", "gamma", "alpha", "beta"],
+    };
+    for (queue, priority) in order.iter().zip(1..) {
+        assert!(
+            python_rows.contains(&format!("{queue}\t{priority}\t")),
+            "{python_rows}"
+        );
+    }
+    assert!(python_rows.contains("beta-250\tbeta\n"), "{python_rows}");
+    assert_eq!(our_rows, python_rows);
+
+    let before_refusal = (
+        support::cli::ours(&over),
+        over.run_sql_script(query).unwrap(),
+    );
+    let out = ours(&ini, Some(&versions))
+        .args(["upgrade", &over.our_url(), revision])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("work_queue_runs_over_one_batch"),
+        "{stderr}"
+    );
+    assert_eq!(
+        (
+            support::cli::ours(&over),
+            over.run_sql_script(query).unwrap()
+        ),
+        before_refusal
+    );
+}
+
+#[test]
+fn prefect_work_queue_migration_on_sqlite_equals_its_own_upgrade() {
+    prefect_work_queue_migration(TestDb::sqlite());
+}
+
+#[test]
+fn prefect_work_queue_migration_on_postgresql_equals_its_own_upgrade() {
+    prefect_work_queue_migration(TestDb::postgres());
 }

@@ -1,6 +1,7 @@
 //! Loops that drain a batched statement: `while True: r = conn.execute(s)` then
-//! `if r.rowcount <= 0: break` (or `== 0`, `< 1`, `< batch_size`), with assignments before the
-//! `execute` that build the statement (`s = sa.text(query(batch_size))`). Each pass runs the
+//! `if r.rowcount <= 0: break` (or `== 0`, `< 1`, `< batch_size`, `<= batch_size`), with
+//! assignments before the `execute` that build the statement
+//! (`s = sa.text(query(batch_size))`). Each pass runs the
 //! same statement until one changes fewer rows than the bound; when the result can say so
 //! (`Native::repeat_while_changing`), the loop is that one statement, run once here and
 //! repeated by whoever runs it. Any other loop, or a result that cannot, runs as Python runs it.
@@ -22,8 +23,11 @@ pub(crate) struct Drain<'a> {
 /// The loop stops after a pass that changes fewer rows than this.
 pub(crate) enum Bound<'a> {
     Int(i64),
-    /// `r.rowcount < batch_size`, read when the loop starts.
-    Below(&'a Expr),
+    /// `r.rowcount < batch_size` (or `<=`, `at_most`: one more), read when the loop starts.
+    Below {
+        limit: &'a Expr,
+        at_most: bool,
+    },
 }
 
 /// A draining loop, when `test` and `body` have that exact shape.
@@ -71,8 +75,8 @@ pub(crate) fn shape<'a>(test: &Expr, body: &'a [Stmt]) -> Option<Drain<'a>> {
         return None;
     }
     let bound = bound(cond, name)?;
-    if let Bound::Below(e) = &bound {
-        if !reads_only_outside(e, &assigned) {
+    if let Bound::Below { limit, .. } = &bound {
+        if !reads_only_outside(limit, &assigned) {
             return None;
         }
     }
@@ -127,7 +131,8 @@ fn reads_only_outside(e: &Expr, assigned: &[&str]) -> bool {
     }
 }
 
-/// `name.rowcount <= 0` or `== 0` (a bound of 1), `name.rowcount < <expr>`.
+/// `name.rowcount == 0` (a bound of 1), `name.rowcount < n` (`n`), `name.rowcount <= n`
+/// (`n + 1`: Prefect's `<= batch_size`, which ends the loop after its first pass).
 fn bound<'a>(cond: &'a Expr, name: &str) -> Option<Bound<'a>> {
     let ExprKind::Compare {
         left,
@@ -143,15 +148,16 @@ fn bound<'a>(cond: &'a Expr, name: &str) -> Option<Bound<'a>> {
         return None;
     }
     match (ops.as_slice(), comparators.as_slice()) {
-        ([CmpOp::LtE | CmpOp::Eq], [e]) if matches!(e.kind, ExprKind::Int(0)) => {
-            Some(Bound::Int(1))
+        ([CmpOp::Eq], [e]) if matches!(e.kind, ExprKind::Int(0)) => Some(Bound::Int(1)),
+        ([op @ (CmpOp::Lt | CmpOp::LtE)], [e]) => {
+            let at_most = matches!(op, CmpOp::LtE);
+            match e.kind {
+                ExprKind::Int(n) => Some(Bound::Int(n + i64::from(at_most))),
+                // A variable (`batch_size`): read once, as nothing in the loop assigns it.
+                ExprKind::Name(_) => Some(Bound::Below { limit: e, at_most }),
+                _ => None,
+            }
         }
-        ([CmpOp::Lt], [e]) => match e.kind {
-            ExprKind::Int(n) => Some(Bound::Int(n)),
-            // A variable (`batch_size`): read once, as nothing in the loop assigns it.
-            ExprKind::Name(_) => Some(Bound::Below(e)),
-            _ => None,
-        },
         _ => None,
     }
 }

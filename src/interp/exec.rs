@@ -286,10 +286,12 @@ impl Ctx {
     ) -> Result<Option<u64>> {
         let limit = match drain.bound {
             super::drain::Bound::Int(n) => n,
-            super::drain::Bound::Below(e) => match self.eval(scope, e)?.as_int() {
-                Some(n) => n,
-                None => return Ok(None),
-            },
+            super::drain::Bound::Below { limit, at_most } => {
+                match self.eval(scope, limit)?.as_int() {
+                    Some(n) => n.saturating_add(i64::from(at_most)),
+                    None => return Ok(None),
+                }
+            }
         };
         Ok(u64::try_from(limit).ok().filter(|n| *n >= 1))
     }

@@ -231,7 +231,8 @@ static OWN_TYPES: &[TypeSpec] = &[
     own(PG, "TIME", "TIME", DialectShape::PgTime("TIME")),
     own(PG, "INTERVAL", "Interval", DialectShape::PgInterval),
     refused(PG, "ARRAY", "ARRAY", "array types are not modeled"),
-    refused(PG, "ENUM", "Enum", "PostgreSQL's own ENUM is not modeled; sa.Enum is"),
+    // A native, named enum as `sa.Enum` is (its `create_type=False` is refused there).
+    TypeSpec { module: PG, name: "ENUM", parent: Some("Enum"), shape: Shape::Enum },
 
     ignoring(SQLITE, "DATETIME", "DateTime", "DATETIME", SQLITE_DATES),
     ignoring(SQLITE, "DATE", "Date", "DATE", SQLITE_DATES),

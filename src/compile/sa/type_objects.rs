@@ -229,6 +229,27 @@ impl Native for TypeObj {
                 Value::list(values.iter().map(|v| Value::str(v)).collect())
             }
             ("native_enum", SqlType::Enum { native, .. }) => Value::Bool(*native),
+            (
+                "create" | "drop",
+                SqlType::Enum {
+                    native: true,
+                    name: Some(type_name),
+                    values,
+                    ..
+                },
+            ) => {
+                let ddl = crate::compile::session::EnumDdl {
+                    create: name == "create",
+                    name: type_name.clone(),
+                    values: values.clone(),
+                    // PostgreSQL's own ENUM checks first by default; `sa.Enum` does not.
+                    postgresql_class: self.spec.module == "sqlalchemy.dialects.postgresql",
+                };
+                return Ok(Value::native(crate::interp::NativeFunction::new(
+                    format!("{}.{name}", self.spec.name),
+                    move |args, kwargs, ctx| ddl.run(args, kwargs, ctx),
+                )));
+            }
             ("__class__", _) => Value::native(TypeClass(self.spec)),
             _ => {
                 return Err(

@@ -303,16 +303,21 @@ pub(crate) fn create_enum_types(
             })?;
             if !seen.contains(&name) {
                 seen.push(name);
-                let labels: Vec<String> = values.iter().map(|v| string_literal(v)).collect();
-                out.push(format!(
-                    "CREATE TYPE {} AS ENUM ({})",
-                    quote(name),
-                    labels.join(", ")
-                ));
+                out.push(create_enum_type_sql(name, values));
             }
         }
     }
     Ok(out)
+}
+
+/// `CREATE TYPE name AS ENUM ('a', 'b')`.
+pub(crate) fn create_enum_type_sql(name: &str, values: &[String]) -> String {
+    let labels: Vec<String> = values.iter().map(|v| string_literal(v)).collect();
+    format!(
+        "CREATE TYPE {} AS ENUM ({})",
+        quote(name),
+        labels.join(", ")
+    )
 }
 
 /// `COMMENT ON COLUMN t.c IS ...` (`None`: remove the comment).

@@ -57,6 +57,81 @@ fn certain(op: Op) -> TextChange {
 /// (`INSERT`, `UPDATE`, `DELETE`, `SELECT`) give none. Text the parser cannot read gives none
 /// as well: it is sent as it is, as Alembic does, and only what we can read is followed.
 pub fn model_ops(text: &str, family: Family) -> Vec<TextChange> {
+    let mut ops = read_ops(text, family);
+    if family == Family::Postgres {
+        for change in &mut ops {
+            cut_names(&mut change.change);
+        }
+    }
+    ops
+}
+
+/// PostgreSQL's longest name in bytes: the server cuts a longer one in SQL text (with a notice).
+const POSTGRES_NAME_BYTES: usize = 63;
+
+/// A name as PostgreSQL keeps it.
+fn cut(name: &mut String) {
+    if name.len() > POSTGRES_NAME_BYTES {
+        let mut end = POSTGRES_NAME_BYTES;
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        name.truncate(end);
+    }
+}
+
+/// The names a change read from PostgreSQL text makes or refers to, as the server keeps them.
+fn cut_names(change: &mut Change) {
+    let index = |i: &mut Index| {
+        cut(&mut i.name);
+        cut(&mut i.table);
+        for part in &mut i.parts {
+            if let IndexPart::Column(c) = part {
+                cut(c);
+            }
+        }
+    };
+    match change {
+        Change::RenameIndex { from, to } => {
+            cut(from);
+            cut(to);
+        }
+        Change::Op(op) => match op.as_mut() {
+            Op::CreateTable { table } => {
+                cut(&mut table.name);
+                for c in &mut table.columns {
+                    cut(&mut c.name);
+                }
+                for c in &mut table.constraints {
+                    if let Some(mut name) = c.name().map(str::to_string) {
+                        cut(&mut name);
+                        c.set_name(Some(name));
+                    }
+                }
+                table.indexes.iter_mut().for_each(index);
+            }
+            Op::CreateIndex { index: i } => index(i),
+            Op::DropTable { table } => cut(table),
+            Op::RenameTable { table, new_name } => {
+                cut(table);
+                cut(new_name);
+            }
+            Op::DropIndex { table, name } => {
+                cut(name);
+                if let Some(t) = table {
+                    cut(t);
+                }
+            }
+            Op::DropConstraint { table, name, .. } => {
+                cut(table);
+                cut(name);
+            }
+            _ => {}
+        },
+    }
+}
+
+fn read_ops(text: &str, family: Family) -> Vec<TextChange> {
     let Some(statements) = parse(family, text) else {
         return Vec::new();
     };
@@ -224,6 +299,24 @@ fn table_of(ct: &CreateTable, family: Family) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Prefect's 54c1876c68ae creates an index whose 77-character name PostgreSQL cuts to 63.
+    #[test]
+    fn postgresql_text_names_are_cut_as_the_server_cuts_them() {
+        let long = "ix_flow_run__scheduler_deployment_id_auto_scheduled_next_scheduled_start_time";
+        let text = format!("CREATE INDEX CONCURRENTLY {long} ON flow_run (deployment_id)");
+        let pg = model_ops(&text, Family::Postgres);
+        let Change::Op(op) = &pg[0].change else {
+            panic!("{pg:?}")
+        };
+        let Op::CreateIndex { index } = op.as_ref() else {
+            panic!("{op:?}")
+        };
+        assert_eq!(index.name, &long[..63]);
+        let sqlite = model_ops(&text.replace(" CONCURRENTLY", ""), Family::Sqlite);
+        assert!(matches!(&sqlite[0].change, Change::Op(op)
+            if matches!(op.as_ref(), Op::CreateIndex { index } if index.name == long)));
+    }
 
     /// Prefect's cdcb4018dd0e: a table renamed, then its primary key's index and an index of
     /// its own renamed by `ALTER INDEX` (the constraint takes the index's new name).
