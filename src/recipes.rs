@@ -64,6 +64,14 @@ const PACKAGE_RECIPES: &[(&str, &[(&str, &str)])] = &[
                 include_str!("../revisions/prefect/recipes/1c9390e2f9c6.py"),
             ),
             (
+                "2ac65f1758c2.py",
+                include_str!("../revisions/prefect/recipes/2ac65f1758c2.py"),
+            ),
+            (
+                "2dbcec43c857.py",
+                include_str!("../revisions/prefect/recipes/2dbcec43c857.py"),
+            ),
+            (
                 "2fe6fe6ca16e.py",
                 include_str!("../revisions/prefect/recipes/2fe6fe6ca16e.py"),
             ),

@@ -33,8 +33,8 @@ const AIRFLOW_FLOOR: usize = 124;
 const AIRFLOW_MARIADB_FLOOR: usize = 41;
 
 /// Prefect's compiled prefixes (`sql`, `upgrade`) when these tests were written.
-const PREFECT_SQLITE_FLOORS: (usize, usize) = (10, 66);
-const PREFECT_POSTGRESQL_FLOORS: (usize, usize) = (10, 70);
+const PREFECT_SQLITE_FLOORS: (usize, usize) = (10, 101);
+const PREFECT_POSTGRESQL_FLOORS: (usize, usize) = (10, 105);
 
 /// `mlflow-migrate` for a project: its scripts, and the version locations it needs.
 fn ours(scripts: &Path, versions: Option<&Path>) -> Command {
@@ -382,6 +382,65 @@ fn an_airflow_recipe_stops_where_the_database_holds_rows_only_airflow_can_conver
     );
 }
 
+/// One of Prefect's data migrations with rows: its revision in the chain of `db`'s kind
+/// (SQLite's or PostgreSQL's), the one before it, and both upgrades to it.
+struct PrefectStep {
+    python: std::path::PathBuf,
+    ini: std::path::PathBuf,
+    versions: std::path::PathBuf,
+    dialect: &'static str,
+    before: &'static str,
+    revision: &'static str,
+}
+
+impl PrefectStep {
+    /// `[before, revision]` in SQLite's chain and in PostgreSQL's; `theirs` is brought to
+    /// `before` by Prefect's own upgrade.
+    fn new(theirs: &TestDb, sqlite: [&'static str; 2], postgresql: [&'static str; 2]) -> Self {
+        let python = project_venv::python(&PREFECT);
+        let database = project_venv::site_packages(&python).join("prefect/server/database");
+        let (dialect, [before, revision]) = match theirs.dialect() {
+            support::db::Dialect::Sqlite => ("sqlite", sqlite),
+            _ => ("postgresql", postgresql),
+        };
+        prefect_upgrade(&python, theirs, before);
+        PrefectStep {
+            ini: database.join("alembic.ini"),
+            versions: database.join("_migrations/versions").join(dialect),
+            python,
+            dialect,
+            before,
+            revision,
+        }
+    }
+
+    /// Prefect's own upgrade of `theirs` to the revision, and ours of `ours_db`.
+    fn upgrade_both(&self, theirs: &TestDb, ours_db: &TestDb) {
+        prefect_upgrade(&self.python, theirs, self.revision);
+        support::cli::succeeds(ours(&self.ini, Some(&self.versions)).args([
+            "upgrade",
+            &ours_db.our_url(),
+            self.revision,
+        ]));
+    }
+
+    /// Our upgrade of `db` to the revision, which must stop at `check`, leaving `db` at
+    /// `before`.
+    fn refused(&self, db: &TestDb, check: &str) {
+        let out = ours(&self.ini, Some(&self.versions))
+            .args(["upgrade", &db.our_url(), self.revision])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(check), "{stderr}");
+        let version = db
+            .run_sql_script("SELECT version_num FROM alembic_version;")
+            .unwrap();
+        assert_eq!(version.trim(), self.before);
+    }
+}
+
 /// Prefect's SQLite data migrations that page and batch through rows: `f92143d30c25` fills
 /// `has_data` in batches until one changes fewer rows than its size, `f92143d30c26` (its
 /// recipe) copies each state's data into `artifact` and points the state at it. On a database
@@ -390,14 +449,8 @@ fn an_airflow_recipe_stops_where_the_database_holds_rows_only_airflow_can_conver
 /// pointing at an artifact of its own run, state and data, made in the same order.
 #[test]
 fn prefect_batched_artifact_migrations_with_rows_equal_its_own_upgrade() {
-    let python = project_venv::python(&PREFECT);
-    let database = project_venv::site_packages(&python).join("prefect/server/database");
-    let (ini, versions) = (
-        database.join("alembic.ini"),
-        database.join("_migrations/versions/sqlite"),
-    );
     let theirs = TestDb::sqlite();
-    prefect_upgrade(&python, &theirs, "f92143d30c24");
+    let step = PrefectStep::new(&theirs, ["f92143d30c24", "f92143d30c26"], ["", ""]);
     let rows = |table: &str, run: &str, n: usize| {
         format!(
             "WITH RECURSIVE i(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM i WHERE n < {n})
@@ -415,12 +468,7 @@ fn prefect_batched_artifact_migrations_with_rows_equal_its_own_upgrade() {
         )
         .unwrap();
     let ours_db = theirs.copy_to_new();
-    prefect_upgrade(&python, &theirs, "f92143d30c26");
-    support::cli::succeeds(ours(&ini, Some(&versions)).args([
-        "upgrade",
-        &ours_db.our_url(),
-        "f92143d30c26",
-    ]));
+    step.upgrade_both(&theirs, &ours_db);
     let query = "SELECT s.id, s.has_data, a.task_run_state_id, a.task_run_id, a.data
                  FROM task_run_state s LEFT JOIN artifact a ON a.id = s.result_artifact_id
                  ORDER BY s.id;
@@ -449,17 +497,11 @@ fn prefect_batched_artifact_migrations_with_rows_equal_its_own_upgrade() {
 /// than a batch of 250 on a queue, Prefect's loop assigns only 250 of them (which ones is up
 /// to the database): our upgrade stops before any change, naming its check.
 fn prefect_work_queue_migration(theirs: TestDb) {
-    let python = project_venv::python(&PREFECT);
-    let database = project_venv::site_packages(&python).join("prefect/server/database");
-    let (dialect, before, revision) = match theirs.dialect() {
-        support::db::Dialect::Sqlite => ("sqlite", "b9bda9f142f1", "1678f2fb8b33"),
-        _ => ("postgresql", "0a1250a5aa25", "f98ae6d8e2cc"),
-    };
-    let (ini, versions) = (
-        database.join("alembic.ini"),
-        database.join("_migrations/versions").join(dialect),
+    let step = PrefectStep::new(
+        &theirs,
+        ["b9bda9f142f1", "1678f2fb8b33"],
+        ["0a1250a5aa25", "f98ae6d8e2cc"],
     );
-    prefect_upgrade(&python, &theirs, before);
     let runs = |n: usize, queue: &str| {
         format!(
             "INSERT INTO flow_run (name, flow_id, work_queue_name)
@@ -494,12 +536,7 @@ fn prefect_work_queue_migration(theirs: TestDb) {
     let over = theirs.copy_to_new();
     over.run_sql_script(&runs(1, "beta").replace("'beta-' || n", "'beta-extra'"))
         .unwrap();
-    prefect_upgrade(&python, &theirs, revision);
-    support::cli::succeeds(ours(&ini, Some(&versions)).args([
-        "upgrade",
-        &ours_db.our_url(),
-        revision,
-    ]));
+    step.upgrade_both(&theirs, &ours_db);
     let (python_rows, our_rows) = (
         theirs.run_sql_script(query).unwrap(),
         ours_db.run_sql_script(query).unwrap(),
@@ -507,7 +544,7 @@ fn prefect_work_queue_migration(theirs: TestDb) {
     // The queues numbered in the order the script's query returns them: as stored on SQLite
     // (`default`, created, last); on PostgreSQL the moved queues' new row versions come after
     // `default`, which did not move.
-    let order = match dialect {
+    let order = match step.dialect {
         "sqlite" => ["gamma", "alpha", "beta", "default"],
         _ => ["default", "gamma", "alpha", "beta"],
     };
@@ -524,16 +561,7 @@ fn prefect_work_queue_migration(theirs: TestDb) {
         support::cli::ours(&over),
         over.run_sql_script(query).unwrap(),
     );
-    let out = ours(&ini, Some(&versions))
-        .args(["upgrade", &over.our_url(), revision])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("work_queue_runs_over_one_batch"),
-        "{stderr}"
-    );
+    step.refused(&over, "work_queue_runs_over_one_batch");
     assert_eq!(
         (
             support::cli::ours(&over),
@@ -551,4 +579,128 @@ fn prefect_work_queue_migration_on_sqlite_equals_its_own_upgrade() {
 #[test]
 fn prefect_work_queue_migration_on_postgresql_equals_its_own_upgrade() {
     prefect_work_queue_migration(TestDb::postgres());
+}
+
+/// Prefect's second artifact migration (`2dbcec43c857` on SQLite, `15f5083c16bd` on
+/// PostgreSQL, one recipe) on 600 artifact collections: the script pages through them 500 at
+/// a time but moves its offset 500 per row, so after the first page it reads none of the
+/// other 100. Our upgrade leaves each collection as Prefect's own does: the first 500 in `id`
+/// order filled from their latest artifact, the rest as they were.
+fn prefect_artifact_collections(theirs: TestDb) {
+    let step = PrefectStep::new(
+        &theirs,
+        ["3d46e23593d6", "2dbcec43c857"],
+        ["310dda75f561", "15f5083c16bd"],
+    );
+    let dialect = step.dialect;
+    let uuid = match dialect {
+        "sqlite" => "printf('00000000-0000-4000-8000-%012d', n)",
+        _ => "CAST('00000000-0000-4000-8000-' || lpad(CAST(n AS TEXT), 12, '0') AS UUID)",
+    };
+    let numbers = "WITH RECURSIVE i(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM i WHERE n < 600)";
+    let collection_id = uuid
+        .replace("n)", "n + 1000)")
+        .replace("CAST(n AS", "CAST(n + 1000 AS");
+    let json = |text: &str| match dialect {
+        "sqlite" => text.to_string(),
+        _ => format!("CAST({text} AS JSON)"),
+    };
+    let (data, metadata) = (json("'\"d-' || n || '\"'"), json("'{}'"));
+    theirs
+        .run_sql_script(&format!(
+            "INSERT INTO artifact (id, key, type, data, description, metadata_)
+             {numbers} SELECT {uuid}, 'k-' || n, 'markdown', {data}, 'about ' || n, {metadata}
+             FROM i;
+             INSERT INTO artifact_collection (id, key, latest_id)
+             {numbers} SELECT {collection_id}, 'k-' || n, {uuid} FROM i;"
+        ))
+        .unwrap();
+    let ours_db = theirs.copy_to_new();
+    step.upgrade_both(&theirs, &ours_db);
+    let query = "SELECT key, type, data, description, metadata_ FROM artifact_collection
+                 ORDER BY id;";
+    let (python_rows, our_rows) = (
+        theirs.run_sql_script(query).unwrap(),
+        ours_db.run_sql_script(query).unwrap(),
+    );
+    assert!(python_rows.contains("k-500\tmarkdown\t"), "{python_rows}");
+    assert!(python_rows.contains("k-501\t\t"), "{python_rows}");
+    assert_eq!(our_rows, python_rows);
+}
+
+#[test]
+fn prefect_artifact_collections_on_sqlite_equal_its_own_upgrade() {
+    prefect_artifact_collections(TestDb::sqlite());
+}
+
+#[test]
+fn prefect_artifact_collections_on_postgresql_equal_its_own_upgrade() {
+    prefect_artifact_collections(TestDb::postgres());
+}
+
+/// Prefect's JSON variables (`2ac65f1758c2` on SQLite, `94622c1663e8` on PostgreSQL, one
+/// recipe): values with quotes, a backslash, a slash, control characters (and on PostgreSQL
+/// characters beyond ASCII) become the JSON Prefect's own upgrade writes. On SQLite a value
+/// beyond ASCII (which `json.dumps` escapes and SQLite's `json_quote` does not) stops our
+/// upgrade before any change.
+fn prefect_json_variables(theirs: TestDb) {
+    let step = PrefectStep::new(
+        &theirs,
+        ["20fbd53b3cef", "2ac65f1758c2"],
+        ["b23c83a12cb4", "94622c1663e8"],
+    );
+    let dialect = step.dialect;
+    let chr = if dialect == "sqlite" { "char" } else { "chr" };
+    let mut values = vec![
+        ("plain", "'hello'".to_string()),
+        ("quotes", "'say \"hi\" it''s'".to_string()),
+        ("slashes", "'a\\b/c'".to_string()),
+        (
+            "controls",
+            format!("'tab' || {chr}(9) || 'nl' || {chr}(10) || {chr}(1) || {chr}(127)"),
+        ),
+        ("empty", "''".to_string()),
+    ];
+    let beyond = ("beyond", "'café ☕ 𝄞'".to_string());
+    if dialect == "postgresql" {
+        values.push(beyond.clone());
+    }
+    let insert = |rows: &[(&str, String)]| -> String {
+        rows.iter()
+            .map(|(name, value)| {
+                format!("INSERT INTO variable (name, value) VALUES ('{name}', {value});\n")
+            })
+            .collect()
+    };
+    theirs.run_sql_script(&insert(&values)).unwrap();
+    let ours_db = theirs.copy_to_new();
+    let refused = (dialect == "sqlite").then(|| {
+        let db = theirs.copy_to_new();
+        db.run_sql_script(&insert(&[beyond])).unwrap();
+        db
+    });
+    step.upgrade_both(&theirs, &ours_db);
+    let query = "SELECT name, value FROM variable ORDER BY name;";
+    let (python_rows, our_rows) = (
+        theirs.run_sql_script(query).unwrap(),
+        ours_db.run_sql_script(query).unwrap(),
+    );
+    assert!(
+        python_rows.contains("quotes\t\"say \\\"hi\\\" it's\"\n"),
+        "{python_rows}"
+    );
+    assert_eq!(our_rows, python_rows);
+    if let Some(db) = refused {
+        step.refused(&db, "variable_values_beyond_ascii");
+    }
+}
+
+#[test]
+fn prefect_json_variables_on_sqlite_equal_its_own_upgrade() {
+    prefect_json_variables(TestDb::sqlite());
+}
+
+#[test]
+fn prefect_json_variables_on_postgresql_equal_its_own_upgrade() {
+    prefect_json_variables(TestDb::postgres());
 }
