@@ -92,6 +92,14 @@ const PACKAGE_RECIPES: &[(&str, &[(&str, &str)])] = &[
                 include_str!("../revisions/prefect/recipes/724e6dcc6b5d.py"),
             ),
             (
+                "7655f31c5157.py",
+                include_str!("../revisions/prefect/recipes/7655f31c5157.py"),
+            ),
+            (
+                "9e83011d1f2a.py",
+                include_str!("../revisions/prefect/recipes/9e83011d1f2a.py"),
+            ),
+            (
                 "b75d279ba985.py",
                 include_str!("../revisions/prefect/recipes/b75d279ba985.py"),
             ),

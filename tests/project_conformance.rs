@@ -33,8 +33,8 @@ const AIRFLOW_FLOOR: usize = 124;
 const AIRFLOW_MARIADB_FLOOR: usize = 41;
 
 /// Prefect's compiled prefixes (`sql`, `upgrade`) when these tests were written.
-const PREFECT_SQLITE_FLOORS: (usize, usize) = (10, 101);
-const PREFECT_POSTGRESQL_FLOORS: (usize, usize) = (10, 105);
+const PREFECT_SQLITE_FLOORS: (usize, usize) = (10, 115);
+const PREFECT_POSTGRESQL_FLOORS: (usize, usize) = (10, 114);
 
 /// `mlflow-migrate` for a project: its scripts, and the version locations it needs.
 fn ours(scripts: &Path, versions: Option<&Path>) -> Command {
@@ -703,4 +703,63 @@ fn prefect_json_variables_on_sqlite_equal_its_own_upgrade() {
 #[test]
 fn prefect_json_variables_on_postgresql_equal_its_own_upgrade() {
     prefect_json_variables(TestDb::postgres());
+}
+
+/// Prefect's move of V1 concurrency limits to V2 (`9e83011d1f2a`, both chains, one recipe):
+/// two V1 limits become V2 limits with their ids, a third is skipped for the V2 limit already
+/// named after its tag, and the V1 limits are deleted, as by Prefect's own upgrade. A V1 limit
+/// holding active slots (leases only the script can create) stops our upgrade before any change.
+fn prefect_concurrency_limits(theirs: TestDb) {
+    let step = PrefectStep::new(
+        &theirs,
+        ["8bb517bae6f9", "9e83011d1f2a"],
+        ["3b86c5ea017a", "9e83011d1f2a"],
+    );
+    let active = if step.dialect == "sqlite" {
+        "1"
+    } else {
+        "true"
+    };
+    theirs
+        .run_sql_script(&format!(
+            "INSERT INTO concurrency_limit (tag, concurrency_limit, active_slots)
+             VALUES ('a', 5, '[]'), ('b', 1, '[]'), ('c', 2, '[]');
+             INSERT INTO concurrency_limit_v2 (name, \"limit\", active, active_slots,
+               denied_slots, slot_decay_per_second, avg_slot_occupancy_seconds)
+             VALUES ('tag:b', 9, {active}, 0, 0, 0.0, 0.0);"
+        ))
+        .unwrap();
+    let ours_db = theirs.copy_to_new();
+    let holding = theirs.copy_to_new();
+    holding
+        .run_sql_script(
+            "INSERT INTO concurrency_limit (tag, concurrency_limit, active_slots)
+             VALUES ('d', 1, '[\"00000000-0000-4000-8000-000000000001\"]');",
+        )
+        .unwrap();
+    step.upgrade_both(&theirs, &ours_db);
+    let query = "SELECT v2.name, v2.\"limit\", v2.id, v2.active, v2.active_slots, v2.denied_slots,
+                        v2.slot_decay_per_second, v2.avg_slot_occupancy_seconds,
+                        v2.created, v2.updated
+                 FROM concurrency_limit_v2 AS v2 ORDER BY v2.name;
+                 SELECT count(*) FROM concurrency_limit;";
+    let (python_rows, our_rows) = (
+        theirs.run_sql_script(query).unwrap(),
+        ours_db.run_sql_script(query).unwrap(),
+    );
+    assert!(python_rows.contains("tag:a\t5\t"), "{python_rows}");
+    assert!(python_rows.contains("tag:b\t9\t"), "{python_rows}");
+    assert!(python_rows.ends_with("\n0\n"), "{python_rows}");
+    assert_eq!(our_rows, python_rows);
+    step.refused(&holding, "concurrency_limits_holding_active_slots");
+}
+
+#[test]
+fn prefect_concurrency_limits_on_sqlite_equal_its_own_upgrade() {
+    prefect_concurrency_limits(TestDb::sqlite());
+}
+
+#[test]
+fn prefect_concurrency_limits_on_postgresql_equal_its_own_upgrade() {
+    prefect_concurrency_limits(TestDb::postgres());
 }

@@ -444,6 +444,33 @@ impl Native for Bind {
     }
 }
 
+impl BindExecute {
+    /// Whether `stmt` reads rows only from tables a recipe's guard found empty (an `sa.select`
+    /// of their columns, or SQL text selecting their columns): it gives no row.
+    fn reads_only_empty_tables(&self, stmt: &Value, params: Option<&Value>, ctx: &mut Ctx) -> bool {
+        let s = self.session.0.borrow();
+        if s.empty_tables.is_empty() {
+            return false;
+        }
+        let all_empty = |tables: &[String]| tables.iter().all(|t| s.empty_tables.contains(t));
+        if let Some(q) = stmt.downcast_native::<sa::QueryObj>() {
+            return q.tables().is_some_and(all_empty);
+        }
+        if params.is_some_and(|p| !p.is_none()) {
+            return false;
+        }
+        let text = match stmt.as_str() {
+            Some(text) => text.to_string(),
+            None => match sa::to_statement(stmt, ctx) {
+                Ok(crate::ir::Statement::Sql { text }) => text,
+                _ => return false,
+            },
+        };
+        let family = crate::dialect::sqltext::Family::of(s.dialect.database());
+        crate::dialect::sqltext::plain_select_tables(&text, family).is_some_and(|t| all_empty(&t))
+    }
+}
+
 impl Native for BindExecute {
     fn type_name(&self) -> &str {
         "Connection.execute"
@@ -454,13 +481,8 @@ impl Native for BindExecute {
         let stmt = a.required(0, "statement", ctx)?;
         let params = a.take(1, "parameters");
         a.finish(ctx)?;
-        if let Some(q) = stmt.downcast_native::<sa::QueryObj>() {
-            let empty = &self.session.0.borrow().empty_tables;
-            if q.tables()
-                .is_some_and(|t| t.iter().all(|t| empty.contains(t)))
-            {
-                return Ok(Value::native(super::host::AnsweredRows(Vec::new())));
-            }
+        if self.reads_only_empty_tables(&stmt, params.as_ref(), ctx) {
+            return Ok(Value::native(super::host::AnsweredRows(Vec::new())));
         }
         let statement = match (stmt.as_str(), params) {
             (Some(text), None) => crate::ir::Statement::Sql {

@@ -87,6 +87,47 @@ pub fn changes_rows(sql: &str, family: Family) -> bool {
     }
 }
 
+/// The tables a plain query reads rows from, when it is one `SELECT` whose rows all come from
+/// them: columns or `*` selected (no aggregate, no function, which could make a row of an empty
+/// table), no grouping, every source a table (joined or listed). A query over tables that hold
+/// no row then gives none. `None` for anything else.
+pub fn plain_select_tables(sql: &str, family: Family) -> Option<Vec<String>> {
+    use sqlparser::ast::{Expr, GroupByExpr, SelectItem, SetExpr, TableFactor};
+    let statements = parse(family, sql)?;
+    let [Statement::Query(q)] = statements.as_slice() else {
+        return None;
+    };
+    if q.with.is_some() {
+        return None;
+    }
+    let SetExpr::Select(select) = q.body.as_ref() else {
+        return None;
+    };
+    let plain = |e: &Expr| matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
+    let columns_only = select.projection.iter().all(|item| match item {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => plain(e),
+        SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => true,
+        _ => false,
+    });
+    let grouped = !matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty())
+        || select.having.is_some();
+    if !columns_only || grouped || select.from.is_empty() {
+        return None;
+    }
+    let mut tables = Vec::new();
+    for source in &select.from {
+        for factor in
+            std::iter::once(&source.relation).chain(source.joins.iter().map(|j| &j.relation))
+        {
+            match factor {
+                TableFactor::Table { name, .. } => tables.push(last_ident(name)),
+                _ => return None,
+            }
+        }
+    }
+    Some(tables)
+}
+
 /// Split `text` into its statements, each the original text between top-level `;`. Only when
 /// the parser reads the whole text as exactly that many statements; otherwise (one statement,
 /// or text it cannot read) the text is returned exactly as it is.

@@ -86,3 +86,29 @@ fn reads_what_ddl_creates_and_drops() {
         }])
     );
 }
+
+#[test]
+fn plain_selects_name_the_tables_their_rows_come_from() {
+    let tables = |sql: &str| plain_select_tables(sql, Family::Postgres);
+    assert_eq!(
+        tables("SELECT id, is_active FROM flow_run_notification_policy"),
+        Some(vec!["flow_run_notification_policy".to_string()])
+    );
+    assert_eq!(
+        tables("SELECT p.id, q.* FROM p JOIN q ON q.p_id = p.id WHERE p.x IN (SELECT x FROM r)"),
+        Some(vec!["p".to_string(), "q".to_string()])
+    );
+    // A row even from empty tables, or rows from elsewhere: not plain.
+    assert_eq!(
+        tables("SELECT COUNT(*) FROM work_queue WHERE work_pool_id IS NULL"),
+        None
+    );
+    assert_eq!(tables("SELECT 1"), None);
+    assert_eq!(tables("SELECT name FROM t GROUP BY name"), None);
+    assert_eq!(tables("SELECT id FROM (SELECT id FROM t) AS s"), None);
+    assert_eq!(
+        tables("WITH s AS (SELECT id FROM t) SELECT id FROM s"),
+        None
+    );
+    assert_eq!(tables("SELECT id FROM a UNION SELECT id FROM b"), None);
+}
