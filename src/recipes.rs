@@ -88,6 +88,10 @@ const PACKAGE_RECIPES: &[(&str, &[(&str, &str)])] = &[
                 include_str!("../revisions/prefect/recipes/4ff2f2bf81f4.py"),
             ),
             (
+                "50737cdaee36.py",
+                include_str!("../revisions/prefect/recipes/50737cdaee36.py"),
+            ),
+            (
                 "724e6dcc6b5d.py",
                 include_str!("../revisions/prefect/recipes/724e6dcc6b5d.py"),
             ),

@@ -34,7 +34,7 @@ const AIRFLOW_MARIADB_FLOOR: usize = 41;
 
 /// Prefect's compiled prefixes (`sql`, `upgrade`) when these tests were written.
 const PREFECT_SQLITE_FLOORS: (usize, usize) = (10, 115);
-const PREFECT_POSTGRESQL_FLOORS: (usize, usize) = (10, 114);
+const PREFECT_POSTGRESQL_FLOORS: (usize, usize) = (10, 120);
 
 /// `mlflow-migrate` for a project: its scripts, and the version locations it needs.
 fn ours(scripts: &Path, versions: Option<&Path>) -> Command {
@@ -762,4 +762,34 @@ fn prefect_concurrency_limits_on_sqlite_equal_its_own_upgrade() {
 #[test]
 fn prefect_concurrency_limits_on_postgresql_equal_its_own_upgrade() {
     prefect_concurrency_limits(TestDb::postgres());
+}
+
+/// Prefect's concurrent index builds that first ask the server about the index (`50737cdaee36`
+/// and three later PostgreSQL revisions, one recipe): an invalid index left by an interrupted
+/// build (here a failed `CREATE UNIQUE INDEX CONCURRENTLY`) is dropped and built again, as
+/// Prefect's own upgrade does: afterwards both databases hold the same valid, plain index.
+#[test]
+fn prefect_invalid_index_leftover_is_rebuilt_as_by_its_own_upgrade() {
+    let theirs = TestDb::postgres();
+    let step = PrefectStep::new(&theirs, ["", ""], ["bad1e352c597", "50737cdaee36"]);
+    let leftover = "INSERT INTO event_resources (occurred, resource_id, resource_role, resource,
+                      event_id) VALUES
+                      (now(), 'r', 'role', '{}', '00000000-0000-4000-8000-000000000001'),
+                      (now(), 'r', 'role', '{}', '00000000-0000-4000-8000-000000000001');
+                    CREATE UNIQUE INDEX CONCURRENTLY ix_event_resources__event_id
+                      ON event_resources (event_id);";
+    // The build fails on the duplicate and leaves the index behind, invalid.
+    assert!(theirs.run_sql_script(leftover).is_err());
+    let query = "SELECT c.relname, i.indisvalid, i.indisunique, pg_get_indexdef(c.oid)
+                 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+                 WHERE c.relname = 'ix_event_resources__event_id';";
+    assert!(theirs.run_sql_script(query).unwrap().contains("\tf\tt\t"));
+    let ours_db = theirs.copy_to_new();
+    step.upgrade_both(&theirs, &ours_db);
+    let (python_rows, our_rows) = (
+        theirs.run_sql_script(query).unwrap(),
+        ours_db.run_sql_script(query).unwrap(),
+    );
+    assert!(python_rows.contains("\tt\tf\t"), "{python_rows}");
+    assert_eq!(our_rows, python_rows);
 }

@@ -18,7 +18,8 @@ use crate::ir::{Column, Index, IndexPart, Op, ServerDefault, SqlType, Table};
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextChange {
     pub change: Change,
-    /// Made `IF EXISTS`: applied only when the model has the object.
+    /// Made `IF EXISTS` (`IF NOT EXISTS`): applied only when the model has the object (has
+    /// none of that name).
     pub if_exists: bool,
 }
 
@@ -251,7 +252,10 @@ fn create_index(ci: &sqlparser::ast::CreateIndex, family: Family) -> Option<Text
             crate::ir::DialectOption::Sql(predicate.to_string()),
         ));
     }
-    Some(certain(Op::CreateIndex { index }))
+    Some(TextChange {
+        change: Change::Op(Box::new(Op::CreateIndex { index })),
+        if_exists: ci.if_not_exists,
+    })
 }
 
 /// A table as a `CREATE TABLE` text defines it: each column's type as the text spells it.
