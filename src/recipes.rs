@@ -129,6 +129,10 @@ const PACKAGE_RECIPES: &[(&str, &[(&str, &str)])] = &[
         "airflow",
         &[
             (
+                "5f2621c13b39.py",
+                include_str!("../revisions/airflow/recipes/5f2621c13b39.py"),
+            ),
+            (
                 "686269002441.py",
                 include_str!("../revisions/airflow/recipes/686269002441.py"),
             ),

@@ -95,7 +95,11 @@ impl CompileHost {
             Some(parsed) => parsed,
             None => {
                 let source = std::fs::read_to_string(&path).ok()?;
-                let parsed = std::sync::Arc::new(crate::script::pyast::parse_module(&source).ok()?);
+                let mut parsed = crate::script::pyast::parse_module(&source).ok()?;
+                if let Some(replacement) = self.facts.helpers.get(module) {
+                    parsed = facts::with_helpers(parsed, &source, replacement);
+                }
+                let parsed = std::sync::Arc::new(parsed);
                 self.parsed
                     .lock()
                     .ok()?
@@ -247,6 +251,32 @@ mod tests {
             f.modules["mlflow.exceptions"].exceptions,
             ["MlflowException"]
         );
+    }
+
+    #[test]
+    fn a_helper_replacement_runs_after_the_module_it_pins_and_only_that_one() {
+        use sha2::Digest;
+        let module = "def helper():\n    return 'procedure'\n";
+        let sha = format!("{:x}", sha2::Sha256::digest(module.as_bytes()));
+        let replacement =
+            format!("module_sha256 = \"{sha}\"\n\ndef helper():\n    return 'inspector'\n");
+        let parsed = crate::script::pyast::parse_module(module).unwrap();
+        let pinned = super::facts::with_helpers(parsed.clone(), module, &replacement);
+        assert_eq!(
+            pinned.body.len(),
+            3,
+            "the module's def, then the pin and the replacement"
+        );
+        let edited = module.replace("procedure", "procedure v2");
+        let other = crate::script::pyast::parse_module(&edited).unwrap();
+        let unpinned = super::facts::with_helpers(other, &edited, &replacement);
+        assert_eq!(
+            unpinned.body.len(),
+            1,
+            "another version keeps its own helper"
+        );
+        let airflow = Facts::for_package("airflow").unwrap();
+        assert!(airflow.helpers.contains_key("airflow.migrations.utils"));
     }
 
     #[test]

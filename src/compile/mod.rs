@@ -149,6 +149,7 @@ impl Compiler {
                     .interpret
                     .modules
                     .extend(facts.interpret.modules);
+                compiler.facts.helpers.extend(facts.helpers);
             }
         }
         Ok(compiler)

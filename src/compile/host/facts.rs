@@ -25,6 +25,12 @@ pub struct Facts {
     /// applies to every operation: key (`pk`, `fk`, `uq`, `ck`, `ix`) to template.
     #[serde(default)]
     pub naming_convention: BTreeMap<String, String>,
+    /// Replacements for helpers of the application's modules that the plan cannot follow
+    /// (`revisions/<package>/helpers/<module>.py`): module → the replacement's source, whose
+    /// definitions run after the module's own, in its namespace, when the module's sha256 is
+    /// the one the replacement pins (`module_sha256`).
+    #[serde(skip)]
+    pub helpers: BTreeMap<String, &'static str>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -97,10 +103,53 @@ impl Facts {
             .iter()
             .find(|(name, _)| *name == package)
             .map(|(name, text)| {
-                Facts::parse(text)
-                    .unwrap_or_else(|e| panic!("revisions/{name}/facts.toml is invalid: {e}"))
+                let mut facts = Facts::parse(text)
+                    .unwrap_or_else(|e| panic!("revisions/{name}/facts.toml is invalid: {e}"));
+                facts.helpers = PACKAGE_HELPERS
+                    .iter()
+                    .filter(|(p, _, _)| p == name)
+                    .map(|(_, module, source)| (module.to_string(), *source))
+                    .collect();
+                facts
             })
     }
+}
+
+/// Helper replacements per package: (package, module, source).
+pub const PACKAGE_HELPERS: &[(&str, &str, &str)] = &[(
+    "airflow",
+    "airflow.migrations.utils",
+    include_str!("../../../revisions/airflow/helpers/airflow.migrations.utils.py"),
+)];
+
+/// A module's statements with a helper replacement's after them, when the replacement pins
+/// this version of the module (`module_sha256 = "..."`); the module alone otherwise.
+pub(crate) fn with_helpers(
+    module: crate::script::ast::Module,
+    module_source: &str,
+    replacement: &str,
+) -> crate::script::ast::Module {
+    use sha2::Digest;
+    let Ok(extra) = crate::script::pyast::parse_module(replacement) else {
+        return module;
+    };
+    use crate::script::ast::{ExprKind, StmtKind};
+    let sha = format!("{:x}", sha2::Sha256::digest(module_source.as_bytes()));
+    let pinned = extra.body.iter().any(|s| match &s.kind {
+        StmtKind::Assign { targets, value } => {
+            targets
+                .iter()
+                .any(|t| matches!(&t.kind, ExprKind::Name(n) if n == "module_sha256"))
+                && matches!(&value.kind, ExprKind::Str(v) if *v == sha)
+        }
+        _ => false,
+    });
+    if !pinned {
+        return module;
+    }
+    let mut module = module;
+    module.body.extend(extra.body);
+    module
 }
 
 /// The facts files of the packages whose projects are known (parsed by a test).
