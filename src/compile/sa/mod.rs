@@ -27,6 +27,7 @@ mod custom_types;
 mod declarative;
 mod dialect_types;
 mod dml;
+mod enum_ddl;
 mod expr;
 mod from_ir;
 mod lower;

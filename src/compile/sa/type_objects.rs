@@ -238,7 +238,7 @@ impl Native for TypeObj {
                     ..
                 },
             ) => {
-                let ddl = crate::compile::session::EnumDdl {
+                let ddl = super::enum_ddl::EnumDdl {
                     create: name == "create",
                     name: type_name.clone(),
                     values: values.clone(),
