@@ -243,9 +243,12 @@ pub struct RecipeBook {
 }
 
 /// The value assigned to module variable `name`.
-fn module_variable<'a>(rev: &'a Revision, name: &str) -> Option<&'a crate::script::ast::Expr> {
+fn module_variable<'a>(
+    module: &'a crate::script::ast::Module,
+    name: &str,
+) -> Option<&'a crate::script::ast::Expr> {
     use crate::script::ast::{ExprKind, StmtKind};
-    rev.module.body.iter().find_map(|s| match &s.kind {
+    module.body.iter().find_map(|s| match &s.kind {
         StmtKind::Assign { targets, value }
             if targets
                 .iter()
@@ -272,13 +275,21 @@ fn pins(e: &crate::script::ast::Expr) -> Option<Vec<String>> {
 }
 
 fn read_pin(rev: &Revision) -> Option<Vec<String>> {
-    pins(module_variable(rev, "script_sha256")?)
+    pins(module_variable(&rev.module, "script_sha256")?)
+}
+
+/// The sha256s a module pins in variable `name` (a string, or a tuple of them); empty when it
+/// pins none.
+pub(crate) fn pinned(module: &crate::script::ast::Module, name: &str) -> Vec<String> {
+    module_variable(module, name)
+        .and_then(pins)
+        .unwrap_or_default()
 }
 
 /// `twins = {"<revision>": <pin>, ...}`; `None` when malformed.
 fn read_twins(rev: &Revision) -> Option<Vec<(String, Vec<String>)>> {
     use crate::script::ast::ExprKind;
-    let Some(value) = module_variable(rev, "twins") else {
+    let Some(value) = module_variable(&rev.module, "twins") else {
         return Some(Vec::new());
     };
     let ExprKind::Dict(items) = &value.kind else {

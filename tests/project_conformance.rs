@@ -400,6 +400,14 @@ fn an_airflow_recipe_stops_where_the_database_holds_rows_only_airflow_can_conver
     );
 }
 
+/// What `query` gives on Prefect's database and on ours.
+fn rows_of(theirs: &TestDb, ours_db: &TestDb, query: &str) -> (String, String) {
+    (
+        theirs.run_sql_script(query).unwrap(),
+        ours_db.run_sql_script(query).unwrap(),
+    )
+}
+
 /// One of Prefect's data migrations with rows: its revision in the chain of `db`'s kind
 /// (SQLite's or PostgreSQL's), the one before it, and both upgrades to it.
 struct PrefectStep {
@@ -496,10 +504,7 @@ fn prefect_batched_artifact_migrations_with_rows_equal_its_own_upgrade() {
                  SELECT count(*), count(DISTINCT id) FROM artifact;
                  SELECT coalesce(task_run_state_id, flow_run_state_id) FROM artifact
                  ORDER BY rowid;";
-    let (python_rows, our_rows) = (
-        theirs.run_sql_script(query).unwrap(),
-        ours_db.run_sql_script(query).unwrap(),
-    );
+    let (python_rows, our_rows) = rows_of(&theirs, &ours_db, query);
     let state_2 = "task_run_state-00002\t1\ttask_run_state-00002\ttask_run_id-00002\t\
                    {\"n\":2,\"s\":\"x'y\"}\n";
     assert!(python_rows.contains(state_2), "{python_rows}");
@@ -555,10 +560,7 @@ fn prefect_work_queue_migration(theirs: TestDb) {
     over.run_sql_script(&runs(1, "beta").replace("'beta-' || n", "'beta-extra'"))
         .unwrap();
     step.upgrade_both(&theirs, &ours_db);
-    let (python_rows, our_rows) = (
-        theirs.run_sql_script(query).unwrap(),
-        ours_db.run_sql_script(query).unwrap(),
-    );
+    let (python_rows, our_rows) = rows_of(&theirs, &ours_db, query);
     // The queues numbered in the order the script's query returns them: as stored on SQLite
     // (`default`, created, last); on PostgreSQL the moved queues' new row versions come after
     // `default`, which did not move.
@@ -637,10 +639,7 @@ fn prefect_artifact_collections(theirs: TestDb) {
     step.upgrade_both(&theirs, &ours_db);
     let query = "SELECT key, type, data, description, metadata_ FROM artifact_collection
                  ORDER BY id;";
-    let (python_rows, our_rows) = (
-        theirs.run_sql_script(query).unwrap(),
-        ours_db.run_sql_script(query).unwrap(),
-    );
+    let (python_rows, our_rows) = rows_of(&theirs, &ours_db, query);
     assert!(python_rows.contains("k-500\tmarkdown\t"), "{python_rows}");
     assert!(python_rows.contains("k-501\t\t"), "{python_rows}");
     assert_eq!(our_rows, python_rows);
@@ -699,10 +698,7 @@ fn prefect_json_variables(theirs: TestDb) {
     });
     step.upgrade_both(&theirs, &ours_db);
     let query = "SELECT name, value FROM variable ORDER BY name;";
-    let (python_rows, our_rows) = (
-        theirs.run_sql_script(query).unwrap(),
-        ours_db.run_sql_script(query).unwrap(),
-    );
+    let (python_rows, our_rows) = rows_of(&theirs, &ours_db, query);
     assert!(
         python_rows.contains("quotes\t\"say \\\"hi\\\" it's\"\n"),
         "{python_rows}"
@@ -761,10 +757,7 @@ fn prefect_concurrency_limits(theirs: TestDb) {
                         v2.created, v2.updated
                  FROM concurrency_limit_v2 AS v2 ORDER BY v2.name;
                  SELECT count(*) FROM concurrency_limit;";
-    let (python_rows, our_rows) = (
-        theirs.run_sql_script(query).unwrap(),
-        ours_db.run_sql_script(query).unwrap(),
-    );
+    let (python_rows, our_rows) = rows_of(&theirs, &ours_db, query);
     assert!(python_rows.contains("tag:a\t5\t"), "{python_rows}");
     assert!(python_rows.contains("tag:b\t9\t"), "{python_rows}");
     assert!(python_rows.ends_with("\n0\n"), "{python_rows}");
@@ -804,10 +797,7 @@ fn prefect_invalid_index_leftover_is_rebuilt_as_by_its_own_upgrade() {
     assert!(theirs.run_sql_script(query).unwrap().contains("\tf\tt\t"));
     let ours_db = theirs.copy_to_new();
     step.upgrade_both(&theirs, &ours_db);
-    let (python_rows, our_rows) = (
-        theirs.run_sql_script(query).unwrap(),
-        ours_db.run_sql_script(query).unwrap(),
-    );
+    let (python_rows, our_rows) = rows_of(&theirs, &ours_db, query);
     assert!(python_rows.contains("\tt\tf\t"), "{python_rows}");
     assert_eq!(our_rows, python_rows);
 }

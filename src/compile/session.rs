@@ -372,17 +372,18 @@ impl BindExecute {
     /// Whether `stmt` reads rows only from tables a recipe's guard found empty (an `sa.select`
     /// of their columns, or SQL text selecting their columns): it gives no row.
     fn reads_only_empty_tables(&self, stmt: &Value, params: Option<&Value>, ctx: &mut Ctx) -> bool {
-        let s = self.session.0.borrow();
-        if s.empty_tables.is_empty() {
+        let empty = self.session.0.borrow().empty_tables.clone();
+        let all_empty = |tables: &[String]| tables.iter().all(|t| empty.contains(t));
+        if empty.is_empty() {
             return false;
         }
-        let all_empty = |tables: &[String]| tables.iter().all(|t| s.empty_tables.contains(t));
         if let Some(q) = stmt.downcast_native::<sa::QueryObj>() {
             return q.tables().is_some_and(all_empty);
         }
         if params.is_some_and(|p| !p.is_none()) {
             return false;
         }
+        // Read without holding the session: building the statement may need it.
         let text = match stmt.as_str() {
             Some(text) => text.to_string(),
             None => match sa::to_statement(stmt, ctx) {
@@ -390,7 +391,8 @@ impl BindExecute {
                 _ => return false,
             },
         };
-        let family = crate::dialect::sqltext::Family::of(s.dialect.database());
+        let family =
+            crate::dialect::sqltext::Family::of(self.session.0.borrow().dialect.database());
         crate::dialect::sqltext::plain_select_tables(&text, family).is_some_and(|t| all_empty(&t))
     }
 }

@@ -133,18 +133,8 @@ pub(crate) fn with_helpers(
     let Ok(extra) = crate::script::pyast::parse_module(replacement) else {
         return module;
     };
-    use crate::script::ast::{ExprKind, StmtKind};
-    let sha = format!("{:x}", sha2::Sha256::digest(module_source.as_bytes()));
-    let pinned = extra.body.iter().any(|s| match &s.kind {
-        StmtKind::Assign { targets, value } => {
-            targets
-                .iter()
-                .any(|t| matches!(&t.kind, ExprKind::Name(n) if n == "module_sha256"))
-                && matches!(&value.kind, ExprKind::Str(v) if *v == sha)
-        }
-        _ => false,
-    });
-    if !pinned {
+    let sha = hex::encode(sha2::Sha256::digest(module_source.as_bytes()));
+    if !crate::recipes::pinned(&extra, "module_sha256").contains(&sha) {
         return module;
     }
     let mut module = module;

@@ -421,11 +421,7 @@ fn mysql_numeric(
             precision: p,
             scale,
         },
-        "DECIMAL" => SqlType::Named(match (p, scale) {
-            (Some(p), Some(sc)) => format!("DECIMAL({p}, {sc})"),
-            (Some(p), None) => format!("DECIMAL({p})"),
-            _ => "DECIMAL".into(),
-        }),
+        "DECIMAL" => super::types::decimal(p, scale),
         "FLOAT" => SqlType::Float {
             precision: p,
             double: false,

@@ -52,17 +52,8 @@ impl EnumDdl {
                 "PostgreSQL's ENUM on MySQL (SQLAlchemy would send it PostgreSQL's CREATE TYPE)",
             )),
         }
-        let exists = session
-            .0
-            .borrow()
-            .model
-            .tables
-            .iter()
-            .flat_map(|t| &t.columns)
-            .any(|c| {
-                matches!(c.ty.for_dialect("postgresql"),
-                    crate::ir::SqlType::Enum { native: true, name: Some(n), .. } if *n == self.name)
-            });
+        let exists = crate::dialect::postgresql::enum_types_in_use(&session.0.borrow().model)
+            .contains(&self.name.as_str());
         let quoted = crate::dialect::postgresql::quote(&self.name);
         let text = match (self.create, checkfirst, exists) {
             (true, true, true) => return Ok(Value::None),

@@ -305,6 +305,15 @@ fn numeric_type(callee: &str, a: &mut Args, ctx: &mut Ctx) -> Result<SqlType> {
     Ok(SqlType::Numeric { precision, scale })
 }
 
+/// `DECIMAL`, `DECIMAL(p)` or `DECIMAL(p, s)` (a scale without a precision is not written).
+pub(crate) fn decimal(precision: Option<u32>, scale: Option<u32>) -> SqlType {
+    SqlType::Named(match (precision, scale) {
+        (Some(p), Some(s)) => format!("DECIMAL({p}, {s})"),
+        (Some(p), None) => format!("DECIMAL({p})"),
+        _ => "DECIMAL".into(),
+    })
+}
+
 /// The upper-case classes every dialect's compiler spells alike (`DOUBLE PRECISION`,
 /// `DECIMAL(10, 2)`); their Python-side arguments are dropped as the compilers drop them. A
 /// `BLOB(n)` keeps its length on MySQL only; a `VARBINARY` needs one (MySQL's compiler fails
@@ -335,11 +344,7 @@ fn named_type(class: &str, callee: &str, a: &mut Args, ctx: &mut Ctx) -> Result<
             let precision = size(a, 0, "precision", ctx)?;
             let scale = size(a, 1, "scale", ctx)?;
             let _ = (a.take(2, "decimal_return_scale"), a.take(3, "asdecimal"));
-            SqlType::Named(match (precision, scale) {
-                (Some(p), Some(s)) => format!("DECIMAL({p}, {s})"),
-                (Some(p), None) => format!("DECIMAL({p})"),
-                _ => "DECIMAL".into(),
-            })
+            decimal(precision, scale)
         }
         "CLOB" => {
             let _ = a.take(0, "length");

@@ -273,19 +273,7 @@ pub(crate) fn create_enum_types(
     model: &crate::schema::SchemaModel,
     table: &Table,
 ) -> Result<Vec<String>, RenderError> {
-    let mut seen: Vec<&str> = model
-        .tables
-        .iter()
-        .flat_map(|t| &t.columns)
-        .filter_map(|c| match c.ty.for_dialect("postgresql") {
-            SqlType::Enum {
-                native: true,
-                name: Some(name),
-                ..
-            } => Some(name.as_str()),
-            _ => None,
-        })
-        .collect();
+    let mut seen = enum_types_in_use(model);
     let mut out = Vec::new();
     for col in &table.columns {
         if let SqlType::Enum {
@@ -308,6 +296,23 @@ pub(crate) fn create_enum_types(
         }
     }
     Ok(out)
+}
+
+/// The named native enum types the model's columns use: types that exist on PostgreSQL.
+pub(crate) fn enum_types_in_use(model: &crate::schema::SchemaModel) -> Vec<&str> {
+    model
+        .tables
+        .iter()
+        .flat_map(|t| &t.columns)
+        .filter_map(|c| match c.ty.for_dialect("postgresql") {
+            SqlType::Enum {
+                native: true,
+                name: Some(name),
+                ..
+            } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `CREATE TYPE name AS ENUM ('a', 'b')`.

@@ -16,7 +16,7 @@
 //! refused (SQLAlchemy would shorten it with a hash suffix).
 
 mod ddl;
-pub(crate) use ddl::create_enum_type_sql;
+pub(crate) use ddl::{create_enum_type_sql, enum_types_in_use};
 pub mod keywords;
 mod names;
 
