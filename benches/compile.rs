@@ -208,7 +208,7 @@ impl Chain {
             .iter()
             .map(|s| (graph.revision(s.revision).clone(), s.direction))
             .collect();
-        let mut compiler = Compiler::for_project(&project, std::sync::Arc::new(Sqlite))
+        let mut compiler = Compiler::for_project(&project, std::sync::Arc::new(Sqlite::default()))
             .expect("the project's compiler");
         // As the `sql` command plans.
         compiler.offline = true;
@@ -220,8 +220,8 @@ impl Chain {
 
         // The bench must measure what the planner does: same statements.
         let (_, statements) = chain.compile();
-        let mut check =
-            Compiler::for_project(&project, std::sync::Arc::new(Sqlite)).expect("compiler");
+        let mut check = Compiler::for_project(&project, std::sync::Arc::new(Sqlite::default()))
+            .expect("compiler");
         check.offline = true;
         let planner = Planner {
             graph: &graph,

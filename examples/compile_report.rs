@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let graph = RevisionGraph::build(project.scripts.revisions.clone())?;
     let compiler = Compiler::for_project(
         &project,
-        std::sync::Arc::new(alembic_engine::dialect::sqlite::Sqlite),
+        project.dialect(alembic_engine::dialect::Database::Sqlite),
     )?;
     let mut model = SchemaModel::default();
     if let Some(path) = &project.initial_models {

@@ -19,11 +19,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::dialect::{Database, SqlAlchemy};
 use crate::script::{ScriptDirectory, ScriptError};
 pub use cache::{CacheProblem, WheelCache};
 pub use fetch::{FetchError, FetchEvent, FetchObserver};
 use installed::installed_mlflow;
-use package::enclosing_package;
+use package::{enclosing_package, sqlalchemy_beside};
 
 const SOURCE_TOML: &str = include_str!("../revisions/mlflow/source.toml");
 
@@ -120,6 +121,10 @@ pub enum ProjectError {
     RecordedHash { path: PathBuf, text: String },
     #[error("{path}: cannot unpack the wheel: {detail}")]
     Unpack { path: PathBuf, detail: String },
+    /// The SQLAlchemy installed beside the scripts' package is of a line whose spelling is
+    /// not reproduced.
+    #[error("{path} is SQLAlchemy {found}, installed beside the scripts' package; the engine spells DDL as SQLAlchemy 2.0 or 2.1 does, and these scripts would get another line's SQL: choose the line to reproduce explicitly")]
+    SqlAlchemyLine { path: PathBuf, found: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -198,6 +203,16 @@ pub struct Project {
     /// `airflow/migrations`): that package's top-level name. Its modules, imported by the
     /// scripts, are interpreted from their source under `package_root`.
     pub package: Option<String>,
+    /// The SQLAlchemy line whose DDL the scripts get: chosen by the user, else the one
+    /// installed beside the package (`package_root/sqlalchemy`), else 2.1.
+    pub sqlalchemy: SqlAlchemy,
+}
+
+impl Project {
+    /// The renderer for `database`, spelling as this project's SQLAlchemy line does.
+    pub fn dialect(&self, database: Database) -> std::sync::Arc<dyn crate::dialect::Dialect> {
+        database.dialect_for(self.sqlalchemy)
+    }
 }
 
 /// How to find a project's scripts.
@@ -225,6 +240,9 @@ pub struct Locator {
     /// sha256 taken from the index's listing and recorded in the cache on first use, every
     /// later use checked against that record.
     pub release: Option<String>,
+    /// The SQLAlchemy line to reproduce; by default the one installed beside the scripts'
+    /// package, else 2.1.
+    pub sqlalchemy: Option<SqlAlchemy>,
 }
 
 impl Locator {
@@ -237,6 +255,7 @@ impl Locator {
             let versions = (!self.version_locations.is_empty()).then_some(&self.version_locations);
             let scripts = ScriptDirectory::open_with(&dir, versions.map(Vec::as_slice))?;
             let (package_root, package) = enclosing_package(&scripts.dir).unzip();
+            let sqlalchemy = self.sqlalchemy_for(package_root.as_deref())?;
             return Ok(Project {
                 name: "alembic".into(),
                 version_table: "alembic_version".into(),
@@ -245,6 +264,7 @@ impl Locator {
                 initial_models: None,
                 package_root,
                 package,
+                sqlalchemy,
             });
         };
         let project_pin = pin
@@ -300,6 +320,7 @@ impl Locator {
             let path = package_root.as_ref()?.join(rel);
             path.is_file().then_some(path)
         });
+        let sqlalchemy = self.sqlalchemy_for(package_root.as_deref())?;
         Ok(Project {
             name: name.to_string(),
             version_table: project_pin.version_table,
@@ -308,7 +329,20 @@ impl Locator {
             initial_models,
             package_root,
             package: None,
+            sqlalchemy,
         })
+    }
+
+    /// The SQLAlchemy line to reproduce for a package under `package_root`: the chosen one,
+    /// else the one installed beside it, else 2.1.
+    fn sqlalchemy_for(&self, package_root: Option<&Path>) -> Result<SqlAlchemy, ProjectError> {
+        if let Some(chosen) = self.sqlalchemy {
+            return Ok(chosen);
+        }
+        match package_root.map(sqlalchemy_beside).transpose()?.flatten() {
+            Some(found) => Ok(found),
+            None => Ok(SqlAlchemy::default()),
+        }
     }
 
     /// Fill the cache with the pinned wheel (or `release`'s) and its unpacked folders (what

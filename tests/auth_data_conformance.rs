@@ -296,7 +296,10 @@ fn mariadb_roles_from_legacy_permissions_equal_pythons_modulo_generated_ids() {
     let planner = Planner::for_project(
         &project,
         &graph,
-        std::sync::Arc::new(Mysql { mariadb: true }),
+        std::sync::Arc::new(Mysql {
+            mariadb: true,
+            ..Default::default()
+        }),
         Mode::Offline,
     )
     .unwrap();

@@ -52,7 +52,7 @@ fn a_project_whose_revisions_all_compile_is_reported_so_and_exits_zero() {
         }
         assert!(
             text.ends_with(&format!(
-                "{n} of {n} revisions compile for {dialect} (upgrade); 0 refused\n"
+                "{n} of {n} revisions compile for {dialect} (upgrade, SQLAlchemy 2.1); 0 refused\n"
             )),
             "{text}"
         );
@@ -140,7 +140,7 @@ fn refusals_name_the_failed_definition_and_the_revisions_that_follow_from_them()
     );
     assert_eq!(
         lines[3],
-        "1 of 3 revisions compile for sqlite (upgrade); 2 refused"
+        "1 of 3 revisions compile for sqlite (upgrade, SQLAlchemy 2.1); 2 refused"
     );
     let json: Value = serde_json::from_slice(&report(&dir, "sqlite", true).stdout).unwrap();
     assert_eq!(json["compiled"], 1);
@@ -182,7 +182,7 @@ fn a_script_that_reads_rows_only_online_compiles_for_sql_and_is_refused_for_upgr
     let text = String::from_utf8_lossy(&offline.stdout);
     assert!(offline.status.success(), "{text}");
     assert!(
-        text.ends_with("1 of 1 revisions compile for sqlite (sql); 0 refused\n"),
+        text.ends_with("1 of 1 revisions compile for sqlite (sql, SQLAlchemy 2.1); 0 refused\n"),
         "{text}"
     );
 }

@@ -102,7 +102,8 @@ fn open(dir: &Path) -> (OurProject, RevisionGraph) {
 }
 
 fn planner<'a>(project: &OurProject, graph: &'a RevisionGraph) -> Planner<'a> {
-    let mut compiler = Compiler::for_project(project, std::sync::Arc::new(Sqlite)).unwrap();
+    let mut compiler =
+        Compiler::for_project(project, std::sync::Arc::new(Sqlite::default())).unwrap();
     compiler.offline = true;
     Planner {
         graph,

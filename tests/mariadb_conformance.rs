@@ -32,7 +32,10 @@ fn planner<'a>(project: &OurProject, graph: &'a RevisionGraph, mariadb: bool) ->
     Planner::for_project(
         project,
         graph,
-        std::sync::Arc::new(Mysql { mariadb }),
+        std::sync::Arc::new(Mysql {
+            mariadb,
+            ..Default::default()
+        }),
         Mode::Offline,
     )
     .unwrap()

@@ -28,7 +28,7 @@ fn planner<'a>(project: &OurProject, graph: &'a RevisionGraph) -> Planner<'a> {
     Planner::for_project(
         project,
         graph,
-        std::sync::Arc::new(Postgresql),
+        std::sync::Arc::new(Postgresql::default()),
         Mode::Offline,
     )
     .unwrap()

@@ -4,9 +4,12 @@
 //! `mysql+pymysql://`, `mariadb+pymysql://`) and our `sql --dialect` must write the same
 //! `CREATE TABLE`, and where SQLAlchemy cannot compile a type for a dialect we must refuse it.
 //!
-//! Left out: `sa.Uuid()` on MariaDB, whose spelling depends on the server's version (SQLAlchemy
-//! 2.1 writes `UUID` for MariaDB 10.7 and later, `CHAR(32)` offline where it knows no version);
-//! MySQL and MariaDB names, where we quote every word either server reserves so that one script
+//! The same comparison with SQLAlchemy 2.0 (issue 15's wrong output 5: `sa.Uuid()` on MariaDB
+//! is `CHAR(32)` there, `UUID` in 2.1), chosen with `--sqlalchemy 2.0` or found installed beside
+//! the scripts' package; and on a live MariaDB, a 2.0 project's foreign key to a `Uuid` key a
+//! 2.0 upgrade made.
+//!
+//! Left out: MySQL and MariaDB names, where we quote every word either server reserves so that one script
 //! runs on both, and PostgreSQL names PostgreSQL 15 reserves beyond SQLAlchemy's list
 //! (`lateral`): checked below that we quote at least what SQLAlchemy quotes, and on
 //! PostgreSQL nothing else the server accepts bare.
@@ -99,6 +102,8 @@ const TYPES: &[&str] = &[
     "sa.VARBINARY(16)",
     "sa.UUID",
     "sa.UUID(as_uuid=False)",
+    "sa.Uuid",
+    "sa.Uuid(as_uuid=False)",
     // Generic classes, for comparison.
     "sa.TIMESTAMP(timezone=True)",
     "sa.Double",
@@ -190,9 +195,18 @@ fn project(root: &Path, name: &str, columns: &str) -> PathBuf {
 
 /// Python's offline script for each project on `url`: `Ok(sql)` or `Err(exception)`.
 fn python(url: &str, dirs: &[PathBuf]) -> BTreeMap<PathBuf, Result<String, String>> {
+    python_of(&support::ref_python(), url, dirs)
+}
+
+/// [`python`] with the interpreter of another environment (another SQLAlchemy).
+fn python_of(
+    interpreter: &Path,
+    url: &str,
+    dirs: &[PathBuf],
+) -> BTreeMap<PathBuf, Result<String, String>> {
     let helper = support::repo_root().join("tests/support/offline_sql.py");
     let out = support::cli::succeeds(
-        Command::new(support::ref_python())
+        Command::new(interpreter)
             .arg(helper)
             .arg(url)
             .args(dirs)
@@ -213,9 +227,15 @@ fn python(url: &str, dirs: &[PathBuf]) -> BTreeMap<PathBuf, Result<String, Strin
 
 /// Our script for `dir` on `dialect`: `Ok(sql)` or `Err(message)`.
 fn ours(dir: &Path, dialect: &str) -> Result<String, String> {
+    ours_with(dir, dialect, &[])
+}
+
+/// [`ours`] with further global flags (`--sqlalchemy 2.0`).
+fn ours_with(dir: &Path, dialect: &str, flags: &[&str]) -> Result<String, String> {
     let out = support::mlflow_migrate()
         .arg("--scripts")
         .arg(dir)
+        .args(flags)
         .args(["sql", "--dialect", dialect, "base:heads"])
         .output()
         .unwrap();
@@ -237,6 +257,18 @@ fn create_table(sql: &str) -> String {
 
 #[test]
 fn column_types_are_spelled_as_sqlalchemy_spells_them_on_every_dialect() {
+    compare_types(&support::ref_python(), &[]);
+}
+
+#[test]
+fn column_types_are_spelled_as_sqlalchemy_2_0_spells_them_when_the_project_uses_it() {
+    let python = support::project_venv::python(&support::project_venv::SQLALCHEMY_2_0);
+    compare_types(&python, &["--sqlalchemy", "2.0"]);
+}
+
+/// Every type of `TYPES` on every dialect: Python's offline `CREATE TABLE` (with `python`'s
+/// SQLAlchemy) against ours with `flags`.
+fn compare_types(python: &Path, flags: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let dirs: Vec<PathBuf> = TYPES
         .iter()
@@ -252,9 +284,9 @@ fn column_types_are_spelled_as_sqlalchemy_spells_them_on_every_dialect() {
     let mut failures = Vec::new();
     let mut compared = 0;
     for (dialect, url) in DIALECTS {
-        let theirs = python(url, &dirs);
+        let theirs = python_of(python, url, &dirs);
         for (ty, dir) in TYPES.iter().zip(&dirs) {
-            match (&theirs[dir], ours(dir, dialect)) {
+            match (&theirs[dir], ours_with(dir, dialect, flags)) {
                 (Ok(p), Ok(o)) => {
                     compared += 1;
                     let (p, o) = (create_table(p), create_table(&o));
@@ -445,4 +477,125 @@ fn sqlite_batch_rebuilds_keep_defaults_and_indexes_as_alembic_reflects_them() {
         "{python_sql}"
     );
     assert_eq!(table_sql(&ours_db), python_sql);
+}
+
+/// A package `app` in a `site-packages`-like folder holding SQLAlchemy `version` (its
+/// `__init__.py` only), with its migrations in `app/migrations`: one revision creating `t`.
+fn installed_project(root: &Path, version: &str) -> PathBuf {
+    let site = root.join(format!("site-{version}"));
+    fs::create_dir_all(site.join("sqlalchemy")).unwrap();
+    fs::write(
+        site.join("sqlalchemy/__init__.py"),
+        format!("from .sql import *\n\n__version__ = \"{version}\"\n"),
+    )
+    .unwrap();
+    fs::create_dir_all(site.join("app")).unwrap();
+    fs::write(site.join("app/__init__.py"), "").unwrap();
+    let dir = project(
+        &site.join("app"),
+        "migrations",
+        "        sa.Column(\"u\", sa.Uuid),\n",
+    );
+    fs::write(dir.join("__init__.py"), "").unwrap();
+    dir
+}
+
+#[test]
+fn the_sqlalchemy_installed_beside_the_scripts_package_decides_the_spelling() {
+    let tmp = tempfile::tempdir().unwrap();
+    let column = |sql: &str| {
+        create_table(sql)
+            .lines()
+            .find(|l| l.trim_start().starts_with("u "))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let older = installed_project(tmp.path(), "2.0.59");
+    assert_eq!(column(&ours(&older, "mariadb").unwrap()), "u CHAR(32),");
+    let newer = installed_project(tmp.path(), "2.1.9");
+    assert_eq!(column(&ours(&newer, "mariadb").unwrap()), "u UUID,");
+    // The user's choice wins over what is installed.
+    let chosen = ours_with(&older, "mariadb", &["--sqlalchemy", "2.1"]).unwrap();
+    assert_eq!(column(&chosen), "u UUID,");
+
+    // A line whose spelling is not reproduced is named, with where it was found.
+    let old_line = installed_project(tmp.path(), "1.4.54");
+    let out = support::mlflow_migrate()
+        .arg("--scripts")
+        .arg(&old_line)
+        .args(["sql", "--dialect", "mariadb", "base:heads"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && out.stdout.is_empty(), "{stderr}");
+    assert!(
+        stderr.contains("SQLAlchemy 1.4.54") && stderr.contains("sqlalchemy/__init__.py"),
+        "{stderr}"
+    );
+    assert!(ours_with(&old_line, "mariadb", &["--sqlalchemy", "2.0"]).is_ok());
+    let refused = support::mlflow_migrate()
+        .args(["--sqlalchemy", "1.4", "heads"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "a usage error");
+}
+
+#[test]
+fn a_sqlalchemy_2_0_project_on_mariadb_keys_uuids_as_its_own_upgrade_does() {
+    // Revision a1 creates `parent` keyed by a `Uuid`, b2 `child` with a foreign key to it: the
+    // two columns must be of one type, or MariaDB refuses the key (errno 150).
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(
+        tmp.path(),
+        "uuids",
+        "        sa.Column(\"u\", sa.Uuid, unique=True),\n",
+    );
+    let child = "\"\"\"child\n\nRevision ID: b2c3d4e5f6a1\nRevises: a1b2c3d4e5f6\n\"\"\"\n\
+         import sqlalchemy as sa\nfrom alembic import op\n\n\
+         revision = \"b2c3d4e5f6a1\"\ndown_revision = \"a1b2c3d4e5f6\"\n\n\n\
+         def upgrade():\n    op.create_table(\n        \"child\",\n\
+         \x20       sa.Column(\"id\", sa.Integer, primary_key=True),\n\
+         \x20       sa.Column(\"t_u\", sa.Uuid, sa.ForeignKey(\"t.u\")),\n    )\n\n\n\
+         def downgrade():\n    op.drop_table(\"child\")\n";
+    fs::write(dir.join("versions/b2c3d4e5f6a1_child.py"), child).unwrap();
+    let python = support::project_venv::python(&support::project_venv::SQLALCHEMY_2_0);
+    let upgrade = |db: &support::db::TestDb, target: &str| {
+        let ini = tmp.path().join(format!("alembic-{target}.ini"));
+        fs::write(
+            &ini,
+            format!(
+                "[alembic]\nscript_location = {}\nsqlalchemy.url = {}\n",
+                dir.display(),
+                db.sqlalchemy_url()
+            ),
+        )
+        .unwrap();
+        support::cli::succeeds(
+            Command::new(&python)
+                .args(["-m", "alembic", "-c"])
+                .arg(&ini)
+                .args(["upgrade", target])
+                .env("PYTHONDONTWRITEBYTECODE", "1"),
+        );
+    };
+    let theirs = support::db::TestDb::mariadb();
+    upgrade(&theirs, "heads");
+    // Python's 2.0 upgrade made `t`; ours goes on from there, as a 2.0 project.
+    let ours_db = support::db::TestDb::mariadb();
+    upgrade(&ours_db, "a1b2c3d4e5f6");
+    support::cli::succeeds(support::mlflow_migrate().arg("--scripts").arg(&dir).args([
+        "--sqlalchemy",
+        "2.0",
+        "upgrade",
+        &ours_db.our_url(),
+        "heads",
+    ]));
+    let expected = support::reference_db::reflect(&theirs, "alembic_version");
+    assert_eq!(
+        expected["tables"]["child"]["columns"][1]["type"], "CHAR(32)",
+        "{expected}"
+    );
+    let found = support::schema_diff::schema_differences(&expected, &support::cli::ours(&ours_db));
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }

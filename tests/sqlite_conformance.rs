@@ -20,7 +20,13 @@ fn open(project: Project) -> (OurProject, RevisionGraph) {
 }
 
 fn planner<'a>(project: &OurProject, graph: &'a RevisionGraph) -> Planner<'a> {
-    Planner::for_project(project, graph, std::sync::Arc::new(Sqlite), Mode::Offline).unwrap()
+    Planner::for_project(
+        project,
+        graph,
+        std::sync::Arc::new(Sqlite::default()),
+        Mode::Offline,
+    )
+    .unwrap()
 }
 
 fn full_script_matches(project: Project, cli_project: &str) {

@@ -302,7 +302,7 @@ mod tests {
         )
         .map_err(|e| e.to_string())?;
         let compiler = super::super::Compiler::new(
-            std::sync::Arc::new(crate::dialect::sqlite::Sqlite),
+            std::sync::Arc::new(crate::dialect::sqlite::Sqlite::default()),
             Facts::parse(facts).unwrap(),
         );
         let (step, _) = compiler

@@ -8,11 +8,13 @@
 pub mod mysql;
 pub mod postgresql;
 pub(crate) mod spelling;
+pub mod sqlalchemy;
 pub mod sqlite;
 pub mod sqltext;
 
 use crate::ir::{BinaryOp, Literal, Op, SqlExpr, Statement, Table};
 use crate::schema::{SchemaError, SchemaModel};
+pub use sqlalchemy::SqlAlchemy;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RenderError {
@@ -66,13 +68,20 @@ impl Database {
         }
     }
 
-    /// Its renderer.
+    /// Its renderer, spelling as SQLAlchemy 2.1 does.
     pub fn dialect(self) -> std::sync::Arc<dyn Dialect> {
+        self.dialect_for(SqlAlchemy::default())
+    }
+
+    /// Its renderer, spelling as the SQLAlchemy release line `sqlalchemy` does.
+    pub fn dialect_for(self, sqlalchemy: SqlAlchemy) -> std::sync::Arc<dyn Dialect> {
         match self {
-            Database::Sqlite => std::sync::Arc::new(sqlite::Sqlite),
-            Database::Postgresql => std::sync::Arc::new(postgresql::Postgresql),
-            Database::Mysql => std::sync::Arc::new(mysql::Mysql { mariadb: false }),
-            Database::Mariadb => std::sync::Arc::new(mysql::Mysql { mariadb: true }),
+            Database::Sqlite => std::sync::Arc::new(sqlite::Sqlite { sqlalchemy }),
+            Database::Postgresql => std::sync::Arc::new(postgresql::Postgresql { sqlalchemy }),
+            Database::Mysql | Database::Mariadb => std::sync::Arc::new(mysql::Mysql {
+                mariadb: self == Database::Mariadb,
+                sqlalchemy,
+            }),
         }
     }
 }
@@ -89,6 +98,8 @@ pub trait Dialect: Send + Sync {
     fn name(&self) -> &'static str;
     /// The database it renders for (MariaDB apart from MySQL).
     fn database(&self) -> Database;
+    /// The SQLAlchemy line whose spelling it reproduces.
+    fn sqlalchemy(&self) -> SqlAlchemy;
     /// Quote an identifier if the database needs it.
     fn quote(&self, ident: &str) -> String;
     /// A value written into a data statement (booleans and the clock differ per database).

@@ -67,7 +67,7 @@ pub(super) async fn prepare(
         version_table: conn.table_exists(&project.version_table).await?,
         interrupted_run: interrupted.is_some(),
     };
-    let dialect = database_of(conn.backend(), mariadb).dialect();
+    let dialect = project.dialect(database_of(conn.backend(), mariadb));
     let planner = Planner::for_project(project, graph, dialect, Mode::Online)?;
     let decided = planner.plan_for(&state, &steps)?;
     if let (Start::Unversioned { found }, None) = (&decided.start, &project.initial_models) {

@@ -44,6 +44,8 @@ pub struct CompileReport {
     /// Compiled as `upgrade` runs revisions (online) or as `sql` writes them (offline): a
     /// script may branch on `context.is_offline_mode()`.
     pub mode: Mode,
+    /// The SQLAlchemy line whose spelling the revisions were compiled to.
+    pub sqlalchemy: crate::dialect::SqlAlchemy,
     pub revisions: Vec<RevisionOutcome>,
 }
 
@@ -88,6 +90,7 @@ impl CompileReport {
         Ok(CompileReport {
             database: key.to_string(),
             mode: planner.mode(),
+            sqlalchemy: planner.compiler.dialect.sqlalchemy(),
             revisions,
         })
     }
@@ -100,7 +103,7 @@ impl CompileReport {
             .count()
     }
 
-    /// The report as JSON (`database`, `mode`, `compiled`, `refused`, `revisions`) and as text: one line
+    /// The report as JSON (`database`, `mode`, `sqlalchemy`, `compiled`, `refused`, `revisions`) and as text: one line
     /// per revision, then the totals.
     pub fn rendered(&self) -> Rendered {
         let compiled = self.compiled();
@@ -126,14 +129,16 @@ impl CompileReport {
             Mode::Offline => "sql",
         };
         text.push_str(&format!(
-            "{compiled} of {} revisions compile for {} ({mode}); {refused} refused\n",
+            "{compiled} of {} revisions compile for {} ({mode}, SQLAlchemy {}); {refused} refused\n",
             self.revisions.len(),
-            self.database
+            self.database,
+            self.sqlalchemy
         ));
         Rendered {
             json: serde_json::json!({
                 "database": self.database,
                 "mode": mode,
+                "sqlalchemy": self.sqlalchemy,
                 "compiled": compiled,
                 "refused": refused,
                 "revisions": self.revisions,

@@ -112,6 +112,15 @@ impl SqlType {
         }
     }
 
+    /// The dialect and name a dialect's own type was declared with, before `elsewhere`
+    /// resolved it (`postgresql.JSONB` is PostgreSQL's even where SQLite's JSONB stands in).
+    pub fn declared(&self) -> Option<(&str, &str)> {
+        match self {
+            SqlType::DialectSpecific { dialect, name, .. } => Some((dialect, name)),
+            _ => None,
+        }
+    }
+
     /// A dialect's own type, compiled on other dialects as `elsewhere` (see
     /// [`SqlType::DialectSpecific`]).
     pub fn dialect_specific(

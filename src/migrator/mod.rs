@@ -165,7 +165,7 @@ impl Migrator {
         Ok(Planner::for_project(
             &self.project,
             &self.graph,
-            database.dialect(),
+            self.project.dialect(database),
             Mode::Offline,
         )?)
     }
@@ -179,7 +179,12 @@ impl Migrator {
         mode: Mode,
     ) -> Result<crate::inspect::CompileReport, SqlError> {
         let steps = self.graph.upgrade_path(&Lower::Many(Vec::new()), "heads")?;
-        let planner = Planner::for_project(&self.project, &self.graph, database.dialect(), mode)?;
+        let planner = Planner::for_project(
+            &self.project,
+            &self.graph,
+            self.project.dialect(database),
+            mode,
+        )?;
         Ok(crate::inspect::CompileReport::build(
             &planner,
             &self.graph,

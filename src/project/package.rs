@@ -2,6 +2,36 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::dialect::SqlAlchemy;
+
+use super::ProjectError;
+
+/// The line of the SQLAlchemy installed in `root` (a `site-packages` folder, or a source tree
+/// that vendors it): `sqlalchemy/__init__.py`'s `__version__`. `None` when there is none or it
+/// names no version; an error when it is a line whose spelling is not reproduced.
+pub(super) fn sqlalchemy_beside(root: &Path) -> Result<Option<SqlAlchemy>, ProjectError> {
+    let path = root.join("sqlalchemy").join("__init__.py");
+    let Ok(source) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let Some(version) = source.lines().find_map(|line| {
+        let value = line
+            .strip_prefix("__version__")?
+            .trim_start()
+            .strip_prefix('=')?;
+        Some(value.trim().trim_matches(['"', '\'']).to_string())
+    }) else {
+        return Ok(None);
+    };
+    match SqlAlchemy::of_version(&version) {
+        Some(line) => Ok(Some(line)),
+        None => Err(ProjectError::SqlAlchemyLine {
+            path,
+            found: version,
+        }),
+    }
+}
+
 /// The top-level Python package a script directory lies in, and the folder holding it: the
 /// outermost of the unbroken chain of folders with an `__init__.py` above and including `dir`
 /// (or its parent, for a scripts folder that is not a package itself, as Prefect's).

@@ -37,6 +37,20 @@ pub const PREFECT: Venv = Venv {
     check: "import prefect.server.database",
 };
 
+/// SQLAlchemy's previous line (2.0) with the pinned Alembic: what a project pinned to 2.0 gets
+/// from Python (`--sqlalchemy 2.0`).
+pub const SQLALCHEMY_2_0: Venv = Venv {
+    name: "sqlalchemy-2.0.59",
+    packages: &[
+        "sqlalchemy==2.0.59",
+        "alembic==1.20.1",
+        "pymysql",
+        "psycopg2-binary",
+    ],
+    check:
+        "import sqlalchemy, alembic, pymysql, psycopg2; assert sqlalchemy.__version__ == '2.0.59'",
+};
+
 /// The virtualenv's interpreter, building the environment first when needed. An environment
 /// without the marker (built by hand, or by an interrupted run) is kept when its check runs.
 pub fn python(venv: &Venv) -> PathBuf {

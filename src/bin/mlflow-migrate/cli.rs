@@ -68,6 +68,11 @@ pub struct Cli {
     /// Never download the pinned MLflow wheel: use the cache (see `fetch`) or fail.
     #[arg(long, global = true)]
     pub offline: bool,
+    /// The SQLAlchemy line whose DDL the scripts get, 2.0 or 2.1 (they differ in a few
+    /// spellings, e.g. `sa.Uuid()` on MariaDB: CHAR(32) in 2.0, UUID in 2.1). Default: the
+    /// SQLAlchemy installed beside the scripts' package, else 2.1.
+    #[arg(long, global = true, value_name = "LINE", value_parser = parse_sqlalchemy)]
+    pub sqlalchemy: Option<alembic_engine::dialect::SqlAlchemy>,
     /// Read MLflow's scripts from release X's `mlflow-skinny` wheel instead of the pinned one
     /// or an installed mlflow. A release newer than the pinned one is fetched from the index
     /// on first use; the sha256 the index lists is recorded in the cache and required from
@@ -342,4 +347,10 @@ pub enum JournalAction {
         #[arg(long, value_name = "SECS", default_value_t = 300)]
         lock_timeout: u64,
     },
+}
+
+/// `--sqlalchemy`: a release line or a version of it (`2.0`, `2.0.59`, `2.1`).
+fn parse_sqlalchemy(value: &str) -> Result<alembic_engine::dialect::SqlAlchemy, String> {
+    alembic_engine::dialect::SqlAlchemy::of_version(value)
+        .ok_or_else(|| format!("'{value}' is not SQLAlchemy 2.0 or 2.1"))
 }

@@ -22,6 +22,7 @@ pub fn locator(cli: &Cli) -> Locator {
         index_url: cli.index_url.clone(),
         offline: cli.offline,
         release: cli.scripts_from_release.clone(),
+        sqlalchemy: cli.sqlalchemy,
         // `--quiet`: nothing but errors, downloads included.
         observer: if cli.quiet {
             FetchObserver::default()

@@ -95,7 +95,11 @@ fn restate(
     let autoincrement = a.autoincrement == Some(true);
     let mut spec = format!(
         "{} {}",
-        type_sql(ty, dialect.mariadb, &format!("{}.{}", a.table, a.column))?,
+        type_sql(
+            ty,
+            dialect.native_uuid(),
+            &format!("{}.{}", a.table, a.column)
+        )?,
         if nullable { "NULL" } else { "NOT NULL" }
     );
     if autoincrement {

@@ -11,7 +11,12 @@ use crate::ir::{
 use crate::schema::schema_type_check;
 
 /// The type name SQLAlchemy's MySQL type compiler writes; `column` names the column in errors.
-pub(crate) fn type_sql(ty: &SqlType, mariadb: bool, column: &str) -> Result<String, RenderError> {
+/// `native_uuid`: `Uuid` is the server's own `UUID` type (MariaDB, SQLAlchemy 2.1).
+pub(crate) fn type_sql(
+    ty: &SqlType,
+    native_uuid: bool,
+    column: &str,
+) -> Result<String, RenderError> {
     let sized = |n: &Option<u32>, base: &str| match n {
         Some(n) => format!("{base}({n})"),
         None => base.to_string(),
@@ -53,8 +58,9 @@ pub(crate) fn type_sql(ty: &SqlType, mariadb: bool, column: &str) -> Result<Stri
         SqlType::Time { .. } => "TIME".into(),
         SqlType::LargeBinary { length } => sized(length, "BLOB"),
         SqlType::Json => "JSON".into(),
-        // MariaDB 10.7+ has a native UUID type; MySQL stores the hex digits.
-        SqlType::Uuid if mariadb => "UUID".into(),
+        // MariaDB 10.7+ has a native UUID type, which SQLAlchemy 2.1 uses; MySQL (and
+        // SQLAlchemy 2.0 on MariaDB) stores the hex digits.
+        SqlType::Uuid if native_uuid => "UUID".into(),
         SqlType::Uuid => "CHAR(32)".into(),
         SqlType::Enum {
             values,
@@ -74,13 +80,14 @@ pub(crate) fn type_sql(ty: &SqlType, mariadb: bool, column: &str) -> Result<Stri
         }
         SqlType::DialectSpecific { dialect, name, .. } if dialect == "mysql" => name.clone(),
         SqlType::DialectSpecific { dialect, name, .. } => {
+            let (dialect, name) = ty.declared().unwrap_or((dialect, name));
             return Err(unsupported(format!(
                 "column '{column}': the {dialect} type {name} has no MySQL spelling \
                  (add .with_variant(..., \"mysql\"))"
-            )))
+            )));
         }
         SqlType::Named(name) | SqlType::Reflected(name) => name.clone(),
-        SqlType::Variant { base, .. } => type_sql(base, mariadb, column)?,
+        SqlType::Variant { base, .. } => type_sql(base, native_uuid, column)?,
     })
 }
 
@@ -193,7 +200,7 @@ fn is_timestamp(ty: &SqlType) -> bool {
 
 impl Mysql {
     fn type_sql(&self, ty: &SqlType, table: &str, column: &str) -> Result<String, RenderError> {
-        type_sql(ty, self.mariadb, &format!("{table}.{column}"))
+        type_sql(ty, self.native_uuid(), &format!("{table}.{column}"))
     }
 
     /// `name TYPE [GENERATED ...] [NOT NULL] [COMMENT '...'] [AUTO_INCREMENT | DEFAULT x]`.

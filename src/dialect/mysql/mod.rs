@@ -35,6 +35,8 @@ use ddl::{autoincrement_column, autoincrement_first, create_index_sql, unique_in
 pub struct Mysql {
     /// MariaDB spells some things differently (e.g. `DROP CONSTRAINT` for checks).
     pub mariadb: bool,
+    /// The SQLAlchemy line whose spelling is reproduced (`Uuid` on MariaDB).
+    pub sqlalchemy: crate::dialect::SqlAlchemy,
 }
 
 /// Backticks around names SQLAlchemy's MySQL preparer would quote.
@@ -89,6 +91,11 @@ fn columns_sql(cols: &[String]) -> String {
 }
 
 impl Mysql {
+    /// Whether `Uuid` columns are the server's own `UUID` type.
+    pub(crate) fn native_uuid(&self) -> bool {
+        self.mariadb && self.sqlalchemy.mariadb_native_uuid()
+    }
+
     /// `CREATE TABLE`, then its indexes: as `CREATE INDEX` statements (SQLAlchemy's order),
     /// or declared inside the `CREATE TABLE` (`inline`). The server ends with the same table
     /// either way: an index that serves a foreign key replaces the one the key would get.
@@ -320,6 +327,10 @@ impl Dialect for Mysql {
         } else {
             crate::dialect::Database::Mysql
         }
+    }
+
+    fn sqlalchemy(&self) -> crate::dialect::SqlAlchemy {
+        self.sqlalchemy
     }
 
     fn offline_statement(&self, sql: &str) -> String {

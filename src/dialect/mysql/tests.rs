@@ -42,7 +42,13 @@ fn compile(
     );
     let rev = parse_revision(Path::new("versions/abc123_test.py"), &source, String::new())
         .map_err(|e| e.to_string())?;
-    let compiler = Compiler::new(std::sync::Arc::new(Mysql { mariadb }), Facts::default());
+    let compiler = Compiler::new(
+        std::sync::Arc::new(Mysql {
+            mariadb,
+            ..Default::default()
+        }),
+        Facts::default(),
+    );
     let (step, model) = compiler
         .compile_step(&rev, Direction::Up, model)
         .map_err(|e| e.to_string())?;
@@ -527,9 +533,27 @@ fn batch_blocks_run_as_plain_alters() {
 #[test]
 fn scripts_see_mysql_on_both_servers() {
     use crate::dialect::Dialect;
-    assert_eq!(Mysql { mariadb: true }.name(), "mysql");
-    assert_eq!(Mysql { mariadb: false }.name(), "mysql");
-    assert!(!Mysql { mariadb: true }.transactional_ddl());
+    assert_eq!(
+        Mysql {
+            mariadb: true,
+            ..Default::default()
+        }
+        .name(),
+        "mysql"
+    );
+    assert_eq!(
+        Mysql {
+            mariadb: false,
+            ..Default::default()
+        }
+        .name(),
+        "mysql"
+    );
+    assert!(!Mysql {
+        mariadb: true,
+        ..Default::default()
+    }
+    .transactional_ddl());
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use super::quote;
 use crate::dialect::spelling::Spelling;
-use crate::dialect::{string_literal, RenderError};
+use crate::dialect::{string_literal, RenderError, SqlAlchemy};
 use crate::ir::{
     Autoincrement, Column, Constraint, ConstraintKind, DialectOption, Index, IndexPart,
     ServerDefault, SqlType, Table,
@@ -27,8 +27,8 @@ pub(crate) fn checked_name(name: &str) -> Result<String, RenderError> {
     Ok(quote(name))
 }
 
-/// The type name SQLAlchemy's PostgreSQL type compiler writes.
-pub(crate) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
+/// The type name the PostgreSQL type compiler of SQLAlchemy `sa` writes.
+pub(crate) fn type_sql(ty: &SqlType, sa: SqlAlchemy) -> Result<String, RenderError> {
     let len = |n: &Option<u32>, base: &str| match n {
         Some(n) => format!("{base}({n})"),
         None => base.to_string(),
@@ -44,7 +44,7 @@ pub(crate) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
         SqlType::Varchar { length, collation } => {
             let mut s = len(length, "VARCHAR");
             if let Some(c) = collation {
-                s += &format!(" COLLATE {}", quote(c));
+                s += &format!(" COLLATE {}", crate::dialect::sqlite::collation_name(c, sa));
             }
             s
         }
@@ -82,12 +82,13 @@ pub(crate) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
         }
         SqlType::DialectSpecific { dialect, name, .. } if dialect == "postgresql" => name.clone(),
         SqlType::DialectSpecific { dialect, name, .. } => {
+            let (dialect, name) = ty.declared().unwrap_or((dialect, name));
             return Err(unsupported(format!(
                 "the {dialect} type {name} has no PostgreSQL spelling (SQLAlchemy cannot compile it either); use with_variant"
-            )))
+            )));
         }
         SqlType::Named(name) | SqlType::Reflected(name) => name.clone(),
-        SqlType::Variant { base, .. } => type_sql(base)?,
+        SqlType::Variant { base, .. } => type_sql(base, sa)?,
     })
 }
 
@@ -151,7 +152,11 @@ pub(crate) fn autoincrement_column(table: &Table) -> Option<&Column> {
 
 /// `name TYPE [DEFAULT x] [GENERATED ...] [NOT NULL]`; `serial` renders SERIAL/BIGSERIAL/
 /// SMALLSERIAL in place of the type and default (the autoincrement primary key column).
-pub(crate) fn column_spec(col: &Column, serial: bool) -> Result<String, RenderError> {
+pub(crate) fn column_spec(
+    col: &Column,
+    serial: bool,
+    sa: SqlAlchemy,
+) -> Result<String, RenderError> {
     let mut spec = quote(&col.name);
     let serial = serial && col.identity.is_none();
     if serial {
@@ -161,7 +166,7 @@ pub(crate) fn column_spec(col: &Column, serial: bool) -> Result<String, RenderEr
             _ => " SERIAL",
         };
     } else {
-        spec += &format!(" {}", type_sql(&col.ty)?);
+        spec += &format!(" {}", type_sql(&col.ty, sa)?);
         if let Some(d) = &col.server_default {
             spec += &format!(" DEFAULT {}", default_sql(d));
         }
@@ -245,10 +250,11 @@ pub(crate) fn constraint_sql(c: &Constraint, autoinc: Option<&str>) -> Result<St
 pub(crate) fn create_table_sql(
     table: &Table,
     autoinc: Option<&str>,
+    sa: SqlAlchemy,
 ) -> Result<String, RenderError> {
     let mut items = Vec::with_capacity(table.columns.len() + table.constraints.len());
     for c in &table.columns {
-        items.push(column_spec(c, Some(c.name.as_str()) == autoinc)?);
+        items.push(column_spec(c, Some(c.name.as_str()) == autoinc, sa)?);
     }
     if let Some(pk) = table.primary_key() {
         items.push(constraint_sql(pk, autoinc)?);

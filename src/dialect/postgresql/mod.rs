@@ -30,7 +30,10 @@ use ddl::{column_comment_sql, column_spec, constraint_sql, create_index_sql, typ
 use names::Namespace;
 
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Postgresql;
+pub struct Postgresql {
+    /// The SQLAlchemy line whose spelling is reproduced (collations).
+    pub sqlalchemy: crate::dialect::SqlAlchemy,
+}
 
 /// An identifier as SQLAlchemy's PostgreSQL dialect writes it: bare unless it is a reserved
 /// word, has upper-case or special characters, or starts with a digit or `$`.
@@ -107,7 +110,11 @@ impl Postgresql {
         model.apply(&Op::CreateTable { table: prepared })?;
         let t = model.table_mut(&table.name)?;
         mark_unique_indexes(t, &unique_indexes);
-        out.push(ddl::create_table_sql(t, autoinc.as_deref())?);
+        out.push(ddl::create_table_sql(
+            t,
+            autoinc.as_deref(),
+            self.sqlalchemy,
+        )?);
         for idx in &t.indexes {
             out.push(create_index_sql(idx)?);
         }
@@ -143,7 +150,7 @@ impl Postgresql {
         let mut out = vec![format!(
             "{} ADD COLUMN {}",
             alter_table(table),
-            column_spec(column, serial)?
+            column_spec(column, serial, self.sqlalchemy)?
         )];
         let sequence = serial.then(|| Namespace::of(model).sequence(table, &column.name));
         let mut col = column.clone();
@@ -225,7 +232,7 @@ impl Postgresql {
                 .unwrap_or_default();
             out.push(format!(
                 "{table} ALTER COLUMN {column} TYPE {}{using}",
-                type_sql(ty)?
+                type_sql(ty, self.sqlalchemy)?
             ));
         }
         if let Some(nullable) = a.nullable {
@@ -372,6 +379,10 @@ impl Dialect for Postgresql {
 
     fn database(&self) -> crate::dialect::Database {
         crate::dialect::Database::Postgresql
+    }
+
+    fn sqlalchemy(&self) -> crate::dialect::SqlAlchemy {
+        self.sqlalchemy
     }
 
     fn data_literal(&self, value: &crate::ir::Literal) -> String {

@@ -7,7 +7,7 @@ mod copy_order;
 pub mod keywords;
 
 use crate::dialect::spelling::Spelling;
-use crate::dialect::{needs_quotes, string_literal, Dialect, ExprWriter, RenderError};
+use crate::dialect::{needs_quotes, string_literal, Dialect, ExprWriter, RenderError, SqlAlchemy};
 use crate::ir::{
     AlterColumn, Column, Constraint, ConstraintKind, Index, IndexPart, Literal, Op, ServerDefault,
     SqlType, Table,
@@ -15,7 +15,10 @@ use crate::ir::{
 use crate::schema::SchemaModel;
 
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Sqlite;
+pub struct Sqlite {
+    /// The SQLAlchemy line whose spelling is reproduced (collations, `JSONB`).
+    pub sqlalchemy: SqlAlchemy,
+}
 
 pub(crate) fn quote(ident: &str) -> String {
     if needs_quotes(ident, keywords::KEYWORDS) {
@@ -41,8 +44,8 @@ pub(crate) fn expr_writer() -> ExprWriter<'static> {
     }
 }
 
-/// The type name SQLAlchemy's SQLite type compiler writes.
-pub(crate) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
+/// The type name the SQLite type compiler of SQLAlchemy `sa` writes.
+pub(crate) fn type_sql(ty: &SqlType, sa: SqlAlchemy) -> Result<String, RenderError> {
     let len = |n: &Option<u32>, base: &str| match n {
         Some(n) => format!("{base}({n})"),
         None => base.to_string(),
@@ -51,7 +54,7 @@ pub(crate) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
         SqlType::Varchar { length, collation } => {
             let mut s = len(length, "VARCHAR");
             if let Some(c) = collation {
-                s += &format!(" COLLATE {}", quote(c));
+                s += &format!(" COLLATE {}", collation_name(c, sa));
             }
             s
         }
@@ -80,16 +83,32 @@ pub(crate) fn type_sql(ty: &SqlType) -> Result<String, RenderError> {
             let longest = values.iter().map(|v| v.chars().count()).max().unwrap_or(0) as u32;
             format!("VARCHAR({})", length.unwrap_or(longest))
         }
+        SqlType::DialectSpecific { name, .. } if name == "JSONB" && !sa.sqlite_spells_jsonb() => {
+            return Err(unsupported(format!(
+                "JSONB has no SQLite spelling in SQLAlchemy {sa} (2.1 added SQLite's JSONB); \
+                 use with_variant"
+            )))
+        }
         SqlType::DialectSpecific { dialect, name, .. } if dialect == "sqlite" => name.clone(),
         SqlType::DialectSpecific { dialect, name, .. } => {
+            let (dialect, name) = ty.declared().unwrap_or((dialect, name));
             return Err(unsupported(format!(
                 "the {dialect} type {name} has no SQLite spelling (SQLAlchemy cannot compile it \
                  either); use with_variant"
-            )))
+            )));
         }
         SqlType::Named(name) | SqlType::Reflected(name) => name.clone(),
-        SqlType::Variant { base, .. } => type_sql(base)?,
+        SqlType::Variant { base, .. } => type_sql(base, sa)?,
     })
+}
+
+/// A collation's name after `COLLATE`: quoted as names are, or always (SQLAlchemy 2.0).
+pub(crate) fn collation_name(name: &str, sa: SqlAlchemy) -> String {
+    if sa.quotes_every_collation() {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    } else {
+        quote(name)
+    }
 }
 
 /// The default clause text SQLAlchemy writes: string literals quoted, SQL text as is, and
@@ -110,8 +129,8 @@ pub(crate) fn default_sql(d: &ServerDefault) -> String {
     }
 }
 
-fn column_spec(col: &Column, table: &Table) -> Result<String, RenderError> {
-    let mut spec = format!("{} {}", quote(&col.name), type_sql(&col.ty)?);
+fn column_spec(col: &Column, table: &Table, sa: SqlAlchemy) -> Result<String, RenderError> {
+    let mut spec = format!("{} {}", quote(&col.name), type_sql(&col.ty, sa)?);
     if let Some(d) = &col.server_default {
         spec += &format!(" DEFAULT {}", default_sql(d));
     }
@@ -144,11 +163,15 @@ pub(crate) fn constraint_sql(c: &Constraint) -> String {
 }
 
 /// `CREATE TABLE` for a table as the schema model holds it (constraints already table-level).
-pub(crate) fn create_table_sql(table: &Table, name: &str) -> Result<String, RenderError> {
+pub(crate) fn create_table_sql(
+    table: &Table,
+    name: &str,
+    sa: SqlAlchemy,
+) -> Result<String, RenderError> {
     let mut items: Vec<String> = table
         .columns
         .iter()
-        .map(|c| column_spec(c, table))
+        .map(|c| column_spec(c, table, sa))
         .collect::<Result<_, _>>()?;
     if let Some(pk) = table.primary_key() {
         items.push(constraint_sql(pk));
@@ -207,7 +230,7 @@ impl Sqlite {
         let mut out = vec![format!(
             "ALTER TABLE {} ADD COLUMN {}",
             quote(table),
-            column_spec(&plain, t)?
+            column_spec(&plain, t, self.sqlalchemy)?
         )];
         if column.unique {
             return Err(unsupported(format!(
@@ -309,6 +332,10 @@ impl Dialect for Sqlite {
         crate::dialect::Database::Sqlite
     }
 
+    fn sqlalchemy(&self) -> crate::dialect::SqlAlchemy {
+        self.sqlalchemy
+    }
+
     fn data_literal(&self, value: &crate::ir::Literal) -> String {
         literal(value)
     }
@@ -337,7 +364,7 @@ impl Dialect for Sqlite {
             _ => op,
         };
         let out = match op {
-            Op::CreateTable { table } => create_table(model, op, &table.name)?,
+            Op::CreateTable { table } => create_table(model, op, &table.name, self.sqlalchemy)?,
             Op::DropTable { table } => {
                 model.apply(op)?;
                 vec![format!("DROP TABLE {}", quote(table))]
@@ -388,13 +415,18 @@ impl Dialect for Sqlite {
 
 /// The `CREATE TABLE` of `op` (which creates `name`) as the model records the table, then
 /// its indexes.
-fn create_table(model: &mut SchemaModel, op: &Op, name: &str) -> Result<Vec<String>, RenderError> {
+fn create_table(
+    model: &mut SchemaModel,
+    op: &Op,
+    name: &str,
+    sa: SqlAlchemy,
+) -> Result<Vec<String>, RenderError> {
     model.apply(op)?;
     let created = model
         .table(name)
         .cloned()
         .ok_or_else(|| crate::schema::SchemaError::NoTable(name.to_string()))?;
-    let mut out = vec![create_table_sql(&created, &created.name)?];
+    let mut out = vec![create_table_sql(&created, &created.name, sa)?];
     for idx in &created.indexes {
         out.push(create_index_sql(idx, &created.name));
     }

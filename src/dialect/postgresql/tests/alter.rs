@@ -380,5 +380,7 @@ fn batch_runs_its_operations_as_plain_alters() {
         insert_before: Some("b".into()),
         insert_after: None,
     }];
-    assert!(Postgresql.render(&mut model, &Op::Batch(batch)).is_err());
+    assert!(Postgresql::default()
+        .render(&mut model, &Op::Batch(batch))
+        .is_err());
 }

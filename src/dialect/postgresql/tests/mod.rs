@@ -62,7 +62,7 @@ pub(super) fn table(name: &str, columns: Vec<Column>, constraints: Vec<Constrain
 }
 
 pub(super) fn render(model: &mut SchemaModel, op: Op) -> Vec<String> {
-    Postgresql
+    Postgresql::default()
         .render(model, &op)
         .unwrap_or_else(|e| panic!("{op:?}: {e}"))
 }

@@ -188,7 +188,7 @@ impl Rebuild {
     /// The statements of the move and copy into `new_table`.
     fn move_and_copy(&self, new_table: &Table) -> Result<Vec<String>, RenderError> {
         let tmp = temp_name(&self.table);
-        let mut statements = vec![create_table_sql(new_table, &tmp)?];
+        let mut statements = vec![create_table_sql(new_table, &tmp, self.sqlalchemy)?];
         let copied: Vec<&Entry> = self.entries.iter().filter(|e| e.source.is_some()).collect();
         if !copied.is_empty() {
             statements.push(format!(

@@ -83,7 +83,7 @@ pub(super) fn render(
         .table(&batch.table)
         .cloned()
         .ok_or_else(|| SchemaError::NoTable(batch.table.clone()))?;
-    let mut rebuild = Rebuild::new(&existing, batch);
+    let mut rebuild = Rebuild::new(&existing, batch, dialect.sqlalchemy);
     for op in &batch.ops {
         rebuild.apply(op)?;
     }
@@ -202,6 +202,8 @@ struct Entry {
 
 struct Rebuild {
     table: String,
+    /// The SQLAlchemy line the new table is spelled for.
+    sqlalchemy: crate::dialect::SqlAlchemy,
     entries: Vec<Entry>,
     existing_ordering: Vec<String>,
     add_col_ordering: Vec<(String, String)>,
@@ -218,7 +220,7 @@ fn unsupported(msg: String) -> RenderError {
 }
 
 impl Rebuild {
-    fn new(existing: &Table, batch: &Batch) -> Self {
+    fn new(existing: &Table, batch: &Batch, sqlalchemy: crate::dialect::SqlAlchemy) -> Self {
         let table = reflected(existing);
         let mut named = Vec::new();
         let mut unnamed = Vec::new();
@@ -245,6 +247,7 @@ impl Rebuild {
         );
         Rebuild {
             table: table.name.clone(),
+            sqlalchemy,
             entries: table
                 .columns
                 .iter()
@@ -494,6 +497,7 @@ impl Rebuild {
             .existing_type
             .as_ref()
             .is_some_and(|t| schema_type_check(&a.column, t.for_dialect("sqlite")).is_some());
+        let sqlalchemy = self.sqlalchemy;
         let entry = self.entry_mut(&a.column)?;
         if let Some(new) = a.new_name.as_ref().filter(|n| **n != a.column) {
             entry.column.name = new.clone();
@@ -503,7 +507,8 @@ impl Rebuild {
             let new_ty = ty.for_dialect("sqlite");
             if old != new_ty.affinity() && !matches!(new_ty, SqlType::Json) {
                 if let Some(src) = &entry.source {
-                    entry.source = Some(format!("CAST({src} AS {})", type_sql(new_ty)?));
+                    entry.source =
+                        Some(format!("CAST({src} AS {})", type_sql(new_ty, sqlalchemy)?));
                 }
             }
             entry.column.ty = without_schema_constraint(ty);
