@@ -62,6 +62,48 @@ fn a_project_whose_revisions_all_compile_is_reported_so_and_exits_zero() {
     assert_eq!(json["compiled"], n);
     assert_eq!(json["refused"], 0);
     assert_eq!(json["revisions"].as_array().unwrap().len(), n);
+    // Its env.py configures the models' metadata, whose naming convention Alembic applies.
+    assert_eq!(json["env"]["read_from"], "configure", "{}", json["env"]);
+    assert_eq!(
+        json["env"]["naming_convention"]["ix"], "idx_%(table_name)s_%(column_0_N_name)s",
+        "{}",
+        json["env"]
+    );
+    let text = String::from_utf8_lossy(&report(&dir, "sqlite", false).stdout).into_owned();
+    assert!(
+        text.contains("env.py: naming convention of its target_metadata: ix=idx_"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_env_py_whose_metadata_cannot_be_read_is_reported_with_the_place_that_failed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("app");
+    write(
+        &dir.join("env.py"),
+        "from alembic import context\nfrom yaml import safe_load\n\n\
+         target_metadata = safe_load('naming: {}')\n",
+    );
+    write(
+        &dir.join("versions/a1_t.py"),
+        "revision = 'a1'\ndown_revision = None\n\n\ndef upgrade():\n    pass\n\n\n\
+         def downgrade():\n    pass\n",
+    );
+    let out = report(&dir, "sqlite", true);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let unread = json["env"]["unread"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        unread.contains("env.py:4:") && unread.contains("yaml"),
+        "{}",
+        json["env"]
+    );
+    assert_eq!(json["env"]["read_from"], "global");
+    let text = String::from_utf8_lossy(&report(&dir, "sqlite", false).stdout).into_owned();
+    assert!(text.contains("are named as without one"), "{text}");
 }
 
 fn write(path: &Path, text: &str) {

@@ -13,8 +13,10 @@
 //! leaves. Floors are the counts measured when the tests were written: a refusal earlier in the
 //! chain is a regression.
 //!
-//! Airflow's `env.py` gives its `target_metadata` a naming convention, which Alembic applies
-//! to every operation's constraints: `revisions/airflow/facts.toml` declares it.
+//! Each project's `env.py` gives its `target_metadata` a naming convention, which Alembic
+//! applies to every operation's constraints: Airflow's is read from its `env.py` (through
+//! `airflow.models.base`), Prefect's, reached through its settings and dependency injection,
+//! is declared in `revisions/prefect/facts.toml`; `compile-report` says which.
 
 mod support;
 
@@ -74,6 +76,16 @@ fn compiled_prefix(
         .take_while(|r| r["outcome"] == "compiled")
         .map(|r| r["revision"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// What `compile-report` says the project's `env.py` configures.
+fn env_reading(scripts: &Path, versions: Option<&Path>) -> serde_json::Value {
+    let out = ours(scripts, versions)
+        .args(["--format", "json", "compile-report", "--dialect", "sqlite"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["env"].clone()
 }
 
 /// The compiled prefix, checked against the floor.
@@ -195,6 +207,13 @@ fn airflow_chain(
         support::db::Dialect::Postgres => "postgresql",
         support::db::Dialect::MariaDb => "mariadb",
     };
+    let env = env_reading(&scripts, None);
+    assert_eq!(env["read_from"], "configure", "{env}");
+    assert!(env["unread"].is_null(), "{env}");
+    assert_eq!(
+        env["naming_convention"]["fk"],
+        "%(table_name)s_%(column_0_name)s_fkey"
+    );
     let prefix = checked_prefix(&scripts, None, dialect, true, floor);
     assert_eq!(
         checked_prefix(&scripts, None, dialect, false, floor),
@@ -289,6 +308,10 @@ fn prefect_prefixes(theirs: TestDb, ours_script: TestDb, ours_live: TestDb) {
         _ => ("postgresql", PREFECT_POSTGRESQL_FLOORS),
     };
     let versions = database.join("_migrations/versions").join(dialect);
+    let env = env_reading(&ini, Some(&versions));
+    assert!(env["unread"].is_string(), "{env}");
+    assert_eq!(env["declared_in"], "revisions/prefect/facts.toml", "{env}");
+    assert_eq!(env["naming_convention"]["pk"], "pk_%(table_name)s", "{env}");
     let offline = checked_prefix(&ini, Some(&versions), dialect, true, floors.0);
     let online = checked_prefix(&ini, Some(&versions), dialect, false, floors.1);
 

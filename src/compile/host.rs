@@ -17,7 +17,9 @@ pub const ALEMBIC_VERSION: &str = "1.20.1";
 
 mod callables;
 mod engine;
+mod env;
 pub(crate) use engine::{normalized as normalized_sql, AnsweredRows};
+pub use env::{EnvRecord, SharedEnv};
 mod facts;
 mod libraries;
 
@@ -40,6 +42,9 @@ pub struct CompileHost {
     pub replacements: Replacements,
     /// The application's modules as parsed, shared by every step the compiler compiles.
     pub parsed: ParseCache,
+    /// Set while `env.py` runs: what it configures is recorded there, and `alembic.context`
+    /// has the members an environment script uses.
+    pub env: Option<SharedEnv>,
 }
 
 /// Parsed source files of the application's package, by path: a module is interpreted afresh

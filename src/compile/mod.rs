@@ -5,6 +5,8 @@
 //! `sa.inspect()` see the exact table state at that point, online or offline alike. Nothing
 //! here touches a database.
 
+mod env;
+pub use env::EnvReading;
 mod host;
 mod inspect;
 mod naming;
@@ -90,6 +92,8 @@ pub struct Compiler {
     pub package_root: Option<PathBuf>,
     /// The package's modules as parsed, kept across steps.
     parsed: host::ParseCache,
+    /// What the project's `env.py` configures, when it was read (generic projects).
+    pub env: Option<EnvReading>,
 }
 
 fn is_empty_function(rev: &Revision, name: &str) -> bool {
@@ -114,6 +118,7 @@ impl Compiler {
             recipes: crate::recipes::RecipeBook::default(),
             package_root: None,
             parsed: Default::default(),
+            env: None,
         }
     }
 
@@ -151,6 +156,29 @@ impl Compiler {
                     .extend(facts.interpret.modules);
                 compiler.facts.helpers.extend(facts.helpers);
             }
+        }
+        let env = project.scripts.dir.join("env.py");
+        if !mlflow && env.is_file() {
+            let mut reading = compiler.read_env(&env);
+            // What env.py configures wins; a project's facts declare the convention of an
+            // env.py the engine cannot follow (Prefect's reaches its metadata through its
+            // settings and dependency injection).
+            if reading.unread.is_none() {
+                compiler.facts.naming_convention =
+                    reading.naming_convention.iter().cloned().collect();
+            } else if !compiler.facts.naming_convention.is_empty() {
+                reading.naming_convention = compiler
+                    .facts
+                    .naming_convention
+                    .clone()
+                    .into_iter()
+                    .collect();
+                reading.declared_in = project
+                    .package
+                    .as_ref()
+                    .map(|p| format!("revisions/{p}/facts.toml"));
+            }
+            compiler.env = Some(reading);
         }
         Ok(compiler)
     }
@@ -190,6 +218,7 @@ impl Compiler {
             original,
             modules,
             replacements: Default::default(),
+            env: None,
         }))
     }
 

@@ -46,6 +46,8 @@ pub struct CompileReport {
     pub mode: Mode,
     /// The SQLAlchemy line whose spelling the revisions were compiled to.
     pub sqlalchemy: crate::dialect::SqlAlchemy,
+    /// What the project's `env.py` configures, when it has one the engine read.
+    pub env: Option<crate::compile::EnvReading>,
     pub revisions: Vec<RevisionOutcome>,
 }
 
@@ -91,6 +93,7 @@ impl CompileReport {
             database: key.to_string(),
             mode: planner.mode(),
             sqlalchemy: planner.compiler.dialect.sqlalchemy(),
+            env: planner.compiler.env.clone(),
             revisions,
         })
     }
@@ -128,6 +131,40 @@ impl CompileReport {
             Mode::Online => "upgrade",
             Mode::Offline => "sql",
         };
+        let env = self.env.as_ref().map(|env| {
+            let convention: serde_json::Map<String, serde_json::Value> = env
+                .naming_convention
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().into()))
+                .collect();
+            match (&env.unread, &env.declared_in) {
+                (Some(why), Some(declared)) => text.push_str(&format!(
+                    "env.py: its target_metadata could not be read ({why}); the naming \
+                     convention declared in {declared} is used\n"
+                )),
+                (Some(why), None) => text.push_str(&format!(
+                    "env.py: its target_metadata could not be read ({why}); constraints Alembic \
+                     would name by its naming convention are named as without one\n"
+                )),
+                (None, _) if convention.is_empty() => {
+                    text.push_str("env.py: no naming convention on its target_metadata\n")
+                }
+                (None, _) => text.push_str(&format!(
+                    "env.py: naming convention of its target_metadata: {}\n",
+                    env.naming_convention
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            }
+            serde_json::json!({
+                "naming_convention": convention,
+                "read_from": env.source,
+                "unread": env.unread,
+                "declared_in": env.declared_in,
+            })
+        });
         text.push_str(&format!(
             "{compiled} of {} revisions compile for {} ({mode}, SQLAlchemy {}); {refused} refused\n",
             self.revisions.len(),
@@ -139,6 +176,7 @@ impl CompileReport {
                 "database": self.database,
                 "mode": mode,
                 "sqlalchemy": self.sqlalchemy,
+                "env": env,
                 "compiled": compiled,
                 "refused": refused,
                 "revisions": self.revisions,

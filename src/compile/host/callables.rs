@@ -68,7 +68,7 @@ impl Native for Suppress {
 
 /// `contextlib.nullcontext(enter_result)`: a `with` block that does nothing.
 #[derive(Debug)]
-struct NullContext(Value);
+pub(super) struct NullContext(pub(super) Value);
 
 impl Native for NullContext {
     fn type_name(&self) -> &str {

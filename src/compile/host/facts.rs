@@ -21,8 +21,10 @@ pub struct Facts {
     /// Modules of the application's package that are interpreted from its source.
     #[serde(default)]
     pub interpret: InterpretFacts,
-    /// The naming convention of the project's `target_metadata` (`env.py`), which Alembic
-    /// applies to every operation: key (`pk`, `fk`, `uq`, `ck`, `ix`) to template.
+    /// The naming convention of the project's `target_metadata`, which Alembic applies to
+    /// every operation: key (`pk`, `fk`, `uq`, `ck`, `ix`) to template. Read from `env.py`
+    /// where the engine can follow it; declared here for a project whose `env.py` reaches its
+    /// metadata through what the engine does not model.
     #[serde(default)]
     pub naming_convention: BTreeMap<String, String>,
     /// Replacements for helpers of the application's modules that the plan cannot follow

@@ -29,17 +29,18 @@ impl CompileHost {
             )
         };
         let (offline, bind, context) = (session.clone(), session.clone(), session);
-        Value::module(
-            "alembic.context",
-            [
-                no_arguments(
-                    "is_offline_mode",
-                    Rc::new(move || Value::Bool(offline.0.borrow().offline)),
-                ),
-                no_arguments("get_bind", Rc::new(move || bind.bind_value())),
-                no_arguments("get_context", Rc::new(move || context.context_value())),
-            ],
-        )
+        let mut members = vec![
+            no_arguments(
+                "is_offline_mode",
+                Rc::new(move || Value::Bool(offline.0.borrow().offline)),
+            ),
+            no_arguments("get_bind", Rc::new(move || bind.bind_value())),
+            no_arguments("get_context", Rc::new(move || context.context_value())),
+        ];
+        if let Some(record) = &self.env {
+            members.extend(super::env::env_members(record));
+        }
+        Value::module("alembic.context", members)
     }
 }
 

@@ -43,6 +43,24 @@ fn declarative_metadata(convention: Vec<(String, String)>) -> Value {
     })
 }
 
+/// The naming convention of a `metadata=` argument (none without one).
+fn metadata_convention(
+    metadata: Option<Value>,
+    callee: &str,
+    ctx: &mut Ctx,
+) -> Result<Vec<(String, String)>> {
+    match metadata {
+        None | Some(Value::None) => Ok(Vec::new()),
+        Some(m) => match m.downcast_native::<MetaDataObj>() {
+            Some(md) => Ok(md.convention.clone()),
+            None => Err(ctx.native_error(
+                callee,
+                format!("`metadata` must be a MetaData, got {}", m.type_name()),
+            )),
+        },
+    }
+}
+
 /// `declarative_base(metadata=None, ...)`.
 pub(crate) fn declarative_base(
     args: Vec<Value>,
@@ -51,23 +69,64 @@ pub(crate) fn declarative_base(
 ) -> Result<Value> {
     let callee = "sqlalchemy.orm.declarative_base";
     let mut a = Args::new(callee, args, kwargs);
-    let convention = match a.keyword("metadata") {
-        None | Some(Value::None) => Vec::new(),
-        Some(m) => match m.downcast_native::<MetaDataObj>() {
-            Some(md) => md.convention.clone(),
-            None => {
-                return Err(ctx.native_error(
-                    callee,
-                    format!("`metadata` must be a MetaData, got {}", m.type_name()),
-                ))
-            }
-        },
-    };
+    let convention = metadata_convention(a.keyword("metadata"), callee, ctx)?;
     let _ = (a.keyword("name"), a.keyword("class_registry"));
     a.finish(ctx)?;
     Ok(Value::native(DeclarativeBaseObj {
         metadata: declarative_metadata(convention),
     }))
+}
+
+/// `sqlalchemy.orm.registry(metadata=None, ...)`: the mapper registry whose
+/// `generate_base()` is a declarative base over its `metadata`.
+pub(crate) fn mapper_registry(
+    args: Vec<Value>,
+    kwargs: Vec<(String, Value)>,
+    ctx: &mut Ctx,
+) -> Result<Value> {
+    let callee = "sqlalchemy.orm.registry";
+    let mut a = Args::new(callee, args, kwargs);
+    let convention = metadata_convention(a.keyword("metadata"), callee, ctx)?;
+    let _ = (
+        a.keyword("class_registry"),
+        a.keyword("type_annotation_map"),
+    );
+    a.finish(ctx)?;
+    Ok(Value::native(MapperRegistry {
+        metadata: declarative_metadata(convention),
+    }))
+}
+
+#[derive(Debug)]
+struct MapperRegistry {
+    metadata: Value,
+}
+
+impl Native for MapperRegistry {
+    fn type_name(&self) -> &str {
+        "sqlalchemy.orm.registry"
+    }
+
+    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        match name {
+            "metadata" => Ok(self.metadata.clone()),
+            "generate_base" => {
+                let metadata = self.metadata.clone();
+                Ok(Value::native(NativeFunction::new(
+                    "registry.generate_base",
+                    move |args, kwargs, ctx| {
+                        let mut a = Args::new("registry.generate_base", args, kwargs);
+                        let _ = (a.keyword("mapper"), a.keyword("cls"), a.keyword("name"));
+                        a.finish(ctx)?;
+                        Ok(Value::native(DeclarativeBaseObj {
+                            metadata: metadata.clone(),
+                        }))
+                    },
+                )))
+            }
+            _ => Err(ctx.native_unsupported(self.type_name(), format!("`{name}`"))),
+        }
+    }
 }
 
 /// `sqlalchemy.orm.DeclarativeBase`, for `class Base(DeclarativeBase): pass`.

@@ -33,7 +33,7 @@ mod from_ir;
 mod lower;
 mod module;
 mod reflect;
-mod table;
+pub(crate) mod table;
 mod type_objects;
 mod types;
 

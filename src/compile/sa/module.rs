@@ -7,7 +7,9 @@ use super::column::{new_column, new_column_clause, new_computed, new_identity};
 use super::constraint::{
     new_check_constraint, new_fk_constraint, new_foreign_key, new_index, new_key_constraint,
 };
-use super::declarative::{declarative_base, declarative_base_class, marker, OrmSession};
+use super::declarative::{
+    declarative_base, declarative_base_class, mapper_registry, marker, OrmSession,
+};
 use super::table::{new_metadata, new_table_clause, TableClass};
 use super::type_objects::TypeClass;
 use super::types::module_types;
@@ -107,6 +109,7 @@ fn inspect(hooks: &Hooks) -> (String, Value) {
 fn orm() -> Attrs {
     vec![
         function("declarative_base", declarative_base),
+        function("registry", mapper_registry),
         ("DeclarativeBase".to_string(), declarative_base_class()),
         (
             "relationship".to_string(),
