@@ -277,6 +277,123 @@ fn airflow_compiled_prefix_on_mariadb_equals_its_own_alembic_upgrade() {
     );
 }
 
+/// Our `sql` script from base to the last of `revisions`, cut at its `-- Running upgrade`
+/// labels into one piece per revision (the first with the version table's creation). On
+/// PostgreSQL, where the script is one transaction, each piece is made one of its own (what
+/// Alembic's `transaction_per_migration` does), so that the schema can be read between them.
+fn script_by_revision(
+    scripts: &Path,
+    revisions: &[String],
+    dialect: &str,
+) -> Vec<(String, String)> {
+    let last = revisions.last().unwrap();
+    let sql = support::cli::succeeds(ours(scripts, None).args([
+        "sql",
+        &format!("base:{last}"),
+        "--dialect",
+        dialect,
+    ]));
+    let mut pieces: Vec<(String, String)> = Vec::new();
+    let mut preamble = String::new();
+    for line in sql.lines() {
+        if let Some(label) = line.strip_prefix("-- Running upgrade ") {
+            let to = label.rsplit(" -> ").next().unwrap().trim().to_string();
+            pieces.push((to, std::mem::take(&mut preamble)));
+        }
+        match pieces.last_mut() {
+            Some((_, piece)) => piece.push_str(line),
+            None => preamble.push_str(line),
+        }
+        match pieces.last_mut() {
+            Some((_, piece)) => piece.push('\n'),
+            None => preamble.push('\n'),
+        }
+    }
+    if dialect == "postgresql" {
+        // The script's own BEGIN (before the first piece's label) and COMMIT (at the end of
+        // the last) go; each piece is wrapped instead. An autocommit block inside a piece
+        // (COMMIT; ...; BEGIN;) stays balanced within it.
+        let first = &mut pieces[0].1;
+        *first = first.replacen("BEGIN;\n", "", 1);
+        let last = &mut pieces.last_mut().unwrap().1;
+        let end = last
+            .rfind("COMMIT;")
+            .expect("the script ends its transaction");
+        last.replace_range(end..end + "COMMIT;".len(), "");
+        for (_, piece) in &mut pieces {
+            *piece = format!("BEGIN;\n{piece}\nCOMMIT;\n");
+        }
+    }
+    assert_eq!(
+        pieces.iter().map(|(r, _)| r.clone()).collect::<Vec<_>>(),
+        revisions,
+        "one piece per revision, in order"
+    );
+    pieces
+}
+
+/// Airflow revision by revision on `theirs`' kind of database: its own upgrade to each revision
+/// in turn (one process, reflected after each), against our `sql` script run piece by piece by
+/// the database's client on `ours_db`, reflected after each piece. Differences allowed: the
+/// scripts' offline branches (`offline`).
+fn airflow_revision_by_revision(theirs: TestDb, ours_db: TestDb, offline: Vec<String>) {
+    let python = project_venv::python(&AIRFLOW);
+    let airflow = project_venv::site_packages(&python).join("airflow");
+    let scripts = airflow.join("migrations");
+    let dialect = match theirs.dialect() {
+        support::db::Dialect::Sqlite => "sqlite",
+        _ => "postgresql",
+    };
+    let revisions = checked_prefix(&scripts, None, dialect, true, AIRFLOW_FLOOR);
+    let pieces = script_by_revision(&scripts, &revisions, dialect);
+    let home = tempfile::tempdir().unwrap();
+    let steps = support::cli::succeeds(
+        Command::new(&python)
+            .arg(support::repo_root().join("tests/support/project_steps.py"))
+            .arg("airflow")
+            .arg(&scripts)
+            .arg(theirs.sqlalchemy_url())
+            .args(&revisions)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("AIRFLOW_HOME", home.path())
+            .env(
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+                theirs.sqlalchemy_url(),
+            ),
+    );
+    let theirs_by_revision: Vec<serde_json::Value> = steps
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(theirs_by_revision.len(), revisions.len(), "{steps}");
+    for ((revision, piece), step) in pieces.iter().zip(&theirs_by_revision) {
+        assert_eq!(&step["revision"], revision);
+        ours_db
+            .run_sql_script(piece)
+            .unwrap_or_else(|e| panic!("{dialect}: the client refused our {revision}: {e}"));
+        let mut found = schema_differences(&step["schema"], &support::cli::ours(&ours_db));
+        found.retain(|d| !offline.contains(d));
+        assert!(
+            found.is_empty(),
+            "{dialect}: at {revision}, our script differs from Airflow's own upgrade:\n  {}",
+            found.join("\n  ")
+        );
+    }
+}
+
+#[test]
+fn airflow_revision_by_revision_on_sqlite_equals_its_own_alembic_upgrade() {
+    let offline = airflow_offline_differences("FLOAT");
+    airflow_revision_by_revision(TestDb::sqlite(), TestDb::sqlite(), offline);
+}
+
+#[test]
+fn airflow_revision_by_revision_on_postgresql_equals_its_own_alembic_upgrade() {
+    let offline = airflow_offline_differences("DOUBLE PRECISION");
+    airflow_revision_by_revision(TestDb::postgres(), TestDb::postgres(), offline);
+}
+
 /// Prefect's own upgrade of `db` to `target` (`prefect server database upgrade -r`).
 fn prefect_upgrade(python: &Path, db: &TestDb, target: &str) {
     let home = tempfile::tempdir().unwrap();
