@@ -14,8 +14,14 @@ use std::path::Path;
 use support::db::TestDb;
 
 /// 1,234 tasks, none done; then a revision marks them done 500 at a time inside an autocommit
-/// block, next to an index built concurrently on PostgreSQL.
+/// block, next to an index built concurrently on PostgreSQL (online only: the script skips
+/// the loop offline).
 fn project(dir: &Path) {
+    project_with(dir, "not context.is_offline_mode()")
+}
+
+/// [`project`] whose loop runs under `guard` (a Python condition).
+fn project_with(dir: &Path, guard: &str) {
     let versions = dir.join("versions");
     fs::create_dir_all(&versions).unwrap();
     fs::write(dir.join("env.py"), "").unwrap();
@@ -33,7 +39,7 @@ fn project(dir: &Path) {
     .unwrap();
     fs::write(
         versions.join("b2_backfill.py"),
-        "import sqlalchemy as sa\nfrom alembic import context, op\n\n\
+        format!("import sqlalchemy as sa\nfrom alembic import context, op\n\n\
          revision = 'b2'\ndown_revision = 'a1'\n\n\
          BATCH = 'UPDATE tasks SET done = true WHERE id IN (SELECT id FROM tasks WHERE done IS NULL LIMIT 500)'\n\n\
          def upgrade():\n\
@@ -43,14 +49,14 @@ fn project(dir: &Path) {
          \x20           op.execute('CREATE INDEX CONCURRENTLY ix_tasks_done ON tasks (done)')\n\
          \x20       else:\n\
          \x20           op.create_index('ix_tasks_done', 'tasks', ['done'])\n\
-         \x20       if not context.is_offline_mode():\n\
+         \x20       if {guard}:\n\
          \x20           conn = op.get_bind()\n\
          \x20           while True:\n\
          \x20               result = conn.execute(sa.text(BATCH))\n\
          \x20               if result.rowcount <= 0:\n\
          \x20                   break\n\
          \x20   op.create_index('ix_tasks_note', 'tasks', ['note'])\n\n\
-         def downgrade():\n    pass\n",
+         def downgrade():\n    pass\n"),
     )
     .unwrap();
 }
@@ -185,4 +191,38 @@ fn an_upgrade_stopped_after_any_statement_of_an_autocommit_block_resumes_on_post
     }
     // a1's table, rows and version table; b2's column, index, loop, index and version row.
     assert!(stopped >= 8, "stopped after {stopped} statements only");
+}
+
+#[test]
+fn a_draining_loop_in_the_sql_script_is_a_do_block_on_postgresql_and_refused_on_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    project_with(tmp.path(), "True");
+    let sql = |dialect: &str| {
+        support::mlflow_migrate()
+            .arg("--scripts")
+            .arg(tmp.path())
+            .args(["sql", "base:heads", "--dialect", dialect])
+            .output()
+            .unwrap()
+    };
+    let script = String::from_utf8(sql("postgresql").stdout).unwrap();
+    assert!(script.contains("DO $loop$"), "{script}");
+    let db = TestDb::postgres();
+    db.run_sql_script(&script)
+        .unwrap_or_else(|e| panic!("psql refused the script: {e}\n{script}"));
+    assert_eq!(one(&db, "SELECT count(*) FROM tasks;"), "1234");
+    assert_eq!(
+        one(&db, "SELECT count(*) FROM tasks WHERE done IS NULL;"),
+        "0"
+    );
+    assert_eq!(one(&db, "SELECT version_num FROM alembic_version;"), "b2");
+
+    // sqlite3 cannot loop: the revision is refused by name, where it reads the row count.
+    let refused = sql("sqlite");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("b2_backfill.py") && stderr.contains("rowcount"),
+        "{stderr}"
+    );
 }

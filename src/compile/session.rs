@@ -497,15 +497,22 @@ impl Native for ExecResult {
 
     fn repeat_while_changing(&self, bound: u64, _ctx: &mut Ctx) -> Result<bool> {
         let mut s = self.session.0.borrow_mut();
-        if s.offline {
-            // A script for later runs each statement once: the loop stays Python's.
-            return Ok(false);
-        }
+        let dialect = s.dialect.clone();
+        let offline = s.offline;
         let Some(op) = s.emitted.get_mut(self.emitted) else {
             return Ok(false);
         };
         // Only a statement that changes rows can run out of rows to change.
         if op.statements.len() != 1 || !op.statements[0].is_dml() {
+            return Ok(false);
+        }
+        // A script for later repeats it only where the database can loop in SQL; elsewhere
+        // the loop stays Python's (and fails reading the row count, as Alembic's --sql does).
+        if offline
+            && dialect
+                .offline_loop(&op.statements[0].sql, bound, false)
+                .is_none()
+        {
             return Ok(false);
         }
         op.statements[0].repeat = Some(bound);

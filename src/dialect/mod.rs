@@ -153,6 +153,14 @@ pub trait Dialect: Send + Sync {
             },
         )
     }
+    /// A statement that runs again while a run changes at least `at_least` rows (a script's
+    /// draining loop), written as one statement an offline script can hold, where the
+    /// database loops in SQL; `autocommit`: each run is committed on its own, as in the
+    /// script's autocommit block. `None` where the database's client cannot loop.
+    fn offline_loop(&self, sql: &str, at_least: u64, autocommit: bool) -> Option<String> {
+        let _ = (sql, at_least, autocommit);
+        None
+    }
     /// A statement as an offline script writes it (Alembic's form: tabs as four spaces,
     /// trimmed, `;`, a blank line). MySQL's client needs `DELIMITER` around bodies with `;`.
     fn offline_statement(&self, sql: &str) -> String {

@@ -319,7 +319,15 @@ impl Plan {
                     };
                     autocommit = s.autocommit;
                 }
-                out += &offline_statement(&s.sql);
+                match s.repeat {
+                    Some(at_least) => match dialect.offline_loop(&s.sql, at_least, s.autocommit) {
+                        Some(looped) => out += &offline_statement(&looped),
+                        // Never compiled so: a loop is kept offline only where it can be
+                        // written (see `Dialect::offline_loop`).
+                        None => out += &offline_statement(&s.sql),
+                    },
+                    None => out += &offline_statement(&s.sql),
+                }
             }
             if autocommit {
                 out += "BEGIN;\n\n";

@@ -14,7 +14,9 @@ there and invalid (an invalid index holds no usable data; dropping it takes the 
 for that moment only, where `DROP … CONCURRENTLY` would wait for other transactions), then
 `CREATE INDEX CONCURRENTLY IF NOT EXISTS` builds it, which is what a rebuild gives; for the
 last two, the check `<index>_invalid_after_build` stops the run as their `RuntimeError` would.
-Offline, the first two write their `CREATE INDEX`, the last two refuse as the scripts do.
+An offline script (where the last two scripts refuse, having no server to ask) holds the same
+steps: the `DO` block, the build, and for the last two a `DO` block raising when the index is
+not valid afterwards, which stops `psql -v ON_ERROR_STOP=1` there.
 """
 
 from alembic import op
@@ -49,19 +51,22 @@ def upgrade():
     name, on, checked = INDEXES[original.revision]
     context = op.get_context()
     with context.autocommit_block():
-        if context.as_sql and checked:
-            raise RuntimeError(f"{original.revision} requires an online PostgreSQL migration")
         found = (
             "SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
             f"WHERE c.relname = '{name}'"
         )
-        if not context.as_sql:
-            op.execute(
-                f"DO $$ BEGIN IF EXISTS ({found} AND NOT i.indisvalid) "
-                f"THEN DROP INDEX IF EXISTS {name}; END IF; END $$"
-            )
+        op.execute(
+            f"DO $$ BEGIN IF EXISTS ({found} AND NOT i.indisvalid) "
+            f"THEN DROP INDEX IF EXISTS {name}; END IF; END $$"
+        )
         op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {on}")
-        if checked:
+        if checked and context.as_sql:
+            op.execute(
+                f"DO $$ BEGIN IF NOT EXISTS ({found} AND i.indisvalid) "
+                f"THEN RAISE EXCEPTION '{name}_invalid_after_build: the index is not valid "
+                "after its build'; END IF; END $$"
+            )
+        elif checked:
             alembic_engine.refuse_if_rows(
                 f"{name}_invalid_after_build",
                 f"SELECT 1 WHERE NOT EXISTS ({found} AND i.indisvalid)",

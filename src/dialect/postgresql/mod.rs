@@ -401,6 +401,23 @@ impl Dialect for Postgresql {
         true
     }
 
+    /// A `DO` block: the statement, then `GET DIAGNOSTICS` for its row count, until a run
+    /// changes fewer than `at_least` rows; committing after each run in an autocommit block
+    /// (a `DO` run outside a transaction block may commit, PostgreSQL 11 and later).
+    fn offline_loop(&self, sql: &str, at_least: u64, autocommit: bool) -> Option<String> {
+        let mut tag = String::from("$loop$");
+        while sql.contains(&tag) {
+            tag.insert(tag.len() - 1, '_');
+        }
+        let commit = if autocommit { "\n        COMMIT;" } else { "" };
+        Some(format!(
+            "DO {tag}\nDECLARE\n    changed bigint;\nBEGIN\n    LOOP\n        {};\n        \
+             GET DIAGNOSTICS changed = ROW_COUNT;\n        EXIT WHEN changed < {at_least};{commit}\n    \
+             END LOOP;\nEND\n{tag}",
+            sql.trim().trim_end_matches(';')
+        ))
+    }
+
     /// SERIAL columns were declared without the `nextval` default the server gives them
     /// (declared so again, a column that was not SERIAL comes out without its default, and the
     /// caller's comparison refuses the table).
