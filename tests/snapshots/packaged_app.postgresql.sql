@@ -12,8 +12,8 @@ CREATE TABLE boards (
     slug VARCHAR(250) NOT NULL, 
     title VARCHAR(200) NOT NULL, 
     created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
-    PRIMARY KEY (id), 
-    UNIQUE (slug)
+    CONSTRAINT pk_boards PRIMARY KEY (id), 
+    CONSTRAINT uq_boards_slug UNIQUE (slug)
 );
 
 INSERT INTO alembic_version (version_num) VALUES ('5e1f7b2c9a40');
@@ -27,7 +27,7 @@ CREATE TABLE tasks (
     due TIMESTAMP WITH TIME ZONE, 
     done BOOLEAN DEFAULT false NOT NULL, 
     created_at TIMESTAMP WITH TIME ZONE, 
-    PRIMARY KEY (id), 
+    CONSTRAINT pk_tasks PRIMARY KEY (id), 
     CONSTRAINT fk_tasks_board_id FOREIGN KEY(board_id) REFERENCES boards (id)
 );
 
@@ -63,7 +63,7 @@ CREATE TABLE labels (
     id SERIAL NOT NULL, 
     key VARCHAR(50) NOT NULL, 
     task_id INTEGER, 
-    PRIMARY KEY (id)
+    CONSTRAINT pk_labels PRIMARY KEY (id)
 );
 
 CREATE INDEX ix_labels_key ON labels (key);
@@ -79,6 +79,27 @@ ALTER TABLE labels DROP CONSTRAINT uq_labels_color;
 CREATE INDEX ix_labels_task_id_id_desc ON labels (task_id, id DESC);
 
 UPDATE alembic_version SET version_num='f2b6c8d9e130' WHERE alembic_version.version_num = 'd41c8e07ab59';
+
+-- Running upgrade f2b6c8d9e130 -> a9e3f1c07d52
+
+CREATE TABLE comments (
+    id SERIAL NOT NULL, 
+    task_id INTEGER NOT NULL, 
+    author VARCHAR(50) NOT NULL, 
+    position INTEGER NOT NULL, 
+    CONSTRAINT pk_comments PRIMARY KEY (id), 
+    CONSTRAINT uq_comments_task_id_position UNIQUE (task_id, position), 
+    CONSTRAINT ck_comments_position_not_negative CHECK (position >= 0), 
+    CONSTRAINT fk_comments_task_id_tasks FOREIGN KEY(task_id) REFERENCES tasks (id)
+);
+
+CREATE INDEX idx_comments_task_id ON comments (task_id);
+
+CREATE INDEX idx_comments_author ON comments (author);
+
+ALTER TABLE labels ADD CONSTRAINT uq_labels_key_task_id UNIQUE (key, task_id);
+
+UPDATE alembic_version SET version_num='a9e3f1c07d52' WHERE alembic_version.version_num = 'f2b6c8d9e130';
 
 COMMIT;
 
