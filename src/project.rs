@@ -206,6 +206,9 @@ pub struct Project {
     /// The SQLAlchemy line whose DDL the scripts get: chosen by the user, else the one
     /// installed beside the package (`package_root/sqlalchemy`), else 2.1.
     pub sqlalchemy: SqlAlchemy,
+    /// What the project's `env.py` configures, read when the project was opened (a generic
+    /// project with one); `None`: read when a compiler is made.
+    pub env: Option<crate::compile::EnvReading>,
 }
 
 impl Project {
@@ -256,7 +259,7 @@ impl Locator {
             let scripts = ScriptDirectory::open_with(&dir, versions.map(Vec::as_slice))?;
             let (package_root, package) = enclosing_package(&scripts.dir).unzip();
             let sqlalchemy = self.sqlalchemy_for(package_root.as_deref())?;
-            return Ok(Project {
+            let mut project = Project {
                 name: "alembic".into(),
                 version_table: "alembic_version".into(),
                 scripts,
@@ -265,7 +268,18 @@ impl Locator {
                 package_root,
                 package,
                 sqlalchemy,
-            });
+                env: None,
+            };
+            // The version table env.py configures (Alembic's `version_table=`) is the one its
+            // upgrades write.
+            project.env =
+                crate::compile::Compiler::for_project(&project, project.dialect(Database::Sqlite))
+                    .ok()
+                    .and_then(|c| c.env);
+            if let Some(table) = project.env.as_ref().and_then(|e| e.version_table.clone()) {
+                project.version_table = table;
+            }
+            return Ok(project);
         };
         let project_pin = pin
             .projects
@@ -330,6 +344,7 @@ impl Locator {
             package_root,
             package: None,
             sqlalchemy,
+            env: None,
         })
     }
 

@@ -64,6 +64,14 @@ const PACKAGE_RECIPES: &[(&str, &[(&str, &str)])] = &[
                 include_str!("../revisions/prefect/recipes/1c9390e2f9c6.py"),
             ),
             (
+                "22b7cb02e593.py",
+                include_str!("../revisions/prefect/recipes/22b7cb02e593.py"),
+            ),
+            (
+                "22ef3915ccd8.py",
+                include_str!("../revisions/prefect/recipes/22ef3915ccd8.py"),
+            ),
+            (
                 "2ac65f1758c2.py",
                 include_str!("../revisions/prefect/recipes/2ac65f1758c2.py"),
             ),
@@ -108,6 +116,10 @@ const PACKAGE_RECIPES: &[(&str, &[(&str, &str)])] = &[
                 include_str!("../revisions/prefect/recipes/b75d279ba985.py"),
             ),
             (
+                "db6bde582447.py",
+                include_str!("../revisions/prefect/recipes/db6bde582447.py"),
+            ),
+            (
                 "e2dae764a603.py",
                 include_str!("../revisions/prefect/recipes/e2dae764a603.py"),
             ),
@@ -118,6 +130,10 @@ const PACKAGE_RECIPES: &[(&str, &[(&str, &str)])] = &[
             (
                 "f335f9633eec.py",
                 include_str!("../revisions/prefect/recipes/f335f9633eec.py"),
+            ),
+            (
+                "f92143d30c25.py",
+                include_str!("../revisions/prefect/recipes/f92143d30c25.py"),
             ),
             (
                 "f92143d30c26.py",

@@ -228,3 +228,77 @@ fn a_script_that_reads_rows_only_online_compiles_for_sql_and_is_refused_for_upgr
         "{text}"
     );
 }
+
+#[test]
+fn the_version_table_env_py_configures_is_the_one_upgrade_writes_as_python_alembic_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("app");
+    write(
+        &dir.join("env.py"),
+        "import sqlalchemy as sa\nfrom alembic import context\n\n\
+         url = context.config.get_main_option('sqlalchemy.url')\n\
+         if context.is_offline_mode():\n\
+         \x20   context.configure(url=url, version_table='app_versions', literal_binds=True)\n\
+         \x20   with context.begin_transaction():\n\
+         \x20       context.run_migrations()\n\
+         else:\n\
+         \x20   with sa.create_engine(url).connect() as connection:\n\
+         \x20       context.configure(connection=connection, version_table='app_versions')\n\
+         \x20       with context.begin_transaction():\n\
+         \x20           context.run_migrations()\n",
+    );
+    write(
+        &dir.join("versions/a1_t.py"),
+        "import sqlalchemy as sa\nfrom alembic import op\n\n\
+         revision = 'a1'\ndown_revision = None\n\n\n\
+         def upgrade():\n    op.create_table('t', sa.Column('id', sa.Integer, primary_key=True))\n\n\n\
+         def downgrade():\n    op.drop_table('t')\n",
+    );
+    let theirs = support::db::TestDb::sqlite();
+    let ini = tmp.path().join("alembic.ini");
+    fs::write(
+        &ini,
+        format!(
+            "[alembic]\nscript_location = {}\nsqlalchemy.url = {}\n",
+            dir.display(),
+            theirs.sqlalchemy_url()
+        ),
+    )
+    .unwrap();
+    support::cli::succeeds(
+        std::process::Command::new(support::ref_python())
+            .args(["-m", "alembic", "-c"])
+            .arg(&ini)
+            .args(["upgrade", "heads"])
+            .env("PYTHONDONTWRITEBYTECODE", "1"),
+    );
+    let ours = support::db::TestDb::sqlite();
+    support::cli::succeeds(
+        support::mlflow_migrate()
+            .arg("--scripts")
+            .arg(&dir)
+            .args(["upgrade", &ours.our_url()]),
+    );
+    let expected = support::reference_db::reflect(&theirs, "app_versions");
+    let mut actual = support::reference_db::reflect(&ours, "app_versions");
+    actual["tables"]
+        .as_object_mut()
+        .unwrap()
+        .remove(support::cli::JOURNAL);
+    assert!(
+        expected["tables"].get("app_versions").is_some(),
+        "{expected}"
+    );
+    assert!(
+        expected["tables"].get("alembic_version").is_none(),
+        "{expected}"
+    );
+    assert_eq!(actual, expected);
+
+    let json: Value = serde_json::from_slice(&report(&dir, "sqlite", true).stdout).unwrap();
+    assert_eq!(
+        json["env"]["version_table"], "app_versions",
+        "{}",
+        json["env"]
+    );
+}

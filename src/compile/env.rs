@@ -29,6 +29,8 @@ pub struct EnvReading {
     /// Where the convention used instead is declared (`revisions/<package>/facts.toml`), when
     /// it could not be read.
     pub declared_in: Option<String>,
+    /// The version table given to `context.configure` (`version_table=`), when a name.
+    pub version_table: Option<String>,
 }
 
 impl Compiler {
@@ -63,14 +65,14 @@ impl Compiler {
         let globals = Namespace::new();
         interp.run_package_module("env", &module, path, &globals);
         let configured = record.borrow_mut().configured.take();
-        let (metadata, source) = match configured {
-            Some(kwargs) => (
-                kwargs
-                    .into_iter()
-                    .find(|(k, _)| k == "target_metadata")
-                    .map(|(_, v)| v),
-                "configure",
-            ),
+        let keyword = |name: &str| {
+            configured
+                .as_ref()
+                .and_then(|kw| kw.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        };
+        let version_table = keyword("version_table").and_then(|v| v.as_str().map(str::to_string));
+        let (metadata, source) = match &configured {
+            Some(_) => (keyword("target_metadata"), "configure"),
             None => (globals.get("target_metadata"), "global"),
         };
         let reading = match metadata {
@@ -93,6 +95,10 @@ impl Compiler {
                     ))
                 },
             },
+        };
+        let reading = EnvReading {
+            version_table,
+            ..reading
         };
         drop(interp);
         // Free the cycles between the file's functions and their globals.

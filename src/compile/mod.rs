@@ -159,7 +159,10 @@ impl Compiler {
         }
         let env = project.scripts.dir.join("env.py");
         if !mlflow && env.is_file() {
-            let mut reading = compiler.read_env(&env);
+            let mut reading = match &project.env {
+                Some(read) => read.clone(),
+                None => compiler.read_env(&env),
+            };
             // What env.py configures wins; a project's facts declare the convention of an
             // env.py the engine cannot follow (Prefect's reaches its metadata through its
             // settings and dependency injection).

@@ -163,6 +163,7 @@ impl CompileReport {
                 "read_from": env.source,
                 "unread": env.unread,
                 "declared_in": env.declared_in,
+                "version_table": env.version_table,
             })
         });
         text.push_str(&format!(

@@ -33,7 +33,8 @@ pub const AIRFLOW: Venv = Venv {
 /// Prefect, whose scripts live in `prefect/server/database/_migrations`, one chain per database.
 pub const PREFECT: Venv = Venv {
     name: "project-prefect-3.9.1",
-    packages: &["prefect==3.9.1"],
+    // psycopg2 for `project_steps.py`'s reflection (Prefect itself connects through asyncpg).
+    packages: &["prefect==3.9.1", "psycopg2-binary"],
     check: "import prefect.server.database",
 };
 
