@@ -530,7 +530,9 @@ fn the_sqlalchemy_installed_beside_the_scripts_package_decides_the_spelling() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && out.stdout.is_empty(), "{stderr}");
     assert!(
-        stderr.contains("SQLAlchemy 1.4.54") && stderr.contains("sqlalchemy/__init__.py"),
+        stderr.contains("SQLAlchemy 1.4.54")
+            && stderr.contains("sqlalchemy/__init__.py")
+            && stderr.contains("--sqlalchemy 2.0"),
         "{stderr}"
     );
     assert!(ours_with(&old_line, "mariadb", &["--sqlalchemy", "2.0"]).is_ok());

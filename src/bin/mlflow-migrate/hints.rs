@@ -81,6 +81,7 @@ fn project_hint(e: &ProjectError) -> Option<String> {
         ProjectError::Download { .. } => " (check --index-url / PIP_INDEX_URL and the proxy variables HTTPS_PROXY, NO_PROXY; run `mlflow-migrate fetch` where the index can be reached and copy the cache folder; or pass --scripts pointing at MLflow's migrations folder)".into(),
         ProjectError::Offline { cache, .. } => format!(" (--offline: run `mlflow-migrate fetch --cache-dir {}` where the package index can be reached, or copy a filled cache there, or pass --scripts pointing at MLflow's migrations folder)", cache.display()),
         ProjectError::WheelChecksum { .. } => " (--offline: run without it to fetch the wheel again)".into(),
+        ProjectError::SqlAlchemyLine { .. } => " (--sqlalchemy 2.0 or --sqlalchemy 2.1 chooses it)".into(),
         _ => return None,
     })
 }
