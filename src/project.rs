@@ -31,6 +31,13 @@ pub use pin::{ProjectPin, WheelPin};
 pub enum ProjectError {
     #[error(transparent)]
     Script(#[from] ScriptError),
+    #[error("{} holds no revisions in {}; {unread}", dir.display(), locations.iter().map(|l| l.display().to_string()).collect::<Vec<_>>().join(", "))]
+    EnvVersionLocations {
+        dir: PathBuf,
+        locations: Vec<PathBuf>,
+        /// Where and why env.py's assignment could not be followed.
+        unread: String,
+    },
     #[error("unknown project '{0}'; the built-in projects are 'mlflow' and 'mlflow-auth' (any other Alembic project is opened from its script directory)")]
     UnknownProject(String),
     #[error("could not fetch {wheel} from the index {index}: {http}; the fallback `python3 -m pip download` {pip}")]
@@ -194,32 +201,7 @@ impl Locator {
     pub fn open(&self, project: Option<&str>) -> Result<Project, ProjectError> {
         let pin = WheelPin::builtin();
         let Some(name) = project else {
-            let dir = self.scripts.clone().unwrap_or_else(|| PathBuf::from("."));
-            let versions = (!self.version_locations.is_empty()).then_some(&self.version_locations);
-            let scripts = ScriptDirectory::open_with(&dir, versions.map(Vec::as_slice))?;
-            let (package_root, package) = enclosing_package(&scripts.dir).unzip();
-            let sqlalchemy = self.sqlalchemy_for(package_root.as_deref())?;
-            let mut project = Project {
-                name: "alembic".into(),
-                version_table: "alembic_version".into(),
-                scripts,
-                origin: ScriptOrigin::Explicit(dir),
-                initial_models: None,
-                package_root,
-                package,
-                sqlalchemy,
-                env: None,
-            };
-            // The version table env.py configures (Alembic's `version_table=`) is the one its
-            // upgrades write.
-            project.env =
-                crate::compile::Compiler::for_project(&project, project.dialect(Database::Sqlite))
-                    .ok()
-                    .and_then(|c| c.env);
-            if let Some(table) = project.env.as_ref().and_then(|e| e.version_table.clone()) {
-                project.version_table = table;
-            }
-            return Ok(project);
+            return self.open_generic();
         };
         let project_pin = pin
             .projects
@@ -286,6 +268,63 @@ impl Locator {
             sqlalchemy,
             env: None,
         })
+    }
+
+    /// Open the generic project at `scripts`: its `env.py` is read first, for the version
+    /// folders it sets (read instead of the ini's; folders given by the user win) and the
+    /// version table its upgrades write.
+    fn open_generic(&self) -> Result<Project, ProjectError> {
+        let dir = self.scripts.clone().unwrap_or_else(|| PathBuf::from("."));
+        let given = (!self.version_locations.is_empty()).then_some(&self.version_locations);
+        let mut layout = ScriptDirectory::locate(&dir, given.map(Vec::as_slice))?;
+        let (package_root, package) = enclosing_package(&layout.dir).unzip();
+        let sqlalchemy = self.sqlalchemy_for(package_root.as_deref())?;
+        let env_path = layout.dir.join("env.py");
+        let env = env_path
+            .is_file()
+            .then(|| {
+                let dialect = Database::Sqlite.dialect_for(sqlalchemy);
+                crate::compile::Compiler::for_source(
+                    "alembic",
+                    package_root.clone(),
+                    package.as_deref(),
+                    dialect,
+                )
+                .ok()
+                .map(|c| c.read_env(&env_path, &layout))
+            })
+            .flatten();
+        let read_locations = env.as_ref().and_then(|e| e.version_locations.clone());
+        if given.is_none() && read_locations.is_some() {
+            layout.configured = read_locations;
+        }
+        let scripts = layout.load().map_err(|e| match (e, &env) {
+            (ScriptError::NoRevisions { dir, locations }, Some(read))
+                if given.is_none() && read.version_locations_unread.is_some() =>
+            {
+                ProjectError::EnvVersionLocations {
+                    dir,
+                    locations,
+                    unread: read.version_locations_unread.clone().unwrap_or_default(),
+                }
+            }
+            (e, _) => e.into(),
+        })?;
+        let mut project = Project {
+            name: "alembic".into(),
+            version_table: "alembic_version".into(),
+            scripts,
+            origin: ScriptOrigin::Explicit(dir),
+            initial_models: None,
+            package_root,
+            package,
+            sqlalchemy,
+            env,
+        };
+        if let Some(table) = project.env.as_ref().and_then(|e| e.version_table.clone()) {
+            project.version_table = table;
+        }
+        Ok(project)
     }
 
     /// The SQLAlchemy line to reproduce for a package under `package_root`: the chosen one,

@@ -229,6 +229,53 @@ fn a_script_that_reads_rows_only_online_compiles_for_sql_and_is_refused_for_upgr
     );
 }
 
+/// The script directory `app` upgraded to its heads by Python Alembic (through an ini beside
+/// it) and by us: both databases reflected, with the version table `version_table`.
+fn upgrade_both(app: &Path, version_table: &str) -> (Value, Value) {
+    let theirs = support::db::TestDb::sqlite();
+    let ini = app.parent().unwrap().join("alembic.ini");
+    fs::write(
+        &ini,
+        format!(
+            "[alembic]\nscript_location = {}\nsqlalchemy.url = {}\n",
+            app.display(),
+            theirs.sqlalchemy_url()
+        ),
+    )
+    .unwrap();
+    support::cli::succeeds(
+        std::process::Command::new(support::ref_python())
+            .args(["-m", "alembic", "-c"])
+            .arg(&ini)
+            .args(["upgrade", "heads"])
+            .env("PYTHONDONTWRITEBYTECODE", "1"),
+    );
+    let ours = support::db::TestDb::sqlite();
+    support::cli::succeeds(
+        support::mlflow_migrate()
+            .arg("--scripts")
+            .arg(&ini)
+            .args(["upgrade", &ours.our_url()]),
+    );
+    let expected = support::reference_db::reflect(&theirs, version_table);
+    let mut actual = support::reference_db::reflect(&ours, version_table);
+    actual["tables"]
+        .as_object_mut()
+        .unwrap()
+        .remove(support::cli::JOURNAL);
+    (expected, actual)
+}
+
+fn table_revision(id: &str, down: Option<&str>, table: &str) -> String {
+    let down = down.map_or("None".to_string(), |d| format!("'{d}'"));
+    format!(
+        "import sqlalchemy as sa\nfrom alembic import op\n\n\
+         revision = '{id}'\ndown_revision = {down}\n\n\n\
+         def upgrade():\n    op.create_table('{table}', sa.Column('id', sa.Integer, primary_key=True))\n\n\n\
+         def downgrade():\n    op.drop_table('{table}')\n"
+    )
+}
+
 #[test]
 fn the_version_table_env_py_configures_is_the_one_upgrade_writes_as_python_alembic_does() {
     let tmp = tempfile::tempdir().unwrap();
@@ -249,42 +296,9 @@ fn the_version_table_env_py_configures_is_the_one_upgrade_writes_as_python_alemb
     );
     write(
         &dir.join("versions/a1_t.py"),
-        "import sqlalchemy as sa\nfrom alembic import op\n\n\
-         revision = 'a1'\ndown_revision = None\n\n\n\
-         def upgrade():\n    op.create_table('t', sa.Column('id', sa.Integer, primary_key=True))\n\n\n\
-         def downgrade():\n    op.drop_table('t')\n",
+        &table_revision("a1", None, "t"),
     );
-    let theirs = support::db::TestDb::sqlite();
-    let ini = tmp.path().join("alembic.ini");
-    fs::write(
-        &ini,
-        format!(
-            "[alembic]\nscript_location = {}\nsqlalchemy.url = {}\n",
-            dir.display(),
-            theirs.sqlalchemy_url()
-        ),
-    )
-    .unwrap();
-    support::cli::succeeds(
-        std::process::Command::new(support::ref_python())
-            .args(["-m", "alembic", "-c"])
-            .arg(&ini)
-            .args(["upgrade", "heads"])
-            .env("PYTHONDONTWRITEBYTECODE", "1"),
-    );
-    let ours = support::db::TestDb::sqlite();
-    support::cli::succeeds(
-        support::mlflow_migrate()
-            .arg("--scripts")
-            .arg(&dir)
-            .args(["upgrade", &ours.our_url()]),
-    );
-    let expected = support::reference_db::reflect(&theirs, "app_versions");
-    let mut actual = support::reference_db::reflect(&ours, "app_versions");
-    actual["tables"]
-        .as_object_mut()
-        .unwrap()
-        .remove(support::cli::JOURNAL);
+    let (expected, actual) = upgrade_both(&dir, "app_versions");
     assert!(
         expected["tables"].get("app_versions").is_some(),
         "{expected}"
@@ -300,5 +314,114 @@ fn the_version_table_env_py_configures_is_the_one_upgrade_writes_as_python_alemb
         json["env"]["version_table"], "app_versions",
         "{}",
         json["env"]
+    );
+}
+
+/// An env.py choosing its version folders as projects do: the memoized locations dropped, then
+/// a list built with `os.path` and `pathlib`. A decoy in `versions/` shows which are read.
+const ENV_SETTING_FOLDERS: &str = "import os\nfrom pathlib import Path\n\n\
+    import sqlalchemy as sa\nfrom alembic import context\n\n\
+    HERE = os.path.dirname(os.path.abspath(__file__))\n\
+    context.script.__dict__.pop('_version_locations', None)\n\
+    context.script.version_locations = [\n\
+    \x20   os.path.join(HERE, os.environ.get('APP_NO_SUCH_SETTING', 'sqlite_versions')),\n\
+    \x20   str(Path(__file__).parent / 'shared'),\n\
+    ]\n\n\
+    url = context.config.get_main_option('sqlalchemy.url')\n\
+    if context.is_offline_mode():\n\
+    \x20   context.configure(url=url, literal_binds=True)\n\
+    \x20   with context.begin_transaction():\n\
+    \x20       context.run_migrations()\n\
+    else:\n\
+    \x20   with sa.create_engine(url).connect() as connection:\n\
+    \x20       context.configure(connection=connection)\n\
+    \x20       with context.begin_transaction():\n\
+    \x20           context.run_migrations()\n";
+
+#[test]
+fn the_version_folders_env_py_sets_are_the_ones_read_as_python_alembic_reads_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("app");
+    write(&dir.join("env.py"), ENV_SETTING_FOLDERS);
+    write(
+        &dir.join("sqlite_versions/a1_t.py"),
+        &table_revision("a1", None, "t"),
+    );
+    write(
+        &dir.join("shared/b2_u.py"),
+        &table_revision("b2", Some("a1"), "u"),
+    );
+    write(
+        &dir.join("versions/z9_decoy.py"),
+        &table_revision("z9", None, "decoy"),
+    );
+    let (expected, actual) = upgrade_both(&dir, "alembic_version");
+    assert!(expected["tables"].get("u").is_some(), "{expected}");
+    assert!(expected["tables"].get("decoy").is_none(), "{expected}");
+    assert_eq!(actual, expected);
+
+    let json: Value = serde_json::from_slice(&report(&dir, "sqlite", true).stdout).unwrap();
+    let folders: Vec<String> = json["env"]["version_locations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", json["env"]))
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        folders,
+        [dir.join("sqlite_versions"), dir.join("shared")].map(|p| p.display().to_string())
+    );
+    // Folders given by the user win over env.py's.
+    let given = support::mlflow_migrate()
+        .arg("--scripts")
+        .arg(&dir)
+        .arg("--version-location")
+        .arg(dir.join("versions"))
+        .args(["history"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&given.stdout);
+    assert!(given.status.success() && text.contains("z9"), "{text}");
+    assert!(!text.contains("a1"), "{text}");
+}
+
+#[test]
+fn version_folders_env_py_sets_in_code_not_followed_are_named_when_no_revisions_are_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("app");
+    write(
+        &dir.join("env.py"),
+        "from alembic import context\nfrom app.settings import orm\n\n\n\
+         def run():\n    context.script.version_locations = [orm.versions_dir]\n    context.run_migrations()\n\n\nrun()\n",
+    );
+    write(
+        &dir.join("sqlite/a1_t.py"),
+        &table_revision("a1", None, "t"),
+    );
+    let out = support::mlflow_migrate()
+        .arg("--scripts")
+        .arg(&dir)
+        .args(["history"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("{}:6:", dir.join("env.py").display()))
+            && err.contains("--version-location"),
+        "{err}"
+    );
+    let given = support::mlflow_migrate()
+        .arg("--scripts")
+        .arg(&dir)
+        .arg("--version-location")
+        .arg(dir.join("sqlite"))
+        .args(["history"])
+        .output()
+        .unwrap();
+    assert!(
+        given.status.success() && String::from_utf8_lossy(&given.stdout).contains("a1"),
+        "{}",
+        String::from_utf8_lossy(&given.stderr)
     );
 }

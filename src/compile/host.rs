@@ -22,6 +22,8 @@ pub(crate) use engine::{normalized as normalized_sql, AnsweredRows};
 pub use env::{EnvRecord, SharedEnv};
 mod facts;
 mod libraries;
+mod paths;
+pub(crate) use paths::PathObj;
 
 pub use facts::Facts;
 use libraries::{lazy_object_proxy_module, logging_module, packaging_version_module, time_module};
@@ -218,6 +220,9 @@ impl CompileHost {
             "alembic.op" => Some(op()),
             "alembic.context" => Some(self.context_module()),
             "time" => Some(time_module()),
+            "os" => Some(paths::os_module()),
+            "os.path" => Some(paths::os_path_module()),
+            "pathlib" => Some(paths::pathlib_module()),
             // Names Python-side code reaches for (type parameters, client-side defaults); any
             // use beyond naming them fails.
             "uuid" => Some(libraries::named_placeholders(

@@ -128,40 +128,24 @@ impl Compiler {
         dialect: Arc<dyn Dialect>,
     ) -> Result<Self, crate::recipes::RecipeError> {
         let mlflow = project.name == "mlflow" || project.name == "mlflow-auth";
-        let mut compiler = Compiler::new(
+        let mut compiler = Compiler::for_source(
+            &project.name,
+            project.package_root.clone(),
+            project.package.as_deref(),
             dialect,
-            if mlflow {
-                Facts::mlflow()
-            } else {
-                Facts::default()
-            },
-        );
-        compiler.recipes = crate::recipes::RecipeBook::builtin(&project.name)?;
-        compiler.package_root = project.package_root.clone();
-        if let Some(package) = &project.package {
-            if !mlflow {
-                compiler.recipes = crate::recipes::RecipeBook::for_package(package)?;
-            }
-            compiler.facts.interpret.packages.push(package.clone());
-            if let Some(facts) = Facts::for_package(package) {
-                compiler.facts.modules.extend(facts.modules);
-                compiler
-                    .facts
-                    .naming_convention
-                    .extend(facts.naming_convention);
-                compiler
-                    .facts
-                    .interpret
-                    .modules
-                    .extend(facts.interpret.modules);
-                compiler.facts.helpers.extend(facts.helpers);
-            }
-        }
+        )?;
         let env = project.scripts.dir.join("env.py");
         if !mlflow && env.is_file() {
             let mut reading = match &project.env {
                 Some(read) => read.clone(),
-                None => compiler.read_env(&env),
+                None => {
+                    let scripts = &project.scripts;
+                    let default = [scripts.dir.join("versions")];
+                    let configured = (scripts.version_locations != default)
+                        .then(|| scripts.version_locations.clone());
+                    let layout = crate::script::ScriptLayout::new(&scripts.dir, configured, false);
+                    compiler.read_env(&env, &layout)
+                }
             };
             // What env.py configures wins; a project's facts declare the convention of an
             // env.py the engine cannot follow (Prefect's reaches its metadata through its
@@ -182,6 +166,47 @@ impl Compiler {
                     .map(|p| format!("revisions/{p}/facts.toml"));
             }
             compiler.env = Some(reading);
+        }
+        Ok(compiler)
+    }
+
+    /// A compiler for the project `name` whose scripts lie in `package` (its folder under
+    /// `package_root`): the application facts and recipes, without reading its `env.py`.
+    pub(crate) fn for_source(
+        name: &str,
+        package_root: Option<std::path::PathBuf>,
+        package: Option<&str>,
+        dialect: Arc<dyn Dialect>,
+    ) -> Result<Self, crate::recipes::RecipeError> {
+        let mlflow = name == "mlflow" || name == "mlflow-auth";
+        let mut compiler = Compiler::new(
+            dialect,
+            if mlflow {
+                Facts::mlflow()
+            } else {
+                Facts::default()
+            },
+        );
+        compiler.recipes = crate::recipes::RecipeBook::builtin(name)?;
+        compiler.package_root = package_root;
+        if let Some(package) = package {
+            if !mlflow {
+                compiler.recipes = crate::recipes::RecipeBook::for_package(package)?;
+            }
+            compiler.facts.interpret.packages.push(package.to_string());
+            if let Some(facts) = Facts::for_package(package) {
+                compiler.facts.modules.extend(facts.modules);
+                compiler
+                    .facts
+                    .naming_convention
+                    .extend(facts.naming_convention);
+                compiler
+                    .facts
+                    .interpret
+                    .modules
+                    .extend(facts.interpret.modules);
+                compiler.facts.helpers.extend(facts.helpers);
+            }
         }
         Ok(compiler)
     }

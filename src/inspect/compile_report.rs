@@ -158,8 +158,25 @@ impl CompileReport {
                         .join(", ")
                 )),
             }
+            match (&env.version_locations, &env.version_locations_unread) {
+                (Some(folders), _) => text.push_str(&format!(
+                    "env.py: revisions read from the version folders it sets: {}\n",
+                    folders
+                        .iter()
+                        .map(|f| f.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                (None, Some(why)) => text.push_str(&format!(
+                    "env.py: version folders not read ({why}); revisions read from the folders \
+                     given or configured\n"
+                )),
+                (None, None) => {}
+            }
             serde_json::json!({
                 "naming_convention": convention,
+                "version_locations": env.version_locations,
+                "version_locations_unread": env.version_locations_unread,
                 "read_from": env.source,
                 "unread": env.unread,
                 "declared_in": env.declared_in,

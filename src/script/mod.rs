@@ -127,6 +127,41 @@ pub struct ScriptDirectory {
     pub revisions: Vec<Revision>,
 }
 
+/// Where a project's revisions are to be read from: its script directory and version folders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptLayout {
+    /// The script directory (`env.py`, `script.py.mako`).
+    pub dir: PathBuf,
+    /// The version folders configured (Alembic's `ScriptDirectory.version_locations`), `None`
+    /// when none are: then `dir/versions` alone.
+    pub configured: Option<Vec<PathBuf>>,
+    /// `recursive_version_locations`.
+    pub recursive: bool,
+}
+
+impl ScriptLayout {
+    pub fn new(dir: &Path, configured: Option<Vec<PathBuf>>, recursive: bool) -> Self {
+        ScriptLayout {
+            dir: dir.to_path_buf(),
+            configured,
+            recursive,
+        }
+    }
+
+    /// The folders read: the configured ones, else `dir/versions`.
+    pub fn locations(&self) -> Vec<PathBuf> {
+        match &self.configured {
+            Some(given) if !given.is_empty() => given.clone(),
+            _ => vec![self.dir.join("versions")],
+        }
+    }
+
+    /// Read the revisions.
+    pub fn load(&self) -> Result<ScriptDirectory, ScriptError> {
+        ScriptDirectory::load(&self.dir, &self.locations(), self.recursive)
+    }
+}
+
 impl ScriptDirectory {
     /// Open `path`: an `alembic.ini` file, a folder holding one, or a bare script directory
     /// (with a `versions/` folder).
@@ -138,9 +173,19 @@ impl ScriptDirectory {
     /// ini names (or `versions/`) when it is given: for projects whose `env.py` sets them
     /// (Prefect keeps one chain per database).
     pub fn open_with(path: &Path, versions: Option<&[PathBuf]>) -> Result<Self, ScriptError> {
+        Self::locate(path, versions)?.load()
+    }
+
+    pub fn from_ini(ini: &AlembicIni) -> Result<Self, ScriptError> {
+        Self::layout_of_ini(ini, None)?.load()
+    }
+
+    /// Where `path`'s revisions are (see [`ScriptDirectory::open`]), before reading them:
+    /// `versions`, when given, instead of the folders its `alembic.ini` names.
+    pub fn locate(path: &Path, versions: Option<&[PathBuf]>) -> Result<ScriptLayout, ScriptError> {
         if path.is_file() {
             let ini = AlembicIni::read(path)?;
-            return Self::from_ini_with(&ini, versions);
+            return Self::layout_of_ini(&ini, versions);
         }
         if !path.is_dir() {
             return Err(ScriptError::NotADirectory {
@@ -150,17 +195,19 @@ impl ScriptDirectory {
         let ini_path = path.join("alembic.ini");
         if ini_path.is_file() {
             let ini = AlembicIni::read(&ini_path)?;
-            return Self::from_ini_with(&ini, versions);
+            return Self::layout_of_ini(&ini, versions);
         }
-        let default = [path.join("versions")];
-        Self::load(path, versions.unwrap_or(&default), false)
+        Ok(ScriptLayout::new(
+            path,
+            versions.map(<[PathBuf]>::to_vec),
+            false,
+        ))
     }
 
-    pub fn from_ini(ini: &AlembicIni) -> Result<Self, ScriptError> {
-        Self::from_ini_with(ini, None)
-    }
-
-    fn from_ini_with(ini: &AlembicIni, versions: Option<&[PathBuf]>) -> Result<Self, ScriptError> {
+    fn layout_of_ini(
+        ini: &AlembicIni,
+        versions: Option<&[PathBuf]>,
+    ) -> Result<ScriptLayout, ScriptError> {
         let dir = ini.script_location()?;
         let dir = if dir.is_dir() {
             dir
@@ -179,12 +226,15 @@ impl ScriptDirectory {
                 return Err(ScriptError::NotADirectory { path: dir });
             }
         };
-        let locations = match (versions, ini.version_locations()?) {
-            (Some(given), _) => given.to_vec(),
-            (None, Some(locations)) => locations,
-            (None, None) => vec![dir.join("versions")],
+        let configured = match versions {
+            Some(given) => Some(given.to_vec()),
+            None => ini.version_locations()?,
         };
-        Self::load(&dir, &locations, ini.recursive_version_locations())
+        Ok(ScriptLayout::new(
+            &dir,
+            configured,
+            ini.recursive_version_locations(),
+        ))
     }
 
     /// Read every revision file of `locations` (missing folders are skipped, as Alembic does).

@@ -82,6 +82,7 @@ fn project_hint(e: &ProjectError) -> Option<String> {
         ProjectError::Offline { cache, .. } => format!(" (--offline: run `mlflow-migrate fetch --cache-dir {}` where the package index can be reached, or copy a filled cache there, or pass --scripts pointing at MLflow's migrations folder)", cache.display()),
         ProjectError::WheelChecksum { .. } => " (--offline: run without it to fetch the wheel again)".into(),
         ProjectError::SqlAlchemyLine { .. } => " (--sqlalchemy 2.0 or --sqlalchemy 2.1 chooses it)".into(),
+        ProjectError::EnvVersionLocations { .. } => " (name the version folders with --version-location DIR, once per folder)".into(),
         _ => return None,
     })
 }

@@ -1,7 +1,7 @@
 //! `alembic.context` as a project's `env.py` sees it, for reading what that file configures
 //! without a database: `config` (answering every option with its default), `configure(**kw)`
 //! (recorded), `begin_transaction()`, `run_migrations()`, `get_x_argument()` and
-//! `get_tag_argument()`, in offline mode.
+//! `get_tag_argument()`, in offline mode; and `script`, whose `version_locations` it may set.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -10,10 +10,29 @@ use crate::interp::{Args, Ctx, Native, NativeFunction, Result, Value};
 
 use super::callables::NullContext;
 
-/// What `env.py` passed to `context.configure`, if it got that far.
-#[derive(Debug, Default)]
+/// What `env.py` passed to `context.configure`, if it got that far, and what it did to
+/// `context.script`.
+#[derive(Debug)]
 pub struct EnvRecord {
     pub configured: Option<Vec<(String, Value)>>,
+    /// `context.script.dir`.
+    pub script_dir: String,
+    /// `context.script.version_locations`: what the ini configured (`None` when nothing),
+    /// then whatever `env.py` assigned.
+    pub version_locations: Value,
+    /// Whether `env.py` assigned `context.script.version_locations`.
+    pub locations_set: bool,
+}
+
+impl Default for EnvRecord {
+    fn default() -> Self {
+        EnvRecord {
+            configured: None,
+            script_dir: String::new(),
+            version_locations: Value::None,
+            locations_set: false,
+        }
+    }
 }
 
 pub type SharedEnv = Rc<RefCell<EnvRecord>>;
@@ -32,9 +51,11 @@ pub(super) fn env_members(record: &SharedEnv) -> Vec<(String, Value)> {
             )),
         )
     };
+    let script = Value::native(EnvScript(record.clone()));
     let record = record.clone();
     vec![
         ("config".to_string(), Value::native(EnvConfig)),
+        ("script".to_string(), script),
         (
             "configure".to_string(),
             Value::native(NativeFunction::new(
@@ -68,6 +89,41 @@ pub(super) fn env_members(record: &SharedEnv) -> Vec<(String, Value)> {
             }
         }),
     ]
+}
+
+/// `context.script`, the `ScriptDirectory`: its folder, and its version locations to read or
+/// replace.
+#[derive(Debug)]
+struct EnvScript(SharedEnv);
+
+impl Native for EnvScript {
+    fn type_name(&self) -> &str {
+        "alembic.script.ScriptDirectory"
+    }
+
+    fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
+        let record = self.0.borrow();
+        match name {
+            "dir" => Ok(Value::str(&record.script_dir)),
+            "version_locations" => Ok(record.version_locations.clone()),
+            // Projects drop Alembic's memoized `_version_locations` through it; a fresh dict
+            // answers `pop(key, default)` with the default.
+            "__dict__" => Ok(Value::dict_of_str(Vec::new())),
+            _ => Err(ctx.native_unsupported(self.type_name(), format!("`{name}`"))),
+        }
+    }
+
+    fn setattr(&self, name: &str, value: Value, ctx: &mut Ctx) -> Result<()> {
+        match name {
+            "version_locations" => {
+                let mut record = self.0.borrow_mut();
+                record.version_locations = value;
+                record.locations_set = true;
+                Ok(())
+            }
+            _ => Err(ctx.native_unsupported(self.type_name(), format!("setting `{name}`"))),
+        }
+    }
 }
 
 /// `context.config` of a run given no options: every option answers its default, no ini file.
