@@ -4,8 +4,10 @@
 //! swap the primary key), 181f10493468 (retype `value`, add `is_nan`, swap the primary key)
 //! and 39d1c3be5f05 (make `is_nan` NOT NULL, add its CHECK) each become one `ALTER TABLE`;
 //! across revisions, 181f10493468's statement joins 451aebb31d03's (90e64c465722 between them
-//! does not touch `metrics`; the intermediate key is never built) and c48cb773bb87's joins
-//! 39d1c3be5f05's, and the revisions each pair spans run as one checkpoint unit.
+//! does not touch `metrics`; the intermediate key is never built), c48cb773bb87's joins
+//! 39d1c3be5f05's, and that one joins the first (89d4b8295536 between them only reads
+//! `metrics`, and the CHECKs leave its rows as read): `metrics` is rebuilt once, and the
+//! revisions from 451aebb31d03 to c48cb773bb87 run as one checkpoint unit.
 //! SQLite's rebuilds copy rows in the new primary key's order (nothing is merged); PostgreSQL
 //! plans are left as they are. That the merged plans leave Python's
 //! schema and rows is shown by the executor and data conformance suites, which run them.
@@ -69,54 +71,62 @@ fn mysql_and_mariadb_rebuild_metrics_once_per_unit() {
                 .map(|o| o.joined.clone())
                 .unwrap_or_default()
         };
-        assert_eq!(
-            joined("451aebb31d03"),
-            ["90e64c465722", "181f10493468"],
-            "{database:?}"
-        );
-        assert_eq!(joined("39d1c3be5f05"), ["c48cb773bb87"], "{database:?}");
+        // Every revision after 451aebb31d03 up to c48cb773bb87, in the path's order.
+        let (_, graph) = support::cli::open_project(Project::Mlflow);
+        let path: Vec<String> = graph
+            .upgrade_path(&Lower::None, "heads")
+            .unwrap()
+            .iter()
+            .map(|s| graph.id(s.revision).to_string())
+            .collect();
+        let at = |r: &str| path.iter().position(|p| p == r).unwrap();
+        let expected = &path[at("451aebb31d03") + 1..=at("c48cb773bb87")];
+        assert!(expected.iter().any(|r| r == "89d4b8295536"));
+        assert_eq!(joined("451aebb31d03"), expected, "{database:?}");
         let fused: Vec<&str> = optimised
             .iter()
             .filter(|o| !o.joined.is_empty())
             .map(|o| o.revision.as_str())
             .collect();
-        assert_eq!(fused, ["451aebb31d03", "39d1c3be5f05"], "{database:?}");
-        // 451aebb31d03's own three statements and 181f10493468's four, then the two joined.
+        assert_eq!(fused, ["451aebb31d03"], "{database:?}");
+        // Each revision's own statements on metrics (451aebb31d03: 3, 181f10493468: 4,
+        // 39d1c3be5f05: 2, c48cb773bb87: 2), then the three merges across revisions.
         assert_eq!(
             metrics_merged(&optimised, "451aebb31d03"),
-            3 + 4 + 2,
+            3 + 4 + 2 + 2 + 2 + 2 + 2,
             "{database:?}"
         );
         let metrics: Vec<&String> = sql
             .iter()
             .filter(|s| s.starts_with("ALTER TABLE metrics "))
             .collect();
-        assert_eq!(metrics.len(), 2, "{metrics:#?}");
+        assert_eq!(metrics.len(), 1, "{metrics:#?}");
+        let metrics = metrics[0];
         // One key swap, straight to the final key: the intermediate one is never built.
-        assert_eq!(
-            metrics[0].matches("DROP PRIMARY KEY").count(),
-            1,
-            "{}",
-            metrics[0]
-        );
-        assert_eq!(
-            metrics[0].matches("PRIMARY KEY (").count(),
-            1,
-            "{}",
-            metrics[0]
-        );
+        assert_eq!(metrics.matches("DROP PRIMARY KEY").count(), 1, "{metrics}");
+        assert_eq!(metrics.matches("PRIMARY KEY (").count(), 1, "{metrics}");
         assert!(
-            metrics[0].contains("ADD CONSTRAINT metric_pk PRIMARY KEY (`key`, timestamp, step, run_uuid, value, is_nan)"),
-            "{}",
-            metrics[0]
+            metrics.contains("ADD CONSTRAINT metric_pk PRIMARY KEY (`key`, timestamp, step, run_uuid, value, is_nan)"),
+            "{metrics}"
         );
-        // is_nan NOT NULL with its default, and both revisions' CHECKs.
+        // is_nan added NOT NULL with its default (the later MODIFYs give it that again), and
+        // both revisions' CHECKs.
         assert!(
-            metrics[1].contains("MODIFY is_nan BOOL NOT NULL DEFAULT '0'"),
-            "{}",
-            metrics[1]
+            metrics.contains("ADD COLUMN is_nan BOOL NOT NULL DEFAULT '0'")
+                && !metrics.contains("MODIFY is_nan"),
+            "{metrics}"
         );
-        assert_eq!(metrics[1].matches("ADD CHECK").count(), 2, "{}", metrics[1]);
+        assert_eq!(metrics.matches("ADD CHECK").count(), 2, "{metrics}");
+        // latest_metrics is filled from metrics after its rebuild, as the scripts order it.
+        let rebuilt = sql
+            .iter()
+            .position(|s| s.starts_with("ALTER TABLE metrics "))
+            .unwrap();
+        let filled = sql
+            .iter()
+            .position(|s| s.contains("INSERT INTO latest_metrics"))
+            .unwrap();
+        assert!(rebuilt < filled);
         assert!(!sql
             .iter()
             .any(|s| s.contains("90e64c465722'") && s.starts_with("UPDATE")));
@@ -197,18 +207,24 @@ fn the_plan_command_shows_what_a_live_mariadb_run_merges() {
         .iter()
         .find(|r| r["revision"] == "451aebb31d03")
         .unwrap();
-    assert_eq!(
-        first["merged"],
-        serde_json::json!([
-            {"table": "metrics", "statements": 3},
-            {"table": "metrics", "statements": 4},
-            {"table": "metrics", "statements": 2}
-        ])
-    );
-    assert_eq!(
-        first["joined"],
-        serde_json::json!(["90e64c465722", "181f10493468"])
-    );
+    // The unit's own merges on metrics (451aebb31d03, 181f10493468, 39d1c3be5f05,
+    // c48cb773bb87), then the three across revisions.
+    let on_metrics: Vec<&serde_json::Value> = first["merged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["table"] == "metrics")
+        .map(|m| &m["statements"])
+        .collect();
+    assert_eq!(on_metrics, [3, 4, 2, 2, 2, 2, 2], "{}", first["merged"]);
+    let joined: Vec<&str> = first["joined"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.as_str())
+        .collect();
+    assert_eq!(joined[..2], ["90e64c465722", "181f10493468"]);
+    assert_eq!(joined.last(), Some(&"c48cb773bb87"));
     let alters: Vec<&str> = first["sql"]
         .as_array()
         .unwrap()
@@ -224,7 +240,8 @@ fn the_plan_command_shows_what_a_live_mariadb_run_merges() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("runs as one unit with 90e64c465722, 181f10493468 "),
+        stdout.contains("runs as one unit with 90e64c465722, 181f10493468, ")
+            && stdout.contains("c48cb773bb87"),
         "{stdout}"
     );
 }

@@ -39,7 +39,7 @@ fn rows_added(st: &crate::plan::Statement) -> Vec<String> {
         Reading::Effects(effects) => effects
             .iter()
             .filter_map(|e| match e {
-                Effect::Set(Object::Rows(t), _) => Some(t.clone()),
+                Effect::Set(Object::Rows(t), _) | Effect::Fill { table: t, .. } => Some(t.clone()),
                 _ => None,
             })
             .collect(),
@@ -312,6 +312,10 @@ impl Native for DialectObj {
     fn getattr(&self, name: &str, ctx: &mut Ctx) -> Result<Value> {
         match name {
             "name" => Ok(Value::str(&self.name)),
+            // SQLAlchemy's MySQL dialect only: whether the server is MariaDB.
+            "is_mariadb" if self.name == "mysql" => Ok(Value::Bool(
+                self.dialect.database() == crate::dialect::Database::Mariadb,
+            )),
             "identifier_preparer" => Ok(Value::native(IdentifierPreparer(self.dialect.clone()))),
             // What DDL compilation asks of a decorator's chosen type: the type itself.
             "type_descriptor" => Ok(Value::native(crate::interp::NativeFunction::new(

@@ -62,10 +62,47 @@ fn parse(family: Family, sql: &str) -> Option<Vec<Statement>> {
     Parser::parse_sql(&*family.parser(), sql).ok()
 }
 
+/// The statement behind MariaDB's `SET STATEMENT var=value[, ...] FOR` prefix (settings that
+/// last for that one statement), or `sql` itself.
+pub fn without_statement_settings(sql: &str, family: Family) -> &str {
+    let trimmed = sql.trim_start();
+    let words: Vec<&str> = trimmed.split_whitespace().take(2).collect();
+    if family != Family::Mysql
+        || words.len() < 2
+        || !words[0].eq_ignore_ascii_case("SET")
+        || !words[1].eq_ignore_ascii_case("STATEMENT")
+    {
+        return sql;
+    }
+    // The first `FOR` outside quotes ends the settings.
+    let bytes = trimmed.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == b'\'' || c == b'"' || c == b'`' => quote = Some(c),
+            None if c.is_ascii_whitespace()
+                && bytes.len() > i + 4
+                && bytes[i + 1..i + 4].eq_ignore_ascii_case(b"FOR")
+                && bytes[i + 4].is_ascii_whitespace() =>
+            {
+                return trimmed[i + 4..].trim_start();
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    sql
+}
+
 /// Whether `sql` (one statement) changes rows: INSERT, UPDATE or DELETE, also behind a `WITH`
 /// (`WITH batch AS (SELECT ...) UPDATE ...`). A query, or text the parser cannot read whose
 /// first word is not one of those, does not.
 pub fn changes_rows(sql: &str, family: Family) -> bool {
+    let sql = without_statement_settings(sql, family);
     let head = sql.trim_start().to_ascii_uppercase();
     if ["INSERT", "UPDATE", "DELETE"]
         .iter()
@@ -92,7 +129,7 @@ pub fn changes_rows(sql: &str, family: Family) -> bool {
 /// table), no grouping, every source a table (joined or listed). A query over tables that hold
 /// no row then gives none. `None` for anything else.
 pub fn plain_select_tables(sql: &str, family: Family) -> Option<Vec<String>> {
-    use sqlparser::ast::{Expr, GroupByExpr, SelectItem, SetExpr, TableFactor};
+    use sqlparser::ast::{SetExpr, TableFactor};
     let statements = parse(family, sql)?;
     let [Statement::Query(q)] = statements.as_slice() else {
         return None;
@@ -103,15 +140,7 @@ pub fn plain_select_tables(sql: &str, family: Family) -> Option<Vec<String>> {
     let SetExpr::Select(select) = q.body.as_ref() else {
         return None;
     };
-    let plain = |e: &Expr| matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
-    let columns_only = select.projection.iter().all(|item| match item {
-        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => plain(e),
-        SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => true,
-        _ => false,
-    });
-    let grouped = !matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty())
-        || select.having.is_some();
-    if !columns_only || grouped || select.from.is_empty() {
+    if !columns_only(select) || select.from.is_empty() {
         return None;
     }
     let mut tables = Vec::new();
@@ -126,6 +155,45 @@ pub fn plain_select_tables(sql: &str, family: Family) -> Option<Vec<String>> {
         }
     }
     Some(tables)
+}
+
+/// Whether `select` gives columns (or `*`) as they are, ungrouped: no aggregate or function,
+/// which could make a row of an empty table.
+fn columns_only(select: &sqlparser::ast::Select) -> bool {
+    use sqlparser::ast::{Expr, GroupByExpr, SelectItem};
+    let plain = |e: &Expr| matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
+    let columns = select.projection.iter().all(|item| match item {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => plain(e),
+        SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => true,
+        _ => false,
+    });
+    let grouped = !matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty())
+        || select.having.is_some();
+    columns && !grouped
+}
+
+/// The one table whose every row `query` selects, column by column (a batch rebuild's copy:
+/// it gives rows exactly when that table holds some).
+fn whole_copy_of(query: &sqlparser::ast::Query) -> Option<String> {
+    use sqlparser::ast::{SetExpr, TableFactor};
+    if query.with.is_some() || query.limit_clause.is_some() || query.fetch.is_some() {
+        return None;
+    }
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    if !columns_only(select)
+        || select.distinct.is_some()
+        || select.selection.is_some()
+        || select.from.len() != 1
+        || !select.from[0].joins.is_empty()
+    {
+        return None;
+    }
+    match &select.from[0].relation {
+        TableFactor::Table { name, .. } => Some(last_ident(name)),
+        _ => None,
+    }
 }
 
 /// Split `text` into its statements, each the original text between top-level `;`. Only when
@@ -353,6 +421,7 @@ fn create_table_effects(ct: &CreateTable) -> Reading {
 
 /// Read what one statement does to the schema.
 pub fn read_statement(sql: &str, family: Family) -> Reading {
+    let sql = without_statement_settings(sql, family);
     let Some(stmts) = parse(family, sql) else {
         return Reading::Unknown;
     };
@@ -378,7 +447,17 @@ fn read_one(stmt: &Statement) -> Reading {
     match stmt {
         Statement::Insert(ins) => match &ins.table {
             sqlparser::ast::TableObject::TableName(n) => {
-                Reading::Effects(vec![set(Object::Rows(last_ident(n)), State::Present)])
+                let values = ins
+                    .source
+                    .as_ref()
+                    .is_some_and(|q| matches!(*q.body, sqlparser::ast::SetExpr::Values(_)));
+                Reading::Effects(vec![match values {
+                    true => set(Object::Rows(last_ident(n)), State::Present),
+                    false => Effect::Fill {
+                        table: last_ident(n),
+                        copy_of: ins.source.as_deref().and_then(whole_copy_of),
+                    },
+                }])
             }
             _ => Reading::Data,
         },

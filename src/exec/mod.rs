@@ -357,6 +357,9 @@ async fn run_locked(
             });
         }
     }
+    if let Some(settings) = plan.database.bulk_session() {
+        conn.execute(settings).await?;
+    }
     if prepared.version_table_first {
         conn.execute(&plan.version_table_ddl()).await?;
     }

@@ -157,10 +157,16 @@ fn optimise(
 fn continues(plan: &Plan, interrupted: &journal::Interrupted) -> bool {
     let units = plan.units();
     let ran = units.first().map_or(&[][..], |u| &u.statements[..]);
+    let next = |k: usize| ran.get(k).map(|s| journal::statement_sha(&s.sql));
     interrupted.applied.len() <= ran.len()
         && interrupted
             .applied
             .iter()
             .zip(ran)
             .all(|(sha, s)| *sha == journal::statement_sha(&s.sql))
+        // A statement whose outcome is unknown is the plan's next one too.
+        && interrupted
+            .uncertain
+            .as_ref()
+            .is_none_or(|(k, sha)| k.checked_sub(1).and_then(next).as_ref() == Some(sha))
 }

@@ -422,7 +422,9 @@ fn temporary_only(st: &Statement) -> bool {
         && effects.iter().all(|e| match e {
             Effect::Temporary(_) => true,
             Effect::DropTable(t) => t.starts_with("alembic_engine_"),
-            Effect::Set(Object::Rows(t), _) => t.starts_with("alembic_engine_"),
+            Effect::Set(Object::Rows(t), _) | Effect::Fill { table: t, .. } => {
+                t.starts_with("alembic_engine_")
+            }
             _ => false,
         })
 }
@@ -445,7 +447,7 @@ fn data<'a>(revision: &str, st: &'a Statement) -> Carried<'a> {
     }
     let table = match &st.effect {
         Reading::Effects(effects) => effects.iter().find_map(|e| match e {
-            Effect::Set(Object::Rows(t), _) => Some(t.clone()),
+            Effect::Set(Object::Rows(t), _) | Effect::Fill { table: t, .. } => Some(t.clone()),
             _ => None,
         }),
         _ => None,

@@ -100,7 +100,7 @@ impl Statement {
         for e in effects {
             match e {
                 Effect::Set(o, _) => out.extend(o.table().map(str::to_string)),
-                Effect::DropTable(t) => out.push(t.clone()),
+                Effect::DropTable(t) | Effect::Fill { table: t, .. } => out.push(t.clone()),
                 Effect::RenameTable { from, to } => out.extend([from.clone(), to.clone()]),
                 Effect::Temporary(_) => {}
             }

@@ -61,6 +61,8 @@ pub enum State {
     Absent,
     Present,
     Columns(Vec<String>),
+    /// Rows: as many as table `0` holds (present when it holds any).
+    RowsOf(String),
 }
 
 /// What one statement does to the objects it names.
@@ -72,6 +74,13 @@ pub enum Effect {
     RenameTable { from: String, to: String },
     /// Every object of a dropped table goes with it.
     DropTable(String),
+    /// Rows copied into `table` from a query (`INSERT … SELECT`): how many, none included,
+    /// depends on the rows read. `copy_of`: the one table the query copies every row of (a
+    /// batch rebuild's copy), whose rows then tell whether it ran.
+    Fill {
+        table: String,
+        copy_of: Option<String>,
+    },
     /// A temporary table: it lives as long as the session, the catalog never shows it, and
     /// what later statements do to it leaves no trace.
     Temporary(String),

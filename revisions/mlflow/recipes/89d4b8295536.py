@@ -9,7 +9,9 @@ each descending (a window function: one sort, where the script's three nested GR
 take minutes on a large SQLite file). That is the script's max step per run and key, then max
 timestamp at that step, then max value at that step and timestamp, so whenever the script
 succeeds these are the rows Python inserts, computed by the database without loading them into
-memory. (Window functions: SQLite 3.25, PostgreSQL, MariaDB 10.2, MySQL 8.)
+memory. (Window functions: SQLite 3.25, PostgreSQL, MariaDB 10.2, MySQL 8.) SQLite,
+PostgreSQL and MariaDB first take the greatest step per run and key and rank only the rows
+at that step: the same rows, found with less sorting.
 
 One difference, on data the script cannot migrate: the script groups its last level by
 `is_nan` as well, so when the latest (step, timestamp) of a metric holds both a NaN (stored as
@@ -52,12 +54,13 @@ def upgrade():
         f"ORDER BY m.step DESC, m.{ts} DESC, m.value DESC, m.is_nan ASC) AS place "
         f"FROM metrics AS m"
     )
-    if dialect == "sqlite":
-        # SQLite: the greatest step per (run, key) first (one GROUP BY), then the window over
-        # the few rows at that step. CROSS JOIN makes SQLite scan metrics once and probe the
-        # per-(run, key) maxima through an automatic index (4.4 s -> 2.0 s at 1M rows); a
-        # plain JOIN lets it probe metrics by key alone instead (minutes). key, run_uuid and
-        # step are NOT NULL here, so the equality join loses no row.
+    if dialect in ("sqlite", "postgresql"):
+        # SQLite and PostgreSQL: the greatest step per (run, key) first (one GROUP BY), then
+        # the window over the few rows at that step. CROSS JOIN makes SQLite scan metrics once
+        # and probe the per-(run, key) maxima through an automatic index (4.4 s -> 2.0 s at 1M
+        # rows); a plain JOIN lets it probe metrics by key alone instead (minutes). PostgreSQL
+        # hashes the maxima and joins (0.88 s -> 0.45 s at 1M rows, with the run's work_mem).
+        # key, run_uuid and step are NOT NULL here, so the equality join loses no row.
         latest = (
             f"SELECT run_uuid, {k}, MAX(step) AS step FROM metrics GROUP BY run_uuid, {k}"
         )
@@ -68,8 +71,23 @@ def upgrade():
             f"FROM metrics AS m CROSS JOIN ({latest}) AS g "
             f"WHERE g.run_uuid = m.run_uuid AND g.{k} = m.{k} AND g.step = m.step"
         )
+    settings = ""
+    if dialect == "mysql" and op.get_bind().dialect.is_mariadb:
+        # MariaDB: the greatest step per (run, key) materialized once with a unique key, and
+        # every metric row probed against it (a semi-join), then the window over the few rows
+        # at that step (6.9 s -> 2.5 s at 1M rows). Only materialization is allowed for this
+        # statement: the other strategy, IN-to-EXISTS, would group again for every row. (A
+        # JOIN with the maxima as a derived table got no key there, and ran for minutes.)
+        latest = f"SELECT run_uuid, {k}, MAX(step) FROM metrics GROUP BY run_uuid, {k}"
+        ranked = (
+            f"SELECT m.{k}, m.value, m.{ts}, m.step, m.is_nan, m.run_uuid, "
+            f"ROW_NUMBER() OVER (PARTITION BY m.run_uuid, m.{k} "
+            f"ORDER BY m.{ts} DESC, m.value DESC, m.is_nan ASC) AS place "
+            f"FROM metrics AS m WHERE (m.run_uuid, m.{k}, m.step) IN ({latest})"
+        )
+        settings = "SET STATEMENT optimizer_switch='materialization=on,in_to_exists=off' FOR "
     op.execute(
-        f"INSERT INTO latest_metrics ({k}, value, {ts}, step, is_nan, run_uuid) "
+        f"{settings}INSERT INTO latest_metrics ({k}, value, {ts}, step, is_nan, run_uuid) "
         f"SELECT r.{k}, r.value, r.{ts}, r.step, r.is_nan, r.run_uuid "
         f"FROM ({ranked}) AS r WHERE r.place = 1"
     )

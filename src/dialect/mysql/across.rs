@@ -15,9 +15,17 @@
 //! Only statements that rebuild or scan the table join (adding columns alone is done in place:
 //! fusing revisions for it would save nothing).
 //!
-//! Anything else on the table (a foreign key, a rename, a dropped column, data, a read, an
-//! index) ends the merge. Statements that join across revisions make those revisions one
-//! checkpoint unit (the plan fuses them), so a crash leaves either none or all of them.
+//! A statement that only reads the table (an `INSERT` into another table selecting from it:
+//! MLflow's 89d4b8295536 fills `latest_metrics` from `metrics` between 181f10493468 and
+//! 39d1c3be5f05) lets later statements join only with clauses that leave every row as the read
+//! sees it: `CHECK`s (the rows read are the ones checked, earlier), and a `MODIFY c` giving `c`
+//! the definition it already has in the merge (nothing to do). Merges are repeated until none
+//! is left, so that two later statements merged together (39d1c3be5f05's and c48cb773bb87's)
+//! can then join an earlier one.
+//!
+//! Anything else on the table (a foreign key, a rename, a dropped column, a write, an index)
+//! ends the merge. Statements that join across revisions make those revisions one checkpoint
+//! unit (the plan fuses them), so a crash leaves either none or all of them.
 
 use crate::plan::{Joined, Kind, Merge, Statement};
 use crate::schema::effect::Reading;
@@ -141,9 +149,46 @@ struct Open {
     statements: usize,
     absorbed: Vec<(usize, usize)>,
     last_op: usize,
+    /// A statement since the first only read the table: later clauses must leave its rows as
+    /// they were read.
+    read: bool,
 }
 
 impl Open {
+    /// The clauses of a later statement that still have work to do: a `MODIFY c` giving `c`
+    /// the very definition the merge gives it (by `ADD COLUMN` or `MODIFY`) is left out.
+    fn effective<'a>(&self, clauses: &[&'a str]) -> Vec<&'a str> {
+        let definition = |clause: &str| {
+            let column = column_of(clause)?;
+            let rest = clause
+                .strip_prefix("MODIFY ")
+                .or_else(|| clause.strip_prefix("ADD COLUMN "))?;
+            Some((column.to_string(), rest.to_string()))
+        };
+        clauses
+            .iter()
+            .copied()
+            .filter(|c| {
+                !(c.starts_with("MODIFY ")
+                    && definition(c).is_some_and(|d| {
+                        self.clauses
+                            .iter()
+                            .rev()
+                            .find_map(|e| definition(e).filter(|(column, _)| *column == d.0))
+                            == Some(d)
+                    }))
+            })
+            .collect()
+    }
+
+    /// Whether `clauses` leave every row of the table as a read before them saw it.
+    fn keeps_rows(clauses: &[&str]) -> bool {
+        clauses.iter().all(|c| {
+            c.starts_with("ADD CHECK ")
+                || constraint_kind(c).is_some_and(|k| k.starts_with("CHECK "))
+        })
+    }
+
     /// Take a later statement's clauses, or say it cannot join (then nothing is changed).
     fn join(&mut self, clauses: &[&str]) -> bool {
         let mut next = self.clauses.clone();
@@ -185,6 +230,19 @@ impl Open {
 /// statement takes the first one's place. Tables that `triggers` (triggers' SQL) name are left
 /// alone: a statement on another table could write to them.
 pub fn merge_across(ops: &mut [Vec<Statement>], triggers: &[&str]) -> Vec<Joined> {
+    let mut joined = Vec::new();
+    loop {
+        let pass = merge_pass(ops, triggers);
+        if pass.is_empty() {
+            return joined;
+        }
+        joined.extend(pass);
+    }
+}
+
+/// One pass of [`merge_across`]: each statement that rebuilds a table, with the later ones that
+/// can join it.
+fn merge_pass(ops: &mut [Vec<Statement>], triggers: &[&str]) -> Vec<Joined> {
     let mut done: Vec<Open> = Vec::new();
     let mut absorbed: Vec<(usize, usize)> = Vec::new();
     for o in 0..ops.len() {
@@ -206,6 +264,7 @@ pub fn merge_across(ops: &mut [Vec<Statement>], triggers: &[&str]) -> Vec<Joined
                 statements: 1,
                 absorbed: Vec::new(),
                 last_op: o,
+                read: false,
             };
             extend(ops, &mut open, &absorbed);
             if open.statements > 1 {
@@ -229,9 +288,17 @@ fn extend(ops: &[Vec<Statement>], open: &mut Open, absorbed: &[(usize, usize)]) 
             if !names_table(&statement.sql, &open.table) {
                 continue;
             }
+            if reads_only(statement, &open.table) {
+                open.read = true;
+                continue;
+            }
             let joins = statement.kind == Kind::Ddl
                 && alter(&statement.sql).is_some_and(|(t, clauses)| {
-                    t == open.table && rebuilds(&clauses) && open.join(&clauses)
+                    let clauses = open.effective(&clauses);
+                    t == open.table
+                        && rebuilds(&clauses)
+                        && (!open.read || Open::keeps_rows(&clauses))
+                        && open.join(&clauses)
                 });
             if !joins {
                 return;
@@ -242,6 +309,21 @@ fn extend(ops: &[Vec<Statement>], open: &mut Open, absorbed: &[(usize, usize)]) 
             open.last_op = o;
         }
     }
+}
+
+/// Whether `statement` only reads `table`: rows inserted into another table (triggers aside:
+/// tables a trigger names never start a merge).
+fn reads_only(statement: &Statement, table: &str) -> bool {
+    let table = table.trim_matches('`');
+    statement.kind == Kind::Dml
+        && crate::dialect::sqltext::without_statement_settings(
+            &statement.sql,
+            crate::dialect::sqltext::Family::Mysql,
+        )
+        .starts_with("INSERT INTO ")
+        && matches!(&statement.effect, Reading::Effects(effects)
+            if !effects.is_empty() && effects.iter().all(|e| matches!(e,
+                crate::schema::effect::Effect::Fill { table: t, .. } if t != table)))
 }
 
 fn apply(ops: &mut [Vec<Statement>], done: Vec<Open>) -> Vec<Joined> {
@@ -318,9 +400,10 @@ mod tests {
     }
 
     #[test]
-    fn a_read_of_the_table_a_retype_or_a_trigger_keeps_statements_apart() {
+    fn a_write_of_the_table_an_index_a_retype_or_a_trigger_keeps_statements_apart() {
         for between in [
-            "INSERT INTO latest_metrics (k) SELECT k FROM metrics",
+            "INSERT INTO metrics (k) SELECT k FROM runs",
+            "UPDATE latest_metrics SET k = (SELECT MAX(k) FROM metrics)",
             "CREATE INDEX ix ON metrics (k)",
         ] {
             let mut ops = ops(&[
@@ -342,6 +425,44 @@ mod tests {
         ]);
         let trigger = "CREATE TRIGGER tr AFTER INSERT ON u FOR EACH ROW INSERT INTO t VALUES (1)";
         assert!(merge_across(&mut triggered, &[trigger]).is_empty());
+    }
+
+    #[test]
+    fn after_a_read_only_checks_and_definitions_already_given_join() {
+        // MLflow's path: 181f10493468, 89d4b8295536's read, 39d1c3be5f05, c48cb773bb87.
+        let mut path = ops(&[
+            &["ALTER TABLE metrics MODIFY value FLOAT(53) NOT NULL, ADD COLUMN is_nan BOOL NOT NULL DEFAULT '0', DROP PRIMARY KEY, ADD CONSTRAINT metric_pk PRIMARY KEY (`key`, is_nan)"],
+            &["INSERT INTO latest_metrics (`key`, is_nan) SELECT m.`key`, m.is_nan FROM metrics AS m"],
+            &[
+                "ALTER TABLE latest_metrics MODIFY is_nan BOOL NOT NULL, ADD CHECK (is_nan IN (0, 1))",
+                "ALTER TABLE metrics MODIFY is_nan BOOL NOT NULL, ADD CHECK (is_nan IN (0, 1))",
+            ],
+            &["ALTER TABLE metrics MODIFY is_nan BOOL NOT NULL DEFAULT '0', ADD CHECK (is_nan IN (0, 1))"],
+        ]);
+        let joined = merge_across(&mut path, &[]);
+        assert_eq!(
+            sql(&path),
+            vec![
+                vec!["ALTER TABLE metrics MODIFY value FLOAT(53) NOT NULL, ADD COLUMN is_nan BOOL NOT NULL DEFAULT '0', DROP PRIMARY KEY, ADD CONSTRAINT metric_pk PRIMARY KEY (`key`, is_nan), ADD CHECK (is_nan IN (0, 1)), ADD CHECK (is_nan IN (0, 1))"],
+                vec!["INSERT INTO latest_metrics (`key`, is_nan) SELECT m.`key`, m.is_nan FROM metrics AS m"],
+                vec!["ALTER TABLE latest_metrics MODIFY is_nan BOOL NOT NULL, ADD CHECK (is_nan IN (0, 1))"],
+                vec![],
+            ]
+        );
+        let spans: Vec<_> = joined.iter().map(|j| j.ops.clone()).collect();
+        assert_eq!(spans, [2..=3, 0..=2]);
+        // After a read, a clause that changes rows (a retype, a default-less column) does not.
+        for later in [
+            "ALTER TABLE metrics MODIFY value FLOAT NOT NULL, ADD CHECK (value > 0)",
+            "ALTER TABLE metrics ADD COLUMN b BOOL NOT NULL, ADD CHECK (b IN (0, 1))",
+        ] {
+            let mut ops = ops(&[
+                &["ALTER TABLE metrics MODIFY value FLOAT(53) NOT NULL"],
+                &["INSERT INTO latest_metrics (value) SELECT value FROM metrics"],
+                &[later],
+            ]);
+            assert!(merge_across(&mut ops, &[]).is_empty(), "{later}");
+        }
     }
 
     #[test]

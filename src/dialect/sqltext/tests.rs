@@ -68,6 +68,24 @@ fn reads_what_ddl_creates_and_drops() {
         read_statement("INSERT INTO t (a) VALUES (1)", Family::Postgres),
         Reading::Effects(vec![Effect::Set(Object::Rows("t".into()), State::Present)])
     );
+    // Rows copied from a query: perhaps none.
+    assert_eq!(
+        read_statement("INSERT INTO t (a) SELECT a FROM u", Family::Postgres),
+        Reading::Effects(vec![Effect::Fill {
+            table: "t".into(),
+            copy_of: Some("u".into())
+        }])
+    );
+    assert_eq!(
+        read_statement(
+            "INSERT INTO t (a) SELECT a FROM u WHERE a > 0",
+            Family::Postgres
+        ),
+        Reading::Effects(vec![Effect::Fill {
+            table: "t".into(),
+            copy_of: None
+        }])
+    );
     assert_eq!(
         read_statement("DROP INDEX ix ON t", Family::Mysql),
         Reading::Effects(vec![Effect::Set(
@@ -111,4 +129,32 @@ fn plain_selects_name_the_tables_their_rows_come_from() {
         None
     );
     assert_eq!(tables("SELECT id FROM a UNION SELECT id FROM b"), None);
+}
+
+#[test]
+fn a_mariadb_statement_settings_prefix_is_read_through() {
+    let sql = "SET STATEMENT optimizer_switch='materialization=on,in_to_exists=off' FOR \
+               INSERT INTO latest_metrics (a) SELECT a FROM metrics";
+    assert_eq!(
+        without_statement_settings(sql, Family::Mysql),
+        "INSERT INTO latest_metrics (a) SELECT a FROM metrics"
+    );
+    assert!(changes_rows(sql, Family::Mysql));
+    assert_eq!(
+        read_statement(sql, Family::Mysql),
+        read_statement(
+            "INSERT INTO latest_metrics (a) SELECT a FROM metrics",
+            Family::Mysql
+        )
+    );
+    let quoted = "SET STATEMENT x=' for ' FOR DELETE FROM t";
+    assert_eq!(
+        without_statement_settings(quoted, Family::Mysql),
+        "DELETE FROM t"
+    );
+    assert_eq!(without_statement_settings(sql, Family::Postgres), sql);
+    assert!(!changes_rows(
+        "SET STATEMENT max_statement_time=1",
+        Family::Mysql
+    ));
 }

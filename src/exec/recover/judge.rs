@@ -62,7 +62,7 @@ fn retable(o: &Object, to: &str) -> Object {
 fn inverse(s: &State) -> State {
     match s {
         State::Absent => State::Present,
-        State::Present | State::Columns(_) => State::Absent,
+        State::Present | State::Columns(_) | State::RowsOf(_) => State::Absent,
     }
 }
 
@@ -101,7 +101,7 @@ fn state_before(readings: &[Reading]) -> Expect {
                 continue;
             }
             match e {
-                Effect::Temporary(_) => {}
+                Effect::Temporary(_) | Effect::Fill { .. } => {}
                 Effect::Set(o, s) => {
                     if matches!(o, Object::Rows(_)) {
                         continue;
@@ -192,6 +192,18 @@ fn advance(
         }
         match e {
             Effect::Temporary(_) => {}
+            Effect::Fill { table, copy_of } => match copy_of {
+                // A whole copy of a table into one made here: as many rows as it holds.
+                Some(source) if created.contains(table) => {
+                    next.insert(Object::Rows(table.clone()), State::RowsOf(source.clone()));
+                }
+                // As many rows as the query reads, perhaps none: the rows tell nothing.
+                _ => {
+                    next.remove(&Object::Rows(table.clone()));
+                    trace_of =
+                        Trace::Hidden("it copies as many rows as a query reads, perhaps none");
+                }
+            },
             Effect::Set(Object::Rows(t), s) => {
                 if created.contains(t) {
                     next.insert(Object::Rows(t.clone()), s.clone());
@@ -232,13 +244,30 @@ fn advance(
     }
     trace_of
 }
+/// Whether `table` holds rows (asked once per judgement).
+async fn held(
+    conn: &mut Conn,
+    asked: &mut BTreeMap<String, bool>,
+    table: &str,
+) -> Result<State, DbError> {
+    let has = match asked.get(table) {
+        Some(h) => *h,
+        None => {
+            let h = conn.has_rows(table).await?;
+            asked.insert(table.to_string(), h);
+            h
+        }
+    };
+    Ok(if has { State::Present } else { State::Absent })
+}
+
 /// Whether the effect is on a temporary table (or creates one): no trace in the catalog,
 /// and harmless to repeat in a new session.
 fn on_temporary(e: &Effect, temporary: &BTreeSet<String>) -> bool {
     match e {
         Effect::Temporary(_) => true,
         Effect::Set(o, _) => o.table().is_some_and(|t| temporary.contains(t)),
-        Effect::DropTable(t) => temporary.contains(t),
+        Effect::DropTable(t) | Effect::Fill { table: t, .. } => temporary.contains(t),
         Effect::RenameTable { from, .. } => temporary.contains(from),
     }
 }
@@ -265,6 +294,9 @@ pub fn temporary_replay(prefix: &[Statement]) -> Vec<usize> {
                     Effect::DropTable(t) => {
                         alive.remove(t);
                         tables.insert(t.clone());
+                    }
+                    Effect::Fill { table, .. } => {
+                        tables.insert(table.clone());
                     }
                     Effect::Set(o, _) => tables.extend(o.table().map(str::to_string)),
                     Effect::RenameTable { from, .. } => {
@@ -323,24 +355,18 @@ pub async fn judge(
                     {
                         continue;
                     }
-                    let has = match rows.get(t) {
-                        Some(h) => *h,
-                        None => {
-                            let h = conn.has_rows(t).await?;
-                            rows.insert(t.clone(), h);
-                            h
-                        }
-                    };
-                    if has {
-                        State::Present
-                    } else {
-                        State::Absent
-                    }
+                    held(conn, &mut rows, t).await?
                 }
                 _ => match o.state_in(&live, checks_comparable) {
                     Some(a) => a,
                     None => continue,
                 },
+            };
+            // A whole copy holds rows exactly when its source does (if it is still there).
+            let s = &match s {
+                State::RowsOf(source) if live.table(source).is_none() => continue,
+                State::RowsOf(source) => held(conn, &mut rows, source).await?,
+                other => other.clone(),
             };
             if !agrees(s, &actual) {
                 mismatch = Some(format!(
@@ -491,10 +517,15 @@ mod tests {
             Some(&State::Present)
         );
         assert!(!before.keys().any(|o| matches!(o, Object::Index(..))));
+        // A whole copy holds as many rows as its source.
         let after_copy = &sim.states[2];
         assert_eq!(
             after_copy.get(&Object::Rows("_alembic_tmp_runs".into())),
-            Some(&State::Present)
+            Some(&State::RowsOf("runs".into()))
+        );
+        assert_eq!(
+            sim.states[1].get(&Object::Rows("_alembic_tmp_runs".into())),
+            Some(&State::Absent)
         );
         let done = &sim.states[5];
         assert_eq!(
