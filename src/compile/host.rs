@@ -220,9 +220,11 @@ impl CompileHost {
             "alembic.op" => Some(op()),
             "alembic.context" => Some(self.context_module()),
             "time" => Some(time_module()),
-            "os" => Some(paths::os_module()),
-            "os.path" => Some(paths::os_path_module()),
-            "pathlib" => Some(paths::pathlib_module()),
+            // For `env.py` (and what it imports) only: it names its version folders with them.
+            // A revision reading the environment stays refused where it does.
+            "os" if self.env.is_some() => Some(paths::os_module()),
+            "os.path" if self.env.is_some() => Some(paths::os_path_module()),
+            "pathlib" if self.env.is_some() => Some(paths::pathlib_module()),
             // Names Python-side code reaches for (type parameters, client-side defaults); any
             // use beyond naming them fails.
             "uuid" => Some(libraries::named_placeholders(
