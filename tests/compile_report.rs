@@ -424,4 +424,24 @@ fn version_folders_env_py_sets_in_code_not_followed_are_named_when_no_revisions_
         "{}",
         String::from_utf8_lossy(&given.stderr)
     );
+    assert!(!String::from_utf8_lossy(&given.stderr).contains("warning"));
+    // With revisions in versions/ too, those are read, and the assignment is warned about.
+    write(
+        &dir.join("versions/b1_u.py"),
+        &table_revision("b1", None, "u"),
+    );
+    let defaulted = support::mlflow_migrate()
+        .arg("--scripts")
+        .arg(&dir)
+        .args(["history"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&defaulted.stderr);
+    assert!(defaulted.status.success(), "{err}");
+    assert!(
+        err.contains("warning: ")
+            && err.contains(&format!("{}:6:", dir.join("env.py").display()))
+            && err.contains("--version-location"),
+        "{err}"
+    );
 }

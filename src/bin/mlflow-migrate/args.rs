@@ -57,6 +57,20 @@ fn open(cli: &Cli, locator: &Locator, out: &Output) -> Result<Migrator, OpenErro
     if !matches!(project.origin, ScriptOrigin::Explicit(_)) {
         out.note(format!("{} ({})", project.origin, project.name));
     }
+    // env.py names its own folders in code not followed, and the configured ones were read.
+    let unread = project
+        .env
+        .as_ref()
+        .and_then(|e| e.version_locations_unread.as_ref());
+    if let (Some(unread), true) = (unread, locator.version_locations.is_empty()) {
+        let folders: Vec<String> = (project.scripts.version_locations.iter())
+            .map(|f| f.display().to_string())
+            .collect();
+        out.note(format!(
+            "warning: {unread}; revisions are read from {} (name the folders it means with --version-location DIR)",
+            folders.join(", ")
+        ));
+    }
     Ok(Migrator::new(project)?)
 }
 
