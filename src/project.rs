@@ -280,20 +280,16 @@ impl Locator {
         let (package_root, package) = enclosing_package(&layout.dir).unzip();
         let sqlalchemy = self.sqlalchemy_for(package_root.as_deref())?;
         let env_path = layout.dir.join("env.py");
-        let env = env_path
-            .is_file()
-            .then(|| {
-                let dialect = Database::Sqlite.dialect_for(sqlalchemy);
-                crate::compile::Compiler::for_source(
-                    "alembic",
-                    package_root.clone(),
-                    package.as_deref(),
-                    dialect,
-                )
-                .ok()
-                .map(|c| c.read_env(&env_path, &layout))
-            })
-            .flatten();
+        let env = env_path.is_file().then(|| {
+            let dialect = Database::Sqlite.dialect_for(sqlalchemy);
+            crate::compile::Compiler::with_facts(
+                "alembic",
+                package_root.clone(),
+                package.as_deref(),
+                dialect,
+            )
+            .read_env(&env_path, &layout)
+        });
         let read_locations = env.as_ref().and_then(|e| e.version_locations.clone());
         if given.is_none() && read_locations.is_some() {
             layout.configured = read_locations;

@@ -178,21 +178,39 @@ impl Compiler {
         package: Option<&str>,
         dialect: Arc<dyn Dialect>,
     ) -> Result<Self, crate::recipes::RecipeError> {
-        let mlflow = name == "mlflow" || name == "mlflow-auth";
+        let mut compiler = Compiler::with_facts(name, package_root, package, dialect);
+        compiler.recipes = match package {
+            Some(package) if !Self::is_mlflow(name) => {
+                crate::recipes::RecipeBook::for_package(package)?
+            }
+            _ => crate::recipes::RecipeBook::builtin(name)?,
+        };
+        Ok(compiler)
+    }
+
+    fn is_mlflow(name: &str) -> bool {
+        name == "mlflow" || name == "mlflow-auth"
+    }
+
+    /// A compiler that knows the application facts of the project `name` (see
+    /// [`Compiler::for_source`]) and no recipes: enough to read an `env.py`, which runs no
+    /// revision.
+    pub(crate) fn with_facts(
+        name: &str,
+        package_root: Option<std::path::PathBuf>,
+        package: Option<&str>,
+        dialect: Arc<dyn Dialect>,
+    ) -> Self {
         let mut compiler = Compiler::new(
             dialect,
-            if mlflow {
+            if Self::is_mlflow(name) {
                 Facts::mlflow()
             } else {
                 Facts::default()
             },
         );
-        compiler.recipes = crate::recipes::RecipeBook::builtin(name)?;
         compiler.package_root = package_root;
         if let Some(package) = package {
-            if !mlflow {
-                compiler.recipes = crate::recipes::RecipeBook::for_package(package)?;
-            }
             compiler.facts.interpret.packages.push(package.to_string());
             if let Some(facts) = Facts::for_package(package) {
                 compiler.facts.modules.extend(facts.modules);
@@ -208,7 +226,7 @@ impl Compiler {
                 compiler.facts.helpers.extend(facts.helpers);
             }
         }
-        Ok(compiler)
+        compiler
     }
 
     fn session(&self, model: SchemaModel) -> Shared {

@@ -15,6 +15,7 @@ use std::collections::BTreeSet;
 
 use super::{Kind, Plan, PlannedStep, Planner, Statement};
 use crate::compile::{CompiledStep, EmittedOp};
+use crate::dialect::sqltext::{without_statement_settings, Family};
 use crate::graph::{apply_changes, Direction, VersionChange};
 use crate::ir::{Op, Table};
 use crate::schema::effect::{Effect, Object, Reading};
@@ -230,6 +231,7 @@ fn creation_order(model: &SchemaModel) -> Result<Vec<&Table>, NotDirect> {
 /// The statements a direct install runs after the tables, in the revisions' order: the
 /// triggers and functions still there at the end, and rows inserted with constant values.
 fn carried_over(plan: &Plan) -> Result<Vec<Statement>, NotDirect> {
+    let family = Family::of(plan.database);
     let mut kept: Vec<(String, Statement)> = Vec::new();
     // (the revision that inserts, the table, the statement)
     let mut rows: Vec<(String, String, Statement)> = Vec::new();
@@ -266,7 +268,7 @@ fn carried_over(plan: &Plan) -> Result<Vec<Statement>, NotDirect> {
                 continue;
             }
             for st in &e.statements {
-                match carried(revision, &e.op, st) {
+                match carried(revision, &e.op, st, family) {
                     Carried::Nothing => {}
                     Carried::Routine { key, create } => {
                         kept.retain(|(k, _)| *k != key);
@@ -341,7 +343,7 @@ fn mentions(sql: &str, table: &str) -> bool {
 }
 
 /// What one statement of an `execute` or `bulk_insert` carries into a direct install.
-fn carried<'a>(revision: &str, op: &Op, st: &'a Statement) -> Carried<'a> {
+fn carried<'a>(revision: &str, op: &Op, st: &'a Statement, family: Family) -> Carried<'a> {
     if let Op::BulkInsert { table, rows, .. } = op {
         return if rows.is_empty() {
             Carried::Nothing
@@ -405,7 +407,7 @@ fn carried<'a>(revision: &str, op: &Op, st: &'a Statement) -> Carried<'a> {
             }
         }
         _ if temporary_only(st) => Carried::Nothing,
-        _ if st.kind == Kind::Dml => data(revision, st),
+        _ if st.kind == Kind::Dml => data(revision, st, family),
         _ => Carried::Refused(NotDirect::RawSchemaChange {
             revision: revision.to_string(),
             sql: st.one_line(),
@@ -430,9 +432,10 @@ fn temporary_only(st: &Statement) -> bool {
 }
 
 /// A data statement on empty tables: updates, deletes and copies change nothing; an insert of
-/// constant values adds rows.
-fn data<'a>(revision: &str, st: &'a Statement) -> Carried<'a> {
-    let upper = st.sql.to_ascii_uppercase();
+/// constant values adds rows. The statement is read after the session settings a MySQL
+/// statement may carry (`SET STATEMENT … FOR`), which change how it runs, not what it does.
+fn data<'a>(revision: &str, st: &'a Statement, family: Family) -> Carried<'a> {
+    let upper = without_statement_settings(&st.sql, family).to_ascii_uppercase();
     let head = upper.trim_start();
     if head.starts_with("WITH") {
         // What a common table expression feeds (a recursive one makes rows of nothing) is
@@ -483,5 +486,48 @@ fn data<'a>(revision: &str, st: &'a Statement) -> Carried<'a> {
             table,
             statement: st,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::Database;
+
+    fn classed(sql: &str) -> &'static str {
+        let st = Statement::read(sql.to_string(), Database::Mariadb);
+        match data("r1", &st, Family::Mysql) {
+            Carried::Nothing => "nothing",
+            Carried::Rows { .. } => "rows",
+            Carried::Routine { .. } => "routine",
+            Carried::Refused(_) => "refused",
+        }
+    }
+
+    #[test]
+    fn statement_settings_do_not_hide_what_a_mysql_statement_does() {
+        // A copy from (empty) tables carries nothing, with or without settings.
+        let copy = "INSERT INTO latest_metrics (`key`, step) SELECT `key`, MAX(step) FROM metrics GROUP BY `key`";
+        assert_eq!(classed(copy), "nothing");
+        assert_eq!(
+            classed(&format!(
+                "SET STATEMENT optimizer_switch='materialization=on' FOR {copy}"
+            )),
+            "nothing"
+        );
+        // Constant rows are carried over: the settings must not make them "nothing".
+        let rows = "INSERT INTO workspaces (name) VALUES ('default')";
+        assert_eq!(classed(rows), "rows");
+        assert_eq!(
+            classed(&format!("SET STATEMENT sql_mode='' FOR {rows}")),
+            "rows"
+        );
+        // An aggregate without GROUP BY makes a row of nothing: refused either way.
+        let computed = "INSERT INTO counts (n) SELECT COUNT(*) FROM metrics";
+        assert_eq!(classed(computed), "refused");
+        assert_eq!(
+            classed(&format!("SET STATEMENT sql_mode='' FOR {computed}")),
+            "refused"
+        );
     }
 }
