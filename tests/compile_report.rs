@@ -398,12 +398,16 @@ fn version_folders_env_py_sets_in_code_not_followed_are_named_when_no_revisions_
         &dir.join("sqlite/a1_t.py"),
         &table_revision("a1", None, "t"),
     );
-    let out = support::mlflow_migrate()
-        .arg("--scripts")
-        .arg(&dir)
-        .args(["history"])
-        .output()
-        .unwrap();
+    // `history` of the project, reading the folders given with --version-location if any.
+    let history = |given: &[&Path]| {
+        let mut cmd = support::mlflow_migrate();
+        cmd.arg("--scripts").arg(&dir);
+        for folder in given {
+            cmd.arg("--version-location").arg(folder);
+        }
+        cmd.arg("history").output().unwrap()
+    };
+    let out = history(&[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -411,14 +415,7 @@ fn version_folders_env_py_sets_in_code_not_followed_are_named_when_no_revisions_
             && err.contains("--version-location"),
         "{err}"
     );
-    let given = support::mlflow_migrate()
-        .arg("--scripts")
-        .arg(&dir)
-        .arg("--version-location")
-        .arg(dir.join("sqlite"))
-        .args(["history"])
-        .output()
-        .unwrap();
+    let given = history(&[&dir.join("sqlite")]);
     assert!(
         given.status.success() && String::from_utf8_lossy(&given.stdout).contains("a1"),
         "{}",
@@ -430,12 +427,7 @@ fn version_folders_env_py_sets_in_code_not_followed_are_named_when_no_revisions_
         &dir.join("versions/b1_u.py"),
         &table_revision("b1", None, "u"),
     );
-    let defaulted = support::mlflow_migrate()
-        .arg("--scripts")
-        .arg(&dir)
-        .args(["history"])
-        .output()
-        .unwrap();
+    let defaulted = history(&[]);
     let err = String::from_utf8_lossy(&defaulted.stderr);
     assert!(defaulted.status.success(), "{err}");
     assert!(

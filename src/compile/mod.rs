@@ -127,7 +127,7 @@ impl Compiler {
         project: &crate::project::Project,
         dialect: Arc<dyn Dialect>,
     ) -> Result<Self, crate::recipes::RecipeError> {
-        let mlflow = project.name == "mlflow" || project.name == "mlflow-auth";
+        let mlflow = Self::is_mlflow(&project.name);
         let mut compiler = Compiler::for_source(
             &project.name,
             project.package_root.clone(),
