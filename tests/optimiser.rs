@@ -8,15 +8,15 @@
 //! 39d1c3be5f05's, and that one joins the first (89d4b8295536 between them only reads
 //! `metrics`, and the CHECKs leave its rows as read): `metrics` is rebuilt once, and the
 //! revisions from 451aebb31d03 to c48cb773bb87 run as one checkpoint unit.
-//! SQLite's rebuilds copy rows in the new primary key's order (nothing is merged); PostgreSQL
-//! plans are left as they are. That the merged plans leave Python's
+//! SQLite's three rebuilds of `metrics` become one copy into the final shape, in the new
+//! primary key's order; PostgreSQL plans are left as they are. That the merged plans leave Python's
 //! schema and rows is shown by the executor and data conformance suites, which run them.
 
 mod support;
 
 use alembic_engine::dialect::Database;
 use alembic_engine::graph::Lower;
-use alembic_engine::plan::{DbState, Mode, Optimised, Planner};
+use alembic_engine::plan::{DbState, MergeKind, Mode, Optimised, Planner};
 use support::reference_db::Project;
 
 fn optimised(database: Database) -> (Vec<Optimised>, Vec<String>) {
@@ -27,17 +27,22 @@ fn optimised(database: Database) -> (Vec<Optimised>, Vec<String>) {
     let before = plan.statement_count();
     let revisions = plan.revision_count();
     let optimised = plan.optimise(0);
-    let merged: usize = optimised
-        .iter()
-        .flat_map(|o| &o.merges)
-        .map(|m| m.statements - 1)
-        .sum();
-    // A fused unit moves the version row once for all its revisions.
+    let folded = |kind: MergeKind| -> usize {
+        optimised
+            .iter()
+            .flat_map(|o| &o.merges)
+            .filter(|m| m.kind == kind)
+            .map(|m| m.statements - 1)
+            .sum()
+    };
+    // A fused unit moves the version row once for all its revisions; an ALTER TABLE merged
+    // into another is one statement less, a rebuild folded into another four (its create,
+    // copy, drop and rename; on MLflow's path the rebuilt tables have no indexes yet).
     let fused = revisions - plan.steps.len();
     assert_eq!(plan.revision_count(), revisions, "{database:?}");
     assert_eq!(
         plan.statement_count(),
-        before - merged - fused,
+        before - folded(MergeKind::AlterTable) - 4 * folded(MergeKind::Rebuild) - fused,
         "{database:?}"
     );
     let sql = plan
@@ -47,6 +52,19 @@ fn optimised(database: Database) -> (Vec<Optimised>, Vec<String>) {
         .map(|s| s.sql)
         .collect();
     (optimised, sql)
+}
+
+/// The revisions of MLflow's path after `first`, up to `last`, in the path's order.
+fn after(first: &str, last: &str) -> Vec<String> {
+    let (_, graph) = support::cli::open_project(Project::Mlflow);
+    let path: Vec<String> = graph
+        .upgrade_path(&Lower::None, "heads")
+        .unwrap()
+        .iter()
+        .map(|s| graph.id(s.revision).to_string())
+        .collect();
+    let at = |r: &str| path.iter().position(|p| p == r).unwrap();
+    path[at(first) + 1..=at(last)].to_vec()
 }
 
 /// How many statements on `metrics` the revision's merge made one (0: none merged).
@@ -72,15 +90,7 @@ fn mysql_and_mariadb_rebuild_metrics_once_per_unit() {
                 .unwrap_or_default()
         };
         // Every revision after 451aebb31d03 up to c48cb773bb87, in the path's order.
-        let (_, graph) = support::cli::open_project(Project::Mlflow);
-        let path: Vec<String> = graph
-            .upgrade_path(&Lower::None, "heads")
-            .unwrap()
-            .iter()
-            .map(|s| graph.id(s.revision).to_string())
-            .collect();
-        let at = |r: &str| path.iter().position(|p| p == r).unwrap();
-        let expected = &path[at("451aebb31d03") + 1..=at("c48cb773bb87")];
+        let expected = after("451aebb31d03", "c48cb773bb87");
         assert!(expected.iter().any(|r| r == "89d4b8295536"));
         assert_eq!(joined("451aebb31d03"), expected, "{database:?}");
         let fused: Vec<&str> = optimised
@@ -140,42 +150,78 @@ fn mysql_and_mariadb_rebuild_metrics_once_per_unit() {
 }
 
 #[test]
-fn sqlite_and_postgresql_merge_nothing() {
-    for database in [Database::Sqlite, Database::Postgresql] {
-        let (optimised, _) = optimised(database);
-        assert!(optimised.is_empty(), "{database:?}: {optimised:?}");
-    }
+fn postgresql_merges_nothing() {
+    let (optimised, _) = optimised(Database::Postgresql);
+    assert!(optimised.is_empty(), "{optimised:?}");
 }
 
-/// SQLite's live rebuilds copy their rows in the new primary key's order (the plan states the
-/// positions of the key's columns in the copied list); offline scripts keep Alembic's copy.
+/// SQLite rebuilds `metrics` in 451aebb31d03 (`step` added just before, the key swapped),
+/// 181f10493468 (`is_nan` added, the key swapped again) and 39d1c3be5f05 (a CHECK on `is_nan`).
+/// Nothing between the first two reads or writes `metrics`; between the last two,
+/// 89d4b8295536 only reads it, and the third adds nothing but a CHECK: the first rebuild
+/// creates the final shape, its copy is the only one, and the revisions from 451aebb31d03 to
+/// 39d1c3be5f05 run as one unit. The copy is ordered by the final key's columns it fills.
 #[test]
-fn sqlite_rebuilds_copy_rows_in_the_new_primary_keys_order() {
-    let (_, sql) = optimised(Database::Sqlite);
+fn sqlite_rebuilds_metrics_once_in_the_final_shape_and_in_key_order() {
+    let (optimised, sql) = optimised(Database::Sqlite);
+    let unit = optimised
+        .iter()
+        .find(|o| o.revision == "451aebb31d03")
+        .expect("451aebb31d03 merged");
+    assert_eq!(
+        unit.joined,
+        after("451aebb31d03", "39d1c3be5f05"),
+        "{unit:?}"
+    );
+    let on_metrics: Vec<(usize, MergeKind)> = unit
+        .merges
+        .iter()
+        .filter(|m| m.table == "metrics")
+        .map(|m| (m.statements, m.kind))
+        .collect();
+    assert_eq!(on_metrics, [(3, MergeKind::Rebuild)], "{unit:?}");
+    let created: Vec<&String> = sql
+        .iter()
+        .filter(|s| s.starts_with("CREATE TABLE _alembic_tmp_metrics "))
+        .collect();
+    assert_eq!(created.len(), 1, "{created:#?}");
+    assert!(
+        created[0].contains("PRIMARY KEY (\"key\", timestamp, step, run_uuid, value, is_nan)")
+            && created[0].contains("CHECK (is_nan IN (0, 1))"),
+        "{}",
+        created[0]
+    );
+    // 451aebb31d03's copy (step was added in place just before; is_nan is filled by its
+    // default), in the final key's order as far as it fills it.
     let copies: Vec<&String> = sql
         .iter()
         .filter(|s| s.starts_with("INSERT INTO _alembic_tmp_metrics "))
         .collect();
-    // 451aebb31d03, 181f10493468 and 39d1c3be5f05 rebuild metrics: its key becomes ("key",
-    // timestamp, step, run_uuid, value[, is_nan]); the copies list "key", value, timestamp,
-    // run_uuid, step[, is_nan] (181f10493468 adds is_nan, so its copy cannot order by it).
-    assert_eq!(copies.len(), 3, "{copies:#?}");
-    for copy in &copies[..2] {
-        assert!(
-            copy.contains("(\"key\", value, timestamp, run_uuid, step) "),
-            "{copy}"
-        );
-        assert!(copy.ends_with("\nORDER BY 1, 3, 5, 4, 2"), "{copy}");
-    }
+    assert_eq!(copies.len(), 1, "{copies:#?}");
     assert!(
-        copies[2].contains("(\"key\", value, timestamp, run_uuid, step, is_nan) "),
+        copies[0].contains("(\"key\", value, timestamp, run_uuid, step) "),
         "{}",
-        copies[2]
+        copies[0]
     );
     assert!(
-        copies[2].ends_with("\nORDER BY 1, 3, 5, 4, 2, 6"),
+        copies[0].ends_with("\nORDER BY 1, 3, 5, 4, 2"),
         "{}",
-        copies[2]
+        copies[0]
+    );
+    // The copy comes before 89d4b8295536's read, which then reads the final shape.
+    let copied = sql.iter().position(|s| s == copies[0]).unwrap();
+    let read = sql
+        .iter()
+        .position(|s| s.contains("INSERT INTO latest_metrics"))
+        .unwrap();
+    assert!(copied < read);
+    // Other tables' rebuilds stay as they were: latest_metrics is created and filled in
+    // 89d4b8295536 and rebuilt for its CHECK in 39d1c3be5f05 (a write is no read).
+    assert_eq!(
+        sql.iter()
+            .filter(|s| s.starts_with("CREATE TABLE _alembic_tmp_latest_metrics "))
+            .count(),
+        1
     );
     let offline = support::mlflow_migrate()
         .args(["--project", "mlflow", "--scripts"])
@@ -185,9 +231,10 @@ fn sqlite_rebuilds_copy_rows_in_the_new_primary_keys_order() {
         .unwrap();
     assert!(offline.status.success());
     let script = String::from_utf8_lossy(&offline.stdout);
-    assert!(
-        script.contains("INSERT INTO _alembic_tmp_metrics "),
-        "no rebuild in the script"
+    assert_eq!(
+        script.matches("INSERT INTO _alembic_tmp_metrics ").count(),
+        3,
+        "the offline script keeps Alembic's three rebuilds"
     );
     assert!(
         !script.contains("ORDER BY 1"),

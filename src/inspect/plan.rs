@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::{at_text, Rendered};
 use crate::exec::DryRun;
 use crate::graph::{Direction, RevisionGraph};
-use crate::plan::Merge;
+use crate::plan::{Merge, MergeKind};
 use crate::project::Project;
 use crate::releases::Releases;
 use crate::report::{Change, OpReport, PlanReport, RevisionPlan, Server, Verdict};
@@ -210,10 +210,16 @@ impl Shown<'_> {
             text += &(op_line(op) + "\n");
         }
         for m in self.merged(&r.revision) {
-            text += &format!(
-                "    merged: {} ALTER TABLE statements on {} into one (one rebuild)\n",
-                m.statements, m.table
-            );
+            text += &match m.kind {
+                MergeKind::AlterTable => format!(
+                    "    merged: {} ALTER TABLE statements on {} into one (one rebuild)\n",
+                    m.statements, m.table
+                ),
+                MergeKind::Rebuild => format!(
+                    "    merged: {} rebuilds of {} into one (one copy of its rows, into the last one's shape)\n",
+                    m.statements, m.table
+                ),
+            };
         }
         for statement in self.sql(i) {
             let statement = statement.trim_end().trim_end_matches(';');

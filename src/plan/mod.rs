@@ -19,7 +19,7 @@ mod statement;
 pub use install::{Fresh, NotDirect};
 pub use optimise::Optimised;
 pub use state::{DbState, Decided, Start};
-pub use statement::{one_line, Joined, Kind, Merge, Statement, Unit};
+pub use statement::{names_table, one_line, Joined, Kind, Merge, MergeKind, Statement, Unit};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {

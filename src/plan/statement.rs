@@ -117,6 +117,18 @@ impl Statement {
     }
 
     /// The statement on one line, at most 160 characters: for messages.
+    /// Whether the statement only reads `table`: rows inserted into another table from a
+    /// query (triggers aside: an optimiser leaves alone the tables a trigger names).
+    pub fn only_reads(&self, table: &str, family: Family) -> bool {
+        let table = table.trim_matches(|c| c == '`' || c == '"');
+        self.kind == Kind::Dml
+            && crate::dialect::sqltext::without_statement_settings(&self.sql, family)
+                .starts_with("INSERT INTO ")
+            && matches!(&self.effect, Reading::Effects(effects)
+                if !effects.is_empty() && effects.iter().all(|e| matches!(e,
+                    Effect::Fill { table: t, .. } if t != table)))
+    }
+
     pub fn one_line(&self) -> String {
         one_line(&self.sql)
     }
@@ -169,11 +181,35 @@ pub fn one_line(sql: &str) -> String {
     one.chars().take(160).collect()
 }
 
-/// Statements an optimisation made one: `statements` consecutive statements on `table`.
+/// Whether `sql` names `table` as an identifier (bare or quoted, not as part of a longer
+/// name such as `latest_metrics`).
+pub fn names_table(sql: &str, table: &str) -> bool {
+    let bare = table.trim_matches(|c| c == '`' || c == '"');
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    sql.match_indices(bare).any(|(i, _)| {
+        let before = sql[..i].chars().next_back();
+        let after = sql[i + bare.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
+}
+
+/// Statements an optimisation made one: `statements` consecutive statements on `table`
+/// (`ALTER TABLE`s made one, or whole rebuilds made one copy of the table).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Merge {
     pub table: String,
     pub statements: usize,
+    pub kind: MergeKind,
+}
+
+/// What a merge made one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeKind {
+    /// `ALTER TABLE` statements, as one with all their clauses (MySQL, MariaDB).
+    AlterTable,
+    /// Move-and-copy rebuilds of a table, as one copy into the last one's shape (SQLite).
+    Rebuild,
 }
 
 /// Statements merged across operations of several revisions: the merge, and the range of
@@ -216,5 +252,17 @@ mod tests {
         assert!(matches!(&table.effect, Reading::Effects(e)
             if e.contains(&Effect::Set(Object::Table("t".into()), State::Present))));
         assert_eq!(table.summary(), "CREATE TABLE t");
+    }
+
+    #[test]
+    fn names_are_whole_identifiers() {
+        assert!(names_table("SELECT * FROM `metrics`", "metrics"));
+        assert!(names_table("UPDATE metrics SET a = 1", "metrics"));
+        assert!(names_table("DROP TABLE \"order\"", "\"order\""));
+        assert!(!names_table(
+            "ALTER TABLE latest_metrics ADD x INT",
+            "metrics"
+        ));
+        assert!(!names_table("ALTER TABLE metrics_2 ADD x INT", "metrics"));
     }
 }

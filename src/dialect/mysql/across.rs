@@ -27,7 +27,8 @@
 //! ends the merge. Statements that join across revisions make those revisions one checkpoint
 //! unit (the plan fuses them), so a crash leaves either none or all of them.
 
-use crate::plan::{Joined, Kind, Merge, Statement};
+use crate::dialect::sqltext::Family;
+use crate::plan::{Joined, Kind, Merge, MergeKind, Statement};
 use crate::schema::effect::Reading;
 
 /// The table and clauses of `ALTER TABLE <table> <clause>, <clause>…` when every clause is
@@ -125,18 +126,6 @@ fn split_clauses(text: &str) -> Option<Vec<&str>> {
     (quote.is_none() && depth == 0).then(|| {
         out.push(&text[start..]);
         out
-    })
-}
-
-/// Whether `sql` names `table` as an identifier (bare or quoted, not as part of a longer
-/// name such as `latest_metrics`).
-pub fn names_table(sql: &str, table: &str) -> bool {
-    let bare = table.trim_matches('`');
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
-    sql.match_indices(bare).any(|(i, _)| {
-        let before = sql[..i].chars().next_back();
-        let after = sql[i + bare.len()..].chars().next();
-        !before.is_some_and(word) && !after.is_some_and(word)
     })
 }
 
@@ -253,7 +242,7 @@ fn merge_pass(ops: &mut [Vec<Statement>], triggers: &[&str]) -> Vec<Joined> {
             let Some((table, clauses)) = alter(&ops[o][s].sql) else {
                 continue;
             };
-            if !rebuilds(&clauses) || triggers.iter().any(|t| names_table(t, table)) {
+            if !rebuilds(&clauses) || triggers.iter().any(|t| crate::plan::names_table(t, table)) {
                 continue;
             }
             let mut open = Open {
@@ -285,10 +274,10 @@ fn extend(ops: &[Vec<Statement>], open: &mut Open, absorbed: &[(usize, usize)]) 
             if (o, s) <= (o0, s0) || absorbed.contains(&(o, s)) {
                 continue;
             }
-            if !names_table(&statement.sql, &open.table) {
+            if !crate::plan::names_table(&statement.sql, &open.table) {
                 continue;
             }
-            if reads_only(statement, &open.table) {
+            if statement.only_reads(&open.table, Family::Mysql) {
                 open.read = true;
                 continue;
             }
@@ -311,21 +300,6 @@ fn extend(ops: &[Vec<Statement>], open: &mut Open, absorbed: &[(usize, usize)]) 
     }
 }
 
-/// Whether `statement` only reads `table`: rows inserted into another table (triggers aside:
-/// tables a trigger names never start a merge).
-fn reads_only(statement: &Statement, table: &str) -> bool {
-    let table = table.trim_matches('`');
-    statement.kind == Kind::Dml
-        && crate::dialect::sqltext::without_statement_settings(
-            &statement.sql,
-            crate::dialect::sqltext::Family::Mysql,
-        )
-        .starts_with("INSERT INTO ")
-        && matches!(&statement.effect, Reading::Effects(effects)
-            if !effects.is_empty() && effects.iter().all(|e| matches!(e,
-                crate::schema::effect::Effect::Fill { table: t, .. } if t != table)))
-}
-
 fn apply(ops: &mut [Vec<Statement>], done: Vec<Open>) -> Vec<Joined> {
     let mut out = Vec::new();
     let mut removed = Vec::new();
@@ -343,6 +317,7 @@ fn apply(ops: &mut [Vec<Statement>], done: Vec<Open>) -> Vec<Joined> {
             merge: Merge {
                 table: open.table.trim_matches('`').to_string(),
                 statements: open.statements,
+                kind: MergeKind::AlterTable,
             },
             ops: o..=open.last_op,
         });
@@ -478,16 +453,5 @@ mod tests {
             &["ALTER TABLE t MODIFY b INTEGER NOT NULL"],
         ]);
         assert_eq!(merge_across(&mut both, &[]).len(), 1);
-    }
-
-    #[test]
-    fn names_are_whole_identifiers() {
-        assert!(names_table("SELECT * FROM `metrics`", "metrics"));
-        assert!(names_table("UPDATE metrics SET a = 1", "metrics"));
-        assert!(!names_table(
-            "ALTER TABLE latest_metrics ADD x INT",
-            "metrics"
-        ));
-        assert!(!names_table("ALTER TABLE metrics_2 ADD x INT", "metrics"));
     }
 }

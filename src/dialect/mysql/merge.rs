@@ -9,7 +9,7 @@
 //! key, unique keys, plain indexes by name and CHECKs. Foreign keys (MySQL refuses to drop
 //! and add one of a name in one statement), renames and dropped columns end a group.
 
-use crate::plan::{Kind, Merge, Statement};
+use crate::plan::{Kind, Merge, MergeKind, Statement};
 use crate::schema::effect::Reading;
 
 /// A clause a merged statement may hold, with the column it adds or changes.
@@ -126,6 +126,7 @@ fn apply(ops: &mut [Vec<Statement>], groups: Vec<Group>) -> Vec<Merge> {
         merges.push(Merge {
             table: group.table.trim_matches('`').to_string(),
             statements: group.clauses.len(),
+            kind: MergeKind::AlterTable,
         });
     }
     // Later positions first, so earlier ones stay valid.
@@ -199,7 +200,8 @@ pub(super) mod tests {
             merges,
             vec![Merge {
                 table: "metrics".into(),
-                statements: 3
+                statements: 3,
+                kind: MergeKind::AlterTable,
             }]
         );
         let Reading::Effects(effects) = &ops[0][0].effect else {

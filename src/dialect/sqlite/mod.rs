@@ -3,6 +3,7 @@
 //! "move and copy" rebuild (in `batch.rs`) when `recreate` asks for it.
 
 mod batch;
+mod coalesce;
 mod copy_order;
 pub mod keywords;
 
@@ -348,10 +349,16 @@ impl Dialect for Sqlite {
         true
     }
 
-    /// Batch rebuilds copy their rows in the new primary key's order (`copy_order`).
-    fn optimise(&self, ops: &mut [Vec<crate::plan::Statement>]) -> Vec<crate::plan::Merge> {
+    /// Consecutive rebuilds of a table become one (`coalesce`), then every rebuild copies its
+    /// rows in the new primary key's order (`copy_order`).
+    fn optimise_across(
+        &self,
+        ops: &mut [Vec<crate::plan::Statement>],
+        triggers: &[&str],
+    ) -> Vec<crate::plan::Joined> {
+        let joined = coalesce::coalesce(ops, triggers);
         copy_order::order_copies(ops);
-        Vec::new()
+        joined
     }
 
     fn render(&self, model: &mut SchemaModel, op: &Op) -> Result<Vec<String>, RenderError> {
