@@ -9,7 +9,7 @@
 //! `metrics`, and the CHECKs leave its rows as read): `metrics` is rebuilt once, and the
 //! revisions from 451aebb31d03 to c48cb773bb87 run as one checkpoint unit.
 //! SQLite's three rebuilds of `metrics` become one copy into the final shape, in the new
-//! primary key's order; PostgreSQL plans are left as they are. That the merged plans leave Python's
+//! primary key's order; PostgreSQL never builds the key and indexes later revisions drop. That the merged plans leave Python's
 //! schema and rows is shown by the executor and data conformance suites, which run them.
 
 mod support;
@@ -37,12 +37,21 @@ fn optimised(database: Database) -> (Vec<Optimised>, Vec<String>) {
     };
     // A fused unit moves the version row once for all its revisions; an ALTER TABLE merged
     // into another is one statement less, a rebuild folded into another four (its create,
-    // copy, drop and rename; on MLflow's path the rebuilt tables have no indexes yet).
+    // copy, drop and rename; on MLflow's path the rebuilt tables have no indexes yet), an
+    // index left out two (its build and its drop).
     let fused = revisions - plan.steps.len();
     assert_eq!(plan.revision_count(), revisions, "{database:?}");
     assert_eq!(
         plan.statement_count(),
-        before - folded(MergeKind::AlterTable) - 4 * folded(MergeKind::Rebuild) - fused,
+        before
+            - folded(MergeKind::AlterTable)
+            - 4 * folded(MergeKind::Rebuild)
+            - 2 * optimised
+                .iter()
+                .flat_map(|o| &o.merges)
+                .filter(|m| m.kind == MergeKind::BuiltThenDropped)
+                .count()
+            - fused,
         "{database:?}"
     );
     let sql = plan
@@ -149,10 +158,61 @@ fn mysql_and_mariadb_rebuild_metrics_once_per_unit() {
     }
 }
 
+/// PostgreSQL leaves out the primary key 451aebb31d03 gives `metrics` (181f10493468 drops it
+/// two revisions later for one that covers its columns and `is_nan`), and indexes that later
+/// revisions drop from the tables they were built on, with nothing reading those tables in
+/// between; each such pair's revisions run as one unit.
 #[test]
-fn postgresql_merges_nothing() {
-    let (optimised, _) = optimised(Database::Postgresql);
-    assert!(optimised.is_empty(), "{optimised:?}");
+fn postgresql_never_builds_what_a_later_revision_drops() {
+    let (optimised, sql) = optimised(Database::Postgresql);
+    let unit = optimised
+        .iter()
+        .find(|o| o.revision == "451aebb31d03")
+        .expect("451aebb31d03 optimised");
+    assert_eq!(
+        unit.joined,
+        after("451aebb31d03", "181f10493468"),
+        "{unit:?}"
+    );
+    assert_eq!(unit.merges.len(), 1, "{unit:?}");
+    assert_eq!(
+        (
+            unit.merges[0].table.as_str(),
+            unit.merges[0].kind,
+            unit.merges[0].statements
+        ),
+        ("metrics", MergeKind::BuiltThenDropped, 2)
+    );
+    let keys: Vec<&String> = sql
+        .iter()
+        .filter(|s| s.starts_with("ALTER TABLE metrics ADD CONSTRAINT metric_pk PRIMARY KEY"))
+        .collect();
+    assert_eq!(
+        keys,
+        ["ALTER TABLE metrics ADD CONSTRAINT metric_pk PRIMARY KEY (key, timestamp, step, run_uuid, value, is_nan)"],
+        "only the final key is built"
+    );
+    // The key of the initial tables is dropped once, by 451aebb31d03.
+    assert_eq!(
+        sql.iter()
+            .filter(|s| *s == "ALTER TABLE metrics DROP CONSTRAINT metric_pk")
+            .count(),
+        1
+    );
+    // Nothing else is merged: every other optimisation on this path is an index left out.
+    assert!(optimised
+        .iter()
+        .flat_map(|o| &o.merges)
+        .all(|m| m.kind == MergeKind::BuiltThenDropped));
+    for index in [
+        "index_jobs_function_status_creation_time",
+        "unique_endpoint_model_mapping",
+    ] {
+        assert!(
+            !sql.iter().any(|s| s.contains(index)),
+            "{index} is built or dropped"
+        );
+    }
 }
 
 /// SQLite rebuilds `metrics` in 451aebb31d03 (`step` added just before, the key swapped),

@@ -35,7 +35,7 @@ fn rows_added(st: &crate::plan::Statement) -> Vec<String> {
     if !st.is_dml() {
         return Vec::new();
     }
-    match &st.effect {
+    match st.effect() {
         Reading::Effects(effects) => effects
             .iter()
             .filter_map(|e| match e {
@@ -174,9 +174,10 @@ impl Shared {
         let autocommit = s.autocommit;
         let statements: Vec<crate::plan::Statement> = statements
             .into_iter()
-            .map(|sql| crate::plan::Statement {
-                autocommit,
-                ..crate::plan::Statement::read(sql, database)
+            .map(|sql| {
+                let mut st = crate::plan::Statement::read(sql, database);
+                st.autocommit = autocommit;
+                st
             })
             .collect();
         if !s.empty_tables.is_empty() {

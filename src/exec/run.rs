@@ -236,14 +236,23 @@ pub(super) async fn execute_plan(
 ) -> Result<(), ExecError> {
     back_up(conn, plan, options, progress).await?;
     let total = plan.statement_count();
-    let mut journal = journal::Journal::open(conn, direction_name(plan)).await?;
-    journal.record_start(conn, plan).await?;
-    let mut counter = 0usize;
-    let all = options.transaction == TransactionMode::All;
     let begin = match conn.backend() {
         Backend::Sqlite => "BEGIN IMMEDIATE",
         _ => "BEGIN",
     };
+    // SQLite syncs its file a few times per commit: the journal and its start row go in one
+    // transaction there (PostgreSQL's probe for an old journal's columns would abort one).
+    let sqlite = conn.backend() == Backend::Sqlite;
+    if sqlite {
+        conn.execute(begin).await?;
+    }
+    let mut journal = journal::Journal::open(conn, direction_name(plan)).await?;
+    journal.record_start(conn, plan).await?;
+    if sqlite {
+        conn.execute("COMMIT").await?;
+    }
+    let mut counter = 0usize;
+    let all = options.transaction == TransactionMode::All;
     let units = plan.units();
     if all {
         conn.execute(begin).await?;
@@ -335,6 +344,10 @@ pub(super) async fn execute_plan(
         }
         if !all {
             journal.flush(conn).await?;
+            // The run is done when its last revision commits: one commit for both.
+            if u + 1 == steps_total {
+                journal.record_done(conn).await?;
+            }
             conn.execute("COMMIT").await?;
             progress(Event::Committed {
                 revision: revision.clone(),
@@ -346,9 +359,11 @@ pub(super) async fn execute_plan(
     }
     if all {
         journal.flush(conn).await?;
+        journal.record_done(conn).await?;
         conn.execute("COMMIT").await?;
+    } else if units.is_empty() {
+        journal.record_done(conn).await?;
     }
-    journal.record_done(conn).await?;
     Ok(())
 }
 

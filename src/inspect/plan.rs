@@ -215,6 +215,10 @@ impl Shown<'_> {
                     "    merged: {} ALTER TABLE statements on {} into one (one rebuild)\n",
                     m.statements, m.table
                 ),
+                MergeKind::BuiltThenDropped => format!(
+                    "    left out: an index on {} built here and dropped later in the run, nothing using it between ({} statements)\n",
+                    m.table, m.statements
+                ),
                 MergeKind::Rebuild => format!(
                     "    merged: {} rebuilds of {} into one (one copy of its rows, into the last one's shape)\n",
                     m.statements, m.table

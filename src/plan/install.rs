@@ -249,9 +249,12 @@ fn carried_over(plan: &Plan) -> Result<Vec<Statement>, NotDirect> {
                 }
             }
             for st in &e.statements {
-                // A table dropped (or rebuilt by a copy, on SQLite) loses its triggers.
-                for dropped in dropped_tables(st) {
-                    kept.retain(|(key, st)| !trigger_on(key, st, &dropped));
+                // A table dropped (or rebuilt by a copy, on SQLite) loses its triggers (the
+                // statement's effect is read only while there are triggers to lose).
+                if kept.iter().any(|(key, _)| key.starts_with("trigger:")) {
+                    for dropped in dropped_tables(st) {
+                        kept.retain(|(key, st)| !trigger_on(key, st, &dropped));
+                    }
                 }
                 // Data statements on a table that holds inserted rows change them.
                 if st.kind == Kind::Dml {
@@ -311,7 +314,7 @@ fn changes_rows(op: &Op) -> bool {
 
 /// The tables a statement drops (a SQLite rebuild drops the old table).
 fn dropped_tables(st: &Statement) -> Vec<String> {
-    match &st.effect {
+    match st.effect() {
         Reading::Effects(effects) => effects
             .iter()
             .filter_map(|e| match e {
@@ -417,7 +420,7 @@ fn carried<'a>(revision: &str, op: &Op, st: &'a Statement, family: Family) -> Ca
 
 /// Whether a statement only makes, fills or drops temporary tables.
 fn temporary_only(st: &Statement) -> bool {
-    let Reading::Effects(effects) = &st.effect else {
+    let Reading::Effects(effects) = st.effect() else {
         return false;
     };
     !effects.is_empty()
@@ -448,7 +451,7 @@ fn data<'a>(revision: &str, st: &'a Statement, family: Family) -> Carried<'a> {
     if !head.starts_with("INSERT") {
         return Carried::Nothing;
     }
-    let table = match &st.effect {
+    let table = match st.effect() {
         Reading::Effects(effects) => effects.iter().find_map(|e| match e {
             Effect::Set(Object::Rows(t), _) | Effect::Fill { table: t, .. } => Some(t.clone()),
             _ => None,

@@ -17,6 +17,9 @@ mod optimise;
 mod state;
 mod statement;
 pub use install::{Fresh, NotDirect};
+pub(crate) use optimise::remove_statements;
+#[cfg(test)]
+pub(crate) use optimise::testing;
 pub use optimise::Optimised;
 pub use state::{DbState, Decided, Start};
 pub use statement::{names_table, one_line, Joined, Kind, Merge, MergeKind, Statement, Unit};

@@ -137,6 +137,60 @@ impl Plan {
     }
 }
 
+/// Remove the statements at `at` ((operation, statement) positions) from `ops`, last first,
+/// so that the positions stay true while removing.
+pub(crate) fn remove_statements(ops: &mut [Vec<super::Statement>], mut at: Vec<(usize, usize)>) {
+    at.sort_unstable_by(|a, b| b.cmp(a));
+    at.dedup();
+    for (o, s) in at {
+        ops[o].remove(s);
+    }
+}
+
+/// Helpers for the dialects' optimiser tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::dialect::Database;
+    use crate::plan::{Joined, Statement};
+
+    /// Each operation's statements, read for `database`.
+    pub fn ops<O: AsRef<[S]>, S: AsRef<str>>(database: Database, ops: &[O]) -> Vec<Vec<Statement>> {
+        ops.iter()
+            .map(|o| {
+                o.as_ref()
+                    .iter()
+                    .map(|s| Statement::read(s.as_ref().to_string(), database))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Each operation's SQL.
+    pub fn sql(ops: &[Vec<Statement>]) -> Vec<Vec<&str>> {
+        ops.iter()
+            .map(|o| o.iter().map(|s| s.sql.as_str()).collect())
+            .collect()
+    }
+
+    /// Assert that `optimise` finds nothing to do in `ops` and leaves them as they were.
+    pub fn untouched(
+        ops: &mut [Vec<Statement>],
+        optimise: impl FnOnce(&mut [Vec<Statement>]) -> Vec<Joined>,
+        what: &str,
+    ) {
+        let before: Vec<Vec<String>> = ops
+            .iter()
+            .map(|o| o.iter().map(|s| s.sql.clone()).collect())
+            .collect();
+        assert!(optimise(ops).is_empty(), "{what}");
+        let after: Vec<Vec<String>> = ops
+            .iter()
+            .map(|o| o.iter().map(|s| s.sql.clone()).collect())
+            .collect();
+        assert_eq!(before, after, "{what}");
+    }
+}
+
 /// The version-row changes `first` then `then`, as one set of changes: a row inserted or moved
 /// and then moved again is moved once, to where it ends.
 fn composed(first: &[VersionChange], then: &[VersionChange]) -> Vec<VersionChange> {

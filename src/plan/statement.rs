@@ -20,12 +20,15 @@ pub enum Kind {
 }
 
 /// One SQL statement of a plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Statement {
     pub sql: String,
     pub kind: Kind,
-    /// What it does to the schema objects a live database can be asked about.
-    pub effect: Reading,
+    /// What it does to the schema objects a live database can be asked about: read from the
+    /// text on first ask ([`Statement::effect`]; a direct install never asks for most of the
+    /// statements its compile renders), or given.
+    effect: std::sync::OnceLock<Reading>,
+    family: Family,
     /// It runs outside the revision's transaction, committed on its own (Alembic's
     /// `autocommit_block()`: `CREATE INDEX CONCURRENTLY`, batched backfills): what ran before it
     /// in the revision is committed first.
@@ -36,20 +39,33 @@ pub struct Statement {
     pub repeat: Option<u64>,
 }
 
+impl PartialEq for Statement {
+    fn eq(&self, other: &Statement) -> bool {
+        self.sql == other.sql
+            && self.kind == other.kind
+            && self.autocommit == other.autocommit
+            && self.repeat == other.repeat
+            && self.effect() == other.effect()
+    }
+}
+
+impl Eq for Statement {}
+
 impl Statement {
-    /// A statement an operation rendered for `database`: its kind and effect read from the
-    /// text, once, here.
+    /// A statement an operation rendered for `database`: its kind read from the text here,
+    /// its effect when first asked for.
     pub fn read(sql: String, database: Database) -> Statement {
-        let kind = if crate::dialect::sqltext::changes_rows(&sql, Family::of(database)) {
+        let family = Family::of(database);
+        let kind = if crate::dialect::sqltext::changes_rows(&sql, family) {
             Kind::Dml
         } else {
             Kind::Ddl
         };
-        let effect = read_statement(&sql, Family::of(database));
         Statement {
             sql,
             kind,
-            effect,
+            effect: std::sync::OnceLock::new(),
+            family,
             autocommit: false,
             repeat: None,
         }
@@ -58,12 +74,26 @@ impl Statement {
     /// A statement on the version table.
     pub fn version(sql: String, database: Database) -> Statement {
         Statement {
-            effect: read_statement(&sql, Family::of(database)),
-            sql,
             kind: Kind::Version,
-            autocommit: false,
-            repeat: None,
+            ..Statement::read(sql, database)
         }
+    }
+
+    /// A DDL statement whose effect is given (statements an optimiser merged: the effects of
+    /// those it merged).
+    pub fn with_effect(sql: String, database: Database, effect: Reading) -> Statement {
+        Statement {
+            kind: Kind::Ddl,
+            effect: std::sync::OnceLock::from(effect),
+            ..Statement::read(sql, database)
+        }
+    }
+
+    /// What the statement does to the schema objects a live database can be asked about,
+    /// read from its text once.
+    pub fn effect(&self) -> &Reading {
+        self.effect
+            .get_or_init(|| read_statement(&self.sql, self.family))
     }
 
     pub fn is_dml(&self) -> bool {
@@ -88,12 +118,12 @@ impl Statement {
 
     /// Running it again is harmless (`IF NOT EXISTS` forms, `ALTER … MODIFY`).
     pub fn is_idempotent(&self) -> bool {
-        self.effect == Reading::Idempotent
+        *self.effect() == Reading::Idempotent
     }
 
     /// The tables it creates, drops, renames or alters (temporary tables left out).
     pub fn tables(&self) -> Vec<String> {
-        let Reading::Effects(effects) = &self.effect else {
+        let Reading::Effects(effects) = self.effect() else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -110,7 +140,7 @@ impl Statement {
 
     /// Whether it creates an index and nothing else.
     pub fn creates_index(&self) -> bool {
-        matches!(&self.effect, Reading::Effects(e) if !e.is_empty() && e.iter().all(|e| matches!(
+        matches!(self.effect(), Reading::Effects(e) if !e.is_empty() && e.iter().all(|e| matches!(
             e,
             Effect::Set(crate::schema::effect::Object::Index(..), crate::schema::effect::State::Present)
         )))
@@ -124,7 +154,7 @@ impl Statement {
         self.kind == Kind::Dml
             && crate::dialect::sqltext::without_statement_settings(&self.sql, family)
                 .starts_with("INSERT INTO ")
-            && matches!(&self.effect, Reading::Effects(effects)
+            && matches!(self.effect(), Reading::Effects(effects)
                 if !effects.is_empty() && effects.iter().all(|e| matches!(e,
                     Effect::Fill { table: t, .. } if t != table)))
     }
@@ -194,7 +224,8 @@ pub fn names_table(sql: &str, table: &str) -> bool {
 }
 
 /// Statements an optimisation made one: `statements` consecutive statements on `table`
-/// (`ALTER TABLE`s made one, or whole rebuilds made one copy of the table).
+/// (`ALTER TABLE`s made one, whole rebuilds made one copy of the table, or an index's build
+/// and drop made nothing).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Merge {
     pub table: String,
@@ -210,6 +241,9 @@ pub enum MergeKind {
     AlterTable,
     /// Move-and-copy rebuilds of a table, as one copy into the last one's shape (SQLite).
     Rebuild,
+    /// An index or key built and dropped later in the run: neither statement runs
+    /// (PostgreSQL).
+    BuiltThenDropped,
 }
 
 /// Statements merged across operations of several revisions: the merge, and the range of
@@ -249,7 +283,7 @@ mod tests {
         assert_eq!(index.tables(), vec!["runs".to_string()]);
         let table = Statement::read("CREATE TABLE t (id INTEGER)".into(), Database::Mysql);
         assert!(!table.creates_index());
-        assert!(matches!(&table.effect, Reading::Effects(e)
+        assert!(matches!(table.effect(), Reading::Effects(e)
             if e.contains(&Effect::Set(Object::Table("t".into()), State::Present))));
         assert_eq!(table.summary(), "CREATE TABLE t");
     }

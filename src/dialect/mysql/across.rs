@@ -249,7 +249,7 @@ fn merge_pass(ops: &mut [Vec<Statement>], triggers: &[&str]) -> Vec<Joined> {
                 at: (o, s),
                 table: table.to_string(),
                 clauses: clauses.iter().map(|c| c.to_string()).collect(),
-                effects: vec![ops[o][s].effect.clone()],
+                effects: vec![ops[o][s].effect().clone()],
                 statements: 1,
                 absorbed: Vec::new(),
                 last_op: o,
@@ -292,7 +292,7 @@ fn extend(ops: &[Vec<Statement>], open: &mut Open, absorbed: &[(usize, usize)]) 
             if !joins {
                 return;
             }
-            open.effects.push(statement.effect.clone());
+            open.effects.push(statement.effect().clone());
             open.statements += 1;
             open.absorbed.push((o, s));
             open.last_op = o;
@@ -305,13 +305,11 @@ fn apply(ops: &mut [Vec<Statement>], done: Vec<Open>) -> Vec<Joined> {
     let mut removed = Vec::new();
     for open in done {
         let (o, s) = open.at;
-        ops[o][s] = Statement {
-            sql: format!("ALTER TABLE {} {}", open.table, open.clauses.join(", ")),
-            kind: Kind::Ddl,
-            effect: super::merge::combined(open.effects),
-            autocommit: false,
-            repeat: None,
-        };
+        ops[o][s] = Statement::with_effect(
+            format!("ALTER TABLE {} {}", open.table, open.clauses.join(", ")),
+            crate::dialect::Database::Mysql,
+            super::merge::combined(open.effects),
+        );
         removed.extend(open.absorbed);
         out.push(Joined {
             merge: Merge {
@@ -322,10 +320,7 @@ fn apply(ops: &mut [Vec<Statement>], done: Vec<Open>) -> Vec<Joined> {
             ops: o..=open.last_op,
         });
     }
-    removed.sort_unstable_by(|a, b| b.cmp(a));
-    for (o, s) in removed {
-        ops[o].remove(s);
-    }
+    crate::plan::remove_statements(ops, removed);
     out
 }
 

@@ -102,7 +102,7 @@ pub fn merge_alters(ops: &mut [Vec<Statement>]) -> Vec<Merge> {
             }
             group.columns.extend(column.map(str::to_string));
             group.clauses.push(clause.to_string());
-            group.effects.push(statement.effect.clone());
+            group.effects.push(statement.effect().clone());
         }
     }
     groups.extend(open);
@@ -115,13 +115,11 @@ fn apply(ops: &mut [Vec<Statement>], groups: Vec<Group>) -> Vec<Merge> {
     let mut removed: Vec<(usize, usize)> = Vec::new();
     for group in groups.into_iter().filter(|g| g.clauses.len() > 1) {
         let (o, s) = group.at;
-        ops[o][s] = Statement {
-            sql: format!("ALTER TABLE {} {}", group.table, group.clauses.join(", ")),
-            kind: Kind::Ddl,
-            effect: combined(group.effects),
-            autocommit: false,
-            repeat: None,
-        };
+        ops[o][s] = Statement::with_effect(
+            format!("ALTER TABLE {} {}", group.table, group.clauses.join(", ")),
+            crate::dialect::Database::Mysql,
+            combined(group.effects),
+        );
         removed.extend(group.absorbed);
         merges.push(Merge {
             table: group.table.trim_matches('`').to_string(),
@@ -130,10 +128,7 @@ fn apply(ops: &mut [Vec<Statement>], groups: Vec<Group>) -> Vec<Merge> {
         });
     }
     // Later positions first, so earlier ones stay valid.
-    removed.sort_unstable_by(|a, b| b.cmp(a));
-    for (o, s) in removed {
-        ops[o].remove(s);
-    }
+    crate::plan::remove_statements(ops, removed);
     merges
 }
 
@@ -161,21 +156,10 @@ pub(super) mod tests {
     use crate::dialect::Database;
 
     pub(in crate::dialect::mysql) fn ops(groups: &[&[&str]]) -> Vec<Vec<Statement>> {
-        groups
-            .iter()
-            .map(|g| {
-                g.iter()
-                    .map(|s| Statement::read(s.to_string(), Database::Mariadb))
-                    .collect()
-            })
-            .collect()
+        crate::plan::testing::ops(Database::Mariadb, groups)
     }
 
-    pub(in crate::dialect::mysql) fn sql(ops: &[Vec<Statement>]) -> Vec<Vec<&str>> {
-        ops.iter()
-            .map(|o| o.iter().map(|s| s.sql.as_str()).collect())
-            .collect()
-    }
+    pub(in crate::dialect::mysql) use crate::plan::testing::sql;
 
     #[test]
     fn a_primary_key_swap_with_its_new_column_is_one_statement() {
@@ -204,8 +188,8 @@ pub(super) mod tests {
                 kind: MergeKind::AlterTable,
             }]
         );
-        let Reading::Effects(effects) = &ops[0][0].effect else {
-            panic!("{:?}", ops[0][0].effect)
+        let Reading::Effects(effects) = ops[0][0].effect() else {
+            panic!("{:?}", ops[0][0].effect())
         };
         assert!(effects.len() >= 2, "{effects:?}");
     }

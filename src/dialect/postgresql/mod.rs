@@ -19,6 +19,7 @@ mod ddl;
 pub(crate) use ddl::{create_enum_type_sql, enum_types_in_use};
 pub mod keywords;
 mod names;
+mod unbuilt;
 
 use crate::dialect::{needs_quotes, Dialect, ExprWriter, RenderError};
 use crate::ir::{
@@ -395,6 +396,15 @@ impl Dialect for Postgresql {
 
     fn transactional_ddl(&self) -> bool {
         true
+    }
+
+    /// An index or key built and dropped later in the run is not built (`unbuilt`).
+    fn optimise_across(
+        &self,
+        ops: &mut [Vec<crate::plan::Statement>],
+        triggers: &[&str],
+    ) -> Vec<crate::plan::Joined> {
+        unbuilt::leave_out(ops, triggers)
     }
 
     fn wraps_offline_script(&self) -> bool {

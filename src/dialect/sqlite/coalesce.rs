@@ -366,15 +366,7 @@ mod tests {
     use super::*;
     use crate::dialect::Database;
 
-    fn st(sql: &str) -> Statement {
-        Statement::read(sql.to_string(), Database::Sqlite)
-    }
-
-    fn sql(ops: &[Vec<Statement>]) -> Vec<Vec<&str>> {
-        ops.iter()
-            .map(|o| o.iter().map(|s| s.sql.as_str()).collect())
-            .collect()
-    }
+    use crate::plan::testing::{sql, untouched};
 
     /// A rebuild of `t` into `items`, copying `copied` (identity unless a source is given).
     fn rebuild(items: &[&str], copied: &str, indexes: &[&str]) -> Vec<String> {
@@ -405,9 +397,7 @@ mod tests {
     }
 
     fn owned(ops: &[Vec<String>]) -> Vec<Vec<Statement>> {
-        ops.iter()
-            .map(|o| o.iter().map(|s| st(s)).collect())
-            .collect()
+        crate::plan::testing::ops(Database::Sqlite, ops)
     }
 
     const A: &str = "a INTEGER NOT NULL";
@@ -476,16 +466,7 @@ mod tests {
         let first = rebuild(&[A, B, KEY_A], "a, b", &["CREATE INDEX ix_a ON t (a)"]);
         let same = rebuild(&[A, B, KEY_A, CHECK_B], "a, b", &[]);
         let apart = |ops: &mut Vec<Vec<Statement>>, triggers: &[&str], what: &str| {
-            let before: Vec<Vec<String>> = ops
-                .iter()
-                .map(|o| o.iter().map(|s| s.sql.clone()).collect())
-                .collect();
-            assert!(coalesce(ops, triggers).is_empty(), "{what}");
-            let after: Vec<Vec<String>> = ops
-                .iter()
-                .map(|o| o.iter().map(|s| s.sql.clone()).collect())
-                .collect();
-            assert_eq!(before, after, "{what}");
+            untouched(ops, |ops| coalesce(ops, triggers), what)
         };
         for between in [
             "INSERT INTO t (a) SELECT a FROM u",

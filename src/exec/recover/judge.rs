@@ -279,7 +279,7 @@ pub fn temporary_replay(prefix: &[Statement]) -> Vec<usize> {
     let mut alive: BTreeSet<String> = BTreeSet::new();
     let mut only_temporary: Vec<(usize, BTreeSet<String>)> = Vec::new();
     for (i, statement) in prefix.iter().enumerate() {
-        let Reading::Effects(effects) = &statement.effect else {
+        let Reading::Effects(effects) = statement.effect() else {
             continue;
         };
         let mut tables = BTreeSet::new();
@@ -334,7 +334,7 @@ pub async fn judge(
     stmts: &[Statement],
     candidates: std::ops::RangeInclusive<usize>,
 ) -> Result<Verdict, DbError> {
-    let readings: Vec<Reading> = stmts.iter().map(|s| s.effect.clone()).collect();
+    let readings: Vec<Reading> = stmts.iter().map(|s| s.effect().clone()).collect();
     let sim = simulate(&readings);
     let live = conn.introspect().await?;
     let checks_comparable = conn.checks_comparable();
@@ -436,7 +436,7 @@ mod tests {
     fn readings(stmts: &[&str]) -> Vec<Reading> {
         statements(stmts, Database::Sqlite)
             .into_iter()
-            .map(|s| s.effect)
+            .map(|s| s.effect().clone())
             .collect()
     }
 
@@ -489,7 +489,7 @@ mod tests {
                 Database::Mysql,
             )
             .into_iter()
-            .map(|s| s.effect)
+            .map(|s| s.effect().clone())
             .collect::<Vec<_>>(),
         );
         let second = Object::Index("registered_models".into(), "name".into());
