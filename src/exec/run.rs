@@ -227,6 +227,40 @@ fn step_event(plan: &Plan, u: usize, total: usize) -> Event {
     }
 }
 
+/// Open the journal and record the run's start. SQLite syncs its file a few times per commit:
+/// there both go in one transaction, rolled back if either fails (PostgreSQL's probe for an
+/// old journal's columns would abort a transaction).
+async fn start_journal(
+    conn: &mut Conn,
+    plan: &Plan,
+    begin: &str,
+) -> Result<journal::Journal, ExecError> {
+    let sqlite = conn.backend() == Backend::Sqlite;
+    if sqlite {
+        conn.execute(begin).await?;
+    }
+    let started = async {
+        let mut journal = journal::Journal::open(conn, direction_name(plan)).await?;
+        journal.record_start(conn, plan).await?;
+        Ok::<_, crate::db::DbError>(journal)
+    }
+    .await;
+    match started {
+        Ok(journal) => {
+            if sqlite {
+                conn.execute("COMMIT").await?;
+            }
+            Ok(journal)
+        }
+        Err(e) => {
+            if sqlite {
+                let _ = conn.execute("ROLLBACK").await;
+            }
+            Err(e.into())
+        }
+    }
+}
+
 pub(super) async fn execute_plan(
     conn: &mut Conn,
     plan: &Plan,
@@ -240,17 +274,7 @@ pub(super) async fn execute_plan(
         Backend::Sqlite => "BEGIN IMMEDIATE",
         _ => "BEGIN",
     };
-    // SQLite syncs its file a few times per commit: the journal and its start row go in one
-    // transaction there (PostgreSQL's probe for an old journal's columns would abort one).
-    let sqlite = conn.backend() == Backend::Sqlite;
-    if sqlite {
-        conn.execute(begin).await?;
-    }
-    let mut journal = journal::Journal::open(conn, direction_name(plan)).await?;
-    journal.record_start(conn, plan).await?;
-    if sqlite {
-        conn.execute("COMMIT").await?;
-    }
+    let mut journal = start_journal(conn, plan, begin).await?;
     let mut counter = 0usize;
     let all = options.transaction == TransactionMode::All;
     let units = plan.units();
