@@ -174,6 +174,10 @@ pub enum Event {
         message: String,
         /// `Running upgrade <from> -> <to>`, as Alembic labels it.
         label: String,
+        /// The later revisions an optimisation fused into this one's unit (they run with it,
+        /// one checkpoint).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        joined: Vec<String>,
     },
     /// Statement `index` of `total` (over the whole run) is about to run.
     Statement {

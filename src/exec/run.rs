@@ -224,6 +224,7 @@ fn step_event(plan: &Plan, u: usize, total: usize) -> Event {
         direction: step.compiled.direction,
         message: step.message.clone(),
         label: step.label.trim_start_matches("Running ").to_string(),
+        joined: step.joined.clone(),
     }
 }
 

@@ -15,6 +15,10 @@ pub struct RevisionReport {
     pub revision: String,
     pub direction: Direction,
     pub message: String,
+    /// The later revisions fused into its unit, which ran with it (their statements and
+    /// time are counted here).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub joined: Vec<String>,
     /// Its own statements (the version change not counted).
     pub statements: usize,
     /// Rows its data statements changed.
@@ -53,6 +57,7 @@ impl Summary {
                 revision,
                 direction,
                 message,
+                joined,
                 ..
             } => {
                 self.close();
@@ -61,6 +66,7 @@ impl Summary {
                     revision: revision.clone(),
                     direction: *direction,
                     message: message.clone(),
+                    joined: joined.clone(),
                     statements: 0,
                     rows: 0,
                     elapsed: Duration::ZERO,

@@ -36,7 +36,12 @@ pub fn event_line(event: &Event, lock_timeout_secs: u64, version_table: &str) ->
 pub fn revision_table(revisions: &[RevisionReport]) -> String {
     let mut text = String::from("revision      stmts      rows     time  message\n");
     for r in revisions {
-        let message: String = r.message.chars().take(40).collect();
+        // A unit of fused revisions says how many ran with its first.
+        let fused = match r.joined.len() {
+            0 => String::new(),
+            n => format!("(+{n} revisions) "),
+        };
+        let message: String = format!("{fused}{}", r.message).chars().take(40).collect();
         text += &format!(
             "{:<12} {:>6} {:>9} {:>7.2}s  {message}\n",
             r.revision,
