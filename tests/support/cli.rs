@@ -291,3 +291,14 @@ pub fn statement_number(statements: &[String], after: usize, parts: &[&str]) -> 
         .map(|(i, _)| i + 1)
         .unwrap_or_else(|| panic!("no statement after {after} with {parts:?}"))
 }
+
+/// How many revisions a plan's or a run summary's `revisions` list covers: each entry is a
+/// revision alone or the first of a unit, with those an optimisation fused to it (`joined`).
+pub fn revisions_covered(entries: &serde_json::Value) -> usize {
+    entries
+        .as_array()
+        .expect("a list of revisions")
+        .iter()
+        .map(|r| 1 + r["joined"].as_array().map_or(0, Vec::len))
+        .sum()
+}
